@@ -1,0 +1,1 @@
+"""intrend_assets."""

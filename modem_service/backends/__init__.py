@@ -1,0 +1,1 @@
+"""Modem drivers: simulated (sandbox), mmcli (ModemManager), hilink (Huawei web API)."""

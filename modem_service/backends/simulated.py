@@ -1,0 +1,88 @@
+"""A modem that exists only in memory: the sandbox's stand-in for the 4G stick.
+
+The sandbox's proxy host shares this object with the modem service, so requests leaving
+through the proxy carry whatever public IP the simulated modem holds at that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import threading
+
+from modem_service.backends.base import BackendState
+
+
+class SimulatedModem:
+    """Draws public IPs from weighted carrier blocks; a reconnect sometimes keeps the IP.
+
+    Thread-safe: the proxy host reads :meth:`egress_ip` from other event loops.
+    """
+
+    name = "simulated"
+
+    def __init__(
+        self,
+        ranges: list[tuple[str, float]],
+        rotation_seconds: float = 2.0,
+        unchanged_probability: float = 0.1,
+        seed: int = 0,
+    ) -> None:
+        self._networks = [ipaddress.ip_network(cidr) for cidr, _ in ranges]
+        self._weights = [w for _, w in ranges]
+        self.rotation_seconds = rotation_seconds
+        self.unchanged_probability = unchanged_probability
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._ip = self._draw()
+        self._connected = True
+        self.steps_run: list[str] = []
+        # Fault switches for tests and the fault script.
+        self.stuck_rotations = 0  # next N steps keep the same IP whatever the dice say
+        self.failing_steps = 0  # next N steps raise
+
+    @property
+    def ladder(self) -> tuple[str, ...]:
+        return ("reconnect", "reset")
+
+    def _draw(self) -> str:
+        network = self._rng.choices(self._networks, weights=self._weights)[0]
+        hosts = network.num_addresses - 2 if network.num_addresses > 2 else network.num_addresses
+        offset = self._rng.randrange(hosts) + (1 if network.num_addresses > 2 else 0)
+        return str(network.network_address + offset)
+
+    def egress_ip(self) -> str | None:
+        """The public IP traffic leaves with now; None while the modem is reconnecting."""
+        with self._lock:
+            return self._ip if self._connected else None
+
+    async def step(self, name: str) -> None:
+        if name not in self.ladder:
+            raise ValueError(f"unknown rotation step {name!r}")
+        with self._lock:
+            self.steps_run.append(name)
+            if self.failing_steps > 0:
+                self.failing_steps -= 1
+                raise RuntimeError(f"simulated {name} failed")
+            self._connected = False
+        try:
+            await asyncio.sleep(self.rotation_seconds * (2 if name == "reset" else 1))
+        finally:
+            with self._lock:
+                if self.stuck_rotations > 0:
+                    self.stuck_rotations -= 1
+                elif self._rng.random() >= self.unchanged_probability:
+                    self._ip = self._draw()
+                self._connected = True
+
+    async def public_ip(self) -> str | None:
+        return self.egress_ip()
+
+    async def state(self) -> BackendState:
+        with self._lock:
+            connected = self._connected
+        return BackendState(present=True, connected=connected, detail={"backend": self.name})
+
+    async def aclose(self) -> None:
+        return None
