@@ -2,7 +2,6 @@
 # No "from __future__ import annotations" here: FastAPI resolves the dependency annotations of
 # the nested route functions at runtime, which postponed (string) annotations would break.
 
-
 import asyncio
 import ipaddress
 import secrets

@@ -1,0 +1,69 @@
+"""``posts``: raw answers parsed into rows and loaded into the warehouse's normalized tables."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from intrend_assets.parsing import ProfileParseError, parse_profile
+from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
+from intrend_assets.resources import RawStoreResource, WarehouseResource
+from warehouse.load import load_parsed
+
+# Parse and load in slices: memory stays flat however many profiles a run covers.
+LOAD_BATCH = 250
+
+
+@dg.asset(
+    partitions_def=profiles_partitions,
+    backfill_policy=profiles_backfill_policy,
+    deps=["raw_profile"],
+    group_name="parsed",
+    kinds={"python", "polars", "duckdb"},
+    pool="warehouse",
+    owners=["team:intrend"],
+)
+def posts(
+    context: dg.AssetExecutionContext,
+    raw_store: RawStoreResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """One row per post (and one per profile fetch) from each profile's latest raw answer.
+
+    Loads are upserts by key, so re-running a partition never duplicates a post.
+    """
+    store = raw_store.store()
+    usernames = list(context.partition_keys)
+    loaded_posts = loaded_profiles = 0
+    missing: list[str] = []
+    unparseable: dict[str, str] = {}
+    with warehouse.connect() as con:
+        for start in range(0, len(usernames), LOAD_BATCH):
+            batch = []
+            for username in usernames[start : start + LOAD_BATCH]:
+                obj = store.latest(username)
+                if obj is None:
+                    missing.append(username)
+                    continue
+                try:
+                    batch.append(
+                        parse_profile(
+                            store.read(obj.key), fetched_at=obj.fetched_at, username=username
+                        )
+                    )
+                except ProfileParseError as exc:
+                    unparseable[username] = str(exc)
+                    store.record_failure(username, "invalid", str(exc), 0)
+            if batch:
+                stats = load_parsed(con, batch)
+                loaded_posts += stats.posts
+                loaded_profiles += stats.profiles
+    if unparseable:
+        context.log.warning(f"{len(unparseable)} raw answers could not be parsed")
+    return dg.MaterializeResult(
+        metadata={
+            "profiles_loaded": loaded_profiles,
+            "posts_loaded": loaded_posts,
+            "without_raw_answer": len(missing),
+            "unparseable": dg.MetadataValue.json(dict(list(unparseable.items())[:50])),
+        }
+    )

@@ -1,0 +1,108 @@
+"""``raw_profile``: fetch each tracked profile through the modem and keep the answer as it came."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import dagster as dg
+import polars as pl
+
+from intrend_assets.fetching import FetchReport, fetch_profiles
+from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
+from intrend_assets.resources import InstagramResource, ModemResource, RawStoreResource
+from intrend_assets.rotation_gate import RotationGate
+
+
+async def _fetch(
+    context: dg.AssetExecutionContext,
+    usernames: list[str],
+    instagram: InstagramResource,
+    modem: ModemResource,
+    raw_store: RawStoreResource,
+) -> FetchReport:
+    client = instagram.open_client()
+    modem_client = modem.open_client()
+    try:
+        try:
+            first_ip = await modem_client.current_ip()
+        except Exception as exc:  # the gate copes with a modem that is down; say so
+            context.log.warning(f"modem service unreachable at start: {exc}")
+            first_ip = None
+        gate = RotationGate(modem_client.rotate, current_ip=first_ip)
+        step = max(1, len(usernames) // 10)
+
+        def progress(done: int, total: int, report: FetchReport) -> None:
+            if done % step == 0 or done == total:
+                context.log.info(
+                    f"fetched {done}/{total} profiles: {report.stored} stored, "
+                    f"{report.failed} failed, {gate.stats.rotations} rotations, "
+                    f"egress {gate.current_ip}"
+                )
+
+        return await fetch_profiles(
+            usernames,
+            client.get_profile,
+            gate,
+            raw_store.store(),
+            instagram.policy(),
+            run_id=context.run_id,
+            on_progress=progress,
+        )
+    finally:
+        await client.aclose()
+        await modem_client.aclose()
+
+
+@dg.asset(
+    partitions_def=profiles_partitions,
+    backfill_policy=profiles_backfill_policy,
+    group_name="raw",
+    kinds={"python", "zstd"},
+    pool="instagram",
+    owners=["team:intrend"],
+    retry_policy=dg.RetryPolicy(
+        max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    ),
+)
+def raw_profile(
+    context: dg.AssetExecutionContext,
+    instagram: InstagramResource,
+    modem: ModemResource,
+    raw_store: RawStoreResource,
+) -> dg.MaterializeResult:
+    """The web_profile_info answer of each profile, zstd-compressed, one object per fetch.
+
+    Rate-limit answers rotate the modem's IP (once for all concurrent requests) and retry;
+    profiles that cannot be fetched are recorded under the raw store's ``failures/`` with
+    their reason rather than failing the other profiles of the run.
+    """
+    usernames = list(context.partition_keys)
+    report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
+    store = raw_store.store()
+    if report.log:
+        buffer = io.BytesIO()
+        pl.DataFrame(report.log).write_parquet(buffer)
+        store.write_log(f"{context.run_id}-{context.retry_number}.parquet", buffer.getvalue())
+    failed = {
+        name: f"{o.outcome}: {o.reason}".rstrip(": ")
+        for name, o in report.outcomes.items()
+        if o.outcome not in ("stored", "private")
+    }
+    ratio = report.bytes_raw / report.bytes_stored if report.bytes_stored else 0.0
+    return dg.MaterializeResult(
+        metadata={
+            "profiles": len(usernames),
+            "stored": report.stored,
+            "private": report.count("private"),
+            "failed": len(failed),
+            "failed_profiles": dg.MetadataValue.json(dict(list(failed.items())[:50])),
+            "requests": len(report.log),
+            "rotations": report.rotations,
+            "unchanged_rotations": report.unchanged_rotations,
+            "bytes_raw": report.bytes_raw,
+            "bytes_stored": report.bytes_stored,
+            "compression_ratio": round(ratio, 2),
+            "seconds": round(report.seconds, 2),
+        }
+    )

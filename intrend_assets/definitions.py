@@ -1,0 +1,58 @@
+"""The code location: assets, resources and automation assembled from settings. Nothing else."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from intrend_assets.assets.parsed import posts
+from intrend_assets.assets.raw import raw_profile
+from intrend_assets.assets.warehouse import fetch_log, hashtag_counts, ip_log, posts_wide
+from intrend_assets.resources import (
+    InstagramResource,
+    ModemResource,
+    RawStoreResource,
+    WarehouseResource,
+)
+from intrend_assets.settings import IntrendSettings
+
+ASSETS = [raw_profile, posts, hashtag_counts, posts_wide, fetch_log, ip_log]
+
+
+def build_resources(settings: IntrendSettings, modem_token: object = None) -> dict[str, object]:
+    """The resources for one deployment; only ``settings`` differ between sandbox and field."""
+    instagram = InstagramResource(
+        base_url=settings.instagram_base_url,
+        proxy_url=settings.proxy_url,
+        app_id=settings.app_id,
+        max_connections=settings.max_connections,
+        concurrency=settings.concurrency,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        pacing=settings.pacing,
+        pacing_seconds=settings.pacing_seconds,
+        **({"user_agent": settings.user_agent} if settings.user_agent else {}),
+    )
+    return {
+        "instagram": instagram,
+        "modem": ModemResource(
+            url=settings.modem_url,
+            # The secret comes from the environment at launch, never from code or config files.
+            token=modem_token if modem_token is not None else dg.EnvVar("INTREND_MODEM_TOKEN"),
+        ),
+        "raw_store": RawStoreResource(root=str(settings.resolved_raw_dir())),
+        "warehouse": WarehouseResource(path=str(settings.resolved_warehouse_path())),
+    }
+
+
+def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
+    settings = settings or IntrendSettings()
+    return dg.Definitions(
+        assets=ASSETS,
+        resources=build_resources(settings),
+        # Steps are I/O-bound and share one DuckDB file: run them in the run's own process,
+        # one after another, instead of paying a process start per step.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()

@@ -1,0 +1,1 @@
+"""The Instagram client: classification, errors and the pooled async HTTP client."""

@@ -1,0 +1,54 @@
+"""What can go wrong fetching from Instagram, as one small hierarchy the fetch loop decides on.
+
+Each class says what fixes it: a rotation (RateLimited), nothing (ProfileNotFound,
+LoginWall), waiting (UpstreamError, NetworkError), or a human (ConfigurationError).
+"""
+
+from __future__ import annotations
+
+
+class FetchError(Exception):
+    """Base of everything the Instagram client raises."""
+
+    outcome = "error"
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimited(FetchError):
+    """401/429, ``require_login``, "Please wait a few minutes": a new IP helps."""
+
+    outcome = "rate_limited"
+
+
+class ProfileNotFound(FetchError):
+    """404 or ``user: null``: the profile does not exist (or no longer does)."""
+
+    outcome = "not_found"
+
+
+class LoginWall(FetchError):
+    """HTTP 400 "make sure you are logged in": this profile is closed to anonymous fetching,
+    and no rotation changes that."""
+
+    outcome = "login_wall"
+
+
+class ConfigurationError(FetchError):
+    """Our request is wrong (e.g. 401 "useragent mismatch"): retrying cannot help."""
+
+    outcome = "configuration_error"
+
+
+class UpstreamError(FetchError):
+    """5xx, a proxy that cannot reach the modem, or a body that is not what was promised."""
+
+    outcome = "upstream_error"
+
+
+class NetworkError(FetchError):
+    """Connect or read failed or timed out before any answer came back."""
+
+    outcome = "network_error"

@@ -1,0 +1,63 @@
+"""Async client of the modem service's HTTP API (rotate, current IP, IP log, ranges)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+class ModemUnavailable(Exception):
+    """The modem service did not answer, or answered with an error."""
+
+
+@dataclass(frozen=True)
+class Rotation:
+    old_ip: str | None
+    new_ip: str | None
+    changed: bool
+    took_ms: int
+    attempts: int
+
+
+class ModemClient:
+    """Talks to ``modem_service``. The token is sent as a bearer header and never logged."""
+
+    def __init__(self, base_url: str, token: str | None, timeout: float = 120.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # Rotations can take minutes in the field (a redial, a reboot): the read timeout is long.
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            trust_env=False,
+        )
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ModemUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise ModemUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        return response.json()
+
+    async def rotate(self) -> Rotation:
+        data = await self._call("POST", "/rotate")
+        return Rotation(
+            old_ip=data.get("old_ip"),
+            new_ip=data.get("new_ip"),
+            changed=bool(data.get("changed")),
+            took_ms=int(data.get("took_ms") or 0),
+            attempts=int(data.get("attempts") or 0),
+        )
+
+    async def current_ip(self) -> str | None:
+        return (await self._call("GET", "/ip")).get("ip")
+
+    async def ips(self, limit: int = 1000) -> list[dict[str, Any]]:
+        return (await self._call("GET", "/ips", params={"limit": limit}))["items"]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,9 @@
+"""One dynamic partition per tracked profile."""
+
+import dagster as dg
+
+profiles_partitions = dg.DynamicPartitionsDefinition(name="profiles")
+
+# Backfills over many profiles run as few runs: each run takes a bounded slice of partitions
+# and fetches them concurrently through one pooled client.
+profiles_backfill_policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=500)

@@ -1,0 +1,148 @@
+"""The raw store: every profile answer as it came, zstd-compressed, one object per fetch.
+
+Objects are keyed ``profiles/<username>/<fetched_at>.json.zst``; the username is validated
+before it becomes part of a path, and every write is atomic (temporary file, fsync, rename) so
+a crash never leaves a half-written object behind. Failures live beside the objects under
+``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import zstandard
+
+from intrend_assets.usernames import validate_username
+
+_STAMP = "%Y%m%dT%H%M%S.%fZ"
+ZSTD_LEVEL = 3
+
+
+def compress(body: bytes) -> bytes:
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(body)
+
+
+def decompress(blob: bytes) -> bytes:
+    # Frames written by ZstdCompressor.compress carry their content size; streaming readers
+    # handle those that do not.
+    return zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+
+
+@dataclass(frozen=True)
+class RawObject:
+    username: str
+    fetched_at: datetime
+    key: str
+    size: int
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_STAMP)
+
+
+def _unstamp(text: str) -> datetime:
+    return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class LocalRawStore:
+    """The raw store on a local (or mounted) folder."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def _profile_dir(self, username: str) -> Path:
+        return self.root / "profiles" / validate_username(username)
+
+    def put(self, username: str, fetched_at: datetime, body: bytes) -> RawObject:
+        """Store one answer body (uncompressed bytes in, compressed on disk)."""
+        name = validate_username(username)
+        key = f"profiles/{name}/{_stamp(fetched_at)}.json.zst"
+        blob = compress(body)
+        _atomic_write(self.root / key, blob)
+        return RawObject(name, fetched_at.astimezone(UTC), key, len(blob))
+
+    def objects(self, username: str) -> list[RawObject]:
+        """All stored fetches of a profile, oldest first."""
+        folder = self._profile_dir(username)
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in sorted(folder.glob("*.json.zst")):
+            stamp = path.name.removesuffix(".json.zst")
+            try:
+                moment = _unstamp(stamp)
+            except ValueError:
+                continue
+            key = str(path.relative_to(self.root))
+            found.append(RawObject(folder.name, moment, key, path.stat().st_size))
+        return found
+
+    def latest(self, username: str) -> RawObject | None:
+        objects = self.objects(username)
+        return objects[-1] if objects else None
+
+    def read(self, key: str) -> bytes:
+        """The compressed bytes of an object, exactly as stored."""
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"key {key!r} escapes the raw store")
+        return path.read_bytes()
+
+    def usernames(self) -> Iterator[str]:
+        base = self.root / "profiles"
+        if base.is_dir():
+            yield from sorted(p.name for p in base.iterdir() if p.is_dir())
+
+    # Failures: the list of profiles to retry later, with their reasons.
+
+    def record_failure(self, username: str, outcome: str, reason: str, attempts: int) -> None:
+        name = validate_username(username)
+        record = {
+            "username": name,
+            "outcome": outcome,
+            "reason": reason,
+            "attempts": attempts,
+            "failed_at": datetime.now(UTC).isoformat(),
+        }
+        _atomic_write(self.root / "failures" / f"{name}.json", json.dumps(record).encode())
+
+    def clear_failure(self, username: str) -> None:
+        (self.root / "failures" / f"{validate_username(username)}.json").unlink(missing_ok=True)
+
+    def failures(self) -> list[dict[str, object]]:
+        folder = self.root / "failures"
+        if not folder.is_dir():
+            return []
+        return [json.loads(p.read_bytes()) for p in sorted(folder.glob("*.json"))]
+
+    def write_log(self, name: str, data: bytes) -> str:
+        """Store a request-log batch (Parquet bytes) under ``fetch_log/``; returns its key."""
+        if "/" in name or name.startswith("."):
+            raise ValueError(f"bad log name {name!r}")
+        key = f"fetch_log/{name}"
+        _atomic_write(self.root / key, data)
+        return key
+
+    def logs(self) -> list[Path]:
+        folder = self.root / "fetch_log"
+        return sorted(folder.glob("*.parquet")) if folder.is_dir() else []

@@ -1,0 +1,104 @@
+"""Resources: the seams to every outside system (Instagram, the modem, storage, warehouse).
+
+They hold configuration only; clients are opened by the code that uses them, inside its own
+event loop, and closed there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import dagster as dg
+from pydantic import Field
+
+from intrend_assets.fetching import FetchPolicy
+from intrend_assets.instagram.client import DEFAULT_USER_AGENT, ClientConfig, InstagramClient
+from intrend_assets.modem_client import ModemClient
+from intrend_assets.raw_store import LocalRawStore
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+class InstagramResource(dg.ConfigurableResource):
+    """Instagram's public web endpoints, reached through the modem (proxy host or VPN route)."""
+
+    base_url: str = "https://i.instagram.com"
+    proxy_url: str | None = None
+    app_id: str = "936619743392459"
+    user_agent: str = DEFAULT_USER_AGENT
+    max_connections: int = Field(8, ge=1)
+    concurrency: int = Field(8, ge=1)
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_attempts: int = Field(4, ge=1)
+    max_rate_limited: int = Field(8, ge=1)
+    backoff_seconds: float = 0.5
+    pacing: Literal["none", "fixed", "jittered"] = "none"
+    pacing_seconds: float = 0.0
+
+    def open_client(self) -> InstagramClient:
+        """A pooled client; call inside the event loop that will use it, and aclose() it."""
+        return InstagramClient(
+            ClientConfig(
+                base_url=self.base_url,
+                proxy_url=self.proxy_url,
+                app_id=self.app_id,
+                user_agent=self.user_agent,
+                max_connections=self.max_connections,
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+            )
+        )
+
+    def policy(self, strategy_name: str = "default") -> FetchPolicy:
+        return FetchPolicy(
+            # Never more requests in flight than connections the proxy allows.
+            concurrency=min(self.concurrency, self.max_connections),
+            max_attempts=self.max_attempts,
+            max_rate_limited=self.max_rate_limited,
+            backoff_seconds=self.backoff_seconds,
+            pacing=self.pacing,
+            pacing_seconds=self.pacing_seconds,
+            strategy_name=strategy_name,
+        )
+
+
+class ModemResource(dg.ConfigurableResource):
+    """The modem service on the 4G box: rotate the public IP, read it, read its IP log."""
+
+    url: str = "http://127.0.0.1:8000"
+    token: str | None = Field(None, description="Bearer token; set it through an EnvVar.")
+    timeout: float = 300.0
+
+    def open_client(self) -> ModemClient:
+        return ModemClient(self.url, self.token, timeout=self.timeout)
+
+
+class RawStoreResource(dg.ConfigurableResource):
+    """Where raw answers are kept (a local or mounted folder)."""
+
+    root: str = "data/raw"
+
+    def store(self) -> LocalRawStore:
+        return LocalRawStore(Path(self.root))
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. One writer at a time: writers share the ``warehouse`` pool."""
+
+    path: str = "data/warehouse.duckdb"
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        from warehouse.db import connect
+
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = connect(self.path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()

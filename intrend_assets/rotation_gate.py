@@ -1,0 +1,94 @@
+"""Single-flight IP rotation for many concurrent fetches.
+
+When fifty requests hit the rate limit together, the modem must rotate once, not fifty times,
+and nobody may send a request while the modem reconnects. Every request notes the rotation
+generation it was sent under; a rate-limited request asks for a rotation *of that
+generation*, and if another request already rotated past it, it simply retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from intrend_assets.modem_client import ModemUnavailable, Rotation
+
+
+@dataclass
+class GateStats:
+    rotations: int = 0
+    unchanged: int = 0
+    modem_errors: int = 0
+    rotation_seconds: float = 0.0
+    ips: list[str] = field(default_factory=list)
+
+
+class RotationGate:
+    def __init__(
+        self,
+        rotate: Callable[[], Awaitable[Rotation]],
+        *,
+        current_ip: str | None = None,
+        max_attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        max_backoff_seconds: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._rotate = rotate
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self._sleep = sleep
+        self._clock = clock or asyncio.get_running_loop().time
+        self._lock = asyncio.Lock()
+        self._open = asyncio.Event()
+        self._open.set()
+        self.generation = 0
+        self.current_ip = current_ip
+        self.stats = GateStats(ips=[current_ip] if current_ip else [])
+
+    async def wait_open(self) -> int:
+        """Wait until no rotation is running; return the generation to send under."""
+        await self._open.wait()
+        return self.generation
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.max_backoff_seconds, self.backoff_seconds * 2**attempt)
+        return base * random.uniform(0.5, 1.5)
+
+    async def rotate(self, seen_generation: int) -> bool:
+        """Rotate unless someone already did since ``seen_generation``.
+
+        Returns True when the public IP is now a new one. Tries up to ``max_attempts`` times:
+        an unchanged IP or an unreachable modem service means back off and try again.
+        """
+        async with self._lock:
+            if self.generation != seen_generation:
+                return True
+            self._open.clear()
+            started = self._clock()
+            try:
+                for attempt in range(self.max_attempts):
+                    try:
+                        result = await self._rotate()
+                    except ModemUnavailable:
+                        self.stats.modem_errors += 1
+                        await self._sleep(self._backoff(attempt))
+                        continue
+                    if result.changed and result.new_ip:
+                        self.current_ip = result.new_ip
+                        self.stats.ips.append(result.new_ip)
+                        return True
+                    self.stats.unchanged += 1
+                    await self._sleep(self._backoff(attempt))
+                return False
+            finally:
+                self.stats.rotations += 1
+                self.stats.rotation_seconds += self._clock() - started
+                # Move on even after a failed rotation: requests will tell whether the
+                # old IP is still limited, and their own attempt budget bounds the loop.
+                self.generation += 1
+                self._open.set()

@@ -1,0 +1,55 @@
+import json
+
+import pytest
+
+from intrend_assets.instagram.classify import classify_profile_answer
+from intrend_assets.instagram.errors import (
+    ConfigurationError,
+    LoginWall,
+    ProfileNotFound,
+    RateLimited,
+    UpstreamError,
+)
+
+WAIT = json.dumps(
+    {
+        "message": "Please wait a few minutes before you try again.",
+        "require_login": True,
+        "status": "fail",
+    }
+).encode()
+
+
+def _user(**fields: object) -> bytes:
+    return json.dumps({"data": {"user": {"id": "1", **fields}}, "status": "ok"}).encode()
+
+
+def test_ok_and_private() -> None:
+    assert classify_profile_answer(200, _user(is_private=False)) == "ok"
+    assert classify_profile_answer(200, _user(is_private=True)) == "private"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (401, WAIT, RateLimited),
+        (429, b"", RateLimited),
+        (200, WAIT, RateLimited),
+        (400, b'{"message":"checkpoint_required","status":"fail"}', RateLimited),
+        (401, b'{"message":"useragent mismatch","status":"fail"}', ConfigurationError),
+        (400, b'{"message":"Please make sure you are logged in","status":"fail"}', LoginWall),
+        (404, b"", ProfileNotFound),
+        (200, b'{"data":{"user":null},"status":"ok"}', ProfileNotFound),
+        (500, b"oops", UpstreamError),
+        (502, b"", UpstreamError),
+        (200, b'{"data":{"user":{"id":"1"', UpstreamError),
+        (200, b"\xff\xfe", UpstreamError),
+        (200, b"[]", UpstreamError),
+        (200, b'{"status":"ok"}', UpstreamError),
+    ],
+)
+def test_answers_are_classified_by_what_fixes_them(
+    status: int, body: bytes, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        classify_profile_answer(status, body)

@@ -1,0 +1,108 @@
+"""The fetch loop against a scripted Instagram: every profile ends stored or failed-with-reason."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from intrend_assets.fetching import FetchPolicy, fetch_profiles
+from intrend_assets.instagram.client import Answer
+from intrend_assets.instagram.errors import ConfigurationError, NetworkError
+from intrend_assets.modem_client import Rotation
+from intrend_assets.raw_store import LocalRawStore
+from intrend_assets.rotation_gate import RotationGate
+
+WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'
+
+
+def body(username: str, private: bool = False) -> bytes:
+    user = {"id": "1", "username": username, "is_private": private}
+    return json.dumps({"data": {"user": user}, "status": "ok"}).encode()
+
+
+class FakeInstagram:
+    """Rate-limits per IP after ``budget`` requests; some names behave specially."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.ip = "209.29.168.1"
+        self.used: dict[str, int] = {}
+        self.rotations = 0
+        self.flaky: dict[str, int] = {}
+
+    async def rotate(self) -> Rotation:
+        self.rotations += 1
+        old, self.ip = self.ip, f"209.29.168.{self.rotations + 1}"
+        return Rotation(old, self.ip, True, 1, 1)
+
+    async def get_profile(self, username: str) -> Answer:
+        await asyncio.sleep(0.001)
+        if self.flaky.get(username, 0) > 0:
+            self.flaky[username] -= 1
+            if username.startswith("net"):
+                raise NetworkError("read timeout")
+            return Answer(503, b"upstream", 1.0)
+        self.used[self.ip] = self.used.get(self.ip, 0) + 1
+        if self.used[self.ip] > self.budget:
+            return Answer(401, WAIT, 1.0)
+        if username.startswith("ghost"):
+            return Answer(404, b"", 1.0)
+        if username == "badheaders":
+            return Answer(401, b'{"message":"useragent mismatch"}', 1.0)
+        return Answer(200, body(username, private=username.startswith("priv")), 1.0)
+
+
+FAST = FetchPolicy(concurrency=8, backoff_seconds=0.001, max_backoff_seconds=0.01)
+
+
+def _run(ig: FakeInstagram, names: list[str], tmp_path: Path, policy: FetchPolicy = FAST):
+    async def go():
+        gate = RotationGate(ig.rotate, current_ip=ig.ip, backoff_seconds=0.001)
+        return await fetch_profiles(names, ig.get_profile, gate, LocalRawStore(tmp_path), policy)
+
+    return asyncio.run(go())
+
+
+def test_rate_limit_rotates_and_every_profile_ends_somewhere(tmp_path: Path) -> None:
+    names = [f"user{i}" for i in range(100)] + ["ghost1", "priv1", "../etc", "a b"]
+    ig = FakeInstagram(budget=20)
+    report = _run(ig, names, tmp_path)
+    assert len(report.outcomes) == len(names)  # nothing lost
+    assert report.count("stored") == 100
+    assert report.outcomes["priv1"].outcome == "private"
+    assert report.outcomes["ghost1"].outcome == "not_found"
+    assert report.outcomes["../etc"].outcome == "invalid"
+    assert report.outcomes["a b"].outcome == "invalid"
+    # 102 answers at 20 per IP need exactly 6 IPs: 5 rotations. Requests already in flight
+    # under an old IP come back limited too, but retry without rotating again.
+    limited = sum(1 for e in report.log if e["outcome"] == "rate_limited")
+    assert ig.rotations == 5 <= limited
+    store = LocalRawStore(tmp_path)
+    assert {f["username"] for f in store.failures()} == {"ghost1"}
+    assert len(list(store.usernames())) == 101
+
+
+def test_upstream_and_network_errors_back_off_and_retry(tmp_path: Path) -> None:
+    ig = FakeInstagram(budget=1000)
+    ig.flaky = {"flaky1": 2, "net1": 2, "hopeless": 99}
+    report = _run(ig, ["flaky1", "net1", "hopeless"], tmp_path)
+    assert report.outcomes["flaky1"].outcome == "stored"
+    assert report.outcomes["net1"].outcome == "stored"
+    assert report.outcomes["hopeless"].outcome == "gave_up"
+    assert "upstream_error" in report.outcomes["hopeless"].reason
+    assert LocalRawStore(tmp_path).failures()[0]["username"] == "hopeless"
+
+
+def test_wrong_headers_stop_the_run(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError):
+        _run(FakeInstagram(budget=10), ["badheaders"], tmp_path)
+
+
+def test_request_log_has_one_entry_per_request(tmp_path: Path) -> None:
+    ig = FakeInstagram(budget=3)
+    report = _run(ig, [f"u{i}" for i in range(10)], tmp_path, FetchPolicy(concurrency=1))
+    assert len(report.log) == 10 + sum(1 for e in report.log if e["outcome"] == "rate_limited")
+    first = report.log[0]
+    assert set(first) >= {"requested_at", "username", "egress_ip", "status", "latency_ms"}
+    assert first["egress_ip"] == "209.29.168.1"

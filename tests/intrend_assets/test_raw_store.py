@@ -1,0 +1,37 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from intrend_assets.raw_store import LocalRawStore, decompress
+from intrend_assets.usernames import InvalidUsername
+
+
+def test_put_read_roundtrip_and_latest(tmp_path: Path) -> None:
+    store = LocalRawStore(tmp_path)
+    first = store.put("Alice", datetime(2026, 1, 1, tzinfo=UTC), b'{"a": 1}' * 100)
+    second = store.put("alice", datetime(2026, 1, 2, tzinfo=UTC), b'{"a": 2}')
+    assert first.key.startswith("profiles/alice/")
+    assert store.latest("ALICE") == second
+    assert [o.key for o in store.objects("alice")] == [first.key, second.key]
+    assert decompress(store.read(first.key)) == b'{"a": 1}' * 100
+    assert first.size < 100  # compressed
+    assert list(store.usernames()) == ["alice"]
+
+
+def test_no_temporary_files_left_and_keys_cannot_escape(tmp_path: Path) -> None:
+    store = LocalRawStore(tmp_path)
+    store.put("bob", datetime.now(UTC), b"{}")
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+    with pytest.raises(InvalidUsername):
+        store.put("../etc", datetime.now(UTC), b"{}")
+    with pytest.raises(ValueError, match="escapes"):
+        store.read("../../etc/passwd")
+
+
+def test_failures_are_recorded_and_cleared(tmp_path: Path) -> None:
+    store = LocalRawStore(tmp_path)
+    store.record_failure("carol", "not_found", "profile not found", 1)
+    assert store.failures()[0]["outcome"] == "not_found"
+    store.clear_failure("carol")
+    assert store.failures() == []
