@@ -1,0 +1,40 @@
+# The two commands a fresh clone needs (see README.md):
+#   make demo   set everything up, run the pipeline on the offline sandbox, print the trends
+#   make test   set everything up, run the test suite
+# Everything is installed into ./.venv from uv.lock; nothing outside the project is touched.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: demo test dev lint setup clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	touch $@
+
+setup: .venv/.synced
+
+demo: setup
+	.venv/bin/intrend demo
+
+dev: setup
+	.venv/bin/intrend dev
+
+test: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/python -m pytest -n auto
+
+lint: setup
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+clean:
+	rm -rf .venv .tools .dagster data

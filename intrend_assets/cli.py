@@ -1,0 +1,240 @@
+"""``intrend``: the project's command line.
+
+``intrend demo`` runs the whole pipeline on the offline sandbox and prints the rising
+hashtags; ``intrend dev`` starts the sandbox and the Dagster UI wired to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the sandbox is imported lazily: production never loads it
+    from sandbox.world import SandboxConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dagster_home(base: Path) -> Path:
+    """Prepare ``base/.dagster`` as DAGSTER_HOME with the project's dagster.yaml in it.
+
+    Dagster reads its instance config only from $DAGSTER_HOME; keeping the storage there too
+    keeps runs, event logs and schedules in one folder inside the project.
+    """
+    home = (base / ".dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    source = PROJECT_ROOT / "dagster.yaml"
+    if source.is_file():
+        shutil.copyfile(source, home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _print_table(rows: list[dict[str, object]], columns: Sequence[str]) -> None:
+    widths = {c: max([len(c)] + [len(_fmt(r.get(c))) for r in rows]) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    print("  ".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print("  ".join(_fmt(row.get(c)).ljust(widths[c]) for c in columns))
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "" if value is None else str(value)
+
+
+def _sandbox_config(args: argparse.Namespace) -> SandboxConfig:
+    from sandbox.world import SandboxConfig
+
+    return SandboxConfig(
+        profiles=args.profiles,
+        seed=args.seed,
+        budget=args.budget,
+        speed=args.speed,
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Sandbox → raw_profile → posts → hashtag_counts → posts_wide, then the rising hashtags."""
+    started = time.monotonic()
+    data_dir = Path(args.data_dir).resolve()
+    _dagster_home(Path.cwd())
+
+    import dagster as dg
+
+    from intrend_assets.definitions import ASSETS, build_resources
+    from intrend_assets.partitions import profiles_partitions
+    from intrend_assets.settings import IntrendSettings
+    from sandbox.world import start_sandbox
+    from warehouse.db import connect
+    from warehouse.queries import run_query
+
+    print(f"intrend demo: {args.profiles} sandbox profiles, data in {data_dir}", flush=True)
+    with start_sandbox(_sandbox_config(args)) as world:
+        print(f"  fake Instagram  {world.instagram_url}")
+        print(f"  proxy host      {world.proxy_url}")
+        print(f"  modem service   {world.modem_url}", flush=True)
+        settings = IntrendSettings(
+            data_dir=data_dir,
+            instagram_base_url=world.instagram_url,
+            proxy_url=world.proxy_url,
+            modem_url=world.modem_url,
+        )
+        resources = build_resources(settings, modem_token=world.modem_token)
+        usernames = list(world.usernames())[: args.profiles] + list(world.unknown_usernames())[:3]
+        instance = dg.DagsterInstance.get()
+        known = set(instance.get_dynamic_partitions(profiles_partitions.name))
+        instance.add_dynamic_partitions(
+            profiles_partitions.name, [u for u in usernames if u not in known]
+        )
+        keys = instance.get_dynamic_partitions(profiles_partitions.name)
+        quiet = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
+
+        print(f"[1/2] fetching and parsing {len(keys)} profiles …", flush=True)
+        dg.materialize(
+            ASSETS,
+            selection=["raw_profile", "posts"],
+            resources=resources,
+            instance=instance,
+            run_config=quiet,
+            tags={
+                "dagster/asset_partition_range_start": keys[0],
+                "dagster/asset_partition_range_end": keys[-1],
+            },
+        )
+        print("[2/2] building the warehouse tables …", flush=True)
+        dg.materialize(
+            ASSETS,
+            selection=["hashtag_counts", "posts_wide", "fetch_log", "ip_log"],
+            resources=resources,
+            instance=instance,
+            run_config=quiet,
+        )
+        planted = set(world.planted_trends())
+        stats = world.stats()
+
+    db_path = settings.resolved_warehouse_path()
+    con = connect(db_path, read_only=True)
+    try:
+        rising = run_query(
+            con, "rising_hashtags", as_of=datetime.now(UTC), limit=args.top
+        ).to_dicts()
+        totals = con.execute(
+            "select count(*), count(distinct owner_username) from posts_wide"
+        ).fetchone()
+    finally:
+        con.close()
+    from intrend_assets.hashtags import normalize_hashtag
+
+    planted_norm = {normalize_hashtag(t) for t in planted}
+    for row in rising:
+        tag = str(row.get("tag") or row.get("tag_norm") or "")
+        row["planted"] = "yes" if normalize_hashtag(tag) in planted_norm else ""
+    print()
+    print(f"Top {len(rising)} rising hashtags (last 7 days vs the 28 before):")
+    if rising:
+        _print_table(rising, [*rising[0].keys()])
+    print()
+    print(f"Planted trends in the sandbox: {', '.join(sorted(planted))}")
+    print(f"Sandbox requests: {stats.get('total', stats)}")
+    assert totals is not None
+    print(f"posts_wide: {totals[0]} posts from {totals[1]} profiles")
+    print(f"DuckDB warehouse: {db_path}")
+    print(f"  query it:  .venv/bin/intrend-warehouse query rising_hashtags --db {db_path}")
+    print("  browse it: make dev   (Dagster UI on the sandbox)")
+    print(f"done in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """Start the sandbox, register its profiles and serve the Dagster UI wired to it."""
+    data_dir = Path(args.data_dir).resolve()
+    home = _dagster_home(Path.cwd())
+    import dagster as dg
+
+    from intrend_assets.partitions import profiles_partitions
+    from sandbox.world import start_sandbox
+
+    with start_sandbox(_sandbox_config(args)) as world:
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "INTREND_DATA_DIR": str(data_dir),
+            "INTREND_INSTAGRAM_BASE_URL": world.instagram_url,
+            "INTREND_PROXY_URL": world.proxy_url,
+            "INTREND_MODEM_URL": world.modem_url,
+            "INTREND_MODEM_TOKEN": world.modem_token,
+        }
+        instance = dg.DagsterInstance.get()
+        known = set(instance.get_dynamic_partitions(profiles_partitions.name))
+        new = [u for u in list(world.usernames())[: args.profiles] if u not in known]
+        instance.add_dynamic_partitions(profiles_partitions.name, new)
+        print(f"sandbox: Instagram {world.instagram_url}, proxy {world.proxy_url}")
+        print(f"Dagster UI: http://{args.host}:{args.port}", flush=True)
+        command = [
+            str(Path(sys.executable).parent / "dagster"),
+            "dev",
+            "-h",
+            args.host,
+            "-p",
+            str(args.port),
+            "-w",
+            str(PROJECT_ROOT / "workspace.yaml"),
+        ]
+        try:
+            return subprocess.call(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+        except KeyboardInterrupt:
+            return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="intrend",
+        description="Hashtag trends from public Instagram profiles, fetched through a rotating "
+        "4G modem. Everything here runs offline on the sandbox unless configured otherwise "
+        "(INTREND_* environment variables).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def sandbox_options(p: argparse.ArgumentParser, profiles: int) -> None:
+        p.add_argument("--profiles", type=int, default=profiles, help="sandbox profiles to track")
+        p.add_argument("--seed", type=int, default=7, help="seed of the sandbox's content")
+        p.add_argument("--budget", type=int, default=50, help="profile requests per IP per window")
+        p.add_argument("--speed", type=float, default=60.0, help="sandbox seconds per real second")
+        p.add_argument("--data-dir", default="data", help="raw store and warehouse folder")
+
+    demo = sub.add_parser("demo", help="run the whole pipeline on the sandbox and print trends")
+    sandbox_options(demo, 300)
+    demo.add_argument("--top", type=int, default=10, help="rising hashtags to print")
+    demo.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="Dagster's console log level (INFO shows per-step progress)",
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    dev = sub.add_parser("dev", help="start the sandbox and the Dagster UI wired to it")
+    sandbox_options(dev, 100)
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
