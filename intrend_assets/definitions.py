@@ -7,12 +7,15 @@ import dagster as dg
 from intrend_assets.assets.parsed import posts
 from intrend_assets.assets.raw import raw_profile
 from intrend_assets.assets.warehouse import fetch_log, hashtag_counts, ip_log, posts_wide
+from intrend_assets.jobs import profiles_job, warehouse_job
 from intrend_assets.resources import (
     InstagramResource,
     ModemResource,
     RawStoreResource,
     WarehouseResource,
 )
+from intrend_assets.schedules import daily_profile_refresh, daily_warehouse_rebuild
+from intrend_assets.sensors import tracked_profiles_sensor
 from intrend_assets.settings import IntrendSettings
 
 ASSETS = [raw_profile, posts, hashtag_counts, posts_wide, fetch_log, ip_log]
@@ -48,6 +51,9 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or IntrendSettings()
     return dg.Definitions(
         assets=ASSETS,
+        jobs=[profiles_job, warehouse_job],
+        sensors=[tracked_profiles_sensor],
+        schedules=[daily_profile_refresh, daily_warehouse_rebuild],
         resources=build_resources(settings),
         # Steps are I/O-bound and share one DuckDB file: run them in the run's own process,
         # one after another, instead of paying a process start per step.

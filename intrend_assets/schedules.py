@@ -1,0 +1,27 @@
+"""Schedules: the daily refresh of every tracked profile and the warehouse rebuild."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from intrend_assets.jobs import profiles_job, range_run_requests, warehouse_job
+from intrend_assets.partitions import profiles_partitions
+
+
+@dg.schedule(job=profiles_job, cron_schedule="0 3 * * *", execution_timezone="UTC")
+def daily_profile_refresh(context: dg.ScheduleEvaluationContext):
+    """Fetch every profile once a day, in runs of a bounded number of profiles."""
+    keys = context.instance.get_dynamic_partitions(profiles_partitions.name)
+    if not keys:
+        return dg.SkipReason("no profiles registered yet")
+    stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    return list(range_run_requests(keys, run_key_prefix=f"daily:{stamp}"))
+
+
+daily_warehouse_rebuild = dg.ScheduleDefinition(
+    name="daily_warehouse_rebuild",
+    job=warehouse_job,
+    cron_schedule="0 5 * * *",
+    execution_timezone="UTC",
+    description="Rebuild hashtag counts and posts_wide after the morning refresh.",
+)

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from intrend_assets.tracked import parse_tracked, read_tracked
+
+
+def test_valid_names_kept_in_order_invalid_reported() -> None:
+    text = "# tracked\nNASA\n@natgeo  # comment\n\na b\nnasa\n../etc\n" + "x" * 31 + "\n"
+    tracked = parse_tracked(text)
+    assert tracked.usernames == ["nasa", "natgeo"]
+    assert [(line, text) for line, text, _ in tracked.invalid] == [
+        (5, "a b"),
+        (7, "../etc"),
+        (8, "x" * 31),
+    ]
+
+
+def test_missing_file_is_none(tmp_path: Path) -> None:
+    assert read_tracked(tmp_path / "nope.txt") is None
