@@ -1,7 +1,5 @@
 """Schedules: the daily refresh of every tracked profile and the warehouse rebuild."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from intrend_assets.jobs import profiles_job, range_run_requests, warehouse_job

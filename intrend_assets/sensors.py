@@ -1,7 +1,5 @@
 """Sensors: keep the ``profiles`` partitions in step with the tracked-profiles file."""
 
-from __future__ import annotations
-
 import hashlib
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """``posts``: raw answers parsed into rows and loaded into the warehouse's normalized tables."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from intrend_assets.parsing import ProfileParseError, parse_profile

@@ -1,7 +1,5 @@
 """``raw_profile``: fetch each tracked profile through the modem and keep the answer as it came."""
 
-from __future__ import annotations
-
 import asyncio
 import io
 

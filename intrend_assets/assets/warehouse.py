@@ -1,7 +1,5 @@
 """Warehouse-wide tables rebuilt from the normalized ones: hashtag counts and ``posts_wide``."""
 
-from __future__ import annotations
-
 import asyncio
 from datetime import datetime
 
