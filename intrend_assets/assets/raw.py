@@ -44,7 +44,7 @@ async def _fetch(
             gate,
             raw_store.store(),
             instagram.policy(),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             on_progress=progress,
         )
     finally:
@@ -81,7 +81,7 @@ def raw_profile(
     if report.log:
         buffer = io.BytesIO()
         pl.DataFrame(report.log).write_parquet(buffer)
-        store.write_log(f"{context.run_id}-{context.retry_number}.parquet", buffer.getvalue())
+        store.write_log(f"{context.run.run_id}-{context.retry_number}.parquet", buffer.getvalue())
     failed = {
         name: f"{o.outcome}: {o.reason}".rstrip(": ")
         for name, o in report.outcomes.items()
