@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +72,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
+    # backfill_policy is marked beta in Dagster 1.13; the warning says nothing a user can act on.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from intrend_assets.definitions import ASSETS, build_resources
     from intrend_assets.partitions import profiles_partitions
     from intrend_assets.settings import IntrendSettings
@@ -142,7 +145,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"Top {len(rising)} rising hashtags (last 7 days vs the 28 before):")
     if rising:
-        _print_table(rising, [*rising[0].keys()])
+        _print_table(
+            rising, ["tag", "recent_posts", "baseline_posts", "recent_profiles", "lift", "planted"]
+        )
     print()
     print(f"Planted trends in the sandbox: {', '.join(sorted(planted))}")
     print(f"Sandbox requests: {stats.get('total', stats)}")
@@ -217,9 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--top", type=int, default=10, help="rising hashtags to print")
     demo.add_argument(
         "--log-level",
-        default="WARNING",
+        default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="Dagster's console log level (INFO shows per-step progress)",
+        help="Dagster's console log level (INFO shows fetch progress; WARNING is quiet)",
     )
     demo.set_defaults(func=cmd_demo)
 
