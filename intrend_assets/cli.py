@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -195,10 +196,33 @@ def cmd_dev(args: argparse.Namespace) -> int:
             "-w",
             str(PROJECT_ROOT / "workspace.yaml"),
         ]
-        try:
-            return subprocess.call(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
-        except KeyboardInterrupt:
-            return 0
+        return _run_until_stopped(command, env)
+
+
+def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
+    """Run ``command``; on Ctrl-C or SIGTERM stop it (and its children) before returning.
+
+    Without this, terminating ``intrend dev`` would leave ``dagster dev`` running after the
+    sandbox it points at is gone.
+    """
+    child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)  # noqa: S603
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
 
 
 def build_parser() -> argparse.ArgumentParser:
