@@ -27,9 +27,7 @@ class SandboxConfig(BaseModel):
     speed: float = Field(
         1.0, gt=0, description="Sandbox seconds per real second (the clock's speed-up)."
     )
-    budget: int = Field(
-        50, ge=0, description="Profile lookups one public IP may make per window."
-    )
+    budget: int = Field(50, ge=0, description="Profile lookups one public IP may make per window.")
     window_seconds: float = Field(
         600.0, gt=0, description="Sliding rate-limit window for profile lookups (sandbox s)."
     )

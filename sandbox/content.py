@@ -191,7 +191,7 @@ class SandboxContent:
             followers=followers,
             following=int(10 ** rng.uniform(1.0, 3.6)),
             is_private=stable_unit(self.seed, "private", index) < self.cfg.private_share,
-            is_verified=followers > 1_000_000 and rng.random() < 0.5 or rng.random() < 0.01,
+            is_verified=(followers > 1_000_000 and rng.random() < 0.5) or rng.random() < 0.01,
             category_name=rng.choice(CATEGORIES),
             interval=interval,
             history=history,

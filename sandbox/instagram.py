@@ -108,7 +108,8 @@ def create_instagram_app(state: InstagramState) -> FastAPI:
 
     @app.get("/_sandbox/clock")
     async def clock() -> dict[str, float]:
-        return {"now": state.clock.now(), "anchor": state.clock.anchor_ts, "speed": state.clock.speed}
+        c = state.clock
+        return {"now": c.now(), "anchor": c.anchor_ts, "speed": c.speed}
 
     @app.post("/_sandbox/advance")
     async def advance(seconds: float = Query(..., ge=0)) -> dict[str, float]:

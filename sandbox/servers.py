@@ -45,9 +45,7 @@ class ServerThread:
         sock.set_inheritable(True)
         self._socket = sock
         self.port = sock.getsockname()[1]
-        self._thread = threading.Thread(
-            target=self._run, name=f"sandbox-{self.name}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"sandbox-{self.name}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
