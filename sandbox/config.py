@@ -50,6 +50,9 @@ class SandboxConfig(BaseModel):
         "209.29.168.0/24=0.9,209.29.99.0/24=0.1",
         description="Carrier blocks the simulated modem draws IPs from, with weights.",
     )
+    modem_token: str | None = Field(
+        None, description="Bearer token of the modem service (default: a random one)."
+    )
     private_share: float = Field(
         0.03, ge=0, le=1, description="Share of known profiles that are private."
     )
