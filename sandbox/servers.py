@@ -60,8 +60,12 @@ class ServerThread:
         assert self._socket is not None
         asyncio.run(self._server.serve(sockets=[self._socket]))
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to exit without waiting (to stop several at once)."""
         self._server.should_exit = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -70,3 +74,11 @@ class ServerThread:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+
+
+def stop_all(servers: list[ServerThread]) -> None:
+    """Stop servers together: signal every one, then wait for each."""
+    for server in servers:
+        server.request_stop()
+    for server in servers:
+        server.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from modem_service import Settings, create_app
@@ -20,7 +20,7 @@ from sandbox.config import SandboxConfig
 from sandbox.content import SandboxContent
 from sandbox.instagram import InstagramState, create_instagram_app
 from sandbox.proxy import ForwardProxy, ProxyState, counting_protocol
-from sandbox.servers import ServerThread
+from sandbox.servers import ServerThread, stop_all
 
 __all__ = ["SandboxConfig", "SandboxWorld", "build_modem", "start_sandbox"]
 
@@ -142,9 +142,12 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
         ),
         ("modem", ServerThread(create_app(modem_settings, backend=modem), "modem", lifespan="on")),
     ]
-    with ExitStack() as stack:
+    started: list[ServerThread] = []
+    try:
         for name, server in servers:
             server.start()
-            stack.callback(server.stop)
+            started.append(server)
             setattr(world, f"{name}_url", server.url)
         yield world
+    finally:
+        stop_all(started)
