@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         kwargs: dict[str, Any] = {"help": field.description, "dest": name}
         if name == "anchor":
             kwargs.update(type=_parse_anchor, default=None, metavar="ISO-TIME")
+        elif isinstance(field.default, bool):
+            kwargs.update(action=argparse.BooleanOptionalAction, default=field.default)
         elif name == "modem_token":
             kwargs.update(type=str, default=None, metavar="TOKEN")
         else:

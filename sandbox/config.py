@@ -69,6 +69,17 @@ class SandboxConfig(BaseModel):
         0.05, ge=0, le=1, description="Share of posts without any caption."
     )
     trends: int = Field(4, ge=0, le=8, description="Number of planted trending hashtags.")
+    pinned_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of public profiles with 1-3 older posts pinned at the top of their "
+        "profile response (off by default: then responses are strictly newest first).",
+    )
+    require_app_id: bool = Field(
+        False,
+        description="Answer 401 'useragent mismatch' to requests without an x-ig-app-id header.",
+    )
     posts_per_page: int = Field(12, ge=1, le=50, description="Posts per profile response.")
 
     @field_validator("anchor")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import math
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -81,6 +80,7 @@ class Profile:
     interval: float  # mean seconds between posts
     history: int  # posts before the anchor
     friends: tuple[str, ...]  # usernames it mentions
+    pinned: tuple[int, ...] = ()  # older posts shown first on the profile (newest first)
 
 
 class SandboxContent:
@@ -181,6 +181,10 @@ class SandboxContent:
         if rng.random() < 0.3:
             bio += " " + rng.choice(("📸", "✈️", "☕", "🌍", "💫"))
         friends = tuple(self.username(rng.randrange(self.cfg.profiles)) for _ in range(5))
+        pinned: tuple[int, ...] = ()
+        if stable_unit(self.seed, "pinned", index) < self.cfg.pinned_share:
+            older = range(-history, -history // 2)
+            pinned = tuple(sorted(rng.sample(older, k=min(len(older), rng.randint(1, 3))))[::-1])
         return Profile(
             index=index,
             username=self.username(index),
@@ -196,6 +200,7 @@ class SandboxContent:
             interval=interval,
             history=history,
             friends=friends,
+            pinned=pinned,
         )
 
     # ---- the post timeline ---------------------------------------------------------------
@@ -268,7 +273,9 @@ class SandboxContent:
             node["video_view_count"] = rng.randint(100, 50_000)
         return node
 
-    def post_node(self, p: Profile, k: int, now: float, *, page: bool = False) -> dict[str, Any]:
+    def post_node(
+        self, p: Profile, k: int, now: float, *, page: bool = False, pinned: bool = False
+    ) -> dict[str, Any]:
         """One timeline node. ``page=True`` gives the pagination flavour (likes only under
         ``edge_media_preview_like``), else the web_profile_info flavour (both like edges)."""
         rng = rng_for(self.seed, "post", p.index, k)
@@ -337,12 +344,35 @@ class SandboxContent:
         node["edge_media_preview_like"] = {"count": likes}
         node["location"] = location
         node["nft_asset_info"] = None
-        node["thumbnail_src"] = self._cdn_url((p.index, k, "t"), now)
+        thumb = self._cdn_url((p.index, k, "t"), now)
+        node["thumbnail_src"] = thumb
+        node["thumbnail_resources"] = [
+            {"src": thumb.replace("s1080x1080", f"s{w}x{w}"), "config_width": w, "config_height": w}
+            for w in (150, 240, 320, 480, 640)
+        ]
+        node["tracking_token"] = base64.b64encode(
+            f'{{"version":5,"payload":{{"media":"{media_id}"}}}}'.encode()
+        ).decode()
         node["coauthor_producers"] = []
-        node["pinned_for_users"] = []
+        node["pinned_for_users"] = (
+            [{"id": p.user_id, "is_verified": p.is_verified, "username": p.username}]
+            if pinned
+            else []
+        )
         if page:
+            node["display_resources"] = [
+                {
+                    "src": node["display_url"].replace("s1080x1080", f"s{w}x{w}"),
+                    "config_width": w,
+                    "config_height": w,
+                }
+                for w in (640, 750, 1080)
+            ]
             node["viewer_has_liked"] = False
             node["viewer_has_saved"] = False
+            node["viewer_has_saved_to_collection"] = False
+            node["viewer_in_photo_of_you"] = False
+            node["viewer_can_reshare"] = True
             node["edge_media_to_sponsor_user"] = {"edges": []}
         if is_video:
             node["product_type"] = "clips"
@@ -364,8 +394,11 @@ class SandboxContent:
                 "page_info": {"has_next_page": False, "end_cursor": None},
                 "edges": [],
             }
-        indices = self.post_indices(p, now, before, first)
-        edges = [{"node": self.post_node(p, k, now, page=page)} for k in indices]
+        top = self.last_visible(p, now)
+        pinned = [] if page or before is not None else [k for k in p.pinned if k <= top]
+        indices = self.post_indices(p, now, before, first - len(pinned))
+        edges = [{"node": self.post_node(p, k, now, page=page, pinned=True)} for k in pinned]
+        edges += [{"node": self.post_node(p, k, now, page=page)} for k in indices]
         has_next = bool(indices) and indices[-1] > -p.history
         return {
             "count": count,
@@ -379,12 +412,13 @@ class SandboxContent:
     # ---- bodies --------------------------------------------------------------------------
 
     def profile_response(self, username: str, now: float | None = None) -> dict | None:
-        """The body of ``web_profile_info?username=...`` at sandbox time ``now``.
+        """The body of ``web_profile_info?username=...`` at sandbox time ``now`` (default:
+        the anchor).
 
         None means "answer HTTP 404"; an unknown name of the other style gets
         ``{"data": {"user": null}, "status": "ok"}``.
         """
-        now = time.time() if now is None else now
+        now = self.anchor_ts if now is None else now
         index = self.index_of(username)
         if index is None:
             if self.missing_style(username) == "404":
@@ -462,7 +496,7 @@ class SandboxContent:
 
         Raises ValueError for a cursor that is not one of ours or belongs to another user.
         """
-        now = time.time() if now is None else now
+        now = self.anchor_ts if now is None else now
         index = self.index_of_id(user_id)
         if index is None:
             return {"data": {"user": None}, "status": "ok"}

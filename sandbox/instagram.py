@@ -66,6 +66,8 @@ def create_instagram_app(state: InstagramState) -> FastAPI:
         ip = client_ip(request)
         if not username:
             return answer(ip, "profile", 400, {"message": "username required", "status": "fail"})
+        if state.content.cfg.require_app_id and not request.headers.get("x-ig-app-id"):
+            return answer(ip, "profile", 401, {"message": "useragent mismatch", "status": "fail"})
         if not state.profile_limiter.hit(ip):
             return answer(ip, "profile", state.refusals.status_for(ip), LIMITED_BODY)
         body = state.content.profile_response(username, state.clock.now())

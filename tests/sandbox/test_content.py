@@ -220,3 +220,26 @@ def test_likes_grow_with_post_age(content: SandboxContent) -> None:
 def test_cursor_round_trip() -> None:
     for user, post in [(0, 0), (5, -300), (999_999, 12345)]:
         assert decode_cursor(encode_cursor(user, post)) == (user, post)
+
+
+def test_pinned_posts_sit_on_top_when_enabled(cfg: SandboxConfig) -> None:
+    content = SandboxContent(cfg.model_copy(update={"pinned_share": 1.0}))
+    user = _user(content, content.public_usernames()[0])
+    edges = user["edge_owner_to_timeline_media"]["edges"]
+    pinned = [e["node"] for e in edges if e["node"]["pinned_for_users"]]
+    assert 1 <= len(pinned) <= 3 and len(edges) == 12
+    assert [e["node"] for e in edges[: len(pinned)]] == pinned
+    rest = [e["node"]["taken_at_timestamp"] for e in edges[len(pinned) :]]
+    assert rest == sorted(rest, reverse=True)
+    assert all(n["taken_at_timestamp"] < rest[-1] for n in pinned)  # older than the page
+    # Off by default: strictly newest first.
+    assert not any(
+        e["node"]["pinned_for_users"]
+        for n in SandboxContent(cfg).public_usernames()[:50]
+        for e in _user(SandboxContent(cfg), n)["edge_owner_to_timeline_media"]["edges"]
+    )
+
+
+def test_now_defaults_to_the_anchor(content: SandboxContent) -> None:
+    name = content.public_usernames()[0]
+    assert content.profile_response(name) == content.profile_response(name, NOW)

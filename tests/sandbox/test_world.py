@@ -234,3 +234,21 @@ def test_command_line_starts_prints_and_stops(capsys) -> None:
     info = json.loads(line.removeprefix("SANDBOX "))
     assert info["proxy_url"].startswith("http://127.0.0.1:")
     assert info["modem_token"] and len(info["planted_trends"]) == 4
+
+
+def test_missing_app_id_header_is_a_useragent_mismatch(world_factory) -> None:
+    world = world_factory(require_app_id=True)
+    with _client(world) as client:
+        bare = _profile(client, world)
+        client.headers["x-ig-app-id"] = "936619743392459"
+        ok = _profile(client, world)
+    assert bare.status_code == 401 and bare.json()["message"] == "useragent mismatch"
+    assert ok.status_code == 200
+
+
+def test_command_line_boolean_flags() -> None:
+    from sandbox.__main__ import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([]).require_app_id is False
+    assert parser.parse_args(["--require-app-id"]).require_app_id is True
