@@ -207,7 +207,8 @@ class SandboxContent:
 
     def post_time(self, p: Profile, k: int) -> int:
         """Unix time of post ``k``: a hashed point inside its slot, so times strictly rise."""
-        u = stable_unit(self.seed, "slot", p.index, k)
+        # Kept off the slot edges, so neighbours are at least 4 % of an interval apart.
+        u = 0.02 + 0.96 * stable_unit(self.seed, "slot", p.index, k)
         return int(self.anchor_ts + (k + u) * p.interval)
 
     def last_visible(self, p: Profile, now: float) -> int:
