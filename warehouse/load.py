@@ -215,6 +215,14 @@ def _load_staged(
     hashtags = _scalar(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
     con.execute("DROP TABLE _winners")
     step("post_hashtags")
+    # An older fetch loaded late does not win, but it does move first_seen_at back.
+    con.execute(
+        """
+        UPDATE posts SET first_seen_at = e.earliest
+        FROM (SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics GROUP BY 1) AS e
+        WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
+        """
+    )
 
     profiles = _scalar(con, "SELECT count(DISTINCT id) FROM _stage_profiles")
     snapshots = _load_profiles(con)
@@ -354,7 +362,8 @@ def upsert_posts_wide(
             )
             written = _scalar(
                 con,
-                "SELECT count(*) FROM posts_wide WHERE post_id IN (SELECT post_id FROM _wide_targets)",
+                "SELECT count(*) FROM posts_wide "
+                "WHERE post_id IN (SELECT post_id FROM _wide_targets)",
             )
             con.execute("DROP TABLE _wide_targets")
         finally:

@@ -1,5 +1,8 @@
 -- posting_times: when posts are published, by UTC weekday x hour, with mean engagement.
 --
+-- Hours are UTC (the warehouse's session zone), not the poster's local time: compare
+-- profiles of one region, or shift the hours by hand.
+--
 -- @param since timestamptz = null  Only posts taken at or after this instant.
 -- @param username str = null  Only this profile's posts.
 SELECT isodow(taken_at) AS weekday,          -- 1 = Monday … 7 = Sunday
