@@ -41,7 +41,8 @@ def test_bad_taken_at_fails(good: duckdb.DuckDBPyConnection) -> None:
     passed, meta = checks.taken_at_valid(good)
     assert not passed and meta["future_taken_at"] == 1
     good.execute(
-        "UPDATE posts_wide SET taken_at = NULL WHERE post_id = (SELECT min(post_id) FROM posts_wide)"
+        "UPDATE posts_wide SET taken_at = NULL "
+        "WHERE post_id = (SELECT min(post_id) FROM posts_wide)"
     )
     passed, meta = checks.taken_at_valid(good, table="posts_wide")
     assert not passed and meta["null_taken_at"] == 1
