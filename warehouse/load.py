@@ -93,12 +93,9 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def posts_frame(parsed: Sequence[ParsedProfile]) -> pl.DataFrame:
     """The posts of many parsed answers as one frame (the schema even when empty)."""
-    from intrend_assets.parsing import POSTS_SCHEMA
+    from intrend_assets.parsing import posts_columns_frame
 
-    frames = [p.posts for p in parsed if p.posts.height]
-    if not frames:
-        return pl.DataFrame(schema=POSTS_SCHEMA)
-    return pl.concat(frames, how="vertical", rechunk=True)
+    return posts_columns_frame(parsed)
 
 
 def profiles_frame(parsed: Sequence[ParsedProfile]) -> pl.DataFrame:
