@@ -1,0 +1,147 @@
+"""Hashtags and mentions in captions, by the rules the major platforms share.
+
+The reference is twitter-text's extraction conformance suite (``hashtags`` sections), which
+Instagram follows in practice:
+
+- a hashtag is ``#`` or the full-width ``＃`` followed by letters and combining marks of any
+  script, decimal digits of any script, ``_`` and a few joiners (ZWNJ, ZWJ, the middle dot,
+  the Japanese iteration and prolonged-sound marks...), with at least one letter or mark
+  ("#16" is a bus line, not a tag);
+- the ``#`` must not be glued to a preceding letter, digit or ``&`` (``日本語#タグ``, ``&#39;``),
+  except after an emoji variation selector;
+- a match directly followed by another ``#`` or by ``://`` is not a hashtag, and neither is
+  anything inside a URL (``example.com/#anchor``).
+
+Python's stdlib ``re`` has no ``\\p{L}``, so the character classes are built once per process
+from ``unicodedata`` (a scan of the code space, about a tenth of a second at import) and
+compiled into ordinary ``re`` classes; matching then runs at ``re`` speed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from functools import lru_cache
+
+# Instagram refuses to publish a caption with more than 30 hashtags, so a caption that
+# carries more (an old post, an edited one, a comment pasted into the caption) has tags that
+# Instagram's own hashtag pages do not index. Counting them would overweight hashtag spam.
+# We keep the FIRST 30 occurrences, in caption order (duplicates count as occurrences).
+INSTAGRAM_HASHTAG_CAP = 30
+
+# Non-letter characters twitter-text allows inside a hashtag (its ``hashtagSpecialChars``).
+_SPECIAL = (
+    "_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003"
+    "\u0f0b\u0f0c\u00b7"
+)
+
+
+def _ranges(predicate) -> str:
+    """Compress the code points matching ``predicate`` into an ``re`` class body."""
+    parts: list[str] = []
+    start = prev = -2
+    for cp in range(sys.maxunicode + 1):
+        if predicate(cp):
+            if cp != prev + 1:
+                if start >= 0:
+                    parts.append(_span(start, prev))
+                start = cp
+            prev = cp
+    if start >= 0:
+        parts.append(_span(start, prev))
+    return "".join(parts)
+
+
+def _span(a: int, b: int) -> str:
+    esc = lambda c: re.escape(chr(c))  # noqa: E731
+    return esc(a) if a == b else f"{esc(a)}-{esc(b)}"
+
+
+def _build() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    cats = [unicodedata.category(chr(cp))[0:2] for cp in range(sys.maxunicode + 1)]
+    special = {ord(c) for c in _SPECIAL}
+    alpha = _ranges(lambda cp: cats[cp][0] in "LM")
+    alnum = _ranges(lambda cp: cats[cp][0] in "LM" or cats[cp] == "Nd" or cp in special)
+    hashtag = re.compile(
+        # Boundary: start of text, after a variation selector, or after anything that is
+        # neither a hashtag character nor '&' (twitter-text's hashtagBoundary).
+        rf"(?:(?<![{alnum}&])|(?<=[\ufe0e\ufe0f]))"
+        # The sign, never the start of a keycap emoji (#️⃣).
+        rf"[#＃](?![\ufe0f\u20e3])"
+        rf"([{alnum}]*[{alpha}][{alnum}]*)"
+    )
+    # URLs with a scheme, www., or a bare domain followed by a path: hashtags inside are
+    # anchors or path parts, not tags.
+    url = re.compile(
+        r"(?:\b[a-z][a-z0-9+.\-]*://|\bwww\.)[^\s<>\"]+"
+        r"|\b(?:[a-z0-9\-]+\.)+[a-z]{2,}(?::\d+)?/[^\s<>\"]*",
+        re.IGNORECASE,
+    )
+    return hashtag, url
+
+
+_HASHTAG_RE, _URL_RE = _build()
+_HASHTAG_END_RE = re.compile(r"[#＃]|://")
+# Instagram usernames: ASCII letters, digits, '.', '_', at most 30 characters. The '@' must
+# not follow a username character (e-mail addresses) and must not be doubled.
+_MENTION_RE = re.compile(r"(?<![A-Za-z0-9_.@＠])[@＠]([A-Za-z0-9_.]{1,30})(?![A-Za-z0-9_@＠])")
+
+
+def extract_hashtags_with_indices(
+    text: str | None, *, limit: int | None = INSTAGRAM_HASHTAG_CAP
+) -> list[tuple[str, int, int]]:
+    """``(tag, start, end)`` per hashtag; ``start`` is the ``#``, ``end`` is exclusive.
+
+    Indices count code points (Python string indices), as twitter-text's conformance data does.
+    """
+    if not text or ("#" not in text and "＃" not in text):
+        return []
+    urls = None
+    found: list[tuple[str, int, int]] = []
+    for match in _HASHTAG_RE.finditer(text):
+        end = match.end()
+        if _HASHTAG_END_RE.match(text, end):
+            continue
+        start = match.start()
+        if urls is None:
+            urls = (
+                [m.span() for m in _URL_RE.finditer(text)] if ("/" in text or "www" in text) else []
+            )
+        if any(u_start < end and start < u_end for u_start, u_end in urls):
+            continue
+        found.append((match.group(1), start, end))
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def extract_hashtags(text: str | None, *, limit: int | None = INSTAGRAM_HASHTAG_CAP) -> list[str]:
+    """Hashtags in caption order, without the sign, case kept, duplicates kept.
+
+    ``limit`` applies Instagram's cap (first 30 kept); ``None`` lifts it.
+    """
+    return [tag for tag, _, _ in extract_hashtags_with_indices(text, limit=limit)]
+
+
+def extract_mentions(text: str | None) -> list[str]:
+    """``@username`` mentions in order, without the ``@``; a trailing full stop is punctuation."""
+    if not text or ("@" not in text and "＠" not in text):
+        return []
+    out = []
+    for match in _MENTION_RE.finditer(text):
+        name = match.group(1).rstrip(".")
+        if name:
+            out.append(name)
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def normalize_hashtag(tag: str) -> str:
+    """The counting key: NFC, case folded (``Café``, ``CAFE\\u0301`` and ``café`` are one tag).
+
+    A leading sign is dropped so ``#Tag`` and ``Tag`` count together. NFC is applied again
+    after folding because folding can decompose (``İ`` → ``i̇``).
+    """
+    tag = tag.lstrip("#＃")
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", tag).casefold())

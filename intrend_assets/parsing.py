@@ -1,0 +1,383 @@
+"""Raw Instagram answers → a profile dict and a frame of posts.
+
+Pure code: no I/O, no clock. The raw store keeps bodies zstd-compressed; they are decoded
+here (zstd → bytes → UTF-8 → JSON) and the fields are pulled with jmespath expressions
+compiled once per process. Two shapes are understood:
+
+- ``web_profile_info`` (``{"data": {"user": {...profile..., "edge_owner_to_timeline_media":
+  ...}}}``; also the older ``{"graphql": {"user": ...}}``): profile fields and the first posts,
+  likes under ``edge_liked_by``;
+- a timeline pagination page (``{"data": {"user": {"edge_owner_to_timeline_media": ...}}}``):
+  no profile fields, likes only under ``edge_media_preview_like``; the owner comes from each
+  post's ``owner`` or from the ``username`` argument.
+
+Anything else raises :class:`ProfileParseError`, the one error type callers need to catch.
+Missing or null fields become nulls; unknown fields are ignored (the endpoint moves).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+import jmespath
+import polars as pl
+import pyarrow as pa
+import zstandard
+
+from intrend_assets.cdn import url_expires_at
+from intrend_assets.hashtags import extract_hashtags, extract_mentions, normalize_hashtag
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+POSTS_SCHEMA: pl.Schema = pl.Schema(
+    {
+        "post_id": pl.String,
+        "shortcode": pl.String,
+        "owner_id": pl.String,
+        "owner_username": pl.String,
+        "taken_at": pl.Datetime("us", "UTC"),
+        "caption": pl.String,
+        "hashtags": pl.List(pl.String),
+        "hashtags_norm": pl.List(pl.String),
+        "mentions": pl.List(pl.String),
+        "like_count": pl.Int64,
+        "comment_count": pl.Int64,
+        "media_type": pl.String,
+        "is_video": pl.Boolean,
+        "video_view_count": pl.Int64,
+        "child_count": pl.Int32,
+        "is_pinned": pl.Boolean,
+        "product_type": pl.String,
+        "display_url": pl.String,
+        "display_url_expires_at": pl.Datetime("us", "UTC"),
+        "location_id": pl.String,
+        "location_name": pl.String,
+        "accessibility_caption": pl.String,
+        "fetched_at": pl.Datetime("us", "UTC"),
+    }
+)
+"""Columns of :attr:`ParsedProfile.posts`; the warehouse's ``posts`` table has the same ones."""
+
+_ARROW_POSTS_SCHEMA: pa.Schema = pl.DataFrame(schema=POSTS_SCHEMA).to_arrow().schema
+
+PROFILE_FIELDS: tuple[str, ...] = (
+    "id",
+    "username",
+    "full_name",
+    "biography",
+    "followers",
+    "following",
+    "post_count",
+    "is_private",
+    "is_verified",
+    "is_business_account",
+    "category_name",
+    "external_url",
+    "profile_pic_url",
+    "fetched_at",
+)
+"""Keys of :attr:`ParsedProfile.profile`, always all present (``None`` when unknown)."""
+
+_USER = jmespath.compile("data.user || graphql.user")
+_PROFILE = jmespath.compile(
+    "{id: id, username: username, full_name: full_name, biography: biography,"
+    " followers: edge_followed_by.count, following: edge_follow.count,"
+    " post_count: edge_owner_to_timeline_media.count,"
+    " is_private: is_private, is_verified: is_verified,"
+    " is_business_account: is_business_account,"
+    " category_name: not_null(category_name, business_category_name, overall_category_name),"
+    " external_url: external_url, profile_pic_url: not_null(profile_pic_url_hd, profile_pic_url)}"
+)
+_PAGE_INFO = jmespath.compile(
+    "edge_owner_to_timeline_media.page_info.{has_next_page: has_next_page, end_cursor: end_cursor}"
+)
+_NODES = jmespath.compile(
+    "edge_owner_to_timeline_media.edges[].node.{"
+    "id: id, shortcode: shortcode, owner_id: owner.id, owner_username: owner.username,"
+    " taken_at: taken_at_timestamp, caption: edge_media_to_caption.edges[0].node.text,"
+    " likes: not_null(edge_liked_by.count, edge_media_preview_like.count),"
+    " comments: not_null(edge_media_to_comment.count, edge_media_preview_comment.count),"
+    " typename: __typename, is_video: is_video, views: video_view_count,"
+    " children: edge_sidecar_to_children.edges, pinned: pinned_for_users,"
+    " product_type: product_type, display_url: display_url,"
+    " location_id: location.id, location_name: location.name,"
+    " accessibility_caption: accessibility_caption}"
+)
+_FAIL_MESSAGE = jmespath.compile("message")
+
+_MEDIA_TYPES = {"GraphImage": "image", "GraphVideo": "video", "GraphSidecar": "sidecar"}
+
+_DCTX = zstandard.ZstdDecompressor()
+
+
+class ProfileParseError(ValueError):
+    """A body that is not a usable profile answer; names the profile and what was wrong."""
+
+    def __init__(self, username: str | None, reason: str) -> None:
+        self.username = username
+        self.reason = reason
+        super().__init__(f"cannot parse the answer for {username or '<unknown profile>'}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keep picklable across processes
+        return (type(self), (self.username, self.reason))
+
+
+@dataclass(frozen=True, eq=False)
+class ParsedProfile:
+    """One parsed answer: the profile as it was at ``fetched_at`` and its posts.
+
+    The posts are kept as plain column lists and become a DataFrame on first access of
+    :attr:`posts`: building a frame costs more than parsing a dozen posts, so a batch loader
+    (:func:`posts_columns_frame`) concatenates the lists of many answers into one frame.
+    """
+
+    profile: dict[str, Any]
+    post_columns: dict[str, list[Any]] = field(repr=False)
+    kind: str = "profile"  # "profile" (web_profile_info) or "timeline_page"
+    has_next_page: bool | None = None
+    end_cursor: str | None = None
+
+    @cached_property
+    def posts(self) -> pl.DataFrame:
+        """One row per post, :data:`POSTS_SCHEMA` columns (also when there are none)."""
+        return _frame(self.post_columns)
+
+    @property
+    def post_count(self) -> int:
+        return len(self.post_columns["post_id"])
+
+    @property
+    def username(self) -> str | None:
+        return self.profile.get("username")
+
+
+def posts_columns_frame(parsed: Iterable[ParsedProfile]) -> pl.DataFrame:
+    """The posts of many answers as ONE frame, built once from the concatenated columns."""
+    merged: dict[str, list[Any]] = {name: [] for name in POSTS_SCHEMA}
+    for item in parsed:
+        for name, values in item.post_columns.items():
+            merged[name].extend(values)
+    return _frame(merged)
+
+
+def _frame(columns: dict[str, list[Any]]) -> pl.DataFrame:
+    # Arrow builds nested string lists from Python about twice as fast as polars does.
+    return pl.from_arrow(pa.Table.from_pydict(columns, schema=_ARROW_POSTS_SCHEMA))
+
+
+def decode_body(
+    payload: bytes | bytearray | memoryview | str, *, username: str | None = None
+) -> Any:
+    """zstd (detected by its magic) → bytes → UTF-8 → JSON."""
+    if isinstance(payload, str):
+        text = payload
+    else:
+        raw = bytes(payload)
+        if raw[:4] == ZSTD_MAGIC:
+            # Frames written in streaming mode carry no content size: stream to the end, and
+            # check the frame really ended (a cut-off frame decodes "fine" up to the cut).
+            dobj = _DCTX.decompressobj()
+            try:
+                raw = dobj.decompress(raw)
+            except zstandard.ZstdError as exc:
+                raise ProfileParseError(username, f"corrupt zstd data ({exc})") from None
+            if not dobj.eof:
+                raise ProfileParseError(username, "truncated zstd data (frame does not end)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProfileParseError(username, f"body is not UTF-8 ({exc})") from None
+    if not text.strip():
+        raise ProfileParseError(username, "empty body")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProfileParseError(username, f"body is not JSON ({exc})") from None
+
+
+def parse_profile(
+    payload: bytes | bytearray | memoryview | str | Mapping[str, Any],
+    *,
+    fetched_at: datetime | float | str | None = None,
+    username: str | None = None,
+) -> ParsedProfile:
+    """Parse a ``web_profile_info`` answer or a timeline page into profile + posts.
+
+    ``fetched_at`` (when the body was received) is stamped on the profile and every post; it
+    stays null when not given, and the warehouse then stamps its own load time.
+    """
+    body = payload if isinstance(payload, Mapping) else decode_body(payload, username=username)
+    when = _as_utc(fetched_at, username)
+    user = _user_of(body, username)
+
+    nodes = _NODES.search(user) or []
+    is_page = not any(k in user for k in ("id", "username", "full_name", "edge_followed_by"))
+    if is_page and "edge_owner_to_timeline_media" not in user:
+        raise ProfileParseError(username, "the user object has neither profile fields nor posts")
+
+    profile = _PROFILE.search(user) or {}
+    if is_page:
+        # A page knows the owner only through its posts (or the caller).
+        owner_id = next((n.get("owner_id") for n in nodes if n and n.get("owner_id")), None)
+        owner_name = next(
+            (n.get("owner_username") for n in nodes if n and n.get("owner_username")), None
+        )
+        profile["id"] = profile.get("id") or owner_id
+        profile["username"] = owner_name or username
+    profile = {key: profile.get(key) for key in PROFILE_FIELDS}
+    for key in ("id", "username", "full_name", "biography", "category_name", "external_url"):
+        profile[key] = _str(profile[key])
+    for key in ("followers", "following", "post_count"):
+        profile[key] = _int(profile[key])
+    for key in ("is_private", "is_verified", "is_business_account"):
+        profile[key] = _bool(profile[key])
+    profile["username"] = profile["username"] or username
+    profile["fetched_at"] = when
+
+    columns = _post_columns(nodes, profile["id"], profile["username"], when)
+    page_info = _PAGE_INFO.search(user) or {}
+    return ParsedProfile(
+        profile=profile,
+        post_columns=columns,
+        kind="timeline_page" if is_page else "profile",
+        has_next_page=_bool(page_info.get("has_next_page")),
+        end_cursor=_str(page_info.get("end_cursor")),
+    )
+
+
+def parse_timeline_page(
+    payload: bytes | bytearray | memoryview | str | Mapping[str, Any],
+    *,
+    fetched_at: datetime | float | str | None = None,
+    username: str | None = None,
+) -> ParsedProfile:
+    """A pagination page (same post code as :func:`parse_profile`); refuses a full profile."""
+    parsed = parse_profile(payload, fetched_at=fetched_at, username=username)
+    if parsed.kind != "timeline_page":
+        raise ProfileParseError(username, "expected a timeline page, got a full profile answer")
+    return parsed
+
+
+def empty_posts() -> pl.DataFrame:
+    """A posts frame with no rows and the full schema."""
+    return pl.DataFrame(schema=POSTS_SCHEMA)
+
+
+def _user_of(body: Any, username: str | None) -> dict[str, Any]:
+    if not isinstance(body, Mapping):
+        raise ProfileParseError(username, f"expected a JSON object, got {type(body).__name__}")
+    if body.get("status") == "fail" or ("message" in body and "data" not in body):
+        message = _FAIL_MESSAGE.search(body) or "no message"
+        flags = [k for k in ("require_login", "spam", "checkpoint_url") if body.get(k)]
+        suffix = f" ({', '.join(flags)})" if flags else ""
+        raise ProfileParseError(username, f"Instagram refused: {message!s}{suffix}")
+    user = _USER.search(body)
+    if user is None:
+        if isinstance(body.get("data"), Mapping) and "user" in body["data"]:
+            raise ProfileParseError(username, "data.user is null (no such profile, or hidden)")
+        raise ProfileParseError(username, "no data.user object in the body")
+    if not isinstance(user, Mapping):
+        raise ProfileParseError(username, f"data.user is a {type(user).__name__}, not an object")
+    return dict(user)
+
+
+def _post_columns(
+    nodes: list[dict[str, Any] | None],
+    profile_id: str | None,
+    profile_username: str | None,
+    fetched_at: datetime | None,
+) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {name: [] for name in POSTS_SCHEMA}
+    for node in nodes:
+        if not node or node.get("id") is None:
+            continue  # an edge without a node carries nothing to keep
+        caption = node.get("caption")
+        caption = caption if isinstance(caption, str) else None
+        tags = extract_hashtags(caption)
+        children = node.get("children")
+        typename = node.get("typename") or ""
+        media_type = _MEDIA_TYPES.get(typename.removeprefix("XDT"))
+        if media_type is None:
+            if isinstance(children, list) and children:
+                media_type = "sidecar"
+            elif node.get("is_video") is not None:
+                media_type = "video" if node.get("is_video") else "image"
+        display_url = _str(node.get("display_url"))
+        cols["post_id"].append(_str(node["id"]))
+        cols["shortcode"].append(_str(node.get("shortcode")))
+        cols["owner_id"].append(_str(node.get("owner_id")) or profile_id)
+        cols["owner_username"].append(_str(node.get("owner_username")) or profile_username)
+        cols["taken_at"].append(_epoch(node.get("taken_at")))
+        cols["caption"].append(caption)
+        cols["hashtags"].append(tags)
+        cols["hashtags_norm"].append([normalize_hashtag(t) for t in tags])
+        cols["mentions"].append(extract_mentions(caption))
+        cols["like_count"].append(_int(node.get("likes")))
+        cols["comment_count"].append(_int(node.get("comments")))
+        cols["media_type"].append(media_type)
+        cols["is_video"].append(_bool(node.get("is_video")))
+        cols["video_view_count"].append(_int(node.get("views")))
+        cols["child_count"].append(
+            len(children) if media_type == "sidecar" and isinstance(children, list) else None
+        )
+        pinned = node.get("pinned")
+        cols["is_pinned"].append(bool(pinned) if isinstance(pinned, list) else None)
+        cols["product_type"].append(_str(node.get("product_type")))
+        cols["display_url"].append(display_url)
+        cols["display_url_expires_at"].append(url_expires_at(display_url))
+        cols["location_id"].append(_str(node.get("location_id")))
+        cols["location_name"].append(_str(node.get("location_name")))
+        cols["accessibility_caption"].append(_str(node.get("accessibility_caption")))
+        cols["fetched_at"].append(fetched_at)
+    return cols
+
+
+def _as_utc(value: datetime | float | str | None, username: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, int | float):
+            return datetime.fromtimestamp(value, tz=UTC)
+        else:
+            moment = datetime.fromisoformat(str(value))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ProfileParseError(username, f"bad fetched_at {value!r} ({exc})") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _epoch(value: Any) -> datetime | None:
+    number = _int(value)
+    if number is None:
+        return None
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None

@@ -1,0 +1,114 @@
+"""The sandbox's knobs, in one validated object shared by the world, the CLI and the tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class SandboxConfig(BaseModel):
+    """Everything that shapes the offline world; every field has a default.
+
+    Times marked "sandbox seconds" run on the sandbox clock, which goes ``speed`` times
+    faster than the wall clock, so a test can cross a ten-minute rate-limit window in
+    ten real seconds.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    profiles: int = Field(300, ge=1, le=999_999, description="Number of known profiles.")
+    seed: int = Field(7, description="Seed of every random choice: same seed, same world.")
+    anchor: datetime | None = Field(
+        None,
+        description="Sandbox time at start (UTC); posts are laid out around it and the planted "
+        "trends rise over the 7 days before it. Default: now, floored to the minute.",
+    )
+    speed: float = Field(
+        1.0, gt=0, description="Sandbox seconds per real second (the clock's speed-up)."
+    )
+    budget: int = Field(50, ge=0, description="Profile lookups one public IP may make per window.")
+    window_seconds: float = Field(
+        600.0, gt=0, description="Sliding rate-limit window for profile lookups (sandbox s)."
+    )
+    page_budget: int = Field(
+        500, ge=0, description="Timeline-page requests one IP may make per page window."
+    )
+    page_window_seconds: float = Field(
+        600.0, gt=0, description="Sliding rate-limit window for timeline pages (sandbox s)."
+    )
+    share_429: float = Field(
+        0.2, ge=0, le=1, description="Share of rate-limit answers that are 429 instead of 401."
+    )
+    rotation_seconds: float = Field(
+        2.0, ge=0, description="How long a simulated modem reconnect takes (sandbox s)."
+    )
+    unchanged_probability: float = Field(
+        0.1, ge=0, le=1, description="Chance a modem reconnect keeps the same public IP."
+    )
+    carrier_ranges: str = Field(
+        "209.29.168.0/24=0.9,209.29.99.0/24=0.1",
+        description="Carrier blocks the simulated modem draws IPs from, with weights.",
+    )
+    modem_token: str | None = Field(
+        None, description="Bearer token of the modem service (default: a random one)."
+    )
+    private_share: float = Field(
+        0.03, ge=0, le=1, description="Share of known profiles that are private."
+    )
+    missing_share: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Unknown (404) example usernames, as a share of `profiles` (at least 3).",
+    )
+    tricky_share: float = Field(
+        0.05, ge=0, le=1, description="Share of captions with a tricky hashtag form."
+    )
+    no_caption_share: float = Field(
+        0.05, ge=0, le=1, description="Share of posts without any caption."
+    )
+    trends: int = Field(4, ge=0, le=8, description="Number of planted trending hashtags.")
+    pinned_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of public profiles with 1-3 older posts pinned at the top of their "
+        "profile response (off by default: then responses are strictly newest first).",
+    )
+    require_app_id: bool = Field(
+        False,
+        description="Answer 401 'useragent mismatch' to requests without an x-ig-app-id header.",
+    )
+    posts_per_page: int = Field(12, ge=1, le=50, description="Posts per profile response.")
+
+    @field_validator("anchor")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @field_validator("carrier_ranges")
+    @classmethod
+    def _ranges_parse(cls, value: str) -> str:
+        from modem_service.settings import parse_weighted_ranges
+
+        parse_weighted_ranges(value)
+        return value
+
+    def resolved(self) -> SandboxConfig:
+        """This config with ``anchor`` fixed (now, floored to the minute, when unset)."""
+        if self.anchor is not None:
+            return self
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        return self.model_copy(update={"anchor": now})
+
+    @property
+    def anchor_ts(self) -> float:
+        """The anchor as a Unix timestamp; call on a resolved config."""
+        if self.anchor is None:
+            raise ValueError("anchor is not resolved; call .resolved() first")
+        return self.anchor.timestamp()

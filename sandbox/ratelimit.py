@@ -1,0 +1,98 @@
+"""Instagram's rate limiting as observed: a per-IP budget in a sliding window, in sandbox time.
+
+Only granted requests enter the window: a limited IP recovers once its old requests age out,
+however often it knocks meanwhile (the field notes show recovery after "a few minutes").
+Whether a refusal is a 401 or a 429 is a stable hash of (seed, ip, n-th refusal), so a run is
+reproducible whatever the thread timing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.rng import stable_unit
+
+WAIT_MESSAGE = "Please wait a few minutes before you try again."
+LIMITED_BODY: dict[str, Any] = {"message": WAIT_MESSAGE, "require_login": True, "status": "fail"}
+
+
+class SlidingWindowLimiter:
+    """At most ``budget`` granted requests per key within any ``window`` sandbox seconds."""
+
+    def __init__(self, budget: int, window: float, clock: Callable[[], float]) -> None:
+        self.budget = budget
+        self.window = window
+        self._clock = clock
+        self._granted: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> bool:
+        """Record a request from ``key``; True when it is within the budget."""
+        now = self._clock()
+        with self._lock:
+            times = self._granted[key]
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.budget:
+                return False
+            times.append(now)
+            return True
+
+    def remaining(self, key: str) -> int:
+        now = self._clock()
+        with self._lock:
+            times = self._granted.get(key, deque())
+            return max(0, self.budget - sum(1 for t in times if t > now - self.window))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._granted.clear()
+
+
+class RefusalPicker:
+    """Chooses 401 or 429 for each refusal; ``share_429`` of them are 429."""
+
+    def __init__(self, seed: int, share_429: float) -> None:
+        self.seed = seed
+        self.share_429 = share_429
+        self._refusals: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def status_for(self, ip: str) -> int:
+        with self._lock:
+            n = self._refusals[ip]
+            self._refusals[ip] += 1
+        return 429 if stable_unit(self.seed, "refusal", ip, n) < self.share_429 else 401
+
+
+class RequestStats:
+    """Answers per client IP, by status and by endpoint kind; safe across threads."""
+
+    STATUSES = ("ok", "401", "429", "404", "400")
+
+    def __init__(self) -> None:
+        self._per_ip: dict[str, Counter[str]] = defaultdict(Counter)
+        self._lock = threading.Lock()
+
+    def record(self, ip: str, status: int, endpoint: str) -> None:
+        label = "ok" if status == 200 else str(status)
+        with self._lock:
+            counts = self._per_ip[ip]
+            counts[label] += 1
+            counts["total"] += 1
+            counts[endpoint] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """``{"ips": {ip: {ok, 401, 429, 404, 400, total, profile, page}}, "total": {...}}``."""
+        keys = (*self.STATUSES, "total", "profile", "page")
+        with self._lock:
+            ips = {ip: {k: c.get(k, 0) for k in keys} for ip, c in self._per_ip.items()}
+        total = {k: sum(v[k] for v in ips.values()) for k in keys}
+        return {"ips": ips, "total": total}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._per_ip.clear()

@@ -1,0 +1,153 @@
+"""The whole offline world in one call: fake Instagram, proxy host and modem service.
+
+``start_sandbox(cfg)`` starts the three servers on free 127.0.0.1 ports (uvicorn, each in its
+own thread) around one shared :class:`SimulatedModem` and one :class:`SandboxClock`, and
+stops them on exit whatever happens inside the ``with`` block.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from modem_service import Settings, create_app
+from modem_service.backends.simulated import SimulatedModem
+from modem_service.settings import parse_weighted_ranges
+from sandbox.clock import SandboxClock
+from sandbox.config import SandboxConfig
+from sandbox.content import SandboxContent
+from sandbox.instagram import InstagramState, create_instagram_app
+from sandbox.proxy import ForwardProxy, ProxyState, counting_protocol
+from sandbox.servers import ServerThread, stop_all
+
+__all__ = ["SandboxConfig", "SandboxWorld", "build_modem", "start_sandbox"]
+
+
+def build_modem(cfg: SandboxConfig) -> SimulatedModem:
+    """The simulated modem for ``cfg``; a reconnect takes ``rotation_seconds`` sandbox time."""
+    return SimulatedModem(
+        parse_weighted_ranges(cfg.carrier_ranges),
+        rotation_seconds=cfg.rotation_seconds / cfg.speed,
+        unchanged_probability=cfg.unchanged_probability,
+        seed=cfg.seed,
+    )
+
+
+class SandboxWorld:
+    """Handles on a running sandbox: URLs, the shared modem, clock, truth and counters."""
+
+    def __init__(
+        self,
+        cfg: SandboxConfig,
+        content: SandboxContent,
+        clock: SandboxClock,
+        modem: SimulatedModem,
+        instagram: InstagramState,
+        proxy: ProxyState,
+        modem_token: str,
+    ) -> None:
+        self.cfg = cfg
+        self.content = content
+        self.clock = clock
+        self.modem = modem
+        self.instagram = instagram
+        self.proxy = proxy
+        self.modem_token = modem_token
+        self.instagram_url = ""
+        self.proxy_url = ""
+        self.modem_url = ""
+
+    def usernames(self) -> list[str]:
+        """All known usernames, public and private, in a fixed order."""
+        return self.content.usernames()
+
+    def public_usernames(self) -> list[str]:
+        return self.content.public_usernames()
+
+    def private_usernames(self) -> list[str]:
+        return self.content.private_usernames()
+
+    def unknown_usernames(self) -> list[str]:
+        """Valid-looking names that answer 404 or ``user: null``."""
+        return self.content.unknown_usernames()
+
+    def planted_trends(self) -> list[str]:
+        """Trend hashtags without '#', as they appear in captions."""
+        return list(self.content.trends)
+
+    def truth(self) -> dict[str, Any]:
+        return self.content.truth()
+
+    def stats(self) -> dict[str, Any]:
+        """Requests per client IP, as ``GET /_sandbox/stats`` reports them."""
+        return self.instagram.stats.snapshot()
+
+    def reset_limits(self) -> None:
+        self.instagram.reset_limits()
+
+    def now(self) -> float:
+        """Sandbox time now (Unix seconds)."""
+        return self.clock.now()
+
+    @property
+    def peak_proxy_connections(self) -> int:
+        """Most client connections the proxy host had open at once."""
+        return self.proxy.connections.peak
+
+    @property
+    def peak_proxy_requests(self) -> int:
+        """Most requests the proxy host was forwarding at once."""
+        return self.proxy.requests.peak
+
+    def addresses(self) -> dict[str, str]:
+        return {
+            "instagram_url": self.instagram_url,
+            "proxy_url": self.proxy_url,
+            "modem_url": self.modem_url,
+        }
+
+
+@contextmanager
+def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
+    """Start the sandbox's three servers; stop them all when the block exits."""
+    cfg = (cfg or SandboxConfig()).resolved()
+    content = SandboxContent(cfg)
+    clock = SandboxClock(cfg.anchor_ts, cfg.speed)
+    modem = build_modem(cfg)
+    token = cfg.modem_token or secrets.token_urlsafe(24)
+    ig_state = InstagramState(content, clock)
+    proxy_state = ProxyState(modem.egress_ip)
+    world = SandboxWorld(cfg, content, clock, modem, ig_state, proxy_state, token)
+
+    modem_settings = Settings(
+        backend="simulated",
+        token=token,
+        sim_ranges=cfg.carrier_ranges,
+        sim_rotation_seconds=cfg.rotation_seconds / cfg.speed,
+        sim_unchanged_probability=cfg.unchanged_probability,
+        sim_seed=cfg.seed,
+    )
+    servers = [
+        ("instagram", ServerThread(create_instagram_app(ig_state), "instagram")),
+        (
+            "proxy",
+            ServerThread(
+                ForwardProxy(proxy_state),
+                "proxy",
+                http=counting_protocol(proxy_state.connections),
+                lifespan="on",
+            ),
+        ),
+        ("modem", ServerThread(create_app(modem_settings, backend=modem), "modem", lifespan="on")),
+    ]
+    started: list[ServerThread] = []
+    try:
+        for name, server in servers:
+            server.start()
+            started.append(server)
+            setattr(world, f"{name}_url", server.url)
+        yield world
+    finally:
+        stop_all(started)
