@@ -33,7 +33,14 @@ def build_resources(settings: IntrendSettings, modem_token: object = None) -> di
         read_timeout=settings.read_timeout,
         pacing=settings.pacing,
         pacing_seconds=settings.pacing_seconds,
+        max_posts=settings.max_posts,
+        fast_update=settings.fast_update,
         **({"user_agent": settings.user_agent} if settings.user_agent else {}),
+        **(
+            {"timeline_query_hash": settings.timeline_query_hash}
+            if settings.timeline_query_hash
+            else {}
+        ),
     )
     return {
         "instagram": instagram,

@@ -1,8 +1,11 @@
 """The fetch loop: every profile ends stored or recorded as failed with its reason.
 
 Rate-limit answers rotate the modem (once for all concurrent requests, through the
-RotationGate) and retry the same profile; upstream and network errors back off and retry;
+RotationGate) and retry the same request; upstream and network errors back off and retry;
 not-found and login-walled profiles are recorded, not retried. Every request is logged.
+
+Past the 12 posts of a profile answer, the timeline is paged up to ``max_posts``, stopping
+early at the first post already stored (fast update, see :mod:`fast_update`).
 """
 
 from __future__ import annotations
@@ -14,33 +17,40 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from intrend_assets.instagram.classify import classify_profile_answer
+from intrend_assets.fast_update import first_known_index, next_mark
+from intrend_assets.instagram.classify import classify_page_answer, classify_profile_answer
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import (
     ConfigurationError,
     FetchError,
     LoginWall,
-    NetworkError,
     ProfileNotFound,
     RateLimited,
 )
-from intrend_assets.raw_store import LocalRawStore
+from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
+from intrend_assets.raw_store import LocalRawStore, RawObject
 from intrend_assets.rotation_gate import RotationGate
 from intrend_assets.usernames import InvalidUsername, validate_username
 
 PacingKind = Literal["none", "fixed", "jittered"]
+Ordering = Literal["as_given", "shuffled"]
+GetProfile = Callable[[str], Awaitable[Answer]]
+GetPage = Callable[[str, str | None], Awaitable[Answer]]
 
 
 @dataclass(frozen=True)
 class FetchPolicy:
     concurrency: int = 8
-    max_attempts: int = 4  # per profile, for upstream/network errors
-    max_rate_limited: int = 8  # per profile, rate-limit answers before giving up
+    max_attempts: int = 4  # per request, for upstream/network errors
+    max_rate_limited: int = 8  # per request, rate-limit answers before giving up
     backoff_seconds: float = 0.5
     max_backoff_seconds: float = 30.0
     pacing: PacingKind = "none"
     pacing_seconds: float = 0.0
+    ordering: Ordering = "as_given"
     rotate: bool = True  # False: the "no rotation" baseline of the experiments
+    max_posts: int = 12  # more than 12 pages the timeline
+    fast_update: bool = True
     strategy_name: str = "default"
 
 
@@ -51,6 +61,8 @@ class ProfileOutcome:
     reason: str = ""
     attempts: int = 0
     key: str | None = None
+    pages: int = 0
+    complete: bool = True  # False: paging stopped early on errors; the mark did not move
 
 
 @dataclass
@@ -79,11 +91,12 @@ class FetchReport:
 ProgressCallback = Callable[[int, int, FetchReport], None]
 
 
-async def _pace(policy: FetchPolicy) -> None:
-    if policy.pacing == "fixed" and policy.pacing_seconds > 0:
-        await asyncio.sleep(policy.pacing_seconds)
-    elif policy.pacing == "jittered" and policy.pacing_seconds > 0:
-        await asyncio.sleep(random.uniform(0, 2 * policy.pacing_seconds))
+class GaveUp(Exception):
+    """A request exhausted its attempts; carries the reason for the failure record."""
+
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(reason)
+        self.attempts = attempts
 
 
 def _backoff(policy: FetchPolicy, attempt: int) -> float:
@@ -91,113 +104,221 @@ def _backoff(policy: FetchPolicy, attempt: int) -> float:
     return base * random.uniform(0.5, 1.5)
 
 
-async def fetch_profiles(
-    usernames: Sequence[str],
-    get_profile: Callable[[str], Awaitable[Answer]],
-    gate: RotationGate,
-    store: LocalRawStore,
-    policy: FetchPolicy = FetchPolicy(),
-    *,
-    run_id: str = "",
-    on_progress: ProgressCallback | None = None,
-) -> FetchReport:
-    """Fetch every username, concurrently up to ``policy.concurrency``."""
-    report = FetchReport()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    done = 0
+def _post_keys(parsed: ParsedProfile) -> list[tuple[str, datetime | None]]:
+    """(post id, taken_at) of each post, in timeline order: what fast update compares."""
+    return list(zip(parsed.post_columns["post_id"], parsed.post_columns["taken_at"], strict=True))
 
-    def log(username: str, answer: Answer | None, outcome: str, attempt: int, ip: str | None):
-        report.log.append(
+
+class _Fetcher:
+    def __init__(
+        self,
+        get_profile: GetProfile,
+        get_page: GetPage | None,
+        gate: RotationGate,
+        store: LocalRawStore,
+        policy: FetchPolicy,
+        run_id: str,
+    ) -> None:
+        self.get_profile = get_profile
+        self.get_page = get_page
+        self.gate = gate
+        self.store = store
+        self.policy = policy
+        self.run_id = run_id
+        self.report = FetchReport()
+
+    def _log(
+        self,
+        username: str,
+        endpoint: str,
+        answer: Answer | None,
+        outcome: str,
+        attempt: int,
+        ip: str | None,
+    ) -> None:
+        self.report.log.append(
             {
                 "requested_at": datetime.now(UTC),
                 "username": username,
                 "egress_ip": ip,
-                "strategy": policy.strategy_name,
-                "endpoint": "web_profile_info",
+                "strategy": self.policy.strategy_name,
+                "endpoint": endpoint,
                 "status": answer.status if answer else None,
                 "outcome": outcome,
                 "latency_ms": answer.latency_ms if answer else None,
                 "bytes": len(answer.body) if answer else 0,
                 "attempt": attempt,
-                "rotation": gate.generation,
-                "run_id": run_id,
+                "rotation": self.gate.generation,
+                "run_id": self.run_id,
             }
         )
 
-    async def one(raw_name: str) -> ProfileOutcome:
+    async def _pace(self) -> None:
+        policy = self.policy
+        if policy.pacing == "fixed" and policy.pacing_seconds > 0:
+            await asyncio.sleep(policy.pacing_seconds)
+        elif policy.pacing == "jittered" and policy.pacing_seconds > 0:
+            await asyncio.sleep(random.uniform(0, 2 * policy.pacing_seconds))
+
+    async def request(
+        self,
+        username: str,
+        endpoint: str,
+        call: Callable[[], Awaitable[Answer]],
+        classify: Callable[[int, bytes], str],
+    ) -> tuple[Answer, str, int]:
+        """One logical request with retries: returns (answer, kind, attempts) or raises.
+
+        Raises ProfileNotFound / LoginWall (final answers), ConfigurationError (stop the
+        run) or GaveUp (attempts exhausted).
+        """
+        errors = limited = attempt = 0
+        while True:
+            attempt += 1
+            generation = await self.gate.wait_open()
+            ip = self.gate.current_ip
+            await self._pace()
+            answer: Answer | None = None
+            try:
+                answer = await call()
+                kind = classify(answer.status, answer.body)
+            except RateLimited as exc:
+                self._log(username, endpoint, answer, exc.outcome, attempt, ip)
+                limited += 1
+                if limited >= self.policy.max_rate_limited:
+                    raise GaveUp(f"rate limited {limited} times", attempt) from exc
+                if self.policy.rotate:
+                    await self.gate.rotate(generation)
+                else:
+                    await asyncio.sleep(_backoff(self.policy, limited))
+                continue
+            except (ProfileNotFound, LoginWall, ConfigurationError) as exc:
+                self._log(username, endpoint, answer, exc.outcome, attempt, ip)
+                raise
+            except FetchError as exc:  # upstream or network: wait and retry
+                self._log(username, endpoint, answer, exc.outcome, attempt, ip)
+                errors += 1
+                if errors >= self.policy.max_attempts:
+                    raise GaveUp(f"{exc.outcome}: {exc}", attempt) from exc
+                await asyncio.sleep(_backoff(self.policy, errors))
+                continue
+            self._log(username, endpoint, answer, kind, attempt, ip)
+            self.report.bytes_raw += len(answer.body)
+            return answer, kind, attempt
+
+    async def profile(self, raw_name: str) -> ProfileOutcome:
         try:
             username = validate_username(raw_name)
         except InvalidUsername as exc:
             return ProfileOutcome(str(raw_name), "invalid", exc.reason)
-        errors = 0
-        limited = 0
-        attempt = 0
-        while True:
-            attempt += 1
-            generation = await gate.wait_open()
-            ip = gate.current_ip
-            await _pace(policy)
-            answer: Answer | None = None
-            try:
-                answer = await get_profile(username)
-                kind = classify_profile_answer(answer.status, answer.body)
-            except RateLimited as exc:
-                log(username, answer, exc.outcome, attempt, ip)
-                limited += 1
-                if limited >= policy.max_rate_limited:
-                    return ProfileOutcome(
-                        username, "gave_up", f"rate limited {limited} times", attempt
-                    )
-                if policy.rotate:
-                    await gate.rotate(generation)
-                else:
-                    await asyncio.sleep(_backoff(policy, limited))
-                continue
-            except (ProfileNotFound, LoginWall) as exc:
-                log(username, answer, exc.outcome, attempt, ip)
-                return ProfileOutcome(username, exc.outcome, str(exc), attempt)
-            except ConfigurationError:
-                log(username, answer, ConfigurationError.outcome, attempt, ip)
-                raise
-            except FetchError as exc:  # upstream or network: wait and retry
-                log(username, answer, exc.outcome, attempt, ip)
-                errors += 1
-                if errors >= policy.max_attempts:
-                    return ProfileOutcome(username, "gave_up", f"{exc.outcome}: {exc}", attempt)
-                await asyncio.sleep(_backoff(policy, errors))
-                continue
-            fetched_at = datetime.now(UTC)
-            obj = await asyncio.to_thread(store.put, username, fetched_at, answer.body)
-            log(username, answer, kind, attempt, ip)
-            report.bytes_raw += len(answer.body)
-            report.bytes_stored += obj.size
-            return ProfileOutcome(
-                username, "stored" if kind == "ok" else "private", "", attempt, obj.key
+        try:
+            answer, kind, attempts = await self.request(
+                username,
+                "web_profile_info",
+                lambda: self.get_profile(username),
+                classify_profile_answer,
             )
+        except (ProfileNotFound, LoginWall) as exc:
+            return ProfileOutcome(username, exc.outcome, str(exc))
+        except GaveUp as exc:
+            return ProfileOutcome(username, "gave_up", str(exc), exc.attempts)
+        obj = await asyncio.to_thread(self.store.put, username, datetime.now(UTC), answer.body)
+        self.report.bytes_stored += obj.size
+        outcome = ProfileOutcome(
+            username, "stored" if kind == "ok" else "private", "", attempts, obj.key
+        )
+        if kind == "ok":
+            await self.paginate(outcome, obj, answer.body)
+        return outcome
+
+    async def paginate(self, outcome: ProfileOutcome, obj: RawObject, body: bytes) -> None:
+        """Page the timeline past the profile answer; advance the mark after a full pass."""
+        username = outcome.username
+        try:
+            parsed = parse_profile(body, username=username)
+        except ProfileParseError as exc:
+            outcome.complete, outcome.reason = False, str(exc)
+            return
+        mark = None
+        if self.policy.fast_update:
+            mark = await asyncio.to_thread(self.store.read_mark, username)
+        seen = _post_keys(parsed)
+        stop = first_known_index(seen, mark)
+        cursor, more = parsed.end_cursor, bool(parsed.has_next_page)
+        user_id = parsed.profile.get("id")
+        while (
+            stop is None
+            and more
+            and len(seen) < self.policy.max_posts
+            and self.get_page is not None
+            and user_id
+        ):
+            get_page, after = self.get_page, cursor
+            try:
+                answer, _, _ = await self.request(
+                    username,
+                    "timeline",
+                    lambda g=get_page, a=after: g(str(user_id), a),
+                    classify_page_answer,
+                )
+            except (GaveUp, ProfileNotFound, LoginWall) as exc:
+                outcome.complete, outcome.reason = False, f"paging stopped: {exc}"
+                return
+            outcome.pages += 1
+            await asyncio.to_thread(self.store.put_page, obj, outcome.pages, answer.body)
+            page = parse_profile(answer.body, username=username)
+            batch = _post_keys(page)
+            found = first_known_index(batch, mark, offset=len(seen))
+            seen += batch if found is None else batch[:found]
+            stop = None if found is None else len(seen)
+            cursor, more = page.end_cursor, bool(page.has_next_page)
+        if self.policy.fast_update:
+            await asyncio.to_thread(self.store.write_mark, username, next_mark(seen, mark))
+
+
+async def fetch_profiles(
+    usernames: Sequence[str],
+    get_profile: GetProfile,
+    gate: RotationGate,
+    store: LocalRawStore,
+    policy: FetchPolicy = FetchPolicy(),
+    *,
+    get_page: GetPage | None = None,
+    run_id: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> FetchReport:
+    """Fetch every username, concurrently up to ``policy.concurrency``."""
+    fetcher = _Fetcher(get_profile, get_page, gate, store, policy, run_id)
+    report = fetcher.report
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    order = list(usernames)
+    if policy.ordering == "shuffled":
+        random.shuffle(order)
+    done = 0
 
     async def tracked(name: str) -> None:
         nonlocal done
-        outcome = await one(name)
+        outcome = await fetcher.profile(name)
         report.outcomes[outcome.username] = outcome
-        if outcome.outcome in ("stored", "private"):
+        if outcome.outcome in ("stored", "private") and outcome.complete:
             await asyncio.to_thread(store.clear_failure, outcome.username)
         elif outcome.outcome != "invalid":
             await asyncio.to_thread(
                 store.record_failure,
                 outcome.username,
-                outcome.outcome,
+                outcome.outcome if outcome.complete else "incomplete",
                 outcome.reason,
                 outcome.attempts,
             )
         done += 1
         if on_progress is not None:
-            on_progress(done, len(usernames), report)
+            on_progress(done, len(order), report)
 
     # A fixed pool of workers rather than one task per profile: concurrency is bounded by
     # construction, and a run over thousands of profiles holds no thousands of coroutines.
     queue: asyncio.Queue[str] = asyncio.Queue()
-    for name in usernames:
+    for name in order:
         queue.put_nowait(name)
 
     async def worker() -> None:
@@ -221,4 +342,4 @@ async def fetch_profiles(
     return report
 
 
-__all__ = ["FetchPolicy", "FetchReport", "NetworkError", "ProfileOutcome", "fetch_profiles"]
+__all__ = ["FetchPolicy", "FetchReport", "ProfileOutcome", "fetch_profiles"]

@@ -1,6 +1,8 @@
 """The raw store: every profile answer as it came, zstd-compressed, one object per fetch.
 
-Objects are keyed ``profiles/<username>/<fetched_at>.json.zst``; the username is validated
+Objects are keyed ``profiles/<username>/<fetched_at>.json.zst``; the timeline pages fetched
+after a profile answer go to ``pages/<username>/<fetched_at>/<n>.json.zst``, so a profile
+answer and its pages stay one unit. The username is validated
 before it becomes part of a path, and every write is atomic (temporary file, fsync, rename) so
 a crash never leaves a half-written object behind. Failures live beside the objects under
 ``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten.
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import zstandard
 
+from intrend_assets.fast_update import Mark
 from intrend_assets.usernames import validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
@@ -107,6 +110,38 @@ class LocalRawStore:
         if self.root.resolve() not in path.parents:
             raise ValueError(f"key {key!r} escapes the raw store")
         return path.read_bytes()
+
+    def put_page(self, obj: RawObject, number: int, body: bytes) -> str:
+        """Store timeline page ``number`` (1, 2, ...) fetched after profile answer ``obj``."""
+        name = validate_username(obj.username)
+        key = f"pages/{name}/{_stamp(obj.fetched_at)}/{number:04d}.json.zst"
+        _atomic_write(self.root / key, compress(body))
+        return key
+
+    def pages(self, obj: RawObject) -> list[str]:
+        """Keys of the pages fetched after ``obj``, in page order."""
+        folder = self.root / "pages" / validate_username(obj.username) / _stamp(obj.fetched_at)
+        if not folder.is_dir():
+            return []
+        return [str(p.relative_to(self.root)) for p in sorted(folder.glob("*.json.zst"))]
+
+    def read_mark(self, username: str) -> Mark | None:
+        """The fast-update mark of the last complete pass, if any."""
+        path = self.root / "marks" / f"{validate_username(username)}.json"
+        try:
+            data = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        newest = data.get("newest_taken_at")
+        return Mark(datetime.fromisoformat(newest) if newest else None, frozenset(data["post_ids"]))
+
+    def write_mark(self, username: str, mark: Mark) -> None:
+        data = {
+            "newest_taken_at": mark.newest_taken_at.isoformat() if mark.newest_taken_at else None,
+            "post_ids": sorted(mark.post_ids),
+        }
+        path = self.root / "marks" / f"{validate_username(username)}.json"
+        _atomic_write(path, json.dumps(data).encode())
 
     def usernames(self) -> Iterator[str]:
         base = self.root / "profiles"

@@ -15,7 +15,12 @@ import dagster as dg
 from pydantic import Field
 
 from intrend_assets.fetching import FetchPolicy
-from intrend_assets.instagram.client import DEFAULT_USER_AGENT, ClientConfig, InstagramClient
+from intrend_assets.instagram.client import (
+    DEFAULT_USER_AGENT,
+    TIMELINE_QUERY_HASH,
+    ClientConfig,
+    InstagramClient,
+)
 from intrend_assets.modem_client import ModemClient
 from intrend_assets.raw_store import LocalRawStore
 
@@ -39,6 +44,9 @@ class InstagramResource(dg.ConfigurableResource):
     backoff_seconds: float = 0.5
     pacing: Literal["none", "fixed", "jittered"] = "none"
     pacing_seconds: float = 0.0
+    max_posts: int = Field(12, ge=1, description="Posts per profile; past 12 pages the timeline.")
+    fast_update: bool = Field(True, description="Stop paging at the first post already stored.")
+    timeline_query_hash: str = TIMELINE_QUERY_HASH
 
     def open_client(self) -> InstagramClient:
         """A pooled client; call inside the event loop that will use it, and aclose() it."""
@@ -48,6 +56,7 @@ class InstagramResource(dg.ConfigurableResource):
                 proxy_url=self.proxy_url,
                 app_id=self.app_id,
                 user_agent=self.user_agent,
+                timeline_query_hash=self.timeline_query_hash,
                 max_connections=self.max_connections,
                 connect_timeout=self.connect_timeout,
                 read_timeout=self.read_timeout,
@@ -63,6 +72,8 @@ class InstagramResource(dg.ConfigurableResource):
             backoff_seconds=self.backoff_seconds,
             pacing=self.pacing,
             pacing_seconds=self.pacing_seconds,
+            max_posts=self.max_posts,
+            fast_update=self.fast_update,
             strategy_name=strategy_name,
         )
 

@@ -40,6 +40,11 @@ class IntrendSettings(BaseSettings):
     read_timeout: float = Field(30.0, gt=0)
     pacing: Literal["none", "fixed", "jittered"] = Field("none")
     pacing_seconds: float = Field(0.0, ge=0)
+    max_posts: int = Field(12, ge=1, description="Posts per profile; past 12 pages the timeline.")
+    fast_update: bool = Field(True, description="Stop paging at the first post already stored.")
+    timeline_query_hash: str | None = Field(
+        None, description="query_hash of the timeline endpoint; Instagram changes it."
+    )
 
     modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
 

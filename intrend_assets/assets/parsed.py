@@ -42,15 +42,20 @@ def posts(
                 if obj is None:
                     missing.append(username)
                     continue
-                try:
-                    batch.append(
-                        parse_profile(
-                            store.read(obj.key), fetched_at=obj.fetched_at, username=username
+                # The profile answer, then the timeline pages fetched right after it. A bad
+                # page costs only its own posts; a bad profile answer is recorded as failed.
+                for number, key in enumerate([obj.key, *store.pages(obj)]):
+                    try:
+                        batch.append(
+                            parse_profile(
+                                store.read(key), fetched_at=obj.fetched_at, username=username
+                            )
                         )
-                    )
-                except ProfileParseError as exc:
-                    unparseable[username] = str(exc)
-                    store.record_failure(username, "invalid", str(exc), 0)
+                    except ProfileParseError as exc:
+                        unparseable[key] = str(exc)
+                        if number == 0:
+                            store.record_failure(username, "invalid", str(exc), 0)
+                            break
             if batch:
                 stats = load_parsed(con, batch)
                 loaded_posts += stats.posts

@@ -44,6 +44,7 @@ async def _fetch(
             gate,
             raw_store.store(),
             instagram.policy(),
+            get_page=client.get_timeline_page,
             run_id=context.run.run_id,
             on_progress=progress,
         )
@@ -96,6 +97,7 @@ def raw_profile(
             "failed": len(failed),
             "failed_profiles": dg.MetadataValue.json(dict(list(failed.items())[:50])),
             "requests": len(report.log),
+            "timeline_pages": sum(o.pages for o in report.outcomes.values()),
             "rotations": report.rotations,
             "unchanged_rotations": report.unchanged_rotations,
             "bytes_raw": report.bytes_raw,

@@ -10,7 +10,6 @@ from typing import Any
 
 from intrend_assets.instagram.errors import (
     ConfigurationError,
-    FetchError,
     LoginWall,
     ProfileNotFound,
     RateLimited,
@@ -62,5 +61,12 @@ def classify_profile_answer(status: int, body: bytes) -> str:
     return "private" if user.get("is_private") else "ok"
 
 
-def outcome_of(error: FetchError) -> str:
-    return error.outcome
+def classify_page_answer(status: int, body: bytes) -> str:
+    """Like :func:`classify_profile_answer`, for a timeline (pagination) page: ``"ok"``."""
+    if status == 200:
+        payload = _decode(body)
+        user = payload.get("data", {}).get("user") if isinstance(payload, dict) else None
+        if isinstance(user, dict) and isinstance(user.get("edge_owner_to_timeline_media"), dict):
+            return "ok"
+    kind = classify_profile_answer(status, body)  # raises for every refusal it knows
+    raise UpstreamError(f"a {kind} answer without a timeline", status=status)

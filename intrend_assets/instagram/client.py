@@ -7,6 +7,7 @@ network itself routes Instagram's hosts through the modem (a VPN app connector).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -21,6 +22,10 @@ DEFAULT_USER_AGENT = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 PROFILE_PATH = "/api/v1/users/web_profile_info/"
+TIMELINE_PATH = "/graphql/query/"
+# The query hash of the profile timeline (edge_owner_to_timeline_media). Instagram changes
+# these every few months: it is configuration (INTREND_TIMELINE_QUERY_HASH), not code.
+TIMELINE_QUERY_HASH = "42323d64886122307be10013ad2dcc44"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class ClientConfig:
     proxy_url: str | None = None
     app_id: str = WEB_APP_ID
     user_agent: str = DEFAULT_USER_AGENT
+    timeline_query_hash: str = TIMELINE_QUERY_HASH
     max_connections: int = 8
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -66,10 +72,20 @@ class InstagramClient:
 
     async def get_profile(self, username: str) -> Answer:
         """GET web_profile_info for a validated username; network failures raise NetworkError."""
-        name = validate_username(username)
+        return await self._get(PROFILE_PATH, {"username": validate_username(username)})
+
+    async def get_timeline_page(self, user_id: str, after: str | None, first: int = 12) -> Answer:
+        """One page of a profile's timeline after cursor ``after`` (pagination)."""
+        if not user_id.isdigit():
+            raise ValueError(f"user id must be digits, got {user_id!r}")
+        variables = json.dumps({"id": user_id, "first": first, "after": after})
+        params = {"query_hash": self.config.timeline_query_hash, "variables": variables}
+        return await self._get(TIMELINE_PATH, params)
+
+    async def _get(self, path: str, params: dict[str, str]) -> Answer:
         started = time.perf_counter()
         try:
-            response = await self._http.get(PROFILE_PATH, params={"username": name})
+            response = await self._http.get(path, params=params)
             body = await response.aread()
         except httpx.HTTPError as exc:
             raise NetworkError(f"{type(exc).__name__}: {exc}") from exc

@@ -38,6 +38,7 @@ def test_materialize_lands_every_post_once_and_finds_the_planted_trends(tmp_path
             instagram_base_url=world.instagram_url,
             proxy_url=world.proxy_url,
             modem_url=world.modem_url,
+            max_posts=24,  # one timeline page past the profile answer's 12 posts
         )
         resources = build_resources(settings, modem_token=world.modem_token)
         fetched = dg.materialize(
@@ -68,10 +69,16 @@ def test_materialize_lands_every_post_once_and_finds_the_planted_trends(tmp_path
 
     # The posts the raw answers hold, counted without the project's parser.
     expected_posts = set()
+    pages = 0
     for name in stored:
-        body = json.loads(decompress(store.read(store.latest(name).key)))
-        media = body["data"]["user"]["edge_owner_to_timeline_media"]
-        expected_posts |= {edge["node"]["id"] for edge in media["edges"]}
+        latest = store.latest(name)
+        assert latest is not None
+        for key in [latest.key, *store.pages(latest)]:
+            body = json.loads(decompress(store.read(key)))
+            media = body["data"]["user"]["edge_owner_to_timeline_media"]
+            expected_posts |= {edge["node"]["id"] for edge in media["edges"]}
+        pages += len(store.pages(latest))
+    assert pages > PROFILES // 2  # most public profiles have more than 12 posts
 
     con = connect(tmp_path / "warehouse.duckdb", read_only=True)
     try:
