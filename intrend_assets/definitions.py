@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
+from intrend_assets.assets.network import (
+    fetch_log,
+    fetch_stats,
+    ip_log,
+    ip_ranges,
+    rate_limit_experiment,
+)
 from intrend_assets.assets.parsed import posts
 from intrend_assets.assets.raw import raw_profile
-from intrend_assets.assets.warehouse import fetch_log, hashtag_counts, ip_log, posts_wide
-from intrend_assets.jobs import profiles_job, warehouse_job
+from intrend_assets.assets.warehouse import hashtag_counts, posts_wide
+from intrend_assets.jobs import profiles_job, rate_limit_experiment_job, warehouse_job
 from intrend_assets.resources import (
     InstagramResource,
     ModemResource,
@@ -18,7 +25,17 @@ from intrend_assets.schedules import daily_profile_refresh, daily_warehouse_rebu
 from intrend_assets.sensors import tracked_profiles_sensor
 from intrend_assets.settings import IntrendSettings
 
-ASSETS = [raw_profile, posts, hashtag_counts, posts_wide, fetch_log, ip_log]
+ASSETS = [
+    raw_profile,
+    posts,
+    hashtag_counts,
+    posts_wide,
+    fetch_log,
+    ip_log,
+    fetch_stats,
+    ip_ranges,
+    rate_limit_experiment,
+]
 
 
 def build_resources(settings: IntrendSettings, modem_token: object = None) -> dict[str, object]:
@@ -58,7 +75,7 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or IntrendSettings()
     return dg.Definitions(
         assets=ASSETS,
-        jobs=[profiles_job, warehouse_job],
+        jobs=[profiles_job, warehouse_job, rate_limit_experiment_job],
         sensors=[tracked_profiles_sensor],
         schedules=[daily_profile_refresh, daily_warehouse_rebuild],
         resources=build_resources(settings),

@@ -286,8 +286,13 @@ async def fetch_profiles(
     get_page: GetPage | None = None,
     run_id: str = "",
     on_progress: ProgressCallback | None = None,
+    stop_after: float | None = None,
 ) -> FetchReport:
-    """Fetch every username, concurrently up to ``policy.concurrency``."""
+    """Fetch every username, concurrently up to ``policy.concurrency``.
+
+    ``stop_after`` (seconds) bounds an experiment: no new profile is started after it, and
+    the report covers the profiles that were.
+    """
     fetcher = _Fetcher(get_profile, get_page, gate, store, policy, run_id)
     report = fetcher.report
     loop = asyncio.get_running_loop()
@@ -323,6 +328,8 @@ async def fetch_profiles(
 
     async def worker() -> None:
         while True:
+            if stop_after is not None and loop.time() - started > stop_after:
+                return
             try:
                 name = queue.get_nowait()
             except asyncio.QueueEmpty:

@@ -10,8 +10,14 @@ profiles_job = dg.define_asset_job(
 
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
-    selection=["hashtag_counts", "posts_wide", "fetch_log", "ip_log"],
+    selection=["hashtag_counts", "posts_wide", "fetch_log", "ip_log", "fetch_stats", "ip_ranges"],
     description="Rebuild the warehouse-wide tables from the normalized ones.",
+)
+
+rate_limit_experiment_job = dg.define_asset_job(
+    "rate_limit_experiment_job",
+    selection=["rate_limit_experiment"],
+    description="Compare pacing strategies against the configured target's rate limit.",
 )
 
 # Backfills and scheduled refreshes hand Dagster ranges of profiles, not one run per profile.

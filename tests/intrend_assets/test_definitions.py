@@ -21,6 +21,9 @@ def test_asset_graph_snapshot() -> None:
         "posts_wide",
         "fetch_log",
         "ip_log",
+        "fetch_stats",
+        "ip_ranges",
+        "rate_limit_experiment",
     }
 
 

@@ -1,0 +1,168 @@
+"""The network side: every request made, every IP the modem had, and what they teach."""
+
+import asyncio
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+from pydantic import Field
+
+from intrend_assets.experiments import STRATEGIES, summarize
+from intrend_assets.fetching import fetch_profiles
+from intrend_assets.metadata import frame_markdown
+from intrend_assets.partitions import profiles_partitions
+from intrend_assets.raw_store import LocalRawStore
+from intrend_assets.resources import (
+    InstagramResource,
+    ModemResource,
+    RawStoreResource,
+    WarehouseResource,
+)
+from intrend_assets.rotation_gate import RotationGate
+from warehouse.load import load_fetch_log, load_ip_log
+from warehouse.queries import run_query
+
+COMMON = {"group_name": "network", "pool": "warehouse", "owners": ["team:intrend"]}
+# Tables these assets own; names are fixed here, never taken from input.
+DERIVED_TABLES = frozenset({"fetch_stats", "ip_ranges", "rate_limit_experiment"})
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace ``table`` with ``frame`` in one statement (readers see old or new, never half)."""
+    if table not in DERIVED_TABLES:
+        raise ValueError(f"{table!r} is not a table these assets own")
+    con.register("_incoming", frame.to_arrow())
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _incoming")  # noqa: S608
+    finally:
+        con.unregister("_incoming")
+
+
+@dg.asset(deps=["raw_profile"], kinds={"duckdb"}, **COMMON)
+def fetch_log(raw_store: RawStoreResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every request made to Instagram: time, profile, egress IP, status, outcome, latency."""
+    paths = raw_store.store().logs()
+    loaded = 0
+    with warehouse.connect() as con:
+        for path in paths:
+            loaded += load_fetch_log(con, pl.read_parquet(path))
+    return dg.MaterializeResult(metadata={"batches": len(paths), "rows_loaded": loaded})
+
+
+@dg.asset(kinds={"duckdb"}, **COMMON)
+def ip_log(modem: ModemResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The modem's log of every public IP it had, copied from the modem service."""
+
+    async def read() -> list[dict[str, object]]:
+        client = modem.open_client()
+        try:
+            return await client.ips(limit=10_000)
+        finally:
+            await client.aclose()
+
+    items = asyncio.run(read())
+    frame = pl.DataFrame(
+        {
+            "ip": [str(i["ip"]) for i in items],
+            "seen_at": [datetime.fromisoformat(str(i["seen_at"])) for i in items],
+            "source": [str(i["source"]) for i in items],
+        },
+        schema={"ip": pl.String, "seen_at": pl.Datetime("us", "UTC"), "source": pl.String},
+    )
+    with warehouse.connect() as con:
+        loaded = load_ip_log(con, frame)
+    return dg.MaterializeResult(metadata={"ips_seen": len(items), "rows_loaded": loaded})
+
+
+@dg.asset(deps=["fetch_log"], kinds={"duckdb"}, **COMMON)
+def fetch_stats(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Requests before a rate limit per IP and per strategy, latency percentiles, rotations."""
+    with warehouse.connect() as con:
+        frame = run_query(con, "fetch_stats_by_strategy")
+        replace_table(con, "fetch_stats", frame)
+    return dg.MaterializeResult(
+        metadata={"strategies": frame.height, "table": dg.MetadataValue.md(frame_markdown(frame))}
+    )
+
+
+@dg.asset(deps=["ip_log"], kinds={"duckdb"}, **COMMON)
+def ip_ranges(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The modem's IP log aggregated to /16 and /24 blocks: the carrier's ranges."""
+    with warehouse.connect() as con:
+        frame = run_query(con, "ip_ranges")
+        replace_table(con, "ip_ranges", frame)
+    return dg.MaterializeResult(
+        metadata={"blocks": frame.height, "table": dg.MetadataValue.md(frame_markdown(frame))}
+    )
+
+
+class ExperimentConfig(dg.Config):
+    """Which strategies to compare, on how many profiles, for how long each."""
+
+    sample_size: int = 100
+    strategies: list[str] = Field(default_factory=lambda: list(STRATEGIES))
+    pacing_seconds: float = 1.0
+    max_seconds_per_strategy: float = 600.0
+
+
+@dg.asset(kinds={"python", "duckdb"}, **{**COMMON, "pool": "instagram"})
+def rate_limit_experiment(
+    context: dg.AssetExecutionContext,
+    config: ExperimentConfig,
+    instagram: InstagramResource,
+    modem: ModemResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """Each pacing strategy over the same sample of profiles, compared side by side.
+
+    Every strategy starts on a fresh IP; its requests land in ``fetch_log`` (strategy
+    ``experiment:<name>``) and its summary in the ``rate_limit_experiment`` table.
+    """
+    unknown = [s for s in config.strategies if s not in STRATEGIES]
+    if unknown:
+        raise dg.Failure(f"unknown strategies {unknown}; known: {sorted(STRATEGIES)}")
+    sample = context.instance.get_dynamic_partitions(profiles_partitions.name)
+    sample = sample[: config.sample_size]
+    if not sample:
+        raise dg.Failure("no profiles registered to experiment on")
+
+    async def run_one(name: str, root: Path) -> dict[str, object]:
+        strategy = STRATEGIES[name]
+        client = instagram.open_client()
+        modem_client = modem.open_client()
+        try:
+            await modem_client.rotate()  # a fresh IP, so strategies start equal
+            gate = RotationGate(modem_client.rotate, current_ip=await modem_client.current_ip())
+            report = await fetch_profiles(
+                sample,
+                client.get_profile,
+                gate,
+                LocalRawStore(root),
+                strategy.policy(instagram.policy(), config.pacing_seconds),
+                run_id=context.run.run_id,
+                stop_after=config.max_seconds_per_strategy,
+            )
+        finally:
+            await client.aclose()
+            await modem_client.aclose()
+        log = pl.DataFrame(report.log)
+        with warehouse.connect() as con:
+            load_fetch_log(con, log)
+        row = summarize(strategy, report, len(sample))
+        context.log.info(f"strategy {name}: {row}")
+        return row
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="intrend-experiment-") as tmp:
+        for name in config.strategies:
+            rows.append(asyncio.run(run_one(name, Path(tmp) / name)))
+    frame = pl.DataFrame(rows)
+    with warehouse.connect() as con:
+        replace_table(con, "rate_limit_experiment", frame)
+    return dg.MaterializeResult(metadata={"comparison": dg.MetadataValue.md(frame_markdown(frame))})
+
+
+__all__ = ["fetch_log", "fetch_stats", "ip_log", "ip_ranges", "rate_limit_experiment"]

@@ -1,0 +1,76 @@
+"""The rate-limit experiments of the field notes, as data and pure summaries.
+
+Questions: how many requests can be made with no sleep before being limited; whether a short
+fixed or a randomised sleep helps; whether rotating beats waiting the limit out.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, replace
+
+from intrend_assets.fetching import FetchPolicy, FetchReport
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    pacing: str = "none"
+    ordering: str = "as_given"
+    rotate: bool = True
+
+    def policy(self, base: FetchPolicy, pacing_seconds: float) -> FetchPolicy:
+        return replace(
+            base,
+            pacing=self.pacing,  # type: ignore[arg-type]
+            pacing_seconds=pacing_seconds if self.pacing != "none" else 0.0,
+            ordering=self.ordering,  # type: ignore[arg-type]
+            rotate=self.rotate,
+            strategy_name=f"experiment:{self.name}",
+            max_posts=12,  # profile lookups are what Instagram limits; pages are not compared
+        )
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("no-sleep"),
+        Strategy("fixed-sleep", pacing="fixed"),
+        Strategy("jittered-sleep", pacing="jittered"),
+        Strategy("shuffled", ordering="shuffled"),
+        Strategy("fixed-sleep-no-rotation", pacing="fixed", rotate=False),
+    )
+}
+
+
+def requests_before_limit(log: list[dict[str, object]]) -> list[int]:
+    """For each IP stint (egress IP between rotations) that hit the limit: requests before it."""
+    stints: dict[tuple[object, object], list[str]] = {}
+    for entry in sorted(log, key=lambda e: e["requested_at"]):  # type: ignore[arg-type, return-value]
+        stints.setdefault((entry["egress_ip"], entry["rotation"]), []).append(str(entry["outcome"]))
+    counts = []
+    for outcomes in stints.values():
+        if "rate_limited" in outcomes:
+            counts.append(outcomes.index("rate_limited"))
+    return counts
+
+
+def summarize(strategy: Strategy, report: FetchReport, sample: int) -> dict[str, object]:
+    """One row of the comparison table."""
+    before = requests_before_limit(report.log)
+    hours = report.seconds / 3600 if report.seconds else 0.0
+    return {
+        "strategy": strategy.name,
+        "pacing": strategy.pacing,
+        "ordering": strategy.ordering,
+        "rotate": strategy.rotate,
+        "profiles": sample,
+        "stored": report.stored,
+        "failed": report.failed,
+        "requests": len(report.log),
+        "rate_limited": sum(1 for e in report.log if e["outcome"] == "rate_limited"),
+        "rotations": report.rotations,
+        "median_requests_before_limit": statistics.median(before) if before else None,
+        "seconds": round(report.seconds, 3),
+        "profiles_per_hour": round(report.stored / hours, 1) if hours else None,
+    }

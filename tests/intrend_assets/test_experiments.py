@@ -1,0 +1,31 @@
+from datetime import UTC, datetime, timedelta
+
+from intrend_assets.experiments import STRATEGIES, requests_before_limit, summarize
+from intrend_assets.fetching import FetchPolicy, FetchReport
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def entry(i: int, ip: str, rotation: int, outcome: str) -> dict[str, object]:
+    return {
+        "requested_at": T0 + timedelta(seconds=i),
+        "egress_ip": ip,
+        "rotation": rotation,
+        "outcome": outcome,
+    }
+
+
+def test_requests_before_limit_counts_each_limited_stint() -> None:
+    log = [entry(i, "a", 0, "ok") for i in range(5)] + [entry(5, "a", 0, "rate_limited")]
+    log += [entry(6 + i, "b", 1, "ok") for i in range(3)] + [entry(9, "b", 1, "rate_limited")]
+    log += [entry(10, "c", 2, "ok")]  # never limited: censored, left out
+    assert sorted(requests_before_limit(log)) == [3, 5]
+
+
+def test_strategies_build_policies_and_summaries() -> None:
+    base = FetchPolicy()
+    policy = STRATEGIES["fixed-sleep-no-rotation"].policy(base, 0.5)
+    assert policy.pacing == "fixed" and policy.pacing_seconds == 0.5 and not policy.rotate
+    assert STRATEGIES["no-sleep"].policy(base, 0.5).pacing_seconds == 0.0
+    row = summarize(STRATEGIES["no-sleep"], FetchReport(seconds=0.0), 10)
+    assert row["strategy"] == "no-sleep" and row["profiles_per_hour"] is None
