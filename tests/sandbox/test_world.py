@@ -99,12 +99,14 @@ def test_pages_have_their_own_budget(world_factory) -> None:
 
 
 def test_window_expires_on_the_sped_up_clock(world_factory) -> None:
-    # A 600-second window at 2000x passes in 0.3 real seconds.
-    world = world_factory(budget=2, window_seconds=600.0, speed=2000.0, share_429=0.0)
+    # A 600-second window at 600x passes in one real second.
+    world = world_factory(budget=2, window_seconds=600.0, speed=600.0, share_429=0.0)
     with _client(world) as client:
+        started = time.monotonic()
         statuses = [_profile(client, world).status_code for _ in range(3)]
-        assert statuses[-1] == 401
-        time.sleep(0.5)
+        if time.monotonic() - started < 0.9:  # else the machine is too slow to tell
+            assert statuses == [200, 200, 401]
+        time.sleep(1.1)
         assert _profile(client, world).status_code == 200
 
 
