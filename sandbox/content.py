@@ -397,7 +397,7 @@ class SandboxContent:
             }
         top = self.last_visible(p, now)
         pinned = [] if page or before is not None else [k for k in p.pinned if k <= top]
-        indices = self.post_indices(p, now, before, first - len(pinned))
+        indices = self.post_indices(p, now, before, max(1, first - len(pinned)))
         edges = [{"node": self.post_node(p, k, now, page=page, pinned=True)} for k in pinned]
         edges += [{"node": self.post_node(p, k, now, page=page)} for k in indices]
         has_next = bool(indices) and indices[-1] > -p.history
