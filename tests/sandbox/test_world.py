@@ -254,3 +254,32 @@ def test_command_line_boolean_flags() -> None:
     parser = build_parser()
     assert parser.parse_args([]).require_app_id is False
     assert parser.parse_args(["--require-app-id"]).require_app_id is True
+
+
+def test_uvicorn_h11_scope_for_an_absolute_form_target() -> None:
+    """The fact the proxy rests on: under h11, raw_path holds scheme and host; query apart."""
+    from sandbox.servers import ServerThread
+
+    seen: dict = {}
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        seen.update(path=scope["path"], raw_path=scope["raw_path"], qs=scope["query_string"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    server = ServerThread(app, "probe", lifespan="off")
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"GET http://127.0.0.1:9/a/b/?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 204")
+        assert server._socket is not None and server._socket.proto == socket.IPPROTO_TCP
+    finally:
+        server.stop()
+    assert seen == {
+        "path": "http://127.0.0.1:9/a/b/",
+        "raw_path": b"http://127.0.0.1:9/a/b/",
+        "qs": b"x=1",
+    }
