@@ -53,6 +53,7 @@ class ServerThread:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive():
+                self.stop()
                 raise RuntimeError(f"sandbox {self.name} server failed to start")
             if time.monotonic() > deadline:
                 self.stop()

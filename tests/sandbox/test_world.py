@@ -283,3 +283,19 @@ def test_uvicorn_h11_scope_for_an_absolute_form_target() -> None:
         "raw_path": b"http://127.0.0.1:9/a/b/",
         "qs": b"x=1",
     }
+
+
+def test_the_leads_example_config_starts() -> None:
+    from sandbox.world import SandboxConfig, start_sandbox
+
+    cfg = SandboxConfig(
+        profiles=300, seed=7, budget=50, window_seconds=600.0, speed=60.0,
+        rotation_seconds=2.0, unchanged_probability=0.1, share_429=0.2,
+        private_share=0.03, missing_share=0.02,
+    )  # fmt: skip
+    with start_sandbox(cfg) as world:
+        assert len(world.usernames()) == 300
+        assert len(world.unknown_usernames()) >= 6
+        assert world.modem.egress_ip() is not None
+        assert world.modem_token and world.peak_proxy_connections == 0
+        assert world.stats() == {"ips": {}, "total": dict.fromkeys(world.stats()["total"], 0)}
