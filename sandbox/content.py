@@ -240,10 +240,11 @@ class SandboxContent:
         expiry = int(now // 3600 * 3600 + 3 * DAY + h % int(DAY))
         nums = f"{h % 10**9}_{(h >> 7) % 10**15}_{(h >> 11) % 10**19}"
         sub = "t51.2885-15" if kind == "jpg" else "t50.2886-16"
+        ohc = base64.urlsafe_b64encode(h.to_bytes(8, "big")).decode()[:11]
         return (
             f"https://scontent-{pop}.cdninstagram.com/v/{sub}/{nums}_n.{kind}"
             f"?stp=dst-jpg_e35_s1080x1080&_nc_ht=scontent-{pop}.cdninstagram.com"
-            f"&_nc_cat={h % 120}&_nc_ohc={base64.b64encode(h.to_bytes(8, 'big')).decode()[:11]}"
+            f"&_nc_cat={h % 120}&_nc_ohc={ohc}"
             f"&edm=AOQ1c0wBAAAA&ccb=7-5&oh=00_AT{h:016x}&oe={expiry:08X}&_nc_sid=8fd12b"
         )
 
@@ -397,7 +398,7 @@ class SandboxContent:
             }
         top = self.last_visible(p, now)
         pinned = [] if page or before is not None else [k for k in p.pinned if k <= top]
-        indices = self.post_indices(p, now, before, first - len(pinned))
+        indices = self.post_indices(p, now, before, max(1, first - len(pinned)))
         edges = [{"node": self.post_node(p, k, now, page=page, pinned=True)} for k in pinned]
         edges += [{"node": self.post_node(p, k, now, page=page)} for k in indices]
         has_next = bool(indices) and indices[-1] > -p.history

@@ -39,7 +39,10 @@ class ServerThread:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when
+        # the listening socket says TCP; without it every response waits ~40 ms (Nagle
+        # meeting delayed ACKs between the header and body writes).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         sock.set_inheritable(True)
@@ -50,6 +53,7 @@ class ServerThread:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive():
+                self.stop()
                 raise RuntimeError(f"sandbox {self.name} server failed to start")
             if time.monotonic() > deadline:
                 self.stop()

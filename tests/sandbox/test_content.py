@@ -243,3 +243,9 @@ def test_pinned_posts_sit_on_top_when_enabled(cfg: SandboxConfig) -> None:
 def test_now_defaults_to_the_anchor(content: SandboxContent) -> None:
     name = content.public_usernames()[0]
     assert content.profile_response(name) == content.profile_response(name, NOW)
+
+
+def test_cdn_urls_are_well_formed(content: SandboxContent) -> None:
+    for node in _all_nodes(content)[:100]:
+        for url in (node["display_url"], node["thumbnail_src"]):
+            assert re.fullmatch(r"https://[a-z0-9.-]+/[A-Za-z0-9._/-]+\?[A-Za-z0-9_=&.-]+", url)

@@ -99,12 +99,14 @@ def test_pages_have_their_own_budget(world_factory) -> None:
 
 
 def test_window_expires_on_the_sped_up_clock(world_factory) -> None:
-    # A 600-second window at 2000x passes in 0.3 real seconds.
-    world = world_factory(budget=2, window_seconds=600.0, speed=2000.0, share_429=0.0)
+    # A 600-second window at 600x passes in one real second.
+    world = world_factory(budget=2, window_seconds=600.0, speed=600.0, share_429=0.0)
     with _client(world) as client:
+        started = time.monotonic()
         statuses = [_profile(client, world).status_code for _ in range(3)]
-        assert statuses[-1] == 401
-        time.sleep(0.5)
+        if time.monotonic() - started < 0.9:  # else the machine is too slow to tell
+            assert statuses == [200, 200, 401]
+        time.sleep(1.1)
         assert _profile(client, world).status_code == 200
 
 
@@ -252,3 +254,48 @@ def test_command_line_boolean_flags() -> None:
     parser = build_parser()
     assert parser.parse_args([]).require_app_id is False
     assert parser.parse_args(["--require-app-id"]).require_app_id is True
+
+
+def test_uvicorn_h11_scope_for_an_absolute_form_target() -> None:
+    """The fact the proxy rests on: under h11, raw_path holds scheme and host; query apart."""
+    from sandbox.servers import ServerThread
+
+    seen: dict = {}
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        seen.update(path=scope["path"], raw_path=scope["raw_path"], qs=scope["query_string"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    server = ServerThread(app, "probe", lifespan="off")
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"GET http://127.0.0.1:9/a/b/?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 204")
+        assert server._socket is not None and server._socket.proto == socket.IPPROTO_TCP
+    finally:
+        server.stop()
+    assert seen == {
+        "path": "http://127.0.0.1:9/a/b/",
+        "raw_path": b"http://127.0.0.1:9/a/b/",
+        "qs": b"x=1",
+    }
+
+
+def test_the_leads_example_config_starts() -> None:
+    from sandbox.world import SandboxConfig, start_sandbox
+
+    cfg = SandboxConfig(
+        profiles=300, seed=7, budget=50, window_seconds=600.0, speed=60.0,
+        rotation_seconds=2.0, unchanged_probability=0.1, share_429=0.2,
+        private_share=0.03, missing_share=0.02,
+    )  # fmt: skip
+    with start_sandbox(cfg) as world:
+        assert len(world.usernames()) == 300
+        assert len(world.unknown_usernames()) >= 6
+        assert world.modem.egress_ip() is not None
+        assert world.modem_token and world.peak_proxy_connections == 0
+        assert world.stats() == {"ips": {}, "total": dict.fromkeys(world.stats()["total"], 0)}
