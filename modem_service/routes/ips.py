@@ -3,7 +3,7 @@
 import asyncio
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -29,10 +29,12 @@ async def ips(
 @router.get("/ranges")
 async def ranges(
     services: ServicesDep,
-    prefix: Annotated[Literal[16, 24], Query(description="CIDR prefix length.")] = 24,
+    prefix: Annotated[
+        int, Query(ge=1, le=128, description="CIDR prefix length: 24 or 16 usually.")
+    ] = 24,
     since: datetime | None = None,
 ) -> dict[str, Any]:
-    """The IP log grouped by /16 or /24 block: distinct IPs, sightings, share of rotations."""
+    """The IP log grouped by /24, /16 (or any prefix) block: distinct IPs, sightings, share of rotations."""
     sightings = await asyncio.to_thread(services.iplog.sightings, since)
     rows = aggregate(sightings, prefix)
     return {

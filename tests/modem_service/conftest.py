@@ -5,12 +5,16 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
+
+from modem_service.backends.simulated import SimulatedModem
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -51,3 +55,26 @@ def serve(app: object, host: str = "127.0.0.1") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+TOKEN = "s3cret-Token-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app's lifespan plus an in-process HTTP client; both closed on exit."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://modem") as client:
+            yield client
+
+
+def simulated(**overrides: object) -> SimulatedModem:
+    """A fast, deterministic simulated modem (no unchanged draws unless asked)."""
+    options: dict[str, object] = {"rotation_seconds": 0.0, "unchanged_probability": 0.0, "seed": 1}
+    options.update(overrides)
+    return SimulatedModem(
+        [("209.29.168.0/24", 0.9), ("209.29.99.0/24", 0.1)],
+        **options,  # type: ignore[arg-type]
+    )
