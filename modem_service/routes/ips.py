@@ -34,7 +34,7 @@ async def ranges(
     ] = 24,
     since: datetime | None = None,
 ) -> dict[str, Any]:
-    """The IP log grouped by /24, /16 (or any prefix) block: distinct IPs, sightings, share of rotations."""
+    """The IP log grouped by /24 or /16 (any prefix) block: IPs, sightings, share of rotations."""
     sightings = await asyncio.to_thread(services.iplog.sightings, since)
     rows = aggregate(sightings, prefix)
     return {
