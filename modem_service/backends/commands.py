@@ -38,13 +38,20 @@ CommandRunner = Callable[[Sequence[str], float], Awaitable[CommandResult]]
 
 
 async def run_command(argv: Sequence[str], time_limit: float) -> CommandResult:
-    """Run ``argv`` and capture its output; on timeout kill it and report returncode -9."""
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    """Run ``argv`` and capture its output.
+
+    On timeout the process is killed and the result has returncode -9; a missing executable
+    gives returncode 127. Never raises for the command's own failures: callers decide.
+    """
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as exc:  # not installed, not executable: report like a shell would
+        return CommandResult(tuple(argv), 127, "", f"cannot run {argv[0]}: {exc.strerror}")
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), time_limit)
     except TimeoutError:
