@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, help="override MODEM_PORT")
     parser.add_argument("--backend", choices=["simulated", "mmcli", "hilink"])
     parser.add_argument("--database-url", help="override MODEM_DATABASE_URL")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level")
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="no per-request log lines (load tests)"
+    )
     args = parser.parse_args(argv)
     overrides: dict[str, object] = {
         k: v
@@ -68,7 +72,14 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(settings)
     except RuntimeError as exc:  # no token: say why, no traceback
         parser.exit(2, f"modem-service: {exc}\n")
-    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+    )
 
 
 if __name__ == "__main__":
