@@ -84,8 +84,8 @@ class ServiceMetrics:
         self.rotation_duration.observe(result.took_ms / 1000)
         for step in result.steps:
             self.steps.labels(step).inc()
-        for _ in result.errors:
-            self.errors.labels("step").inc()
+        for error in result.errors:
+            self.errors.labels("echo" if error.startswith("public_ip:") else "step").inc()
         if outcome == "unchanged":
             self.unchanged_rotations.inc()
         if outcome == "failed":
