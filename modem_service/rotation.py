@@ -46,7 +46,8 @@ class Rotator:
 
     Callers arriving while a rotation runs share its result; callers arriving within the
     cooldown after it get the last result (marked ``coalesced``) rather than a new rotation,
-    because a modem reconnected twice in a row gains nothing and loses seconds. One lock
+    because a modem reconnected twice in a row gains nothing and loses seconds (a rotation
+    that ended offline starts no cooldown). One lock
     covers the whole ladder, so no two walks ever interleave on the modem.
     """
 
@@ -80,7 +81,8 @@ class Rotator:
     async def rotate(self) -> RotationResult:
         if self._inflight is not None and not self._inflight.done():
             result = _as_coalesced(await asyncio.shield(self._inflight))
-        elif self._last is not None and self._clock() - self._last_at < self.cooldown_seconds:
+        elif self._in_cooldown():
+            assert self._last is not None
             result = _as_coalesced(self._last)
         else:
             self._inflight = asyncio.create_task(self._rotate_locked())
@@ -88,6 +90,16 @@ class Rotator:
         if self._on_result is not None:
             self._on_result(result)
         return result
+
+    def _in_cooldown(self) -> bool:
+        """Within the cooldown of the last rotation that reached the network.
+
+        A rotation that ended offline (no public IP) starts no cooldown: the caller may try
+        again as soon as the modem is back, and a stale "offline" answer would help nobody.
+        """
+        if self._last is None or self._last.new_ip is None:
+            return False
+        return self._clock() - self._last_at < self.cooldown_seconds
 
     async def _rotate_locked(self) -> RotationResult:
         async with self._lock:

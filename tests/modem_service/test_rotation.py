@@ -151,3 +151,18 @@ def test_rotator_single_lock_even_without_coalescing() -> None:
     asyncio.run(scenario())
     assert modem.steps_run == ["reconnect", "reconnect"] and rotator.rotations == 2
     assert most == 1
+
+
+def test_offline_rotation_starts_no_cooldown() -> None:
+    modem = simulated()
+
+    async def scenario() -> tuple[int, dict]:
+        async with running(create_app(_settings(cooldown_seconds=60), backend=modem)) as client:
+            modem.down = True
+            offline = await client.post("/rotate", headers=AUTH)
+            modem.down = False  # plugged back in
+            return offline.status_code, (await client.post("/rotate", headers=AUTH)).json()
+
+    status, retried = asyncio.run(scenario())
+    assert status == 503
+    assert retried["changed"] and not retried["coalesced"]
