@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
 
 from modem_service.backends.base import ModemBackend
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,15 @@ class Rotator:
             changed_by=changed_by,
         )
         self._last, self._last_at = result, self._clock()
+        log.info(
+            "rotation %s: %s -> %s in %d ms, steps %s%s",
+            "changed" if changed else "kept the IP" if new_ip else "ended offline",
+            old_ip,
+            new_ip,
+            result.took_ms,
+            ",".join(steps),
+            f", errors: {'; '.join(errors)}" if errors else "",
+        )
         if new_ip is not None:
             if self._on_ip is not None:
                 await self._on_ip(new_ip, "rotate" if changed else "rotate-same")

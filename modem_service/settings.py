@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     echo_bind_address: str | None = Field(
         None,
         description="Source address for the echo check (the modem interface's address). "
-        "mmcli: defaults to the bearer's address; hilink: set it to this host's address on "
-        "the stick's network (192.168.8.x).",
+        "mmcli: defaults to the bearer's address; hilink: defaults to this host's address "
+        "on the route to MODEM_HILINK_URL (192.168.8.x).",
     )
 
     # mmcli backend (ModemManager).

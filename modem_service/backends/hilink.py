@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from huawei_lte_api.Client import Client
 from huawei_lte_api.Connection import Connection
@@ -87,6 +89,25 @@ class HilinkSession:
             self._drop()
 
 
+def local_address_towards(url: str) -> str | None:
+    """This host's address on the interface that reaches ``url`` (the stick's network).
+
+    A connected UDP socket sends nothing; the kernel just picks the route and source address.
+    Binding the echo check to that address keeps it on the stick's interface, off the VPN.
+    """
+    host = urlsplit(url).hostname
+    if not host:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, 80, type=socket.SOCK_DGRAM)
+        family, _, _, _, address = infos[0]
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect(address)
+            return str(probe.getsockname()[0])
+    except OSError:
+        return None
+
+
 class HilinkModem:
     """Ladder: mobile data off/on, then dial-up disconnect/connect, then a device reboot."""
 
@@ -108,6 +129,7 @@ class HilinkModem:
         poll_interval: float = 1.0,
     ) -> None:
         self.echo = echo
+        self.url = url
         self.bind_address = bind_address
         self.off_seconds = off_seconds
         self.connect_timeout = connect_timeout
@@ -165,6 +187,9 @@ class HilinkModem:
             raise ValueError(f"unknown rotation step {name!r}")
 
     async def public_ip(self) -> str | None:
+        """The public IP via the echo services, bound to our address on the stick's network."""
+        if self.bind_address is None:
+            self.bind_address = await asyncio.to_thread(local_address_towards, self.url)
         return await self.echo.public_ip(self.bind_address)
 
     async def state(self) -> BackendState:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from modem_service.backends.hilink import HilinkModem
+from modem_service.backends.hilink import HilinkModem, local_address_towards
 from modem_service.rotation import Rotator
 from tests.modem_service.conftest import sample, serve
 from tests.modem_service.fake_hilink import FakeHilink, FakeHilinkEcho
@@ -144,3 +144,12 @@ def test_older_firmware_wan_address_is_only_detail() -> None:
         state, public = asyncio.run(scenario())
     assert state.detail["carrier_address"] == "10.115.89.118"
     assert public == fake.public_ip != "10.115.89.118"
+
+
+def test_echo_binds_to_our_address_on_the_sticks_network(stick) -> None:
+    fake, url = stick
+    echo = FakeHilinkEcho(fake)
+    backend = HilinkModem(echo, url=url, timeout=5)  # no bind address configured
+    assert asyncio.run(backend.public_ip()) == fake.public_ip
+    assert echo.binds == ["127.0.0.1"]  # the address that routes to the stick
+    assert local_address_towards("http:///nohost") is None
