@@ -40,6 +40,7 @@ def build_backend(settings: Settings) -> ModemBackend:
         )
     echo = EchoChecker(
         settings.echo_url_list(),
+        interface=settings.echo_interface,
         timeout=settings.echo_timeout,
         min_agree=settings.echo_min_agree,
     )

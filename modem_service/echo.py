@@ -3,14 +3,18 @@
 The address ModemManager or the HiLink stick reports is the carrier-side one (10.x, CGNAT
 100.64.0.0/10); only an echo service on the internet sees the public IP. The request must
 leave through the modem, never over the VPN, so the HTTP transport binds its source address
-to the modem's interface address (httpx ``local_address``). Two services that must agree
-guard against one of them answering with a cached or proxied address.
+to the modem's interface address (httpx ``local_address``). On Linux the outgoing interface
+follows the destination route unless policy routing says otherwise, so ``interface`` can
+also pin the socket to the device itself (``SO_BINDTODEVICE``, needs CAP_NET_RAW). Two
+services that must agree guard against one of them answering with a cached or proxied
+address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -71,6 +75,7 @@ class EchoChecker:
         urls: Sequence[str],
         *,
         bind_address: str | None = None,
+        interface: str | None = None,
         timeout: float = 5.0,
         min_agree: int = 2,
     ) -> None:
@@ -78,6 +83,7 @@ class EchoChecker:
             raise ValueError("at least one echo URL is needed")
         self.urls = list(urls)
         self.bind_address = bind_address
+        self.interface = interface
         self.timeout = timeout
         self.min_agree = min(min_agree, len(self.urls))
         self._clients: dict[str | None, httpx.AsyncClient] = {}
@@ -85,7 +91,13 @@ class EchoChecker:
     def _client(self, bind_address: str | None) -> httpx.AsyncClient:
         client = self._clients.get(bind_address)
         if client is None:
-            transport = httpx.AsyncHTTPTransport(local_address=bind_address, retries=0)
+            options = []
+            if self.interface:
+                device = self.interface.encode()
+                options.append((socket.SOL_SOCKET, socket.SO_BINDTODEVICE, device))
+            transport = httpx.AsyncHTTPTransport(
+                local_address=bind_address, retries=0, socket_options=options or None
+            )
             # trust_env=False: an HTTP(S)_PROXY in the environment must not carry the check.
             client = httpx.AsyncClient(transport=transport, timeout=self.timeout, trust_env=False)
             self._clients[bind_address] = client

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         "on the route to MODEM_HILINK_URL (192.168.8.x).",
     )
 
+    echo_interface: str | None = Field(
+        None,
+        description="Also pin the echo check to this network device (SO_BINDTODEVICE, e.g. "
+        "wwan0); needs CAP_NET_RAW (systemd: AmbientCapabilities=CAP_NET_RAW).",
+    )
+
     # mmcli backend (ModemManager).
     mmcli_path: str = Field("mmcli", description="The mmcli executable.")
     nmcli_path: str = Field("nmcli", description="The nmcli executable.")

@@ -70,3 +70,23 @@ def test_checker_binds_source_address_and_needs_agreement() -> None:
 
     with serve(_echo_app()) as base:
         asyncio.run(scenario(base))
+
+
+def test_checker_pinned_to_a_device() -> None:
+    async def scenario(base: str) -> tuple[str | None, str | None]:
+        on_lo = EchoChecker([f"{base}/ip"], interface="lo", timeout=2, min_agree=1)
+        elsewhere = EchoChecker([f"{base}/ip"], interface="nonexistent0", timeout=2)
+        try:
+            return await on_lo.public_ip(), await elsewhere.public_ip()
+        finally:
+            await on_lo.aclose()
+            await elsewhere.aclose()
+
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("SO_BINDTODEVICE needs CAP_NET_RAW")
+    with serve(_echo_app()) as base:
+        on_lo, elsewhere = asyncio.run(scenario(base))
+    assert on_lo == "209.29.99.1"
+    assert elsewhere is None  # no such device: no answer, never a route around it
