@@ -18,6 +18,7 @@ from modem_service.backends.base import ModemBackend
 from modem_service.current_ip import CurrentIp
 from modem_service.deps import Services
 from modem_service.echo import EchoChecker
+from modem_service.ip_history import IpHistory
 from modem_service.iplog import IpLog, make_engine
 from modem_service.metrics import ServiceMetrics
 from modem_service.rotation import Rotator
@@ -106,34 +107,17 @@ def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastA
         try:
             iplog = await asyncio.to_thread(IpLog, engine)
             metrics = ServiceMetrics()
-
-            async def record(ip_address: str, source: str) -> None:
-                await asyncio.to_thread(iplog.record, ip_address, source)
-
-            last_logged = await asyncio.to_thread(iplog.last_ip)
-
-            async def on_ip_seen(ip_address: str, source: str) -> None:
-                """Track the IP's uptime; log every rotation, and checks that saw a change."""
-                nonlocal last_logged
-                previous = rotator.known_ip
-                metrics.ip_seen(previous is not None and ip_address != previous)
-                rotator.known_ip = ip_address
-                if source != "check" or ip_address != last_logged:
-                    await record(ip_address, source)
-                    last_logged = ip_address
-
-            async def on_check(ip_address: str | None) -> None:
-                if ip_address is not None:
-                    await on_ip_seen(ip_address, "check")
-
+            history = IpHistory(iplog, metrics)
+            await history.open()
             rotator = Rotator(
                 modem,
                 max_attempts=settings.max_attempts,
                 cooldown_seconds=settings.cooldown_seconds,
-                on_ip=on_ip_seen,
+                on_ip=history.seen,
                 on_result=metrics.rotation_done,
+                last_known_ip=lambda: history.current,
             )
-            current = CurrentIp(modem, settings.ip_cache_seconds, on_check=on_check)
+            current = CurrentIp(modem, settings.ip_cache_seconds, on_check=history.checked)
             app.state.services = Services(
                 settings=settings,
                 backend=modem,
@@ -150,7 +134,7 @@ def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastA
                 log.warning("public IP check at start failed: %s", exc)
                 first_ip = None
             if first_ip is not None:
-                await on_ip_seen(first_ip, "start")
+                await history.seen(first_ip, "start")
             yield
         finally:
             await modem.aclose()

@@ -62,6 +62,7 @@ class Rotator:
         cooldown_seconds: float = 0.0,
         on_ip: Callable[[str, str], Awaitable[None]] | None = None,
         on_result: Callable[[RotationResult], None] | None = None,
+        last_known_ip: Callable[[], str | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.backend = backend
@@ -69,6 +70,7 @@ class Rotator:
         self.cooldown_seconds = cooldown_seconds
         self._on_ip = on_ip
         self._on_result = on_result
+        self._last_known_ip = last_known_ip
         self._clock = clock
         self._lock = asyncio.Lock()
         self._inflight: asyncio.Task[RotationResult] | None = None
@@ -119,7 +121,9 @@ class Rotator:
         started = self._clock()
         steps: list[str] = []
         errors: list[str] = []
-        old_ip = await self._read_ip(errors) or self.known_ip
+        # When the modem cannot say (offline before the walk), compare with the last IP seen.
+        known = self._last_known_ip() if self._last_known_ip else self.known_ip
+        old_ip = await self._read_ip(errors) or known
         new_ip: str | None = None
         changed_by: str | None = None
         for step in rotation_plan(self.backend.ladder, self.max_attempts):
