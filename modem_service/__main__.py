@@ -1,34 +1,85 @@
-"""``python -m modem_service``: parse arguments, then run the app under uvicorn."""
+"""``python -m modem_service``: parse arguments, then run the app under uvicorn.
+
+Unlike ``Settings()`` (an in-memory log, for tests and the sandbox), the command line keeps
+the IP log in a SQLite file unless ``MODEM_DATABASE_URL`` says otherwise: the log is the
+point of the service and must survive restarts. The file goes to ``$STATE_DIRECTORY``
+(set by systemd's ``StateDirectory=``) or the working directory.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from modem_service.settings import Settings
 
+SECRET_FIELDS = {"token", "hilink_password"}
+
+
+def default_database_url(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    state_dir = Path(environ.get("STATE_DIRECTORY", ".").split(":")[0])
+    return f"sqlite+pysqlite:///{(state_dir / 'iplog.sqlite3').absolute()}"
+
+
+def settings_help() -> str:
+    lines = []
+    for name, info in Settings.model_fields.items():
+        default = "(secret)" if name in SECRET_FIELDS else f"default {info.default!r}"
+        lines.append(f"  MODEM_{name.upper():<26} {info.description or ''} [{default}]")
+    return "\n".join(lines)
+
 
 def main(argv: list[str] | None = None) -> None:
-    fields = "\n".join(
-        f"  MODEM_{name.upper():<28} {info.description or ''}"
-        for name, info in Settings.model_fields.items()
-    )
     parser = argparse.ArgumentParser(
         prog="modem-service",
-        description="Rotate the 4G modem's public IP over HTTP. Configured by environment:\n"
-        + fields,
+        description="Rotate the 4G modem's public IP over HTTP and keep the log of every IP "
+        "it had.\n\nConfigured by environment variables (systemd: EnvironmentFile=):\n"
+        + settings_help()
+        + "\n\nWithout MODEM_DATABASE_URL the IP log is $STATE_DIRECTORY/iplog.sqlite3 "
+        "(or ./iplog.sqlite3).\nThe service refuses to start without MODEM_TOKEN unless "
+        "MODEM_ALLOW_OPEN=true and it binds a loopback address.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", help="override MODEM_HOST")
     parser.add_argument("--port", type=int, help="override MODEM_PORT")
+    parser.add_argument("--backend", choices=["simulated", "mmcli", "hilink"])
+    parser.add_argument("--database-url", help="override MODEM_DATABASE_URL")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level")
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="no per-request log lines (load tests)"
+    )
     args = parser.parse_args(argv)
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    settings = Settings(**overrides)
+    overrides: dict[str, object] = {
+        k: v
+        for k, v in (
+            ("host", args.host),
+            ("port", args.port),
+            ("backend", args.backend),
+            ("database_url", args.database_url),
+        )
+        if v is not None
+    }
+    if "database_url" not in overrides and "MODEM_DATABASE_URL" not in os.environ:
+        overrides["database_url"] = default_database_url()
+    settings = Settings(**overrides)  # type: ignore[arg-type]
 
     import uvicorn
 
     from modem_service.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    try:
+        app = create_app(settings)
+    except RuntimeError as exc:  # no token: say why, no traceback
+        parser.exit(2, f"modem-service: {exc}\n")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+    )
 
 
 if __name__ == "__main__":

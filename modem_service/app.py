@@ -1,23 +1,31 @@
-"""The FastAPI application factory. Routes are thin; the work lives in rotation and iplog."""
-# No "from __future__ import annotations" here: FastAPI resolves the dependency annotations of
-# the nested route functions at runtime, which postponed (string) annotations would break.
+"""The FastAPI application factory. Routes are thin; the work lives in rotation and iplog.
+
+Nothing connects at import or in :func:`create_app`: the backend, the database engine and
+the echo HTTP clients are opened in the lifespan and kept on ``app.state``.
+"""
+
+from __future__ import annotations
 
 import asyncio
 import ipaddress
-import secrets
-import time
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
-from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import FastAPI
 
 from modem_service.backends.base import ModemBackend
+from modem_service.current_ip import CurrentIp
+from modem_service.deps import Services
+from modem_service.echo import EchoChecker
+from modem_service.ip_history import IpHistory
 from modem_service.iplog import IpLog, make_engine
+from modem_service.metrics import ServiceMetrics
 from modem_service.rotation import Rotator
+from modem_service.routes import health, ip, ips, rotate
 from modem_service.settings import Settings
+
+log = logging.getLogger("modem_service")
 
 
 def build_backend(settings: Settings) -> ModemBackend:
@@ -31,10 +39,44 @@ def build_backend(settings: Settings) -> ModemBackend:
             unchanged_probability=settings.sim_unchanged_probability,
             seed=settings.sim_seed,
         )
-    raise NotImplementedError(f"backend {settings.backend!r} is not available yet")
+    echo = EchoChecker(
+        settings.echo_url_list(),
+        interface=settings.echo_interface,
+        timeout=settings.echo_timeout,
+        min_agree=settings.echo_min_agree,
+    )
+    if settings.backend == "mmcli":
+        from modem_service.backends.mmcli import MmcliModem
+
+        return MmcliModem(
+            echo,
+            mmcli=settings.mmcli_path,
+            nmcli=settings.nmcli_path,
+            nm_connection=settings.nm_connection,
+            apn=settings.apn,
+            power_cycle_command=settings.power_cycle_command,
+            command_timeout=settings.command_timeout,
+            reappear_timeout=settings.reappear_timeout,
+            bind_address=settings.echo_bind_address,
+        )
+    if settings.backend == "hilink":
+        from modem_service.backends.hilink import HilinkModem
+
+        return HilinkModem(
+            echo,
+            url=settings.hilink_url,
+            username=settings.hilink_username,
+            password=(
+                settings.hilink_password.get_secret_value() if settings.hilink_password else None
+            ),
+            timeout=settings.hilink_timeout,
+            bind_address=settings.echo_bind_address,
+        )
+    raise ValueError(f"unknown backend {settings.backend!r}")
 
 
-def _check_can_start(settings: Settings) -> None:
+def check_can_start(settings: Settings) -> None:
+    """Refuse to run without a token, unless told to run open on a loopback address."""
     if settings.token is not None and settings.token.get_secret_value():
         return
     if not settings.allow_open:
@@ -53,32 +95,46 @@ def _check_can_start(settings: Settings) -> None:
 def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastAPI:
     """Build the service. Nothing is opened until the lifespan starts.
 
-    ``backend`` lets the sandbox share one simulated modem with its proxy host.
+    ``backend`` lets the sandbox share one simulated modem with its proxy host; the service
+    then closes it on shutdown like one it built.
     """
-    _check_can_start(settings)
+    check_can_start(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         modem = backend if backend is not None else build_backend(settings)
         engine = make_engine(settings.database_url)
-        iplog = await asyncio.to_thread(IpLog, engine)
-
-        async def record(ip: str, source: str) -> None:
-            await asyncio.to_thread(iplog.record, ip, source)
-
-        app.state.backend = modem
-        app.state.iplog = iplog
-        app.state.rotator = Rotator(
-            modem,
-            max_attempts=settings.max_attempts,
-            cooldown_seconds=settings.cooldown_seconds,
-            on_ip=record,
-        )
-        app.state.ip_cache = (float("-inf"), None)
-        first_ip = await modem.public_ip()
-        if first_ip is not None:
-            await record(first_ip, "start")
         try:
+            iplog = await asyncio.to_thread(IpLog, engine)
+            metrics = ServiceMetrics()
+            history = IpHistory(iplog, metrics)
+            await history.open()
+            rotator = Rotator(
+                modem,
+                max_attempts=settings.max_attempts,
+                cooldown_seconds=settings.cooldown_seconds,
+                on_ip=history.seen,
+                on_result=metrics.rotation_done,
+                last_known_ip=lambda: history.current,
+            )
+            current = CurrentIp(modem, settings.ip_cache_seconds, on_check=history.checked)
+            app.state.services = Services(
+                settings=settings,
+                backend=modem,
+                iplog=iplog,
+                rotator=rotator,
+                current_ip=current,
+                metrics=metrics,
+            )
+            # Backwards-compatible handles used by the sandbox and older tests.
+            app.state.backend, app.state.iplog, app.state.rotator = modem, iplog, rotator
+            try:
+                first_ip = await modem.public_ip()
+            except Exception as exc:  # the service must start to report a broken modem
+                log.warning("public IP check at start failed: %s", exc)
+                first_ip = None
+            if first_ip is not None:
+                await history.seen(first_ip, "start")
             yield
         finally:
             await modem.aclose()
@@ -86,57 +142,11 @@ def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastA
 
     app = FastAPI(
         title="intrend modem service",
-        description="Rotates the 4G modem's public IP and keeps the log of every IP it had.",
+        description="Rotates the 4G modem's public IP and keeps the log of every IP it had. "
+        "Every endpoint but /health needs `Authorization: Bearer <MODEM_TOKEN>`.",
         lifespan=lifespan,
     )
-    bearer = HTTPBearer(auto_error=False)
-    expected = settings.token.get_secret_value().encode() if settings.token else b""
-
-    def require_token(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
-        if not expected:
-            return
-        given = credentials.credentials.encode() if credentials else b""
-        if not secrets.compare_digest(given, expected):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "missing or wrong bearer token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
-    protected = [Depends(require_token)]
-
-    @app.get("/health")
-    async def health(request: Request) -> dict[str, Any]:
-        state = await request.app.state.backend.state()
-        return {"status": "ok", "backend": request.app.state.backend.name, **state.__dict__}
-
-    @app.post("/rotate", dependencies=protected)
-    async def rotate(request: Request) -> dict[str, Any]:
-        result = await request.app.state.rotator.rotate()
-        request.app.state.ip_cache = (float("-inf"), None)
-        return result.as_dict()
-
-    @app.get("/ip", dependencies=protected)
-    async def current_ip(request: Request) -> dict[str, Any]:
-        cached_at, ip = request.app.state.ip_cache
-        now = time.monotonic()
-        if ip is None or now - cached_at > settings.ip_cache_seconds:
-            ip = await request.app.state.backend.public_ip()
-            request.app.state.ip_cache = (now, ip)
-        if ip is None:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "modem is offline")
-        return {"ip": ip}
-
-    @app.get("/ips", dependencies=protected)
-    async def ips(
-        request: Request,
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        since: datetime | None = None,
-    ) -> dict[str, Any]:
-        rows = await asyncio.to_thread(request.app.state.iplog.latest, limit, offset, since)
-        return {"items": rows, "limit": limit, "offset": offset}
-
+    app.state.token = settings.token.get_secret_value().encode() if settings.token else b""
+    for module in (rotate, ip, ips, health):
+        app.include_router(module.router)
     return app

@@ -40,9 +40,59 @@ class Settings(BaseSettings):
         "the last result instead of rotating again.",
     )
     max_attempts: int = Field(
-        3, ge=1, description="Rotation attempts before giving up when the IP does not change."
+        3,
+        ge=1,
+        description="Tries of the weakest rotation step (reconnect / data toggle) before "
+        "climbing the ladder (disable-enable, reset or reboot, USB power cycle).",
     )
     ip_cache_seconds: float = Field(2.0, ge=0, description="How long GET /ip answers from cache.")
+
+    # Public IP check (mmcli and hilink): echo services reached through the modem.
+    echo_urls: str = Field(
+        "https://api.ipify.org,https://ifconfig.me/ip",
+        description="Comma-separated plain-text IP echo services asked through the modem.",
+    )
+    echo_min_agree: int = Field(
+        2, ge=1, description="Echo answers that must agree (capped at the number of URLs)."
+    )
+    echo_timeout: float = Field(5.0, gt=0, description="Timeout of one echo request, seconds.")
+    echo_bind_address: str | None = Field(
+        None,
+        description="Source address for the echo check (the modem interface's address). "
+        "mmcli: defaults to the bearer's address; hilink: defaults to this host's address "
+        "on the route to MODEM_HILINK_URL (192.168.8.x).",
+    )
+
+    echo_interface: str | None = Field(
+        None,
+        description="Also pin the echo check to this network device (SO_BINDTODEVICE, e.g. "
+        "wwan0); needs CAP_NET_RAW (systemd: AmbientCapabilities=CAP_NET_RAW).",
+    )
+
+    # mmcli backend (ModemManager).
+    mmcli_path: str = Field("mmcli", description="The mmcli executable.")
+    nmcli_path: str = Field("nmcli", description="The nmcli executable.")
+    nm_connection: str | None = Field(
+        None,
+        description="NetworkManager connection that owns the modem's data link; when set, "
+        "reconnects go through 'nmcli connection down/up' instead of mmcli --simple-connect.",
+    )
+    apn: str | None = Field(None, description="APN for mmcli --simple-connect.")
+    power_cycle_command: str | None = Field(
+        None,
+        description="Command (no shell; split like a shell would) that power-cycles the "
+        "modem's USB port, e.g. 'uhubctl -l 1-1 -p 2 -a cycle'. Adds the last ladder rung.",
+    )
+    command_timeout: float = Field(30.0, gt=0, description="Timeout of one mmcli/nmcli call.")
+    reappear_timeout: float = Field(
+        120.0, gt=0, description="How long to wait for the modem after a reset or power cycle."
+    )
+
+    # hilink backend (Huawei E3372h in HiLink mode).
+    hilink_url: str = Field("http://192.168.8.1/", description="The stick's web API URL.")
+    hilink_username: str | None = Field(None, description="HiLink login, if the stick has one.")
+    hilink_password: SecretStr | None = Field(None, description="HiLink password.")
+    hilink_timeout: float = Field(10.0, gt=0, description="Timeout of one HiLink API call.")
 
     # Simulated backend: the sandbox's modem.
     sim_ranges: str = Field(
@@ -65,6 +115,9 @@ class Settings(BaseSettings):
 
     def weighted_ranges(self) -> list[tuple[str, float]]:
         return parse_weighted_ranges(self.sim_ranges)
+
+    def echo_url_list(self) -> list[str]:
+        return [u.strip() for u in self.echo_urls.split(",") if u.strip()]
 
 
 def parse_weighted_ranges(text: str) -> list[tuple[str, float]]:

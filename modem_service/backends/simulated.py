@@ -41,6 +41,7 @@ class SimulatedModem:
         # Fault switches for tests and the fault script.
         self.stuck_rotations = 0  # next N steps keep the same IP whatever the dice say
         self.failing_steps = 0  # next N steps raise
+        self.down = False  # unplugged: steps raise, no public IP, /health says not present
 
     @property
     def ladder(self) -> tuple[str, ...]:
@@ -55,13 +56,15 @@ class SimulatedModem:
     def egress_ip(self) -> str | None:
         """The public IP traffic leaves with now; None while the modem is reconnecting."""
         with self._lock:
-            return self._ip if self._connected else None
+            return self._ip if self._connected and not self.down else None
 
     async def step(self, name: str) -> None:
         if name not in self.ladder:
             raise ValueError(f"unknown rotation step {name!r}")
         with self._lock:
             self.steps_run.append(name)
+            if self.down:
+                raise RuntimeError("simulated modem is not present")
             if self.failing_steps > 0:
                 self.failing_steps -= 1
                 raise RuntimeError(f"simulated {name} failed")
@@ -81,8 +84,9 @@ class SimulatedModem:
 
     async def state(self) -> BackendState:
         with self._lock:
-            connected = self._connected
-        return BackendState(present=True, connected=connected, detail={"backend": self.name})
+            connected = self._connected and not self.down
+            present = not self.down
+        return BackendState(present=present, connected=connected, detail={"backend": self.name})
 
     async def aclose(self) -> None:
         return None

@@ -1,0 +1,37 @@
+"""``GET /health`` (open, for liveness probes) and ``GET /metrics`` (Prometheus text)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from modem_service.deps import Protected, ServicesDep
+from modem_service.metrics import CONTENT_TYPE_LATEST
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health")
+async def health(services: ServicesDep) -> dict[str, Any]:
+    """Liveness plus the modem's state. Needs no token, so it says nothing secret."""
+    try:
+        state = await services.backend.state()
+    except Exception as exc:  # the service is alive even when the modem driver is not
+        return {
+            "status": "ok",
+            "backend": services.backend.name,
+            "present": False,
+            "connected": False,
+            "detail": {"error": type(exc).__name__},
+        }
+    return {
+        "status": "ok",
+        "backend": services.backend.name,
+        "present": state.present,
+        "connected": state.connected,
+        "detail": state.detail,
+    }
+
+
+@router.get("/metrics", dependencies=Protected, response_class=Response)
+async def metrics(services: ServicesDep) -> Response:
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,46 @@
+"""CIDR aggregation without FastAPI: the 209.29.168.x vs 209.29.99.x case."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from modem_service.ranges import Sighting, aggregate, block_of
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _log() -> list[Sighting]:
+    ips = ["209.29.168.10", "209.29.168.11", "209.29.168.10", "209.29.99.7", "209.29.168.200"]
+    rows = [Sighting(ip, T0 + timedelta(minutes=i), "rotate") for i, ip in enumerate(ips)]
+    rows.append(Sighting("209.29.168.10", T0 - timedelta(minutes=5), "start"))
+    return rows
+
+
+def test_slash24_separates_the_common_and_the_rare_block() -> None:
+    rows = aggregate(_log(), 24)
+    assert [r.network for r in rows] == ["209.29.168.0/24", "209.29.99.0/24"]
+    common, rare = rows
+    assert (common.distinct_ips, common.times_seen, common.rotations) == (3, 5, 4)
+    assert common.share_of_rotations == pytest.approx(0.8)
+    assert common.first_seen == T0 - timedelta(minutes=5)
+    assert common.last_seen == T0 + timedelta(minutes=4)
+    assert (rare.distinct_ips, rare.times_seen, rare.share_of_rotations) == (1, 1, 0.2)
+    assert rare.first_seen == rare.last_seen == T0 + timedelta(minutes=3)
+
+
+def test_slash16_merges_them() -> None:
+    (only,) = aggregate(_log(), 16)
+    assert only.network == "209.29.0.0/16"
+    assert (only.distinct_ips, only.times_seen, only.share_of_rotations) == (4, 6, 1.0)
+
+
+def test_empty_and_bad_rows() -> None:
+    assert aggregate([], 24) == []
+    rows = aggregate([Sighting("not-an-ip", T0), Sighting("2001:db8::1", T0, "check")], 24)
+    assert [(r.network, r.share_of_rotations) for r in rows] == [("2001:d00::/24", 0.0)]
+    with pytest.raises(ValueError):
+        aggregate([], 129)
+
+
+def test_block_of_clamps_ipv4() -> None:
+    assert str(block_of("209.29.168.10", 40)) == "209.29.168.10/32"
