@@ -64,8 +64,8 @@ def test_experiment_fetch_stats_and_ip_ranges(tmp_path: Path) -> None:
         rows = {
             r[0]: r[1:]
             for r in con.execute(
-                "select strategy, median_requests_before_limit, stored, rotations, profiles_per_hour"
-                " from rate_limit_experiment"
+                "select strategy, median_requests_before_limit, stored, rotations,"
+                " profiles_per_hour from rate_limit_experiment"
             ).fetchall()
         }
         blocks = con.execute("select count(*) from ip_ranges").fetchone()[0]
