@@ -34,6 +34,7 @@ from intrend_assets.usernames import InvalidUsername, validate_username
 
 PacingKind = Literal["none", "fixed", "jittered"]
 Ordering = Literal["as_given", "shuffled"]
+PROFILE_POSTS = 12  # posts a profile answer carries; only more than that needs paging
 GetProfile = Callable[[str], Awaitable[Answer]]
 GetPage = Callable[[str, str | None], Awaitable[Answer]]
 
@@ -100,7 +101,8 @@ class GaveUp(Exception):
 
 
 def _backoff(policy: FetchPolicy, attempt: int) -> float:
-    base = min(policy.max_backoff_seconds, policy.backoff_seconds * 2**attempt)
+    """Exponential from ``backoff_seconds`` at the first retry, jittered by ±50%."""
+    base = min(policy.max_backoff_seconds, policy.backoff_seconds * 2 ** max(0, attempt - 1))
     return base * random.uniform(0.5, 1.5)
 
 
@@ -200,7 +202,10 @@ class _Fetcher:
                 errors += 1
                 if errors >= self.policy.max_attempts:
                     raise GaveUp(f"{exc.outcome}: {exc}", attempt) from exc
-                await asyncio.sleep(_backoff(self.policy, errors))
+                if self.gate.generation == generation and not self.gate.rotating:
+                    await asyncio.sleep(_backoff(self.policy, errors))
+                # else: the modem reconnected under this request (the proxy answers 503 while
+                # it does); the cause is gone, so retry as soon as the gate opens.
                 continue
             self._log(username, endpoint, answer, kind, attempt, ip)
             self.report.bytes_raw += len(answer.body)
@@ -227,7 +232,7 @@ class _Fetcher:
         outcome = ProfileOutcome(
             username, "stored" if kind == "ok" else "private", "", attempts, obj.key
         )
-        if kind == "ok":
+        if kind == "ok" and self.policy.max_posts > PROFILE_POSTS:
             await self.paginate(outcome, obj, answer.body)
         return outcome
 

@@ -50,6 +50,11 @@ class RotationGate:
         self.current_ip = current_ip
         self.stats = GateStats(ips=[current_ip] if current_ip else [])
 
+    @property
+    def rotating(self) -> bool:
+        """True while a rotation runs (requests must not be sent)."""
+        return not self._open.is_set()
+
     async def wait_open(self) -> int:
         """Wait until no rotation is running; return the generation to send under."""
         await self._open.wait()

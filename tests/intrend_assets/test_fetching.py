@@ -106,3 +106,40 @@ def test_request_log_has_one_entry_per_request(tmp_path: Path) -> None:
     first = report.log[0]
     assert set(first) >= {"requested_at", "username", "egress_ip", "status", "latency_ms"}
     assert first["egress_ip"] == "209.29.168.1"
+
+
+def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path) -> None:
+    """A request in flight while the modem reconnects gets the proxy's 503; once the rotation
+    is done its cause is gone, so it must not sit out a (here: 30 s) backoff."""
+
+    class Reconnecting(FakeInstagram):
+        async def rotate(self) -> Rotation:
+            self.rotating = True
+            await asyncio.sleep(0.2)
+            self.rotating = False
+            return await super().rotate()
+
+        async def get_profile(self, username: str) -> Answer:
+            if username == "slow" and not getattr(self, "slow_done", False):
+                self.slow_done = True
+                await asyncio.sleep(0.1)  # answered while the rotation runs
+                return Answer(503, b"modem reconnecting", 1.0)
+            if username == "limited" and self.rotations == 0:
+                return Answer(401, WAIT, 1.0)
+            return await super().get_profile(username)
+
+    ig = Reconnecting(budget=100)
+    policy = FetchPolicy(concurrency=2, backoff_seconds=30.0, max_backoff_seconds=30.0)
+
+    async def go():
+        gate = RotationGate(ig.rotate, current_ip=ig.ip)
+        return await asyncio.wait_for(
+            fetch_profiles(
+                ["slow", "limited"], ig.get_profile, gate, LocalRawStore(tmp_path), policy
+            ),
+            timeout=5,
+        )
+
+    report = asyncio.run(go())
+    assert report.outcomes["slow"].outcome == "stored"
+    assert report.outcomes["slow"].attempts == 2
