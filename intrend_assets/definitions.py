@@ -14,6 +14,7 @@ from intrend_assets.assets.network import (
 from intrend_assets.assets.parsed import posts
 from intrend_assets.assets.raw import raw_profile
 from intrend_assets.assets.warehouse import hashtag_counts, posts_wide
+from intrend_assets.automation import automation_sensor
 from intrend_assets.jobs import profiles_job, rate_limit_experiment_job, warehouse_job
 from intrend_assets.resources import (
     InstagramResource,
@@ -21,8 +22,16 @@ from intrend_assets.resources import (
     RawStoreResource,
     WarehouseResource,
 )
-from intrend_assets.schedules import daily_profile_refresh, daily_warehouse_rebuild
-from intrend_assets.sensors import tracked_profiles_sensor
+from intrend_assets.schedules import (
+    daily_profile_refresh,
+    daily_warehouse_rebuild,
+    weekly_rate_limit_experiment,
+)
+from intrend_assets.sensors import (
+    failed_profiles_sensor,
+    new_posts_sensor,
+    tracked_profiles_sensor,
+)
 from intrend_assets.settings import IntrendSettings
 
 ASSETS = [
@@ -76,8 +85,13 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         jobs=[profiles_job, warehouse_job, rate_limit_experiment_job],
-        sensors=[tracked_profiles_sensor],
-        schedules=[daily_profile_refresh, daily_warehouse_rebuild],
+        sensors=[
+            tracked_profiles_sensor,
+            new_posts_sensor,
+            failed_profiles_sensor,
+            automation_sensor,
+        ],
+        schedules=[daily_profile_refresh, daily_warehouse_rebuild, weekly_rate_limit_experiment],
         resources=build_resources(settings),
         # Steps are I/O-bound and share one DuckDB file: run them in the run's own process,
         # one after another, instead of paying a process start per step.

@@ -24,6 +24,35 @@ rate_limit_experiment_job = dg.define_asset_job(
 MAX_PROFILES_PER_RUN = 500
 
 
+def covering_ranges(
+    order: list[str], wanted: set[str], max_gap: int = 25, max_len: int = MAX_PROFILES_PER_RUN
+) -> list[list[str]]:
+    """Contiguous slices of ``order`` (the partition order) that cover every wanted key.
+
+    A run takes a range of partitions, not a list: wanted keys close together share a range,
+    re-fetching at most ``max_gap`` unwanted profiles between them (cheap with fast update)
+    rather than paying a run per profile.
+    """
+    ranges: list[list[str]] = []
+    start = last = None
+    for index, key in enumerate(order):
+        if key not in wanted:
+            continue
+        if (
+            start is not None
+            and last is not None
+            and (index - last > max_gap + 1 or index - start >= max_len)
+        ):
+            ranges.append(order[start : last + 1])
+            start = None
+        if start is None:
+            start = index
+        last = index
+    if start is not None and last is not None:
+        ranges.append(order[start : last + 1])
+    return ranges
+
+
 def range_run_requests(keys: list[str], *, run_key_prefix: str | None = None):
     """RunRequests covering ``keys`` (contiguous in partition order) in bounded slices."""
     for start in range(0, len(keys), MAX_PROFILES_PER_RUN):

@@ -21,6 +21,7 @@ from pathlib import Path
 import zstandard
 
 from intrend_assets.fast_update import Mark
+from intrend_assets.refresh import Cadence
 from intrend_assets.usernames import validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
@@ -65,6 +66,16 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _read_json(path: Path) -> dict:
+    """A small JSON record, or {} when it is absent or unreadable (a crash cannot leave a
+    half-written one, but a hand-edited one may be wrong)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class LocalRawStore:
@@ -142,6 +153,24 @@ class LocalRawStore:
         }
         path = self.root / "marks" / f"{validate_username(username)}.json"
         _atomic_write(path, json.dumps(data).encode())
+
+    def write_cadence(self, username: str, posts_per_day: float) -> None:
+        """Remember how often the profile posts (what the refresh sensor adapts to)."""
+        path = self.root / "cadence" / f"{validate_username(username)}.json"
+        _atomic_write(path, json.dumps({"posts_per_day": posts_per_day}).encode())
+
+    def cadence(self, username: str) -> Cadence:
+        """Last fetch, posting rate and last failure of a profile, from what the store holds."""
+        name = validate_username(username)
+        latest = self.latest(name)
+        rate = _read_json(self.root / "cadence" / f"{name}.json").get("posts_per_day", 0.0)
+        failed = _read_json(self.root / "failures" / f"{name}.json").get("failed_at")
+        return Cadence(
+            name,
+            latest.fetched_at if latest else None,
+            float(rate),
+            datetime.fromisoformat(failed) if failed else None,
+        )
 
     def usernames(self) -> Iterator[str]:
         base = self.root / "profiles"

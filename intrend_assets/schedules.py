@@ -2,7 +2,12 @@
 
 import dagster as dg
 
-from intrend_assets.jobs import profiles_job, range_run_requests, warehouse_job
+from intrend_assets.jobs import (
+    profiles_job,
+    range_run_requests,
+    rate_limit_experiment_job,
+    warehouse_job,
+)
 from intrend_assets.partitions import profiles_partitions
 
 
@@ -22,4 +27,13 @@ daily_warehouse_rebuild = dg.ScheduleDefinition(
     cron_schedule="0 5 * * *",
     execution_timezone="UTC",
     description="Rebuild hashtag counts and posts_wide after the morning refresh.",
+)
+
+
+weekly_rate_limit_experiment = dg.ScheduleDefinition(
+    name="weekly_rate_limit_experiment",
+    job=rate_limit_experiment_job,
+    cron_schedule="0 4 * * 0",
+    execution_timezone="UTC",
+    description="Compare the pacing strategies once a week: Instagram's limits move.",
 )

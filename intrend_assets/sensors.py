@@ -1,19 +1,29 @@
-"""Sensors: keep the ``profiles`` partitions in step with the tracked-profiles file."""
+"""Sensors: track the profiles file, refresh profiles when due, remember failed runs."""
 
 import hashlib
+import json
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from intrend_assets.jobs import profiles_job, range_run_requests
+from intrend_assets.jobs import covering_ranges, profiles_job, range_run_requests
 from intrend_assets.partitions import profiles_partitions
+from intrend_assets.refresh import DEFAULT_INTERVAL, due_profiles
+from intrend_assets.resources import RawStoreResource
 from intrend_assets.settings import IntrendSettings
 from intrend_assets.tracked import read_tracked
+from intrend_assets.usernames import is_valid_username
 
 # Keep each tick small: a file of 10,000 names is taken in over several ticks.
 MAX_NEW_PER_TICK = 500
+MAX_DUE_PER_TICK = 1000
 
 
-@dg.sensor(job=profiles_job, minimum_interval_seconds=60)
+@dg.sensor(
+    job=profiles_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def tracked_profiles_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Adds new usernames from the tracked-profiles file as partitions and fetches them.
 
@@ -42,3 +52,83 @@ def tracked_profiles_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRes
         dynamic_partitions_requests=[profiles_partitions.build_add_request(new)],
         cursor=digest,
     )
+
+
+@dg.sensor(
+    job=profiles_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def new_posts_sensor(
+    context: dg.SensorEvaluationContext, raw_store: RawStoreResource
+) -> dg.SensorResult | dg.SkipReason:
+    """Requests a fetch of every profile that is due: its refresh interval has passed, sooner
+    when it posts often, at once when never fetched, an hour after a failure.
+
+    The cursor holds the due slot already requested per profile, so a slow run never causes
+    a second request for the same slot. Due profiles close together in the partition order
+    share one run.
+    """
+    order = context.instance.get_dynamic_partitions(profiles_partitions.name)
+    if not order:
+        return dg.SkipReason("no profiles registered yet")
+    tracked = read_tracked(IntrendSettings().profiles_file)
+    intervals = tracked.intervals if tracked else {}
+    default = tracked.default_interval if tracked else DEFAULT_INTERVAL
+    pending: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    store = raw_store.store()
+    names = [n for n in order if is_valid_username(n)]
+    cadences = {name: store.cadence(name) for name in names}
+    now = datetime.now(UTC)
+    slots = dict(due_profiles(now, names, cadences, intervals, default))
+    due = [(name, slot) for name, slot in slots.items() if pending.get(name) != slot]
+    due = due[:MAX_DUE_PER_TICK]
+    # Keep only requests whose slot is still the current one (not yet fetched since).
+    still_pending = {name: slot for name, slot in pending.items() if slots.get(name) == slot}
+    if not due:
+        return dg.SensorResult(skip_reason="no profile is due", cursor=json.dumps(still_pending))
+    ranges = covering_ranges(order, {name for name, _ in due})
+    requests = [
+        request
+        for chunk in ranges
+        for request in range_run_requests(chunk, run_key_prefix=f"due:{now:%Y%m%dT%H%M}")
+    ]
+    context.log.info(f"{len(due)} profiles due, requested in {len(requests)} runs")
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps({**still_pending, **dict(due)}))
+
+
+def _run_partition_keys(run: dg.DagsterRun, order: list[str]) -> list[str]:
+    tags = run.tags
+    if "dagster/partition" in tags:
+        return [tags["dagster/partition"]]
+    start = tags.get("dagster/asset_partition_range_start")
+    end = tags.get("dagster/asset_partition_range_end")
+    if start in order and end in order:
+        return order[order.index(start) : order.index(end) + 1]
+    return []
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[profiles_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def failed_profiles_sensor(
+    context: dg.RunFailureSensorContext, raw_store: RawStoreResource
+) -> None:
+    """Records the profiles of a failed run (not stored since it started) as failed, with the
+    run's error, so the refresh sensor retries them and nobody has to notice by hand."""
+    order = context.instance.get_dynamic_partitions(profiles_partitions.name)
+    keys = _run_partition_keys(context.dagster_run, order)
+    stats = context.instance.get_run_stats(context.dagster_run.run_id)
+    started = datetime.fromtimestamp(stats.start_time or 0, tz=UTC)
+    store = raw_store.store()
+    reason = (context.failure_event.message or "run failed")[:500]
+    recorded = 0
+    for name in keys:
+        if not is_valid_username(name):
+            continue
+        latest = store.latest(name)
+        if latest is None or latest.fetched_at < started:
+            store.record_failure(name, "run_failed", reason, 0)
+            recorded += 1
+    context.log.info(f"recorded {recorded} of {len(keys)} profiles of the failed run")

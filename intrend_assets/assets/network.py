@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
+from intrend_assets.automation import follow_upstream
 from intrend_assets.experiments import STRATEGIES, summarize
 from intrend_assets.fetching import fetch_profiles
 from intrend_assets.metadata import frame_markdown
@@ -41,7 +42,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         con.unregister("_incoming")
 
 
-@dg.asset(deps=["raw_profile"], kinds={"duckdb"}, **COMMON)
+@dg.asset(deps=["raw_profile"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
 def fetch_log(raw_store: RawStoreResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every request made to Instagram: time, profile, egress IP, status, outcome, latency."""
     paths = raw_store.store().logs()
@@ -77,7 +78,7 @@ def ip_log(modem: ModemResource, warehouse: WarehouseResource) -> dg.Materialize
     return dg.MaterializeResult(metadata={"ips_seen": len(items), "rows_loaded": loaded})
 
 
-@dg.asset(deps=["fetch_log"], kinds={"duckdb"}, **COMMON)
+@dg.asset(deps=["fetch_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
 def fetch_stats(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Requests before a rate limit per IP and per strategy, latency percentiles, rotations."""
     with warehouse.connect() as con:
@@ -88,7 +89,7 @@ def fetch_stats(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(deps=["ip_log"], kinds={"duckdb"}, **COMMON)
+@dg.asset(deps=["ip_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
 def ip_ranges(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The modem's IP log aggregated to /16 and /24 blocks: the carrier's ranges."""
     with warehouse.connect() as con:

@@ -2,13 +2,24 @@
 
 import dagster as dg
 
-from intrend_assets.parsing import ProfileParseError, parse_profile
+from intrend_assets.automation import follow_upstream
+from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
 from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
+from intrend_assets.refresh import posts_per_day
 from intrend_assets.resources import RawStoreResource, WarehouseResource
 from warehouse.load import load_parsed
 
 # Parse and load in slices: memory stays flat however many profiles a run covers.
 LOAD_BATCH = 250
+
+
+def _posting_rates(batch: list[ParsedProfile]) -> dict[str, float]:
+    """Posts per day of each profile in the batch, from all its posts (answer and pages)."""
+    times: dict[str, list] = {}
+    for parsed in batch:
+        if parsed.username:
+            times.setdefault(parsed.username, []).extend(parsed.post_columns["taken_at"])
+    return {name: posts_per_day(stamps) for name, stamps in times.items()}
 
 
 @dg.asset(
@@ -19,6 +30,7 @@ LOAD_BATCH = 250
     kinds={"python", "polars", "duckdb"},
     pool="warehouse",
     owners=["team:intrend"],
+    automation_condition=follow_upstream,
 )
 def posts(
     context: dg.AssetExecutionContext,
@@ -56,6 +68,8 @@ def posts(
                         if number == 0:
                             store.record_failure(username, "invalid", str(exc), 0)
                             break
+            for username, rate in _posting_rates(batch).items():
+                store.write_cadence(username, rate)
             if batch:
                 stats = load_parsed(con, batch)
                 loaded_posts += stats.posts

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from intrend_assets.automation import follow_upstream
 from intrend_assets.resources import WarehouseResource
 from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily
 
@@ -12,6 +13,7 @@ from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily
     kinds={"duckdb"},
     pool="warehouse",
     owners=["team:intrend"],
+    automation_condition=follow_upstream,
 )
 def hashtag_counts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query."""
@@ -26,6 +28,7 @@ def hashtag_counts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     kinds={"duckdb"},
     pool="warehouse",
     owners=["team:intrend"],
+    automation_condition=follow_upstream,
 )
 def posts_wide(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The denormalized table analysts query: post + profile + hashtags + latest metrics.

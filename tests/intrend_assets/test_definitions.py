@@ -37,8 +37,14 @@ def test_profile_assets_are_partitioned_by_profile() -> None:
 
 def test_jobs_sensors_schedules_snapshot() -> None:
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"profiles_job", "warehouse_job"}
-    assert {s.name for s in defs.sensors or []} == {"tracked_profiles_sensor"}
+    assert {s.name for s in defs.sensors or []} == {
+        "tracked_profiles_sensor",
+        "new_posts_sensor",
+        "failed_profiles_sensor",
+        "warehouse_automation_sensor",
+    }
     assert {s.name for s in defs.schedules or []} == {
         "daily_profile_refresh",
         "daily_warehouse_rebuild",
+        "weekly_rate_limit_experiment",
     }
