@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from warehouse.db import connect  # noqa: E402
-from warehouse.queries import run_query  # noqa: E402
+from warehouse.db import connect
+from warehouse.queries import run_query
 
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def fill(con, posts: int) -> float:  # noqa: ANN001
+def fill(con, posts: int) -> float:
     started = time.perf_counter()
     con.execute(
         """
