@@ -27,7 +27,8 @@ def format_table(frame: pl.DataFrame, *, max_width: int = 60) -> str:
         if value is None:
             return ""
         if isinstance(value, float):
-            text = f"{value:.6g}" if abs(value) < 1e15 else f"{value:.3e}"
+            # No exponent for counts and averages people read; 6 significant digits below 1e6.
+            text = f"{value:.6g}" if abs(value) < 1e6 else f"{value:.1f}"
         elif isinstance(value, list):
             text = ", ".join(str(v) for v in value)
         else:

@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 if TYPE_CHECKING:
+    import duckdb
+
     from intrend_assets.parsing import ParsedProfile
 
 _UTC = pl.Datetime("us", "UTC")
@@ -171,13 +172,25 @@ def load_frames(
 def _load_staged(
     con: duckdb.DuckDBPyConnection, step: Callable[[str], None], *, posts: int, metrics: int
 ) -> LoadStats:
+    # The batch's posts the warehouse already holds. A first load of new posts (the common
+    # case, and every bulk load) then skips the deletes, which scan whole tables.
     con.execute(
         """
-        DELETE FROM post_metrics AS m USING _stage_metrics AS s
-        WHERE m.post_id = s.post_id AND m.fetched_at = s.fetched_at;
-        INSERT INTO post_metrics BY NAME SELECT * FROM _stage_metrics;
+        CREATE OR REPLACE TEMP TABLE _known AS
+        SELECT o.post_id, o.fetched_at, o.first_seen_at
+        FROM posts AS o SEMI JOIN _stage_posts AS s ON s.post_id = o.post_id;
         """
     )
+    known = _scalar(con, "SELECT count(*) FROM _known")
+    if known:
+        con.execute(
+            """
+            DELETE FROM post_metrics AS m USING _stage_metrics AS s
+            WHERE m.post_id = s.post_id AND m.fetched_at = s.fetched_at
+              AND m.post_id IN (SELECT post_id FROM _known);
+            """
+        )
+    con.execute("INSERT INTO post_metrics BY NAME SELECT * FROM _stage_metrics")
     step("post_metrics")
     # The batch's copy wins unless the warehouse already holds a newer fetch of that post.
     con.execute(
@@ -185,21 +198,29 @@ def _load_staged(
         CREATE OR REPLACE TEMP TABLE _winners AS
         SELECT s.*, least(coalesce(o.first_seen_at, s.fetched_at), s.fetched_at) AS first_seen_at
         FROM _stage_posts AS s
-        LEFT JOIN posts AS o ON o.post_id = s.post_id
+        LEFT JOIN _known AS o ON o.post_id = s.post_id
         WHERE o.post_id IS NULL OR o.fetched_at IS NULL OR s.fetched_at >= o.fetched_at;
         """
     )
     winners = _scalar(con, "SELECT count(*) FROM _winners")
-    con.execute(
-        """
-        DELETE FROM posts WHERE post_id IN (SELECT post_id FROM _winners);
-        INSERT INTO posts BY NAME SELECT * FROM _winners;
-        """
-    )
+    if known:
+        con.execute(
+            """
+            DELETE FROM posts WHERE post_id IN
+                (SELECT post_id FROM _known SEMI JOIN _winners USING (post_id));
+            """
+        )
+    con.execute("INSERT INTO posts BY NAME SELECT * FROM _winners")
     step("posts")
+    if known:
+        con.execute(
+            """
+            DELETE FROM post_hashtags WHERE post_id IN
+                (SELECT post_id FROM _known SEMI JOIN _winners USING (post_id));
+            """
+        )
     con.execute(
         """
-        DELETE FROM post_hashtags WHERE post_id IN (SELECT post_id FROM _winners);
         INSERT INTO post_hashtags BY NAME
         SELECT post_id,
                CAST(unnest(generate_series(1, len(hashtags))) AS INTEGER) AS position,
@@ -212,14 +233,17 @@ def _load_staged(
     hashtags = _scalar(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
     con.execute("DROP TABLE _winners")
     step("post_hashtags")
-    # An older fetch loaded late does not win, but it does move first_seen_at back.
-    con.execute(
-        """
-        UPDATE posts SET first_seen_at = e.earliest
-        FROM (SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics GROUP BY 1) AS e
-        WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
-        """
-    )
+    if known:
+        # An older fetch loaded late does not win, but it does move first_seen_at back.
+        con.execute(
+            """
+            UPDATE posts SET first_seen_at = e.earliest
+            FROM (SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics
+                  WHERE post_id IN (SELECT post_id FROM _known) GROUP BY 1) AS e
+            WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
+            """
+        )
+    con.execute("DROP TABLE _known")
 
     profiles = _scalar(con, "SELECT count(DISTINCT id) FROM _stage_profiles")
     snapshots = _load_profiles(con)

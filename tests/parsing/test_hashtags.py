@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from intrend_assets.hashtags import (
     INSTAGRAM_HASHTAG_CAP,
@@ -127,3 +131,13 @@ def test_normalize_is_idempotent() -> None:
     for tag in ["İstanbul", "Ǆemal", "ΣΊΣΥΦΟΣ", "ﬁre"]:
         once = normalize_hashtag(tag)
         assert normalize_hashtag(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_any_text_extracts_tags_that_are_in_it(text: str) -> None:
+    for tag, start, end in extract_hashtags_with_indices(text, limit=None):
+        assert text[start] in "#＃"
+        assert text[start + 1 : end] == tag
+        assert any(ch.isalpha() or unicodedata.category(ch).startswith("M") for ch in tag)
+    assert len(extract_hashtags(text)) <= INSTAGRAM_HASHTAG_CAP

@@ -69,6 +69,11 @@ def test_posts_wide_columns(con: duckdb.DuckDBPyConnection, real_parsed: list) -
         "owner_category",
         "display_url_expires_at",
     } <= cols
+    # tags: each normalised hashtag of the post once.
+    dupes = con.execute(
+        "SELECT count(*) FROM posts_wide WHERE len(tags) <> len(list_distinct(hashtags_norm))"
+    ).fetchall()
+    assert dupes == [(0,)]
     row = con.execute(
         "SELECT owner_followers, engagement_rate > 0 FROM posts_wide "
         "WHERE owner_username = 'robertdowneyjr' LIMIT 1"

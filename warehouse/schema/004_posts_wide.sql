@@ -13,6 +13,8 @@ SELECT
     p.caption,
     p.hashtags,
     p.hashtags_norm,
+    -- Each normalised tag once (set semantics, order not kept): what per-post counts unnest.
+    list_distinct(p.hashtags_norm)              AS tags,
     len(p.hashtags)                             AS hashtag_count,
     p.mentions,
     p.media_type,
