@@ -40,20 +40,6 @@ def _dagster_home(base: Path) -> Path:
     return home
 
 
-def _print_table(rows: list[dict[str, object]], columns: Sequence[str]) -> None:
-    widths = {c: max([len(c)] + [len(_fmt(r.get(c))) for r in rows]) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    print("  ".join("-" * widths[c] for c in columns))
-    for row in rows:
-        print("  ".join(_fmt(row.get(c)).ljust(widths[c]) for c in columns))
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return "" if value is None else str(value)
-
-
 def _sandbox_config(args: argparse.Namespace) -> SandboxConfig:
     from sandbox.world import SandboxConfig
 
@@ -75,11 +61,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     # backfill_policy is marked beta in Dagster 1.13; the warning says nothing a user can act on.
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    import polars as pl
+
+    from intrend_assets.checks import ASSET_CHECKS
     from intrend_assets.definitions import ASSETS, build_resources
     from intrend_assets.partitions import profiles_partitions
     from intrend_assets.settings import IntrendSettings
     from sandbox.world import start_sandbox
     from warehouse.db import connect
+    from warehouse.formatting import format_table
     from warehouse.queries import run_query
 
     print(f"intrend demo: {args.profiles} sandbox profiles, data in {data_dir}", flush=True)
@@ -116,13 +106,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
             },
         )
         print("[2/2] building the warehouse tables …", flush=True)
-        dg.materialize(
-            ASSETS,
-            selection=["hashtag_counts", "posts_wide", "fetch_log", "ip_log"],
+        built = dg.materialize(
+            [*ASSETS, *ASSET_CHECKS],
+            selection=[
+                "hashtag_counts",
+                "posts_wide",
+                "trend_report",
+                "fetch_log",
+                "ip_log",
+                "fetch_stats",
+                "ip_ranges",
+            ],
             resources=resources,
             instance=instance,
             run_config=quiet,
         )
+        failed_checks = [e.check_name for e in built.get_asset_check_evaluations() if not e.passed]
         planted = set(world.planted_trends())
         stats = world.stats()
 
@@ -146,15 +145,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"Top {len(rising)} rising hashtags (last 7 days vs the 28 before):")
     if rising:
-        _print_table(
-            rising, ["tag", "recent_posts", "baseline_posts", "recent_profiles", "lift", "planted"]
-        )
+        columns = ["tag", "recent_posts", "baseline_posts", "recent_profiles", "lift", "planted"]
+        print(format_table(pl.DataFrame(rising).select(columns), footer=False))
     print()
     print(f"Planted trends in the sandbox: {', '.join(sorted(planted))}")
     print(f"Sandbox requests: {stats.get('total', stats)}")
     assert totals is not None
     print(f"posts_wide: {totals[0]} posts from {totals[1]} profiles")
     print(f"DuckDB warehouse: {db_path}")
+    print(f"trend report:     {db_path.parent / 'trend_report.md'} (chart: trend_report.png)")
+    print(f"asset checks:     {'all passed' if not failed_checks else f'FAILED {failed_checks}'}")
     print(f"  query it:  .venv/bin/intrend-warehouse query rising_hashtags --db {db_path}")
     print("  browse it: make dev   (Dagster UI on the sandbox)")
     print(f"done in {time.monotonic() - started:.1f} s")

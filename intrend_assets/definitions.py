@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from intrend_assets.assets.analysis import trend_report
 from intrend_assets.assets.network import (
     fetch_log,
     fetch_stats,
@@ -15,6 +16,7 @@ from intrend_assets.assets.parsed import posts
 from intrend_assets.assets.raw import raw_profile
 from intrend_assets.assets.warehouse import hashtag_counts, posts_wide
 from intrend_assets.automation import automation_sensor
+from intrend_assets.checks import ASSET_CHECKS
 from intrend_assets.jobs import profiles_job, rate_limit_experiment_job, warehouse_job
 from intrend_assets.resources import (
     InstagramResource,
@@ -39,6 +41,7 @@ ASSETS = [
     posts,
     hashtag_counts,
     posts_wide,
+    trend_report,
     fetch_log,
     ip_log,
     fetch_stats,
@@ -84,6 +87,7 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or IntrendSettings()
     return dg.Definitions(
         assets=ASSETS,
+        asset_checks=ASSET_CHECKS,
         jobs=[profiles_job, warehouse_job, rate_limit_experiment_job],
         sensors=[
             tracked_profiles_sensor,

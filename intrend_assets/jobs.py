@@ -10,7 +10,15 @@ profiles_job = dg.define_asset_job(
 
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
-    selection=["hashtag_counts", "posts_wide", "fetch_log", "ip_log", "fetch_stats", "ip_ranges"],
+    selection=[
+        "hashtag_counts",
+        "posts_wide",
+        "trend_report",
+        "fetch_log",
+        "ip_log",
+        "fetch_stats",
+        "ip_ranges",
+    ],
     description="Rebuild the warehouse-wide tables from the normalized ones.",
 )
 

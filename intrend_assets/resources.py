@@ -103,6 +103,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = "data/warehouse.duckdb"
 
+    def folder(self) -> Path:
+        """Where the warehouse file lives; reports are written beside it."""
+        folder = Path(self.path).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         from warehouse.db import connect

@@ -15,43 +15,10 @@ from typing import TextIO
 import polars as pl
 
 from warehouse.db import ENV_PATH, connect, default_path
+from warehouse.formatting import format_table
 from warehouse.queries import QueryError, get_query, list_queries, run_query
 
 FORMATS = ("table", "csv", "json", "parquet")
-
-
-def format_table(frame: pl.DataFrame, *, max_width: int = 60) -> str:
-    """Aligned columns, numbers right-aligned, long cells cut with '…'; every row shown."""
-
-    def cell(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            # No exponent for counts and averages people read; 6 significant digits below 1e6.
-            text = f"{value:.6g}" if abs(value) < 1e6 else f"{value:.1f}"
-        elif isinstance(value, list):
-            text = ", ".join(str(v) for v in value)
-        else:
-            text = str(value)
-        text = text.replace("\n", " ")
-        return text if len(text) <= max_width else text[: max_width - 1] + "…"
-
-    names = frame.columns
-    rows = [[cell(v) for v in row] for row in frame.iter_rows()]
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    numeric = [frame.schema[n].is_numeric() for n in names]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(names), "  ".join("-" * w for w in widths)]
-    out.extend(line(r) for r in rows)
-    out.append(f"({frame.height} row{'s' if frame.height != 1 else ''})")
-    return "\n".join(out)
 
 
 def _parse_params(pairs: Sequence[str]) -> dict[str, str]:

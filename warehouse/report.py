@@ -7,6 +7,25 @@ from pathlib import Path
 
 import polars as pl
 
+# Hashtags come in every script. DejaVu Sans (matplotlib's default) has no CJK, Hangul or
+# Devanagari glyphs; matplotlib falls back through this list per glyph, using whichever of
+# these families are installed (Debian: fonts-noto-core, fonts-noto-cjk). Without them those
+# tags are drawn as boxes, and the Markdown table beside the chart still names them.
+FONT_FALLBACK = (
+    "DejaVu Sans",
+    "Noto Sans",
+    "Noto Sans CJK JP",
+    "Noto Sans Devanagari",
+    "Noto Sans Arabic",
+)
+
+
+def _installed_fonts(families: tuple[str, ...]) -> list[str]:
+    from matplotlib import font_manager
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    return [name for name in families if name in available] or ["DejaVu Sans"]
+
 
 def rising_chart_png(frame: pl.DataFrame, *, top: int = 15, title: str | None = None) -> bytes:
     """Horizontal bars: recent vs baseline posts per day for the top rising hashtags (PNG).
@@ -17,9 +36,22 @@ def rising_chart_png(frame: pl.DataFrame, *, top: int = 15, title: str | None = 
     import matplotlib
 
     matplotlib.use("Agg")  # no display on the Dagster host
-    from matplotlib.figure import Figure
+    import warnings
+
+    from matplotlib import rc_context
 
     rows = frame.head(top)
+    with rc_context({"font.family": _installed_fonts(FONT_FALLBACK)}), warnings.catch_warnings():
+        # The missing-glyph warning is expected without the Noto fonts (see FONT_FALLBACK).
+        warnings.filterwarnings(
+            "ignore", message="Glyph .* missing from font", category=UserWarning
+        )
+        return _draw(rows, title)
+
+
+def _draw(rows: pl.DataFrame, title: str | None) -> bytes:
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, max(2.5, 0.45 * rows.height + 1.5)), dpi=110)
     ax = fig.add_subplot()
     if rows.height == 0:

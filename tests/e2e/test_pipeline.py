@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from intrend_assets.checks import ASSET_CHECKS
 from intrend_assets.definitions import ASSETS, build_resources
 from intrend_assets.hashtags import normalize_hashtag
 from intrend_assets.raw_store import LocalRawStore, decompress
@@ -52,12 +53,15 @@ def test_materialize_lands_every_post_once_and_finds_the_planted_trends(tmp_path
         )
         assert fetched.success
         built = dg.materialize(
-            ASSETS,
-            selection=["hashtag_counts", "posts_wide", "fetch_log", "ip_log"],
+            [*ASSETS, *ASSET_CHECKS],
+            selection=["hashtag_counts", "posts_wide", "trend_report", "fetch_log", "ip_log"],
             resources=resources,
             instance=instance,
         )
         assert built.success
+        evaluations = built.get_asset_check_evaluations()
+        assert len(evaluations) == len(ASSET_CHECKS)
+        assert all(e.passed for e in evaluations), [e for e in evaluations if not e.passed]
         planted = {normalize_hashtag(t) for t in world.planted_trends()}
         sandbox_stats = world.stats()
 
@@ -94,6 +98,7 @@ def test_materialize_lands_every_post_once_and_finds_the_planted_trends(tmp_path
     finally:
         con.close()
 
+    assert (tmp_path / "trend_report.png").read_bytes().startswith(b"\x89PNG")
     top = [normalize_hashtag(str(r.get("tag_norm") or r.get("tag"))) for r in rising]
     assert planted <= set(top[: max(5, len(planted))]), (planted, top)
     # The budget forced rotations: more than one public IP served the run.

@@ -19,6 +19,7 @@ def test_asset_graph_snapshot() -> None:
         "posts",
         "hashtag_counts",
         "posts_wide",
+        "trend_report",
         "fetch_log",
         "ip_log",
         "fetch_stats",

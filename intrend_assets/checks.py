@@ -1,0 +1,69 @@
+"""Asset checks guarding the warehouse; the SQL lives in ``warehouse.checks``."""
+
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from intrend_assets.resources import WarehouseResource
+from warehouse import checks
+
+Check = Callable[[duckdb.DuckDBPyConnection], tuple[bool, dict[str, Any]]]
+
+
+def _result(warehouse: WarehouseResource, check: Check) -> dg.AssetCheckResult:
+    with warehouse.connect(read_only=True) as con:
+        passed, metadata = check(con)
+    return dg.AssetCheckResult(
+        passed=passed, metadata={k: _jsonable(v) for k, v in metadata.items()}
+    )
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return dg.MetadataValue.json(value) if isinstance(value, (list, dict)) else str(value)
+
+
+@dg.asset_check(asset="posts_wide", blocking=True, description="No post appears twice.")
+def posts_wide_unique_post_id(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _result(
+        warehouse, lambda con: _both(checks.posts_unique(con), checks.posts_wide_unique(con))
+    )
+
+
+@dg.asset_check(
+    asset="posts_wide", description="Every post has a time, and none lies in the future."
+)
+def posts_taken_at_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _result(warehouse, checks.taken_at_valid)
+
+
+@dg.asset_check(asset="posts_wide", description="Every post's owner is in profiles.")
+def posts_owner_known(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _result(warehouse, checks.post_owners_known)
+
+
+@dg.asset_check(
+    asset="hashtag_counts", description="Daily counts add up to what post_hashtags holds."
+)
+def hashtag_counts_consistent(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _result(warehouse, checks.hashtag_daily_consistent)
+
+
+def _both(
+    first: tuple[bool, dict[str, Any]], second: tuple[bool, dict[str, Any]]
+) -> tuple[bool, dict[str, Any]]:
+    return first[0] and second[0], {
+        **{f"posts.{k}": v for k, v in first[1].items()},
+        **{f"posts_wide.{k}": v for k, v in second[1].items()},
+    }
+
+
+ASSET_CHECKS = [
+    posts_wide_unique_post_id,
+    posts_taken_at_valid,
+    posts_owner_known,
+    hashtag_counts_consistent,
+]
