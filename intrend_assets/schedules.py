@@ -26,7 +26,8 @@ daily_warehouse_rebuild = dg.ScheduleDefinition(
     job=warehouse_job,
     cron_schedule="0 5 * * *",
     execution_timezone="UTC",
-    description="Rebuild hashtag counts and posts_wide after the morning refresh.",
+    run_config={"ops": {"posts_wide": {"config": {"full_rebuild": True}}}},
+    description="Rebuild hashtag counts and posts_wide from scratch after the morning refresh.",
 )
 
 

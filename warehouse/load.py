@@ -345,7 +345,45 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
             "CREATE OR REPLACE TABLE posts_wide AS "
             "SELECT * FROM posts_wide_source ORDER BY taken_at, post_id"
         )
+        con.execute("DELETE FROM posts_wide_stale")
         return _scalar(con, "SELECT count(*) FROM posts_wide")
+
+
+def mark_posts_wide_stale(con: duckdb.DuckDBPyConnection, usernames: Iterable[str]) -> int:
+    """Record that these profiles' posts_wide rows must be refreshed."""
+    names = pl.DataFrame({"username": sorted(set(usernames))}, schema={"username": pl.String})
+    con.register("_stale", names.to_arrow())
+    try:
+        con.execute(
+            "INSERT INTO posts_wide_stale (username) SELECT username FROM _stale "
+            "ON CONFLICT (username) DO NOTHING"
+        )
+    finally:
+        con.unregister("_stale")
+    return names.height
+
+
+def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Upsert the posts_wide rows of the stale profiles and clear them: (profiles, rows).
+
+    The marks are cleared after the upsert commits; a crash in between only repeats an
+    idempotent upsert next time. An empty posts_wide is rebuilt whole instead.
+    """
+    if _scalar(con, "SELECT count(*) FROM posts_wide") == 0:
+        rows = rebuild_posts_wide(con)
+        profiles = _scalar(con, "SELECT count(DISTINCT owner_username) FROM posts_wide")
+        return int(profiles), rows  # type: ignore[arg-type]
+    stale = [r[0] for r in con.execute("SELECT username FROM posts_wide_stale").fetchall()]
+    if not stale:
+        return 0, 0
+    rows = upsert_posts_wide(con, usernames=stale)
+    names = pl.DataFrame({"username": stale}, schema={"username": pl.String})
+    con.register("_done", names.to_arrow())
+    try:
+        con.execute("DELETE FROM posts_wide_stale WHERE username IN (SELECT username FROM _done)")
+    finally:
+        con.unregister("_done")
+    return len(stale), rows
 
 
 def upsert_posts_wide(

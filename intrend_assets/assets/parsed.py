@@ -7,7 +7,7 @@ from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profi
 from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
 from intrend_assets.refresh import posts_per_day
 from intrend_assets.resources import RawStoreResource, WarehouseResource
-from warehouse.load import load_parsed
+from warehouse.load import load_parsed, mark_posts_wide_stale
 
 # Parse and load in slices: memory stays flat however many profiles a run covers.
 LOAD_BATCH = 250
@@ -72,6 +72,7 @@ def posts(
                 store.write_cadence(username, rate)
             if batch:
                 stats = load_parsed(con, batch)
+                mark_posts_wide_stale(con, {p.username for p in batch if p.username})
                 loaded_posts += stats.posts
                 loaded_profiles += stats.profiles
     if unparseable:

@@ -79,3 +79,24 @@ def test_posts_wide_columns(con: duckdb.DuckDBPyConnection, real_parsed: list) -
         "WHERE owner_username = 'robertdowneyjr' LIMIT 1"
     ).fetchall()
     assert row == [(52979346, True)]
+
+
+def test_stale_profiles_refresh_equals_rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    from warehouse.load import mark_posts_wide_stale, refresh_posts_wide
+
+    first = synthetic_profiles(profiles=3, posts_per_profile=5, seed=1)
+    load_parsed(con, first)
+    assert refresh_posts_wide(con)[1] == 15  # empty posts_wide: rebuilt whole
+
+    later = synthetic_profiles(
+        profiles=5, posts_per_profile=6, seed=3, fetched_at=AS_OF + timedelta(days=1)
+    )
+    load_parsed(con, later)
+    mark_posts_wide_stale(con, [p.username for p in later])
+    profiles, _ = refresh_posts_wide(con)
+    assert profiles == 5
+    assert con.execute("SELECT count(*) FROM posts_wide_stale").fetchall() == [(0,)]
+    incremental = table_rows(con, "posts_wide")
+    rebuild_posts_wide(con)
+    assert table_rows(con, "posts_wide") == incremental
+    assert refresh_posts_wide(con) == (0, 0)  # nothing stale: nothing written
