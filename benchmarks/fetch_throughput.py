@@ -19,14 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +32,11 @@ from intrend_assets.instagram.client import ClientConfig, InstagramClient
 from intrend_assets.modem_client import ModemClient
 from intrend_assets.raw_store import LocalRawStore
 from intrend_assets.rotation_gate import RotationGate
+from sandbox.process import sandbox_process
 
 
-@contextmanager
-def sandbox_process(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    """Start ``python -m sandbox`` and yield its addresses (its SANDBOX line) and truth."""
-    command = [
-        sys.executable,
-        "-m",
-        "sandbox",
+def _sandbox(args: argparse.Namespace):
+    return sandbox_process(
         f"--profiles={args.profiles}",
         "--seed=3",
         f"--budget={args.budget}",
@@ -54,21 +45,7 @@ def sandbox_process(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         f"--rotation-seconds={args.rotation_seconds}",
         "--private-share=0.03",
         f"--duration={args.max_seconds}",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("SANDBOX "):
-                info = json.loads(line.removeprefix("SANDBOX "))
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
-        info["truth"] = httpx.get(f"{info['instagram_url']}/_sandbox/truth", timeout=30).json()
-        yield info
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    )
 
 
 async def _run(
@@ -129,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="sandbox lifetime")
     args = parser.parse_args(argv)
 
-    with sandbox_process(args) as info, tempfile.TemporaryDirectory() as tmp:
+    with _sandbox(args) as info, tempfile.TemporaryDirectory() as tmp:
         truth = info["truth"]
         names = truth["public_usernames"] + truth["private_usernames"]
         names = (names + truth["unknown_usernames"])[: args.profiles]

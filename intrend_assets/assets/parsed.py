@@ -1,5 +1,7 @@
 """``posts``: raw answers parsed into rows and loaded into the warehouse's normalized tables."""
 
+import time
+
 import dagster as dg
 
 from intrend_assets.automation import follow_upstream
@@ -41,6 +43,7 @@ def posts(
 
     Loads are upserts by key, so re-running a partition never duplicates a post.
     """
+    started = time.perf_counter()
     store = raw_store.store()
     usernames = list(context.partition_keys)
     loaded_posts = loaded_profiles = 0
@@ -82,6 +85,7 @@ def posts(
             "profiles_loaded": loaded_profiles,
             "posts_loaded": loaded_posts,
             "without_raw_answer": len(missing),
+            "seconds": round(time.perf_counter() - started, 2),
             "unparseable": dg.MetadataValue.json(dict(list(unparseable.items())[:50])),
         }
     )

@@ -1,0 +1,204 @@
+"""Orchestration figures on the sandbox (issue 6).
+
+1. A backfill of N profiles (default 1,000): how many runs the backfill policy makes of it,
+   and Dagster's overhead: the share of wall time not spent fetching and parsing (target
+   <= 20%). Fetch and parse times are the assets' own measurements (their ``seconds``
+   metadata); everything else in the runs' wall time is Dagster's.
+2. The incremental cost: with N loaded, 10 new profiles in the tracked file; the tracked
+   profiles sensor adds and fetches them, declarative automation (evaluated with
+   ``dg.evaluate_automation_conditions``) brings the warehouse up to date. Target <= 5% of
+   the full run's time, fetching only the new partitions and updating posts_wide, not
+   rebuilding it.
+
+Each run is launched as the backfill daemon or the sensor would launch it (ranged runs of
+at most 500 profiles), in this process, on a SQLite Dagster instance in a temporary folder;
+the sandbox runs in its own process.
+
+Run:  .venv/bin/python benchmarks/backfill.py --profiles 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import dagster as dg
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+from intrend_assets.checks import ASSET_CHECKS  # noqa: E402
+from intrend_assets.definitions import ASSETS, build_defs, build_resources  # noqa: E402
+from intrend_assets.jobs import MAX_PROFILES_PER_RUN, range_run_requests  # noqa: E402
+from intrend_assets.sensors import tracked_profiles_sensor  # noqa: E402
+from intrend_assets.settings import IntrendSettings  # noqa: E402
+from sandbox.process import sandbox_process  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+UNPARTITIONED = {"hashtag_counts", "posts_wide", "trend_report", "fetch_log", "fetch_stats"}
+
+
+def _metadata_seconds(result: dg.ExecuteInProcessResult, asset: str) -> float:
+    total = 0.0
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key.to_user_string() == asset:
+            value = materialization.metadata.get("seconds")
+            total += float(value.value) if value is not None else 0.0
+    # A ranged run materializes every partition with the same metadata: count it once.
+    keys = {
+        e.step_materialization_data.materialization.partition
+        for e in result.get_asset_materialization_events()
+        if e.step_materialization_data.materialization.asset_key.to_user_string() == asset
+    }
+    return total / max(1, len(keys))
+
+
+def _run_ranges(keys, resources, instance) -> tuple[int, float, float, float]:
+    """Launch ranged runs over ``keys``; return (runs, wall, fetch seconds, parse seconds)."""
+    runs = 0
+    wall = fetch = parse = 0.0
+    for request in range_run_requests(keys):
+        started = time.perf_counter()
+        result = dg.materialize(
+            ASSETS,
+            selection=["raw_profile", "posts"],
+            resources=resources,
+            instance=instance,
+            run_config=QUIET,
+            tags=request.tags,
+        )
+        wall += time.perf_counter() - started
+        assert result.success
+        runs += 1
+        fetch += _metadata_seconds(result, "raw_profile")
+        parse += _metadata_seconds(result, "posts")
+    return runs, wall, fetch, parse
+
+
+def _automation(defs, instance, cursor, resources) -> tuple[float, list[str], object]:
+    """Evaluate declarative automation and run what it requests; (seconds, assets, cursor)."""
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    requested = [a.key.to_user_string() for a in ASSETS if evaluation.get_num_requested(a.key)]
+    started = time.perf_counter()
+    unpartitioned = [a for a in requested if a in UNPARTITIONED]
+    if unpartitioned:
+        result = dg.materialize(
+            [*ASSETS, *ASSET_CHECKS],
+            selection=unpartitioned,
+            resources=resources,
+            instance=instance,
+            run_config=QUIET,
+        )
+        assert result.success
+    return time.perf_counter() - started, requested, evaluation.cursor
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profiles", type=int, default=1000)
+    parser.add_argument("--new", type=int, default=10)
+    parser.add_argument("--speed", type=float, default=60.0)
+    args = parser.parse_args(argv)
+
+    with (
+        sandbox_process(
+            f"--profiles={args.profiles + args.new + 20}",
+            "--budget=50",
+            f"--speed={args.speed}",
+            "--private-share=0.02",
+            "--duration=3600",
+        ) as info,
+        tempfile.TemporaryDirectory(prefix="intrend-backfill-") as tmp,
+    ):
+        home = Path(tmp) / "dagster"
+        home.mkdir()
+        shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+        profiles_file = Path(tmp) / "profiles.txt"
+        os.environ["INTREND_PROFILES_FILE"] = str(profiles_file)
+        names = info["truth"]["public_usernames"][: args.profiles + args.new]
+        base, new = names[: args.profiles], names[args.profiles :]
+        settings = IntrendSettings(
+            data_dir=Path(tmp) / "data",
+            instagram_base_url=info["instagram_url"],
+            proxy_url=info["proxy_url"],
+            modem_url=info["modem_url"],
+        )
+        resources = build_resources(settings, modem_token=info["modem_token"])
+        defs = build_defs(settings)  # for evaluating automation; runs get `resources`
+
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            # 1. The backfill.
+            instance.add_dynamic_partitions("profiles", base)
+            runs, wall, fetch, parse = _run_ranges(base, resources, instance)
+            started = time.perf_counter()
+            built = dg.materialize(
+                [*ASSETS, *ASSET_CHECKS],
+                selection=["hashtag_counts", "posts_wide", "trend_report"],
+                resources=resources,
+                instance=instance,
+                run_config=QUIET,
+            )
+            assert built.success
+            down_s = time.perf_counter() - started
+            full = wall + down_s
+            # The first evaluation only records where things stand (eager reacts to change).
+            _, _, cursor = _automation(defs, instance, None, resources)
+            overhead = (wall - fetch - parse) / wall
+            print(
+                f"backfill            {len(base)} profiles in {runs} runs "
+                f"(at most {MAX_PROFILES_PER_RUN} profiles per run)"
+            )
+            print(
+                f"fetch + parse runs  {wall:.1f} s wall: fetching {fetch:.1f} s, "
+                f"parsing and loading {parse:.1f} s"
+            )
+            print(f"Dagster overhead    {overhead:.1%} of the runs' wall time (target <= 20%)")
+            print(f"downstream          {down_s:.1f} s (hashtag_counts, posts_wide, trend_report)")
+            print(f"full run            {full:.1f} s")
+
+            # 2. Ten new profiles in the tracked file.
+            profiles_file.write_text("\n".join(base + new) + "\n")
+            started = time.perf_counter()
+            tick = tracked_profiles_sensor(dg.build_sensor_context(instance=instance))
+            assert isinstance(tick, dg.SensorResult)
+            for request in tick.dynamic_partitions_requests or []:
+                instance.add_dynamic_partitions("profiles", list(request.partition_keys))
+            fetched = 0
+            for request in tick.run_requests or []:
+                result = dg.materialize(
+                    ASSETS,
+                    selection=["raw_profile", "posts"],
+                    resources=resources,
+                    instance=instance,
+                    run_config=QUIET,
+                    tags=request.tags,
+                )
+                assert result.success
+                fetched += len(
+                    {
+                        e.partition
+                        for e in result.get_asset_materialization_events()
+                        if e.asset_key and e.asset_key.to_user_string() == "raw_profile"
+                    }
+                )
+            _, requested, _ = _automation(defs, instance, cursor, resources)
+            incremental = time.perf_counter() - started
+            print(
+                f"incremental         {args.new} new profiles: {fetched} partitions fetched, "
+                f"automation requested {', '.join(requested) or 'nothing'}"
+            )
+            print(
+                f"incremental cost    {incremental:.1f} s = {incremental / full:.1%} "
+                f"of the full run (target <= 5%)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
