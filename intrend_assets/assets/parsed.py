@@ -86,6 +86,8 @@ def posts(
             "posts_loaded": loaded_posts,
             "without_raw_answer": len(missing),
             "seconds": round(time.perf_counter() - started, 2),
+            "warehouse": dg.MetadataValue.path(warehouse.path),
+            "denormalized_in": dg.MetadataValue.asset(dg.AssetKey("posts_wide")),
             "unparseable": dg.MetadataValue.json(dict(list(unparseable.items())[:50])),
         }
     )

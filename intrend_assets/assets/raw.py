@@ -104,5 +104,7 @@ def raw_profile(
             "bytes_stored": report.bytes_stored,
             "compression_ratio": round(ratio, 2),
             "seconds": round(report.seconds, 2),
+            "raw_store": dg.MetadataValue.path(str(store.root.resolve())),
+            "parsed_by": dg.MetadataValue.asset(dg.AssetKey("posts")),
         }
     )

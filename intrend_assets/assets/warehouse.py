@@ -54,5 +54,7 @@ def posts_wide(config: PostsWideConfig, warehouse: WarehouseResource) -> dg.Mate
             "profiles_refreshed": profiles if profiles is not None else "all",
             "rows_written": rows,
             "dagster/row_count": total,
+            "warehouse": dg.MetadataValue.path(warehouse.path),
+            "reported_in": dg.MetadataValue.asset(dg.AssetKey("trend_report")),
         }
     )
