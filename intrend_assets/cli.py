@@ -65,6 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from intrend_assets.checks import ASSET_CHECKS
     from intrend_assets.definitions import ASSETS, build_resources
+    from intrend_assets.jobs import PROFILE_ASSETS, WAREHOUSE_ASSETS
     from intrend_assets.partitions import profiles_partitions
     from intrend_assets.settings import IntrendSettings
     from sandbox.world import start_sandbox
@@ -96,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"[1/2] fetching and parsing {len(keys)} profiles …", flush=True)
         dg.materialize(
             ASSETS,
-            selection=["raw_profile", "posts"],
+            selection=PROFILE_ASSETS,
             resources=resources,
             instance=instance,
             run_config=quiet,
@@ -108,15 +109,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("[2/2] building the warehouse tables …", flush=True)
         built = dg.materialize(
             [*ASSETS, *ASSET_CHECKS],
-            selection=[
-                "hashtag_counts",
-                "posts_wide",
-                "trend_report",
-                "fetch_log",
-                "ip_log",
-                "fetch_stats",
-                "ip_ranges",
-            ],
+            selection=WAREHOUSE_ASSETS,
             resources=resources,
             instance=instance,
             run_config=quiet,

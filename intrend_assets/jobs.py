@@ -2,23 +2,27 @@
 
 import dagster as dg
 
+# The two halves of a full refresh: per-profile assets, then the warehouse-wide ones.
+PROFILE_ASSETS = ["raw_profile", "posts"]
+WAREHOUSE_ASSETS = [
+    "hashtag_counts",
+    "posts_wide",
+    "trend_report",
+    "fetch_log",
+    "ip_log",
+    "fetch_stats",
+    "ip_ranges",
+]
+
 profiles_job = dg.define_asset_job(
     "profiles_job",
-    selection=["raw_profile", "posts"],
+    selection=PROFILE_ASSETS,
     description="Fetch profiles through the modem and load their posts.",
 )
 
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
-    selection=[
-        "hashtag_counts",
-        "posts_wide",
-        "trend_report",
-        "fetch_log",
-        "ip_log",
-        "fetch_stats",
-        "ip_ranges",
-    ],
+    selection=WAREHOUSE_ASSETS,
     description="Rebuild the warehouse-wide tables from the normalized ones.",
 )
 

@@ -42,6 +42,19 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         con.unregister("_incoming")
 
 
+def _query_to_table(warehouse: WarehouseResource, query: str, table: str) -> dg.MaterializeResult:
+    """Materialize a warehouse query as a table, and show it on the asset's page."""
+    with warehouse.connect() as con:
+        frame = run_query(con, query)
+        replace_table(con, table, frame)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": frame.height,
+            "table": dg.MetadataValue.md(frame_markdown(frame)),
+        }
+    )
+
+
 @dg.asset(deps=["raw_profile"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
 def fetch_log(raw_store: RawStoreResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every request made to Instagram: time, profile, egress IP, status, outcome, latency."""
@@ -81,23 +94,13 @@ def ip_log(modem: ModemResource, warehouse: WarehouseResource) -> dg.Materialize
 @dg.asset(deps=["fetch_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
 def fetch_stats(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Requests before a rate limit per IP and per strategy, latency percentiles, rotations."""
-    with warehouse.connect() as con:
-        frame = run_query(con, "fetch_stats_by_strategy")
-        replace_table(con, "fetch_stats", frame)
-    return dg.MaterializeResult(
-        metadata={"strategies": frame.height, "table": dg.MetadataValue.md(frame_markdown(frame))}
-    )
+    return _query_to_table(warehouse, "fetch_stats_by_strategy", "fetch_stats")
 
 
 @dg.asset(deps=["ip_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
 def ip_ranges(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The modem's IP log aggregated to /16 and /24 blocks: the carrier's ranges."""
-    with warehouse.connect() as con:
-        frame = run_query(con, "ip_ranges")
-        replace_table(con, "ip_ranges", frame)
-    return dg.MaterializeResult(
-        metadata={"blocks": frame.height, "table": dg.MetadataValue.md(frame_markdown(frame))}
-    )
+    return _query_to_table(warehouse, "ip_ranges", "ip_ranges")
 
 
 class ExperimentConfig(dg.Config):
