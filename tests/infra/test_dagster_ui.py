@@ -52,13 +52,41 @@ query ($partition: String!) {
 
 
 def _wait(driver, condition, timeout: float, what: str):
-    from selenium.common.exceptions import TimeoutException
+    """Poll ``condition`` until truthy; the UI re-renders, so stale elements just retry."""
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        ElementNotInteractableException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
+    retry = (
+        StaleElementReferenceException,
+        ElementClickInterceptedException,
+        ElementNotInteractableException,
+    )
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.5).until(condition)
+        return WebDriverWait(driver, timeout, poll_frequency=0.5, ignored_exceptions=retry).until(
+            condition
+        )
     except TimeoutException:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+
+def _click(driver, xpath: str, timeout: float, what: str, last: bool = False) -> None:
+    """Click the first (or last) visible element matching ``xpath``, as soon as it can be."""
+    from selenium.webdriver.common.by import By
+
+    def attempt(d) -> bool:
+        _dismiss_welcome(d)
+        visible = [e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()]
+        if not visible:
+            return False
+        (visible[-1] if last else visible[0]).click()
+        return True
+
+    _wait(driver, attempt, timeout, what)
 
 
 def _by_text(text: str) -> str:
@@ -72,6 +100,7 @@ def _dismiss_welcome(driver) -> None:
     for button in driver.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
         if button.is_displayed():
             button.click()
+            time.sleep(0.5)
 
 
 def test_ui_shows_the_assets_and_runs_one_profile_partition(
@@ -125,18 +154,14 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
                 _wait(driver, lambda d: d.find_elements(By.XPATH, _by_text("raw")), 60, "graph")
                 _dismiss_welcome(driver)
                 # The canvas's settings menu (the gear, bottom right) holds "Expand all groups".
-                _wait(
+                _click(
                     driver,
-                    lambda d: d.find_elements(By.XPATH, "//button[.//*[@aria-label='settings']]"),
+                    "//button[.//*[@aria-label='settings']]",
                     30,
                     "the graph's settings button",
-                )[-1].click()
-                _wait(
-                    driver,
-                    lambda d: d.find_elements(By.XPATH, _by_text("Expand all groups")),
-                    10,
-                    "the graph settings menu",
-                )[0].click()
+                    last=True,
+                )
+                _click(driver, _by_text("Expand all groups"), 10, "the graph settings menu")
                 driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
                 names = [a.key.to_user_string() for a in ASSETS]
 
@@ -152,43 +177,32 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
                 # 2. Launch one profile partition of raw_profile from its asset page.
                 driver.get(f"{base}/assets/raw_profile")
                 _dismiss_welcome(driver)
-                _wait(
+                _click(
                     driver,
-                    lambda d: d.find_elements(
-                        By.XPATH, "//button[starts-with(normalize-space(), 'Materialize')]"
-                    ),
+                    "//button[starts-with(normalize-space(), 'Materialize')]",
                     60,
                     "the Materialize… button",
-                )[0].click()
-                _wait(
+                )
+                _click(
                     driver,
-                    lambda d: d.find_elements(
-                        By.XPATH, _by_text("Select a partition or create one")
-                    ),
+                    _by_text("Select a partition or create one"),
                     30,
                     "the partition picker",
-                )[0].click()
-                option = _wait(
-                    driver,
-                    lambda d: [
-                        e for e in d.find_elements(By.XPATH, _by_text(profile)) if e.is_displayed()
-                    ],
-                    30,
-                    f"partition {profile} in the picker",
                 )
-                option[0].click()
+                _click(driver, _by_text(profile), 30, f"partition {profile} in the picker")
                 # Close the picker by clicking the dialog's title, then launch.
-                driver.find_element(
-                    By.XPATH, _by_text("Launch runs to materialize raw_profile")
-                ).click()
-                _wait(
+                _click(
                     driver,
-                    lambda d: d.find_elements(
-                        By.XPATH, "//button[normalize-space()='Launch 1 run']"
-                    ),
+                    _by_text("Launch runs to materialize raw_profile"),
+                    10,
+                    "the launch dialog's title",
+                )
+                _click(
+                    driver,
+                    "//button[normalize-space()='Launch 1 run']",
                     30,
                     "the 'Launch 1 run' button (one partition selected)",
-                )[0].click()
+                )
                 timings["run launched"] = time.monotonic() - t0
 
                 # 3. The run's page says Success.
