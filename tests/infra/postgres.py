@@ -91,13 +91,17 @@ def _server_account() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(PG_USER)
     except KeyError:
-        subprocess.run(
+        made = subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
             timeout=30,
         )
-        return pwd.getpwnam(PG_USER)
+        try:  # another test process may have created it meanwhile (useradd exits 9)
+            return pwd.getpwnam(PG_USER)
+        except KeyError:
+            raise RuntimeError(f"could not create user {PG_USER}: {made.stderr}") from None
 
 
 def _as_account(account: pwd.struct_passwd | None, argv: list[str]) -> list[str]:

@@ -238,3 +238,12 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
     # The run really fetched from the sandbox: the profile's answer is in the raw store.
     assert profile in set(LocalRawStore(data_dir / "raw").usernames())
     print("UI test timings (s since start):", {k: round(v, 1) for k, v in timings.items()})
+
+
+def test_missing_chromium_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI must not pretend: no browser is a failure that says how to install it."""
+    from tests.infra import servers
+
+    monkeypatch.setattr(servers, "CHROMIUM", Path("/nonexistent/chromium"))
+    with pytest.raises(AssertionError, match=r"scripts/ensure-chromium.*chromium-driver"):
+        servers.require_chromium()
