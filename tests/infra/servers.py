@@ -128,6 +128,13 @@ def require_chromium() -> None:
             "Run scripts/ensure-chromium as root (make test does), or "
             "apt-get install chromium chromium-driver."
         )
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        raise AssertionError(
+            "selenium is not installed: it belongs to the dev extra in pyproject.toml "
+            "(`make setup` installs it)"
+        ) from None
 
 
 @contextlib.contextmanager

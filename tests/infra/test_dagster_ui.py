@@ -153,23 +153,30 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
                 driver.get(f"{base}/asset-groups")
                 _wait(driver, lambda d: d.find_elements(By.XPATH, _by_text("raw")), 60, "graph")
                 _dismiss_welcome(driver)
-                # The canvas's settings menu (the gear, bottom right) holds "Expand all groups".
-                _click(
-                    driver,
-                    "//button[.//*[@aria-label='settings']]",
-                    30,
-                    "the graph's settings button",
-                    last=True,
-                )
-                _click(driver, _by_text("Expand all groups"), 10, "the graph settings menu")
-                driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
                 names = [a.key.to_user_string() for a in ASSETS]
 
                 def all_drawn(d) -> bool:
                     text = d.find_element(By.TAG_NAME, "body").text
                     return all(name in text.split() for name in names)
 
-                _wait(driver, all_drawn, 30, f"assets {names} in the lineage graph")
+                def visible(d, xpath: str) -> list:
+                    return [e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()]
+
+                def expand_all_groups(d) -> bool:
+                    # "Expand all groups" sits in the canvas's settings menu (the gear at the
+                    # bottom right); open the menu, pick the item, until every asset is drawn.
+                    _dismiss_welcome(d)
+                    if all_drawn(d):
+                        return True
+                    if item := visible(d, _by_text("Expand all groups")):
+                        item[0].click()
+                    elif gear := visible(d, "//button[.//*[@aria-label='settings']]"):
+                        gear[-1].click()
+                        time.sleep(1)  # let the menu open before looking again
+                    return False
+
+                _wait(driver, expand_all_groups, 60, f"assets {names} in the expanded lineage")
+                driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
                 time.sleep(1)  # let the edges settle for the picture
                 driver.save_screenshot(str(ARTIFACTS / "dagster-ui-asset-graph.png"))
                 timings["graph checked"] = time.monotonic() - t0
