@@ -8,7 +8,8 @@
 # for deploy/celery/ (see deploy/README.md).
 FROM python:3.11-slim
 
-COPY --from=ghcr.io/astral-sh/uv:0.13.8 /uv /bin/uv
+# The same uv as the Makefile, from PyPI.
+RUN pip install --no-cache-dir uv==0.13.8
 
 ARG INTREND_EXTRAS="k8s"
 ENV UV_PROJECT_ENVIRONMENT=/opt/intrend/.venv \
