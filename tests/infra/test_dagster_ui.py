@@ -111,6 +111,8 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
     from selenium.webdriver.common.keys import Keys
 
     ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("dagster-ui-*.png"):  # pictures of this run only
+        old.unlink()
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
