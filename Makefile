@@ -30,6 +30,7 @@ dev: setup
 test: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	-scripts/ensure-chromium  # on failure the UI test fails and says why; the rest still runs
 	.venv/bin/python -m pytest -n auto
 
 lint: setup

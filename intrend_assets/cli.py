@@ -25,15 +25,35 @@ if TYPE_CHECKING:  # the sandbox is imported lazily: production never loads it
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+POSTGRES_INSTANCE_YAML = PROJECT_ROOT / "deploy" / "dagster" / "dagster.postgres.yaml"
+
+
+def _instance_yaml() -> Path:
+    """The instance config to use: PostgreSQL when ``DAGSTER_PG_HOST`` is set, SQLite otherwise.
+
+    YAML cannot branch on the environment, so the choice is made here. The PostgreSQL file
+    reads its connection from ``DAGSTER_PG_*``; port and password get their usual defaults.
+    """
+    if not os.environ.get("DAGSTER_PG_HOST"):
+        return PROJECT_ROOT / "dagster.yaml"
+    missing = [v for v in ("DAGSTER_PG_USER", "DAGSTER_PG_DB") if not os.environ.get(v)]
+    if missing:
+        raise SystemExit(f"DAGSTER_PG_HOST is set but {', '.join(missing)} is not")
+    os.environ.setdefault("DAGSTER_PG_PORT", "5432")
+    os.environ.setdefault("DAGSTER_PG_PASSWORD", "")
+    return POSTGRES_INSTANCE_YAML
+
+
 def _dagster_home(base: Path) -> Path:
-    """Prepare ``base/.dagster`` as DAGSTER_HOME with the project's dagster.yaml in it.
+    """Prepare ``base/.dagster`` as DAGSTER_HOME with the project's instance config in it.
 
     Dagster reads its instance config only from $DAGSTER_HOME; keeping the storage there too
-    keeps runs, event logs and schedules in one folder inside the project.
+    keeps runs, event logs and schedules in one folder inside the project (SQLite), unless
+    ``DAGSTER_PG_HOST`` selects PostgreSQL (see ``_instance_yaml``).
     """
     home = (base / ".dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
-    source = PROJECT_ROOT / "dagster.yaml"
+    source = _instance_yaml()
     if source.is_file():
         shutil.copyfile(source, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)

@@ -1,0 +1,299 @@
+"""What can be checked of the deployment configuration without a cluster, registry or Docker.
+
+- Both instance configs (SQLite, PostgreSQL) load in Dagster with the same queue and limits.
+- deploy/helm/values.yaml uses only key paths of the official chart's values (the list in
+  fixtures/dagster_chart_value_paths.txt, with its sources) and the same limits.
+- deploy/celery/dagster.yaml keeps the PostgreSQL instance's storage, queue and limits.
+- The Dockerfile parses, copies files that exist (and that .dockerignore lets through), and
+  serves the code location the Helm values point at.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import json
+import re
+import shlex
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import yaml
+from dagster._config import process_config
+from dagster._core.instance.config import dagster_instance_config
+from dagster._core.storage.config import pg_config
+
+from intrend_assets import cli
+
+ROOT = cli.PROJECT_ROOT
+FIXTURES = Path(__file__).parent / "fixtures"
+HELM_VALUES = ROOT / "deploy" / "helm" / "values.yaml"
+CELERY_YAML = ROOT / "deploy" / "celery" / "dagster.yaml"
+PG_ENV = {
+    "DAGSTER_PG_HOST": "db.example",
+    "DAGSTER_PG_PORT": "5432",
+    "DAGSTER_PG_USER": "dagster",
+    "DAGSTER_PG_PASSWORD": "secret",
+    "DAGSTER_PG_DB": "dagster",
+}
+EXPECTED_RUN_LIMITS = {
+    "max_concurrent_runs": 4,
+    "tag_concurrency_limits": [{"key": "dagster/backfill", "limit": 2}],
+}
+
+
+def _load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+# --- instance configs ----------------------------------------------------------------------
+
+
+def test_sqlite_instance_has_the_queue_pools_and_run_limits(tmp_path: Path) -> None:
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.pool_config.default_pool_limit == 1
+        queue = concurrency.run_queue_config
+        assert queue is not None
+        assert queue.max_concurrent_runs == EXPECTED_RUN_LIMITS["max_concurrent_runs"]
+        assert [
+            {"key": limit["key"], "limit": limit["limit"]} for limit in queue.tag_concurrency_limits
+        ] == EXPECTED_RUN_LIMITS["tag_concurrency_limits"]
+        assert instance.telemetry_enabled is False
+
+
+def test_postgres_instance_config_validates_and_matches_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in PG_ENV.items():
+        monkeypatch.setenv(name, value)
+    shutil.copyfile(cli.POSTGRES_INSTANCE_YAML, tmp_path / "dagster.yaml")
+    config, _ = dagster_instance_config(str(tmp_path))
+    # The storage's own schema (dagster-postgres), environment variables resolved.
+    resolved = process_config(pg_config(), config["storage"]["postgres"])
+    assert resolved.success, resolved.errors
+    db = resolved.value["postgres_db"]
+    assert db["hostname"] == "db.example"
+    assert db["port"] == 5432
+    assert db["scheme"] == "postgresql+psycopg2"
+    sqlite = _load(ROOT / "dagster.yaml")
+    postgres = _load(cli.POSTGRES_INSTANCE_YAML)
+    for key in ("telemetry", "run_coordinator", "concurrency"):
+        assert postgres[key] == sqlite[key], key
+    assert sqlite["concurrency"]["runs"] == EXPECTED_RUN_LIMITS
+
+
+def test_celery_instance_keeps_the_postgres_storage_queue_and_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in PG_ENV.items():
+        monkeypatch.setenv(name, value)
+    celery = _load(CELERY_YAML)
+    postgres = _load(cli.POSTGRES_INSTANCE_YAML)
+    for key in ("telemetry", "storage", "run_coordinator", "concurrency"):
+        assert celery[key] == postgres[key], key
+    assert celery["run_launcher"]["module"] == "dagster_celery_k8s"
+    assert celery["run_launcher"]["class"] == "CeleryK8sRunLauncher"
+    # The instance schema (not the launcher's own, dagster-celery-k8s is not installed here).
+    shutil.copyfile(CELERY_YAML, tmp_path / "dagster.yaml")
+    dagster_instance_config(str(tmp_path))
+
+
+# --- Helm values ---------------------------------------------------------------------------
+
+
+def _chart_paths() -> list[str]:
+    lines = (FIXTURES / "dagster_chart_value_paths.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _value_paths(node: Any, prefix: str = "") -> list[str]:
+    """Every leaf path of ``node`` in the fixture's notation (a.b, list items as [])."""
+    if isinstance(node, dict):
+        if not node:
+            return [prefix]
+        out: list[str] = []
+        for key, value in node.items():
+            out += _value_paths(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(node, list):
+        if not node:
+            return [prefix]
+        out = []
+        for item in node:
+            out += _value_paths(item, f"{prefix}[]")
+        return out
+    return [prefix]
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for token in re.split(r"(\*\*|\*)", pattern):
+        if token == "**":
+            parts.append(r".+")
+        elif token == "*":
+            parts.append(r"[^.\[\]]+")
+        else:
+            parts.append(re.escape(token))
+    return re.compile("".join(parts))
+
+
+def _allowed(path: str, patterns: list[str]) -> bool:
+    for pattern in patterns:
+        if _pattern_regex(pattern).fullmatch(path):
+            return True
+        # An empty mapping or list standing for a parent of known keys.
+        if pattern.startswith(path + ".") or pattern.startswith(path + "["):
+            return True
+    return False
+
+
+def test_path_matcher_accepts_known_and_rejects_unknown_keys() -> None:
+    patterns = ["a.b", "a.c[].d", "a.env.*", "a.vol[].**"]
+    assert _allowed("a.b", patterns)
+    assert _allowed("a.c[].d", patterns)
+    assert _allowed("a.env.ANY_NAME", patterns)
+    assert _allowed("a.vol[].persistentVolumeClaim.claimName", patterns)
+    assert _allowed("a", patterns)  # `a: {}`
+    assert not _allowed("a.x", patterns)
+    assert not _allowed("a.env.X.Y", patterns)
+    assert not _allowed("a.c[].e", patterns)
+    assert not _allowed("a.bb", patterns)
+
+
+def test_helm_values_use_only_keys_of_the_official_chart() -> None:
+    values = _load(HELM_VALUES)
+    patterns = _chart_paths()
+    unknown = [p for p in _value_paths(values) if not _allowed(p, patterns)]
+    assert not unknown, (
+        f"not in the chart's values (fixtures/dagster_chart_value_paths.txt): {unknown}"
+    )
+
+
+def test_helm_values_deploy_this_code_location_with_postgres_k8s_and_the_limits() -> None:
+    values = _load(HELM_VALUES)
+    deployments = values["dagster-user-deployments"]["deployments"]
+    assert len(deployments) == 1
+    (code,) = deployments
+    args = code["codeServerArgs"]
+    module = args[args.index("-m") + 1]
+    assert module == "intrend_assets.definitions"
+    assert importlib.util.find_spec(module) is not None
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["postgresql"]["postgresqlScheme"] == "postgresql+psycopg2"
+    assert values["dagsterDaemon"]["runCoordinator"]["type"] == "QueuedRunCoordinator"
+    # The chart's camelCase limits equal dagster.yaml's.
+    sqlite = _load(ROOT / "dagster.yaml")["concurrency"]
+    chart = values["concurrency"]
+    assert chart["pools"]["defaultLimit"] == sqlite["pools"]["default_limit"]
+    assert chart["runs"]["maxConcurrentRuns"] == sqlite["runs"]["max_concurrent_runs"]
+    assert chart["runs"]["tagConcurrencyLimits"] == sqlite["runs"]["tag_concurrency_limits"]
+    # The chart refuses run limits in both the run coordinator and `concurrency`.
+    assert not values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+    assert values["telemetry"]["enabled"] is False
+
+
+# --- Dockerfile ----------------------------------------------------------------------------
+
+INSTRUCTIONS = {
+    "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
+    "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+}  # fmt: skip
+
+
+def parse_dockerfile(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per instruction: comments dropped, continuations joined."""
+    out: list[tuple[str, str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if pending and line.startswith("#"):
+            continue  # a comment inside a continued instruction
+        if line.endswith("\\"):
+            pending += line[:-1].rstrip() + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        if not full:
+            continue
+        word, _, rest = full.partition(" ")
+        if word.upper() not in INSTRUCTIONS:
+            raise ValueError(f"unknown Dockerfile instruction {word!r} in: {full}")
+        out.append((word.upper(), rest.strip()))
+    if pending:
+        raise ValueError("Dockerfile ends inside a continued line")
+    return out
+
+
+def _dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(path, p) or path.startswith(p.rstrip("/") + "/") for p in patterns)
+
+
+def test_dockerfile_parser_rejects_what_docker_would() -> None:
+    assert parse_dockerfile("FROM a\n# c\nRUN x \\\n  y\n") == [("FROM", "a"), ("RUN", "x y")]
+    with pytest.raises(ValueError, match="unknown"):
+        parse_dockerfile("FROM a\nRUNN x\n")
+    with pytest.raises(ValueError, match="continued"):
+        parse_dockerfile("FROM a\nRUN x \\\n")
+
+
+def test_dockerfile_builds_the_code_location_from_the_lock_file() -> None:
+    steps = parse_dockerfile((ROOT / "Dockerfile").read_text())
+    assert steps[0] == ("FROM", "python:3.11-slim")
+    runs = [args for op, args in steps if op == "RUN"]
+    assert any("uv sync --frozen" in r and "--no-install-project" in r for r in runs)
+    assert any("uv sync --frozen" in r and "--no-install-project" not in r for r in runs)
+    ignored = _dockerignore()
+    for op, args in steps:
+        if op != "COPY" or args.startswith("--from"):
+            continue
+        *sources, _dest = shlex.split(args)
+        for source in sources:
+            assert (ROOT / source).exists(), f"COPY {source}: no such file"
+            assert not _ignored(source, ignored), f"COPY {source}: excluded by .dockerignore"
+    (cmd,) = [json.loads(args) for op, args in steps if op == "CMD"]
+    assert cmd[:3] == ["dagster", "code-server", "start"]
+    assert cmd[cmd.index("-m") + 1] == "intrend_assets.definitions"
+    port = int(cmd[cmd.index("-p") + 1])
+    assert ("EXPOSE", str(port)) in steps
+    helm = _load(HELM_VALUES)["dagster-user-deployments"]["deployments"][0]
+    assert helm["port"] == port
+    users = [args for op, args in steps if op == "USER"]
+    assert users and users[-1] != "root", "the code server should not run as root"
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
+    ignored = _dockerignore()
+    for path in (".env", ".venv", ".dagster", "data", ".git", "test-artifacts"):
+        assert _ignored(path, ignored), path
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pending: the lead adds the k8s / celery-k8s extras to pyproject.toml "
+    "(deploy/README.md); this then passes and the marker goes",
+)
+def test_the_image_extras_exist_in_pyproject() -> None:
+    steps = parse_dockerfile((ROOT / "Dockerfile").read_text())
+    (arg,) = [args for op, args in steps if op == "ARG" and args.startswith("INTREND_EXTRAS=")]
+    extras = set(arg.split("=", 1)[1].strip('"').split()) | {"celery-k8s"}
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert extras <= set(declared), sorted(extras - set(declared))
+    pins = {dep for extra in extras for dep in declared[extra]}
+    assert "dagster-k8s==0.29.27" in pins
