@@ -282,11 +282,6 @@ def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
         assert _ignored(path, ignored), path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pending: the lead adds the k8s / celery-k8s extras to pyproject.toml "
-    "(deploy/README.md); this then passes and the marker goes",
-)
 def test_the_image_extras_exist_in_pyproject() -> None:
     steps = parse_dockerfile((ROOT / "Dockerfile").read_text())
     (arg,) = [args for op, args in steps if op == "ARG" and args.startswith("INTREND_EXTRAS=")]
