@@ -308,7 +308,7 @@ async def fetch_profiles(
         report.outcomes[outcome.username] = outcome
         if outcome.outcome in ("stored", "private") and outcome.complete:
             await asyncio.to_thread(store.clear_failure, outcome.username)
-        elif outcome.outcome != "invalid":
+        else:  # invalid names too: the store files them by hash, never by the name
             await asyncio.to_thread(
                 store.record_failure,
                 outcome.username,
