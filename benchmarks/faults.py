@@ -96,20 +96,34 @@ class Result:
 # --- triggering faults mid-run ------------------------------------------------------------
 
 
-def when_requests(world: Any, count: int, action: Callable[[], None], timeout: float = 120.0):
-    """Run ``action`` once the fake Instagram has answered ``count`` requests (bounded)."""
+def when_seen(
+    world: Any,
+    ready: Callable[[dict[str, int]], bool],
+    action: Callable[[], None],
+    timeout: float = 120.0,
+) -> threading.Thread:
+    """Run ``action`` once the fake Instagram's request totals satisfy ``ready`` (bounded)."""
 
     def watch() -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if world.stats()["total"]["total"] >= count:
+            if ready(world.stats()["total"]):
                 break
-            time.sleep(0.01)
+            time.sleep(0.005)
         action()
 
     thread = threading.Thread(target=watch, name="fault-trigger", daemon=True)
     thread.start()
     return thread
+
+
+def when_requests(world: Any, count: int, action: Callable[[], None]) -> threading.Thread:
+    return when_seen(world, lambda total: total["total"] >= count, action)
+
+
+def when_rate_limited(world: Any, action: Callable[[], None]) -> threading.Thread:
+    """At the first rate-limit answer: the moment the fetcher needs the modem."""
+    return when_seen(world, lambda total: total["401"] + total["429"] > 0, action)
 
 
 def for_a_while(seconds: float, on: Callable[[], None], off: Callable[[], None]) -> None:
@@ -127,7 +141,7 @@ def modem_down(world: Any, names: list[str]) -> None:
     def off() -> None:
         world.modem.down = False
 
-    when_requests(world, len(names) // 3, lambda: for_a_while(3.0, on, off))
+    when_rate_limited(world, lambda: for_a_while(3.0, on, off))
 
 
 def proxy_refusing(world: Any, names: list[str]) -> None:
@@ -141,7 +155,7 @@ def private_and_deleted(world: Any, names: list[str]) -> None:
 
 FAULTS: list[Fault] = [
     Fault("baseline (no fault)"),
-    Fault("1 modem down 3 s mid-run (unplugged + service refusing)", modem_down),
+    Fault("1 modem down 3 s from the first rate limit (unplugged + service refusing)", modem_down),
     Fault("2 rotation keeps the same IP 6x", lambda w, n: setattr(w.modem, "stuck_rotations", 6)),
     Fault("3 rotation step fails 2x", lambda w, n: setattr(w.modem, "failing_steps", 2)),
     Fault("4 proxy refuses connections 2 s", proxy_refusing),
@@ -319,6 +333,26 @@ def reasons_text(reasons: Counter[str]) -> str:
 # --- the faults ---------------------------------------------------------------------------
 
 
+class Effect:
+    """What a fault actually did to the run, read off the sandbox's counters."""
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+        self.proxy_503 = world.proxy.refused_reconnecting
+        self.steps = len(world.modem.steps_run)
+
+    def text(self) -> str:
+        used = self.world.faults.snapshot()["used"]
+        parts = [f"{k} {v}" for k, v in used.items() if v]
+        proxy_503 = self.world.proxy.refused_reconnecting - self.proxy_503
+        if proxy_503:
+            parts.append(f"proxy 503 (modem offline) {proxy_503}")
+        steps = len(self.world.modem.steps_run) - self.steps
+        if steps:
+            parts.append(f"modem steps {steps}")
+        return ", ".join(parts)
+
+
 def register(instance: Any, names: list[str]) -> None:
     instance.add_dynamic_partitions("profiles", names)
 
@@ -354,11 +388,12 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
         middle = len(given) // 2
         given = given[:middle] + extra + given[middle:]
     world.reset_faults()
+    effect = Effect(world)
     started = time.monotonic()
     if fault.kind == "kill":
         return run_kill_fault(result, world, given, base, started)
     with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
-        instance = dg.DagsterInstance.local_temp(home)
+        instance = dg.DagsterInstance.ephemeral(tempdir=home)
         register(instance, given)
         fault.arm(world, given)
         if fault.kind == "split_posts":
@@ -388,6 +423,7 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
         result.runs_ok = ok
         result.peak_connections = world.peak_proxy_connections
         result.seconds = time.monotonic() - started
+        result.note = "; ".join(t for t in (result.note, effect.text()) if t)
         audit(result, given, data_dir)
         first = wide_snapshot(data_dir / "warehouse.duckdb")
         world.reset_faults()
@@ -493,18 +529,26 @@ def run_kill_fault(
     if victim.stderr:
         victim.stderr.close()
     spec["hold_in_load"] = None
-    for attempt in range(2):  # the rerun that repairs, then the rerun that must change nothing
-        world.reset_faults()
-        child = _child(spec, base, home)
-        _, err = child.communicate(timeout=600)
-        if child.returncode != 0:
-            result.runs_ok = False
-            result.note += f"; rerun {attempt + 1} failed: {err.decode()[-300:]}"
-        if attempt == 0:
-            result.seconds = time.monotonic() - started
-            result.peak_connections = world.peak_proxy_connections
-            audit(result, given, data_dir)
-            first = wide_snapshot(data_dir / "warehouse.duckdb")
+    # The rerun that repairs, in a fresh process as after a crash.
+    world.reset_faults()
+    child = _child(spec, base, home)
+    _, err = child.communicate(timeout=600)
+    if child.returncode != 0:
+        result.runs_ok = False
+        result.note += f"; rerun failed: {err.decode()[-300:]}"
+    result.seconds = time.monotonic() - started
+    result.peak_connections = world.peak_proxy_connections
+    audit(result, given, data_dir)
+    first = wide_snapshot(data_dir / "warehouse.duckdb")
+    # The rerun that must change nothing (here, on the same Dagster storage).
+    import dagster as dg
+
+    instance = dg.DagsterInstance.local_temp(str(home))
+    try:
+        ok = materialize(world.addresses(), world.modem_token, data_dir, instance, {})
+    finally:
+        instance.dispose()
+    result.runs_ok = result.runs_ok and ok
     result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
     after = Result(result.fault)
     audit(after, given, data_dir)
