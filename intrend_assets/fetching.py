@@ -266,7 +266,11 @@ class _Fetcher:
                 return
             outcome.pages += 1
             await asyncio.to_thread(self.store.put_page, obj, outcome.pages, answer.body)
-            page = parse_profile(answer.body, username=username)
+            try:
+                page = parse_profile(answer.body, username=username)
+            except ProfileParseError as exc:  # one odd page stops this profile's paging only
+                outcome.complete, outcome.reason = False, f"paging stopped: {exc}"
+                return
             batch = _post_keys(page)
             found = first_known_index(batch, mark, offset=len(seen))
             seen += batch if found is None else batch[:found]
