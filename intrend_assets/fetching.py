@@ -271,7 +271,11 @@ class _Fetcher:
                 return
             outcome.pages += 1
             await asyncio.to_thread(self.store.put_page, obj, outcome.pages, answer.body)
-            page = parse_profile(answer.body, username=username)
+            try:
+                page = parse_profile(answer.body, username=username)
+            except ProfileParseError as exc:  # one odd page stops this profile's paging only
+                outcome.complete, outcome.reason = False, f"paging stopped: {exc}"
+                return
             batch = _post_keys(page)
             found = first_known_index(batch, mark, offset=len(seen))
             seen += batch if found is None else batch[:found]
@@ -313,7 +317,7 @@ async def fetch_profiles(
         report.outcomes[outcome.username] = outcome
         if outcome.outcome in ("stored", "private") and outcome.complete:
             await asyncio.to_thread(store.clear_failure, outcome.username)
-        elif outcome.outcome != "invalid":
+        else:  # invalid names too: the store files them by hash, never by the name
             await asyncio.to_thread(
                 store.record_failure,
                 outcome.username,

@@ -294,13 +294,14 @@ def _post_columns(
 ) -> dict[str, list[Any]]:
     cols: dict[str, list[Any]] = {name: [] for name in POSTS_SCHEMA}
     for node in nodes:
-        if not node or node.get("id") is None:
-            continue  # an edge without a node carries nothing to keep
+        if not node or _str(node.get("id")) is None:
+            continue  # an edge without a node (or without a usable id) carries nothing
         caption = node.get("caption")
         caption = caption if isinstance(caption, str) else None
         tags = extract_hashtags(caption)
         children = node.get("children")
-        typename = node.get("typename") or ""
+        typename = node.get("typename")
+        typename = typename if isinstance(typename, str) else ""
         media_type = _MEDIA_TYPES.get(typename.removeprefix("XDT"))
         if media_type is None:
             if isinstance(children, list) and children:
@@ -368,15 +369,19 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+_INT64 = 2**63
+
+
 def _int(value: Any) -> int | None:
+    """An int64 or None: counts that are not numbers, or do not fit a BIGINT, are unknown."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    if not isinstance(value, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return value if -_INT64 <= value < _INT64 else None
 
 
 def _bool(value: Any) -> bool | None:

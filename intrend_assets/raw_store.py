@@ -10,6 +10,7 @@ a crash never leaves a half-written object behind. Failures live beside the obje
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -22,7 +23,7 @@ import zstandard
 
 from intrend_assets.fast_update import Mark
 from intrend_assets.refresh import Cadence
-from intrend_assets.usernames import validate_username
+from intrend_assets.usernames import InvalidUsername, validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 ZSTD_LEVEL = 3
@@ -179,8 +180,18 @@ class LocalRawStore:
 
     # Failures: the list of profiles to retry later, with their reasons.
 
+    def _failure_path(self, username: str) -> tuple[str, Path]:
+        """A valid name keeps ``failures/<name>.json``; a name Instagram never issues is
+        recorded too, as given, under a file named by its hash (never by the name)."""
+        try:
+            name = validate_username(username)
+        except InvalidUsername:
+            digest = hashlib.sha256(repr(username).encode()).hexdigest()[:24]
+            return str(username), self.root / "failures" / f"invalid-{digest}.json"
+        return name, self.root / "failures" / f"{name}.json"
+
     def record_failure(self, username: str, outcome: str, reason: str, attempts: int) -> None:
-        name = validate_username(username)
+        name, path = self._failure_path(username)
         record = {
             "username": name,
             "outcome": outcome,
@@ -188,10 +199,10 @@ class LocalRawStore:
             "attempts": attempts,
             "failed_at": datetime.now(UTC).isoformat(),
         }
-        _atomic_write(self.root / "failures" / f"{name}.json", json.dumps(record).encode())
+        _atomic_write(path, json.dumps(record).encode())
 
     def clear_failure(self, username: str) -> None:
-        (self.root / "failures" / f"{validate_username(username)}.json").unlink(missing_ok=True)
+        self._failure_path(username)[1].unlink(missing_ok=True)
 
     def failures(self) -> list[dict[str, object]]:
         folder = self.root / "failures"

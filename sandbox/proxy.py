@@ -73,6 +73,7 @@ class ProxyState:
         self.requests = Gauge()  # requests being forwarded right now
         self.connections = Gauge()  # client TCP connections open right now
         self.refused_reconnecting = 0
+        self.faults: Any = None  # a sandbox.faults.SandboxFaults when the world sets one
 
     def snapshot(self) -> dict[str, int]:
         return {
@@ -219,4 +220,16 @@ class ForwardProxy:
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": out_headers}
         )
+        faults = self.state.faults
+        if faults is not None and len(payload) > 1 and faults.take("truncate"):
+            # Cut mid-stream: half the promised body, then the connection closes (uvicorn
+            # closes it when the app returns without finishing the response).
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": payload[: len(payload) // 2],
+                    "more_body": True,
+                }
+            )
+            return
         await send({"type": "http.response.body", "body": payload})

@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from modem_service import Settings, create_app
 from modem_service.backends.simulated import SimulatedModem
 from modem_service.settings import parse_weighted_ranges
 from sandbox.clock import SandboxClock
 from sandbox.config import SandboxConfig
 from sandbox.content import SandboxContent
+from sandbox.faults import SandboxFaults, refusing_protocol
 from sandbox.instagram import InstagramState, create_instagram_app
 from sandbox.proxy import ForwardProxy, ProxyState, counting_protocol
 from sandbox.servers import ServerThread, stop_all
@@ -55,6 +58,7 @@ class SandboxWorld:
         self.instagram = instagram
         self.proxy = proxy
         self.modem_token = modem_token
+        self.faults: SandboxFaults = instagram.faults
         self.instagram_url = ""
         self.proxy_url = ""
         self.modem_url = ""
@@ -86,6 +90,16 @@ class SandboxWorld:
 
     def reset_limits(self) -> None:
         self.instagram.reset_limits()
+
+    def reset_faults(self) -> None:
+        """Every fault switch off (sandbox and simulated modem), rate limits and peaks reset."""
+        self.faults.reset()
+        self.modem.down = False
+        self.modem.stuck_rotations = 0
+        self.modem.failing_steps = 0
+        self.instagram.reset_limits()
+        self.proxy.connections.reset_peak()
+        self.proxy.requests.reset_peak()
 
     def now(self) -> float:
         """Sandbox time now (Unix seconds)."""
@@ -119,6 +133,7 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
     token = cfg.modem_token or secrets.token_urlsafe(24)
     ig_state = InstagramState(content, clock)
     proxy_state = ProxyState(modem.egress_ip)
+    proxy_state.faults = ig_state.faults
     world = SandboxWorld(cfg, content, clock, modem, ig_state, proxy_state, token)
 
     modem_settings = Settings(
@@ -136,11 +151,21 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
             ServerThread(
                 ForwardProxy(proxy_state),
                 "proxy",
-                http=counting_protocol(proxy_state.connections),
+                http=refusing_protocol(
+                    counting_protocol(proxy_state.connections), ig_state.faults, "proxy"
+                ),
                 lifespan="on",
             ),
         ),
-        ("modem", ServerThread(create_app(modem_settings, backend=modem), "modem", lifespan="on")),
+        (
+            "modem",
+            ServerThread(
+                create_app(modem_settings, backend=modem),
+                "modem",
+                http=refusing_protocol(H11Protocol, ig_state.faults, "modem"),
+                lifespan="on",
+            ),
+        ),
     ]
     started: list[ServerThread] = []
     try:

@@ -9,6 +9,7 @@ from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profi
 from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
 from intrend_assets.refresh import posts_per_day
 from intrend_assets.resources import RawStoreResource, WarehouseResource
+from intrend_assets.usernames import InvalidUsername
 from warehouse.load import load_parsed, mark_posts_wide_stale
 
 # Parse and load in slices: memory stays flat however many profiles a run covers.
@@ -53,7 +54,12 @@ def posts(
         for start in range(0, len(usernames), LOAD_BATCH):
             batch = []
             for username in usernames[start : start + LOAD_BATCH]:
-                obj = store.latest(username)
+                try:
+                    obj = store.latest(username)
+                except InvalidUsername as exc:  # a partition key Instagram never issues
+                    store.record_failure(username, "invalid", exc.reason, 0)
+                    missing.append(username)
+                    continue
                 if obj is None:
                     missing.append(username)
                     continue

@@ -79,7 +79,7 @@ def test_rate_limit_rotates_and_every_profile_ends_somewhere(tmp_path: Path) -> 
     limited = sum(1 for e in report.log if e["outcome"] == "rate_limited")
     assert ig.rotations == 5 <= limited
     store = LocalRawStore(tmp_path)
-    assert {f["username"] for f in store.failures()} == {"ghost1"}
+    assert {f["username"] for f in store.failures()} == {"ghost1", "../etc", "a b"}
     assert len(list(store.usernames())) == 101
 
 

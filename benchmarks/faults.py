@@ -1,0 +1,655 @@
+"""The fault matrix: a real pipeline run per fault, and proof that nothing is lost.
+
+For each fault, in a fresh data dir and a fresh Dagster instance, on one offline sandbox
+(switches reset between faults), this materializes ``raw_profile`` + ``posts`` over every
+registered profile (one run, partition-range tags, as ``intrend demo`` does), then
+``hashtag_counts`` + ``posts_wide``, while the fault is injected. Then it audits:
+
+- stored: profiles in the raw store and in the warehouse, with no failure recorded;
+- failed: profiles in the raw store's failures list, with their reasons;
+- lost: a username given to the run that is neither stored nor recorded as failed, or stored
+  but missing from the warehouse (must be 0);
+- dup posts: rows of ``posts_wide`` sharing a post id (must be 0);
+- posts lost: posts of the stored raw answers (read without the project's parser) missing
+  from ``posts_wide`` (must be 0);
+- rerun: the same materializations again (fault switches re-armed only for faults that
+  persist), then ``posts_wide`` compared with the first run ignoring load timestamps:
+  ``identical``, ``+N`` (rows added for profiles the first run recorded as failed: the rerun
+  repaired them) or ``CHANGED``;
+- peak conns: most connections the proxy host saw at once (limit: ``max_connections``).
+
+The sandbox clock is frozen (tiny ``speed``) so that Instagram's answers do not change
+between a run and its rerun. Exit status 1 when anything is lost or duplicated, a run that
+was not meant to die failed, or the proxy saw more connections than the limit.
+
+Run:  .venv/bin/python benchmarks/faults.py --profiles 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # this checkout's code, not whatever the venv has installed
+    sys.path.insert(0, str(ROOT))
+
+HOSTILE = ["../etc", "a b", "'; drop table posts; --", "x" * 31, ""]
+WIDE_VOLATILE = ("metrics_fetched_at", "first_seen_at")  # load timestamps, not content
+SPEED = 1e-6  # sandbox seconds per real second: the clock stands still
+ROTATION_REAL_SECONDS = 0.3
+MAX_CONNECTIONS = 8
+KILL_MARKER = "posts-loading"
+
+
+@dataclass
+class Fault:
+    name: str
+    arm: Callable[[Any, list[str]], None] = lambda world, names: None
+    settings: dict[str, Any] = field(default_factory=dict)
+    persistent: bool = False  # re-arm for the rerun (the world stays this way)
+    extra_names: Callable[[Any], list[str]] | None = None
+    kind: str = "plain"  # plain / split_posts / kill
+
+
+@dataclass
+class Result:
+    fault: str
+    given: int = 0
+    stored: int = 0
+    failed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    lost: list[str] = field(default_factory=list)
+    dup_posts: int = 0
+    posts_lost: int = 0
+    rerun: str = ""
+    peak_connections: int = 0
+    seconds: float = 0.0
+    runs_ok: bool = True
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.lost
+            and self.dup_posts == 0
+            and self.posts_lost == 0
+            and self.runs_ok
+            and self.peak_connections <= MAX_CONNECTIONS
+            and not self.rerun.startswith("CHANGED")
+        )
+
+
+# --- triggering faults mid-run ------------------------------------------------------------
+
+
+def when_seen(
+    world: Any,
+    ready: Callable[[dict[str, int]], bool],
+    action: Callable[[], None],
+    timeout: float = 120.0,
+) -> threading.Thread:
+    """Run ``action`` once the fake Instagram's request totals satisfy ``ready`` (bounded)."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready(world.stats()["total"]):
+                break
+            time.sleep(0.005)
+        action()
+
+    thread = threading.Thread(target=watch, name="fault-trigger", daemon=True)
+    thread.start()
+    return thread
+
+
+def when_requests(world: Any, count: int, action: Callable[[], None]) -> threading.Thread:
+    return when_seen(world, lambda total: total["total"] >= count, action)
+
+
+def when_rate_limited(world: Any, action: Callable[[], None]) -> threading.Thread:
+    """At the first rate-limit answer: the moment the fetcher needs the modem."""
+    return when_seen(world, lambda total: total["401"] + total["429"] > 0, action)
+
+
+def for_a_while(seconds: float, on: Callable[[], None], off: Callable[[], None]) -> None:
+    on()
+    timer = threading.Timer(seconds, off)
+    timer.daemon = True
+    timer.start()
+
+
+def modem_down(world: Any, names: list[str]) -> None:
+    def on() -> None:
+        world.modem.down = True  # unplugged: no egress, /rotate and /ip answer 503
+        world.faults.set(refuse_modem_seconds=3.0)  # and the service refuses connections
+
+    def off() -> None:
+        world.modem.down = False
+
+    when_rate_limited(world, lambda: for_a_while(3.0, on, off))
+
+
+def proxy_refusing(world: Any, names: list[str]) -> None:
+    when_requests(world, len(names) // 3, lambda: world.faults.set(refuse_proxy_seconds=2.0))
+
+
+def private_and_deleted(world: Any, names: list[str]) -> None:
+    known = [n for n in names if n in set(world.usernames())]
+    world.faults.set(private=known[1::10], deleted=known[2::10])
+
+
+FAULTS: list[Fault] = [
+    Fault("baseline (no fault)"),
+    Fault("1 modem down 3 s from the first rate limit (unplugged + service refusing)", modem_down),
+    Fault("2 rotation keeps the same IP 6x", lambda w, n: setattr(w.modem, "stuck_rotations", 6)),
+    Fault("3 rotation step fails 2x", lambda w, n: setattr(w.modem, "failing_steps", 2)),
+    Fault("4 proxy refuses connections 2 s", proxy_refusing),
+    Fault("5 burst of 24 5xx answers", lambda w, n: w.faults.set(status_5xx=24)),
+    Fault(
+        "6 20 answers slower than the read timeout",
+        lambda w, n: w.faults.set(slow=20, slow_delay=1.0),
+        settings={"read_timeout": 0.5},
+    ),
+    Fault(
+        "7 bodies cut mid-stream + truncated zstd objects",
+        lambda w, n: w.faults.set(truncate=12),
+        kind="split_posts",
+    ),
+    Fault("8 invalid UTF-8 in 12 bodies", lambda w, n: w.faults.set(bad_utf8=12)),
+    Fault("9 malformed JSON in 12 bodies", lambda w, n: w.faults.set(bad_json=12)),
+    Fault(
+        "10 shape drift (fields missing/renamed/null)",
+        lambda w, n: w.faults.set(drift_seconds=600, drift_share=0.5),
+        persistent=True,
+    ),
+    Fault(
+        "11 private, deleted and hostile usernames",
+        private_and_deleted,
+        persistent=True,
+        extra_names=lambda world: list(HOSTILE),
+    ),
+    Fault("12 SIGKILL while posts loads, then rerun", kind="kill"),
+]
+
+
+# --- running the pipeline -----------------------------------------------------------------
+
+
+def _settings(urls: dict[str, str], data_dir: Path, overrides: dict[str, Any]) -> Any:
+    from intrend_assets.settings import IntrendSettings
+
+    return IntrendSettings(
+        data_dir=data_dir,
+        instagram_base_url=urls["instagram_url"],
+        proxy_url=urls["proxy_url"],
+        modem_url=urls["modem_url"],
+        max_connections=MAX_CONNECTIONS,
+        concurrency=MAX_CONNECTIONS,
+        max_posts=24,  # one timeline page past the profile answer
+        **overrides,
+    )
+
+
+def materialize(
+    urls: dict[str, str],
+    token: str,
+    data_dir: Path,
+    instance: Any,
+    overrides: dict[str, Any],
+    stages: tuple[tuple[str, ...], ...] = (
+        ("raw_profile", "posts"),
+        ("hashtag_counts", "posts_wide"),
+    ),
+) -> bool:
+    """The demo's materializations; True when every run succeeded."""
+    import dagster as dg
+
+    from intrend_assets.definitions import ASSETS, build_resources
+
+    resources = build_resources(_settings(urls, data_dir, overrides), modem_token=token)
+    keys = instance.get_dynamic_partitions("profiles")
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    ok = True
+    for selection in stages:
+        partitioned = "raw_profile" in selection or "posts" in selection
+        tags = (
+            {
+                "dagster/asset_partition_range_start": keys[0],
+                "dagster/asset_partition_range_end": keys[-1],
+            }
+            if partitioned
+            else {}
+        )
+        result = dg.materialize(
+            ASSETS,
+            selection=list(selection),
+            resources=resources,
+            instance=instance,
+            run_config=quiet,
+            tags=tags,
+            raise_on_error=False,
+        )
+        ok = ok and result.success
+    return ok
+
+
+# --- auditing -----------------------------------------------------------------------------
+
+
+def _expected_posts(store: Any, name: str) -> set[str]:
+    """Post ids in a profile's latest answer and its pages, read without our parser."""
+    from intrend_assets.raw_store import decompress
+
+    latest = store.latest(name)
+    ids: set[str] = set()
+    if latest is None:
+        return ids
+    for key in [latest.key, *store.pages(latest)]:
+        try:
+            body = json.loads(decompress(store.read(key)))
+        except Exception:  # a spoiled object: its profile must be in failures
+            continue
+        user = ((body or {}).get("data") or {}).get("user") or {}
+        media = user.get("edge_owner_to_timeline_media") or {}
+        for edge in media.get("edges") or []:
+            node = edge.get("node") if isinstance(edge, dict) else None
+            if isinstance(node, dict) and node.get("id") is not None:
+                ids.add(str(node["id"]))
+    return ids
+
+
+def wide_snapshot(db_path: Path) -> list[tuple[Any, ...]]:
+    from warehouse.db import connect
+
+    con = connect(db_path, read_only=True)
+    try:
+        columns = [r[0] for r in con.execute("describe posts_wide").fetchall()]
+        keep = ", ".join(f'"{c}"' for c in columns if c not in WIDE_VOLATILE)
+        rows = con.execute(f"select {keep} from posts_wide").fetchall()
+    finally:
+        con.close()
+    return sorted(rows, key=repr)
+
+
+def audit(result: Result, given: list[str], data_dir: Path) -> None:
+    from intrend_assets.raw_store import LocalRawStore
+    from intrend_assets.usernames import InvalidUsername, validate_username
+    from warehouse.db import connect
+
+    store = LocalRawStore(data_dir / "raw")
+    stored = set(store.usernames())
+    failures: dict[str, dict[str, Any]] = {}
+    for record in store.failures():
+        failures[str(record.get("username"))] = record
+    db_path = data_dir / "warehouse.duckdb"
+    con = connect(db_path, read_only=True)
+    try:
+        in_warehouse = {r[0] for r in con.execute("select username from profiles").fetchall()}
+        in_warehouse |= {
+            r[0] for r in con.execute("select distinct owner_username from posts").fetchall()
+        }
+        wide_ids = [r[0] for r in con.execute("select post_id from posts_wide").fetchall()]
+    finally:
+        con.close()
+    result.given = len(given)
+    result.dup_posts = len(wide_ids) - len(set(wide_ids))
+    wide = set(wide_ids)
+    for raw in given:
+        try:
+            name = validate_username(raw)
+        except InvalidUsername:
+            name = raw
+        record = failures.get(name) or failures.get(raw)
+        if record is not None and (record.get("reason") or record.get("outcome")):
+            result.failed += 1
+            result.reasons[str(record.get("outcome"))] += 1
+            continue
+        if name in stored and name in in_warehouse:
+            result.stored += 1
+            result.posts_lost += len(_expected_posts(store, name) - wide)
+            continue
+        result.lost.append(raw)
+
+
+def reasons_text(reasons: Counter[str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "-"
+
+
+# --- the faults ---------------------------------------------------------------------------
+
+
+class Effect:
+    """What a fault actually did to the run, read off the sandbox's counters."""
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+        self.proxy_503 = world.proxy.refused_reconnecting
+        self.steps = len(world.modem.steps_run)
+
+    def text(self) -> str:
+        used = self.world.faults.snapshot()["used"]
+        parts = [f"{k} {v}" for k, v in used.items() if v]
+        proxy_503 = self.world.proxy.refused_reconnecting - self.proxy_503
+        if proxy_503:
+            parts.append(f"proxy 503 (modem offline) {proxy_503}")
+        steps = len(self.world.modem.steps_run) - self.steps
+        if steps:
+            parts.append(f"modem steps {steps}")
+        return ", ".join(parts)
+
+
+def register(instance: Any, names: list[str]) -> None:
+    instance.add_dynamic_partitions("profiles", names)
+
+
+def spoil_zstd_objects(data_dir: Path, names: list[str], count: int) -> list[str]:
+    """Cut the latest stored object of ``count`` profiles in half (a torn write on disk)."""
+    from intrend_assets.raw_store import LocalRawStore
+
+    store = LocalRawStore(data_dir / "raw")
+    spoiled = []
+    for name in names:
+        latest = store.latest(name)
+        if latest is None:
+            continue
+        path = store.root / latest.key
+        blob = path.read_bytes()
+        path.write_bytes(blob[: len(blob) // 2])
+        spoiled.append(name)
+        if len(spoiled) >= count:
+            break
+    return spoiled
+
+
+def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
+    import dagster as dg
+
+    result = Result(fault.name)
+    data_dir = base / "data"
+    urls = world.addresses()
+    given = list(names)
+    if fault.extra_names:
+        extra = fault.extra_names(world)
+        middle = len(given) // 2
+        given = given[:middle] + extra + given[middle:]
+    world.reset_faults()
+    effect = Effect(world)
+    started = time.monotonic()
+    if fault.kind == "kill":
+        return run_kill_fault(result, world, given, base, started)
+    with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
+        instance = dg.DagsterInstance.ephemeral(tempdir=home)
+        register(instance, given)
+        fault.arm(world, given)
+        if fault.kind == "split_posts":
+            ok = materialize(
+                urls,
+                world.modem_token,
+                data_dir,
+                instance,
+                fault.settings,
+                stages=(("raw_profile",),),
+            )
+            spoiled = spoil_zstd_objects(data_dir, names[3:], 3)
+            result.note = f"zstd objects cut: {len(spoiled)}"
+            ok = (
+                materialize(
+                    urls,
+                    world.modem_token,
+                    data_dir,
+                    instance,
+                    fault.settings,
+                    stages=(("posts",), ("hashtag_counts", "posts_wide")),
+                )
+                and ok
+            )
+        else:
+            ok = materialize(urls, world.modem_token, data_dir, instance, fault.settings)
+        result.runs_ok = ok
+        result.peak_connections = world.peak_proxy_connections
+        result.seconds = time.monotonic() - started
+        result.note = "; ".join(t for t in (result.note, effect.text()) if t)
+        audit(result, given, data_dir)
+        first = wide_snapshot(data_dir / "warehouse.duckdb")
+        world.reset_faults()
+        if fault.persistent:
+            fault.arm(world, given)
+        ok = materialize(urls, world.modem_token, data_dir, instance, fault.settings)
+        result.runs_ok = result.runs_ok and ok
+        result.peak_connections = max(result.peak_connections, world.peak_proxy_connections)
+        second = wide_snapshot(data_dir / "warehouse.duckdb")
+        result.rerun = compare(first, second)
+        # Whatever the first run left, the rerun must not lose or duplicate either.
+        after = Result(fault.name)
+        audit(after, given, data_dir)
+        result.dup_posts = max(result.dup_posts, after.dup_posts)
+        result.lost = sorted(set(result.lost) | set(after.lost))
+        instance.dispose()
+    world.reset_faults()
+    return result
+
+
+def compare(first: list[tuple[Any, ...]], second: list[tuple[Any, ...]]) -> str:
+    if first == second:
+        return "identical"
+    a, b = Counter(map(repr, first)), Counter(map(repr, second))
+    removed, added = a - b, b - a
+    if not removed:
+        return f"+{sum(added.values())} rows"
+    return f"CHANGED (-{sum(removed.values())}/+{sum(added.values())})"
+
+
+# The SIGKILL fault: the pipeline in child processes.
+
+
+def child_main(spec_path: str) -> int:
+    """``--child SPEC``: one pipeline run in this process (instance from DAGSTER_HOME)."""
+    import dagster as dg
+
+    warnings.filterwarnings("ignore")
+    spec = json.loads(Path(spec_path).read_text())
+    data_dir = Path(spec["data_dir"])
+    if spec.get("hold_in_load"):
+        # Instrumentation for the kill: inside the posts load's transaction, after its posts
+        # rows are written, say so on disk and hold still long enough to be killed there.
+        import intrend_assets.assets.parsed as parsed
+        from warehouse.load import load_parsed
+
+        marker = Path(spec["hold_in_load"])
+
+        def held(con: Any, batch: Any) -> Any:
+            def step(name: str) -> None:
+                if name == "posts":
+                    marker.write_text(name)
+                    time.sleep(30)
+
+            return load_parsed(con, batch, _fail_after=step)
+
+        parsed.load_parsed = held  # type: ignore[assignment]
+    instance = dg.DagsterInstance.get()
+    known = set(instance.get_dynamic_partitions("profiles"))
+    instance.add_dynamic_partitions("profiles", [n for n in spec["names"] if n not in known])
+    ok = materialize(spec["urls"], spec["token"], data_dir, instance, {})
+    return 0 if ok else 1
+
+
+def _child(spec: dict[str, Any], base: Path, home: Path) -> subprocess.Popen[bytes]:
+    spec_path = base / f"spec-{time.monotonic_ns()}.json"
+    spec_path.write_text(json.dumps(spec))
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(spec_path)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def run_kill_fault(
+    result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    data_dir = base / "data"
+    home = base / "dagster-home"
+    home.mkdir()
+    marker = base / KILL_MARKER
+    spec = {
+        "data_dir": str(data_dir),
+        "urls": world.addresses(),
+        "token": world.modem_token,
+        "names": given,
+        "hold_in_load": str(marker),
+    }
+    victim = _child(spec, base, home)
+    deadline = time.monotonic() + 300
+    while not marker.exists() and victim.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if marker.exists() and victim.poll() is None:
+        os.kill(victim.pid, signal.SIGKILL)
+        result.note = "killed inside the posts load transaction"
+    else:
+        result.note = "MISSED: the run ended before the kill"
+        result.runs_ok = False
+    victim.wait(timeout=60)
+    if victim.stderr:
+        victim.stderr.close()
+    spec["hold_in_load"] = None
+    # The rerun that repairs, in a fresh process as after a crash.
+    world.reset_faults()
+    child = _child(spec, base, home)
+    _, err = child.communicate(timeout=600)
+    if child.returncode != 0:
+        result.runs_ok = False
+        result.note += f"; rerun failed: {err.decode()[-300:]}"
+    result.seconds = time.monotonic() - started
+    result.peak_connections = world.peak_proxy_connections
+    audit(result, given, data_dir)
+    first = wide_snapshot(data_dir / "warehouse.duckdb")
+    # The rerun that must change nothing (here, on the same Dagster storage).
+    import dagster as dg
+
+    instance = dg.DagsterInstance.local_temp(str(home))
+    try:
+        ok = materialize(world.addresses(), world.modem_token, data_dir, instance, {})
+    finally:
+        instance.dispose()
+    result.runs_ok = result.runs_ok and ok
+    result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+    after = Result(result.fault)
+    audit(after, given, data_dir)
+    result.dup_posts = max(result.dup_posts, after.dup_posts)
+    result.lost = sorted(set(result.lost) | set(after.lost))
+    return result
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def print_table(results: list[Result]) -> None:
+    header = [
+        "fault",
+        "stored",
+        "failed (reasons)",
+        "lost",
+        "dup posts",
+        "posts lost",
+        "rerun",
+        "peak conns",
+        "seconds",
+    ]
+    rows = [
+        [
+            r.fault + (f" [{r.note}]" if r.note else ""),
+            str(r.stored),
+            f"{r.failed} ({reasons_text(r.reasons)})" if r.failed else "0",
+            str(len(r.lost)) + (f" {r.lost[:3]}" if r.lost else ""),
+            str(r.dup_posts),
+            str(r.posts_lost),
+            r.rerun + ("" if r.runs_ok else " (a run FAILED)"),
+            f"{r.peak_connections}/{MAX_CONNECTIONS}",
+            f"{r.seconds:.1f}",
+        ]
+        for r in results
+    ]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profiles", type=int, default=200, help="sandbox profiles per run")
+    parser.add_argument("--budget", type=int, default=30, help="profile lookups per IP")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--only", action="append", default=[], help="run faults whose name starts with this"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child_main(args.child)
+
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    from sandbox.world import SandboxConfig, start_sandbox
+
+    faults = [f for f in FAULTS if not args.only or any(f.name.startswith(o) for o in args.only)]
+    config = SandboxConfig(
+        profiles=args.profiles + 10,
+        seed=args.seed,
+        budget=args.budget,
+        speed=SPEED,
+        rotation_seconds=ROTATION_REAL_SECONDS * SPEED,
+    )
+    results: list[Result] = []
+    total = time.monotonic()
+    print(
+        f"fault matrix: {args.profiles} profiles (+2 unknown), budget {args.budget}/IP, "
+        f"max {MAX_CONNECTIONS} connections",
+        flush=True,
+    )
+    with start_sandbox(config) as world, tempfile.TemporaryDirectory(prefix="faults-") as tmp:
+        names = list(world.usernames())[: args.profiles] + list(world.unknown_usernames())[:2]
+        for number, fault in enumerate(faults):
+            base = Path(tmp) / f"fault-{number:02d}"
+            base.mkdir()
+            result = run_fault(fault, world, names, base)
+            results.append(result)
+            print(
+                f"  {'ok ' if result.ok else 'BAD'} {fault.name}: {result.stored} stored, "
+                f"{result.failed} failed, {len(result.lost)} lost, {result.dup_posts} dup, "
+                f"rerun {result.rerun}, {result.seconds:.1f} s",
+                flush=True,
+            )
+    print()
+    print_table(results)
+    print()
+    bad = [r for r in results if not r.ok]
+    print(
+        f"{len(results) - len(bad)}/{len(results)} faults passed in "
+        f"{time.monotonic() - total:.0f} s",
+        flush=True,
+    )
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
