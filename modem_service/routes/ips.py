@@ -17,7 +17,8 @@ router = APIRouter(tags=["ip log"], dependencies=Protected)
 async def ips(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded: SQLite and PostgreSQL take at most a 64-bit offset, and a larger one is a 500.
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     since: Annotated[datetime | None, Query(description="Only sightings at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Only sightings before.")] = None,
 ) -> dict[str, Any]:
