@@ -104,7 +104,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--new", type=int, default=10)
     parser.add_argument("--speed", type=float, default=60.0)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="Dagster storage on a throwaway local PostgreSQL 15 instead of SQLite",
+    )
     args = parser.parse_args(argv)
+    if not args.postgres:
+        return _measure(args, ROOT / "dagster.yaml")
+    from tests.infra.postgres import running_postgres
+
+    with running_postgres() as server:
+        os.environ.update(server.env)
+        return _measure(args, ROOT / "deploy/dagster/dagster.postgres.yaml")
+
+
+def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
+    print(f"Dagster storage     {instance_yaml.relative_to(ROOT)}")
 
     with (
         sandbox_process(
@@ -118,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         home = Path(tmp) / "dagster"
         home.mkdir()
-        shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+        shutil.copyfile(instance_yaml, home / "dagster.yaml")
         profiles_file = Path(tmp) / "profiles.txt"
         os.environ["INTREND_PROFILES_FILE"] = str(profiles_file)
         names = info["truth"]["public_usernames"][: args.profiles + args.new]
