@@ -83,6 +83,23 @@ def build_resources(settings: IntrendSettings, modem_token: object = None) -> di
     }
 
 
+def build_executor(settings: IntrendSettings) -> dg.ExecutorDefinition:
+    """In-process by default: steps are I/O-bound and share one DuckDB file, so a process per
+    step only adds start-up time. Past one machine the executor is configuration."""
+    if settings.executor == "multiprocess":
+        return dg.multiprocess_executor
+    if settings.executor == "celery_k8s":
+        try:
+            from dagster_celery_k8s import celery_k8s_job_executor
+        except ImportError as exc:
+            raise RuntimeError(
+                "INTREND_EXECUTOR=celery_k8s needs the celery-k8s extra "
+                "(uv sync --extra celery-k8s)"
+            ) from exc
+        return celery_k8s_job_executor
+    return dg.in_process_executor
+
+
 def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or IntrendSettings()
     return dg.Definitions(
@@ -97,9 +114,7 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
         ],
         schedules=[daily_profile_refresh, daily_warehouse_rebuild, weekly_rate_limit_experiment],
         resources=build_resources(settings),
-        # Steps are I/O-bound and share one DuckDB file: run them in the run's own process,
-        # one after another, instead of paying a process start per step.
-        executor=dg.in_process_executor,
+        executor=build_executor(settings),
     )
 
 

@@ -46,6 +46,12 @@ class IntrendSettings(BaseSettings):
         None, description="query_hash of the timeline endpoint; Instagram changes it."
     )
 
+    executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
+        "in_process",
+        description="How a run executes its steps: in its own process (one machine), a "
+        "process per step, or Celery workers on Kubernetes (needs the celery-k8s extra).",
+    )
+
     modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
 
     def resolved_raw_dir(self) -> Path:

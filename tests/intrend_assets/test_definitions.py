@@ -49,3 +49,18 @@ def test_jobs_sensors_schedules_snapshot() -> None:
         "daily_warehouse_rebuild",
         "weekly_rate_limit_experiment",
     }
+
+
+def test_executor_is_configuration() -> None:
+    import pytest
+
+    from intrend_assets.definitions import build_executor
+    from intrend_assets.settings import IntrendSettings
+
+    assert build_executor(IntrendSettings()) is dg.in_process_executor
+    assert build_executor(IntrendSettings(executor="multiprocess")) is dg.multiprocess_executor
+    try:
+        import dagster_celery_k8s  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="celery-k8s extra"):
+            build_executor(IntrendSettings(executor="celery_k8s"))
