@@ -248,15 +248,24 @@ class SandboxContent:
             f"&edm=AOQ1c0wBAAAA&ccb=7-5&oh=00_AT{h:016x}&oe={expiry:08X}&_nc_sid=8fd12b"
         )
 
-    def _child_node(self, p: Profile, media_id: int, key: tuple[Any, ...], now: float) -> dict:
-        rng = rng_for(self.seed, "child", *key)
-        is_video = rng.random() < 0.25
-        node: dict[str, Any] = {
-            "__typename": "GraphVideo" if is_video else "GraphImage",
+    @staticmethod
+    def _media_node(
+        p: Profile,
+        typename: str,
+        media_id: int,
+        *,
+        height: int,
+        display_url: str,
+        accessibility: str | None,
+    ) -> dict[str, Any]:
+        """The envelope every media node shares, timeline post or sidecar child, with the
+        fields the real answer carries that nobody reads."""
+        return {
+            "__typename": typename,
             "id": str(media_id),
             "shortcode": shortcode(media_id),
-            "dimensions": {"height": 1350, "width": 1080},
-            "display_url": self._cdn_url(key, now),
+            "dimensions": {"height": height, "width": 1080},
+            "display_url": display_url,
             "edge_media_to_tagged_user": {"edges": []},
             "fact_check_overall_rating": None,
             "fact_check_information": None,
@@ -265,10 +274,22 @@ class SandboxContent:
             "media_overlay_info": None,
             "media_preview": None,
             "owner": {"id": p.user_id, "username": p.username},
-            "is_video": is_video,
+            "is_video": typename == "GraphVideo",
             "has_upcoming_event": False,
-            "accessibility_caption": None if is_video else f"Photo by {p.full_name or p.username}.",
+            "accessibility_caption": accessibility,
         }
+
+    def _child_node(self, p: Profile, media_id: int, key: tuple[Any, ...], now: float) -> dict:
+        rng = rng_for(self.seed, "child", *key)
+        is_video = rng.random() < 0.25
+        node = self._media_node(
+            p,
+            "GraphVideo" if is_video else "GraphImage",
+            media_id,
+            height=1350,
+            display_url=self._cdn_url(key, now),
+            accessibility=None if is_video else f"Photo by {p.full_name or p.username}.",
+        )
         if is_video:
             node["has_audio"] = True
             node["video_url"] = self._cdn_url((*key, "v"), now, "mp4")
@@ -311,26 +332,16 @@ class SandboxContent:
                 "slug": slug,
             }
         when = datetime.fromtimestamp(taken_at, UTC).strftime("%B %d, %Y")
-        node: dict[str, Any] = {
-            "__typename": typename,
-            "id": str(media_id),
-            "shortcode": shortcode(media_id),
-            "dimensions": {"height": rng.choice((1080, 1350, 1333)), "width": 1080},
-            "display_url": self._cdn_url((p.index, k), now),
-            "edge_media_to_tagged_user": {"edges": []},
-            "fact_check_overall_rating": None,
-            "fact_check_information": None,
-            "gating_info": None,
-            "sharing_friction_info": {"should_have_sharing_friction": False, "bloks_app_url": None},
-            "media_overlay_info": None,
-            "media_preview": None,
-            "owner": {"id": p.user_id, "username": p.username},
-            "is_video": is_video,
-            "has_upcoming_event": False,
-            "accessibility_caption": None
+        node = self._media_node(
+            p,
+            typename,
+            media_id,
+            height=rng.choice((1080, 1350, 1333)),
+            display_url=self._cdn_url((p.index, k), now),
+            accessibility=None
             if is_video
             else f"Photo shared by {p.full_name or p.username} on {when}.",
-        }
+        )
         if is_video:
             node["has_audio"] = True
             node["video_url"] = self._cdn_url((p.index, k, "v"), now, "mp4")
