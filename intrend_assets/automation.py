@@ -8,6 +8,8 @@ upstream partitions are allowed.
 
 import dagster as dg
 
+from intrend_assets.settings import default_sensor_status
+
 follow_upstream = (
     dg.AutomationCondition.eager()
     .without(~dg.AutomationCondition.any_deps_missing())
@@ -18,7 +20,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "warehouse_automation_sensor",
     target=dg.AssetSelection.all(),
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=default_sensor_status(),
     description="Brings posts, hashtag counts, posts_wide and the reports up to date after "
     "profiles are fetched.",
 )

@@ -10,7 +10,7 @@ from intrend_assets.jobs import covering_ranges, profiles_job, range_run_request
 from intrend_assets.partitions import profiles_partitions
 from intrend_assets.refresh import DEFAULT_INTERVAL, due_profiles
 from intrend_assets.resources import RawStoreResource
-from intrend_assets.settings import IntrendSettings
+from intrend_assets.settings import IntrendSettings, default_sensor_status
 from intrend_assets.tracked import read_tracked
 from intrend_assets.usernames import is_valid_username
 
@@ -22,7 +22,7 @@ MAX_DUE_PER_TICK = 1000
 @dg.sensor(
     job=profiles_job,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=default_sensor_status(),
 )
 def tracked_profiles_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Adds new usernames from the tracked-profiles file as partitions and fetches them.
@@ -57,7 +57,7 @@ def tracked_profiles_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRes
 @dg.sensor(
     job=profiles_job,
     minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=default_sensor_status(),
 )
 def new_posts_sensor(
     context: dg.SensorEvaluationContext, raw_store: RawStoreResource
@@ -110,7 +110,7 @@ def _run_partition_keys(run: dg.DagsterRun, order: list[str]) -> list[str]:
 
 @dg.run_failure_sensor(
     monitored_jobs=[profiles_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=default_sensor_status(),
 )
 def failed_profiles_sensor(
     context: dg.RunFailureSensorContext, raw_store: RawStoreResource

@@ -7,9 +7,12 @@ the code reads everything from here (secrets only from the environment).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
+
+if TYPE_CHECKING:
+    from dagster import DefaultSensorStatus
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,6 +55,12 @@ class IntrendSettings(BaseSettings):
         "process per step, or Celery workers on Kubernetes (needs the celery-k8s extra).",
     )
 
+    sensors: Literal["running", "stopped"] = Field(
+        "running",
+        description="Whether the sensors (tracked file, refresh, failed runs, automation) start "
+        "running with a new Dagster instance; 'stopped' leaves them to be switched on in the UI.",
+    )
+
     modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
 
     def resolved_raw_dir(self) -> Path:
@@ -59,3 +68,12 @@ class IntrendSettings(BaseSettings):
 
     def resolved_warehouse_path(self) -> Path:
         return self.warehouse_path or self.data_dir / "warehouse.duckdb"
+
+
+def default_sensor_status() -> DefaultSensorStatus:
+    """The status sensors start with, from ``INTREND_SENSORS``."""
+    from dagster import DefaultSensorStatus
+
+    if IntrendSettings().sensors == "stopped":
+        return DefaultSensorStatus.STOPPED
+    return DefaultSensorStatus.RUNNING

@@ -141,6 +141,9 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
             "INTREND_PROXY_URL": world.proxy_url,
             "INTREND_MODEM_URL": world.modem_url,
             "INTREND_MODEM_TOKEN": world.modem_token,
+            # The test launches the run itself: the refresh sensor must not fetch the profile
+            # first (it would, being never fetched) and change what the picker shows.
+            "INTREND_SENSORS": "stopped",
         }
         port = free_port()
         base = f"http://127.0.0.1:{port}"

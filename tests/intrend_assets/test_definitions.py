@@ -64,3 +64,11 @@ def test_executor_is_configuration() -> None:
     except ImportError:
         with pytest.raises(RuntimeError, match="celery-k8s extra"):
             build_executor(IntrendSettings(executor="celery_k8s"))
+
+
+def test_sensors_start_as_configured(monkeypatch) -> None:
+    from intrend_assets.settings import default_sensor_status
+
+    assert default_sensor_status() == dg.DefaultSensorStatus.RUNNING
+    monkeypatch.setenv("INTREND_SENSORS", "stopped")
+    assert default_sensor_status() == dg.DefaultSensorStatus.STOPPED
