@@ -64,6 +64,16 @@ def build_resources(settings: IntrendSettings, modem_token: object = None) -> di
         pacing_seconds=settings.pacing_seconds,
         max_posts=settings.max_posts,
         fast_update=settings.fast_update,
+        www_base_url=settings.www_base_url,
+        ipad_app_id=settings.ipad_app_id,
+        profile_strategies=settings.profile_strategies,
+        timeline_strategies=settings.timeline_strategies,
+        profile_doc_id=settings.profile_doc_id,
+        timeline_doc_id=settings.timeline_doc_id,
+        session_cookies_file=(
+            str(settings.session_cookies_file) if settings.session_cookies_file else None
+        ),
+        session_pacing_seconds=settings.session_pacing_seconds,
         **({"user_agent": settings.user_agent} if settings.user_agent else {}),
         **(
             {"timeline_query_hash": settings.timeline_query_hash}

@@ -2,9 +2,16 @@
 
 Rate-limit answers rotate the modem (once for all concurrent requests, through the
 RotationGate) and retry the same request; upstream and network errors back off and retry;
-not-found and login-walled profiles are recorded, not retried. Every request is logged.
+not-found profiles are recorded, not retried. Every request is logged, with the strategy
+that sent it.
 
-Past the 12 posts of a profile answer, the timeline is paged up to ``max_posts``, stopping
+Profiles are fetched through the configured strategies in order (:mod:`.instagram.ways`): a
+login wall for one profile moves that profile on to the next strategy (and is remembered, so
+the next run starts elsewhere); a strategy that is gone for everyone is dropped for the rest
+of the run with one warning. When every anonymous way is walled for a profile, a logged-in
+session (if configured) is tried, on a held IP and its own slower pacing.
+
+Past the posts of a profile answer, the timeline is paged up to ``max_posts``, stopping
 early at the first post already stored (fast update, see :mod:`fast_update`).
 """
 
@@ -17,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from intrend_assets.fast_update import first_known_index, next_mark
-from intrend_assets.instagram.classify import classify_page_answer, classify_profile_answer
+from intrend_assets.fast_update import Mark, first_known_index, next_mark
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import (
     ConfigurationError,
@@ -26,7 +32,10 @@ from intrend_assets.instagram.errors import (
     LoginWall,
     ProfileNotFound,
     RateLimited,
+    StrategyGone,
 )
+from intrend_assets.instagram.strategies import continues_profile_cursor
+from intrend_assets.instagram.ways import GetPage, GetProfile, ProfileWay, TimelineWay, Ways
 from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
 from intrend_assets.raw_store import LocalRawStore, RawObject
 from intrend_assets.rotation_gate import RotationGate
@@ -35,8 +44,7 @@ from intrend_assets.usernames import InvalidUsername, validate_username
 PacingKind = Literal["none", "fixed", "jittered"]
 Ordering = Literal["as_given", "shuffled"]
 PROFILE_POSTS = 12  # posts a profile answer carries; only more than that needs paging
-GetProfile = Callable[[str], Awaitable[Answer]]
-GetPage = Callable[[str, str | None], Awaitable[Answer]]
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,8 @@ class FetchPolicy:
     rotate: bool = True  # False: the "no rotation" baseline of the experiments
     max_posts: int = 12  # more than 12 pages the timeline
     fast_update: bool = True
-    strategy_name: str = "default"
+    strategy_name: str = "default"  # the pacing strategy (rate-limit experiments)
+    session_pacing_seconds: float = 5.0  # between two logged-in requests (jittered ±50%)
 
 
 @dataclass
@@ -64,6 +73,8 @@ class ProfileOutcome:
     key: str | None = None
     pages: int = 0
     complete: bool = True  # False: paging stopped early on errors; the mark did not move
+    strategy: str | None = None  # the profile strategy that served it
+    session: bool = False  # served through the logged-in session
 
 
 @dataclass
@@ -76,6 +87,16 @@ class FetchReport:
     bytes_raw: int = 0
     bytes_stored: int = 0
     seconds: float = 0.0
+    gone: dict[str, str] = field(default_factory=dict)  # "profile:<name>" -> why
+
+    def served(self) -> dict[str, int]:
+        """Profiles stored per profile strategy (``name+session`` when logged in)."""
+        counts: dict[str, int] = {}
+        for o in self.outcomes.values():
+            if o.outcome in ("stored", "private") and o.strategy:
+                key = f"{o.strategy}+session" if o.session else o.strategy
+                counts[key] = counts.get(key, 0) + 1
+        return dict(sorted(counts.items()))
 
     def count(self, *outcomes: str) -> int:
         return sum(1 for o in self.outcomes.values() if o.outcome in outcomes)
@@ -114,25 +135,28 @@ def _post_keys(parsed: ParsedProfile) -> list[tuple[str, datetime | None]]:
 class _Fetcher:
     def __init__(
         self,
-        get_profile: GetProfile,
-        get_page: GetPage | None,
+        ways: Ways,
         gate: RotationGate,
         store: LocalRawStore,
         policy: FetchPolicy,
         run_id: str,
+        warn: Warn | None,
     ) -> None:
-        self.get_profile = get_profile
-        self.get_page = get_page
+        self.ways = ways
         self.gate = gate
         self.store = store
         self.policy = policy
         self.run_id = run_id
+        self.warn = warn
         self.report = FetchReport()
+        self._session_turn = asyncio.Lock()  # one logged-in request at a time
 
     def _log(
         self,
         username: str,
         endpoint: str,
+        kind: str,
+        session: bool,
         answer: Answer | None,
         outcome: str,
         attempt: int,
@@ -145,6 +169,8 @@ class _Fetcher:
                 "egress_ip": ip,
                 "strategy": self.policy.strategy_name,
                 "endpoint": endpoint,
+                "kind": kind,
+                "session": session,
                 "status": answer.status if answer else None,
                 "outcome": outcome,
                 "latency_ms": answer.latency_ms if answer else None,
@@ -155,9 +181,29 @@ class _Fetcher:
             }
         )
 
-    async def _pace(self) -> None:
+    def _drop(self, kind: str, name: str, exc: StrategyGone) -> None:
+        """Take a strategy out of this run; say so once, loudly."""
+        key = f"{kind}:{name}"
+        if key in self.report.gone:
+            return
+        self.report.gone[key] = str(exc)
+        if self.warn is not None:
+            self.warn(
+                f"{kind} strategy {name!r} is gone for this run ({exc}); falling back to the "
+                "next one. If it stays gone, update its doc_id/host in the settings or drop "
+                "it from the strategy order."
+            )
+
+    def _open(self, kind: str, ways: tuple[ProfileWay, ...] | tuple[TimelineWay, ...]) -> list:
+        return [w for w in ways if f"{kind}:{w.name}" not in self.report.gone]
+
+    async def _pace(self, session: bool) -> None:
         policy = self.policy
-        if policy.pacing == "fixed" and policy.pacing_seconds > 0:
+        if session:
+            seconds = policy.session_pacing_seconds
+            if seconds > 0:
+                await asyncio.sleep(random.uniform(0.5 * seconds, 1.5 * seconds))
+        elif policy.pacing == "fixed" and policy.pacing_seconds > 0:
             await asyncio.sleep(policy.pacing_seconds)
         elif policy.pacing == "jittered" and policy.pacing_seconds > 0:
             await asyncio.sleep(random.uniform(0, 2 * policy.pacing_seconds))
@@ -167,76 +213,152 @@ class _Fetcher:
         username: str,
         endpoint: str,
         call: Callable[[], Awaitable[Answer]],
-        classify: Callable[[int, bytes], str],
+        classify: Callable[[Answer], str],
+        *,
+        kind: str = "profile",
+        session: bool = False,
     ) -> tuple[Answer, str, int]:
         """One logical request with retries: returns (answer, kind, attempts) or raises.
 
-        Raises ProfileNotFound / LoginWall (final answers), ConfigurationError (stop the
-        run) or GaveUp (attempts exhausted).
+        Raises ProfileNotFound / LoginWall / StrategyGone (final for this strategy),
+        ConfigurationError (stop the run) or GaveUp (attempts exhausted). A logged-in request
+        never rotates the IP: it holds the gate, and waits out a rate limit instead.
         """
         errors = limited = attempt = 0
         while True:
             attempt += 1
-            generation = await self.gate.wait_open()
-            ip = self.gate.current_ip
-            await self._pace()
             answer: Answer | None = None
-            try:
-                answer = await call()
-                kind = classify(answer.status, answer.body)
-            except RateLimited as exc:
-                self._log(username, endpoint, answer, exc.outcome, attempt, ip)
+            if session:
+                async with self._session_turn, self.gate.hold() as generation:
+                    ip = self.gate.current_ip
+                    await self._pace(True)
+                    try:
+                        answer = await call()
+                        verdict: str | FetchError = classify(answer)
+                    except FetchError as exc:
+                        verdict = exc
+            else:
+                generation = await self.gate.wait_open()
+                ip = self.gate.current_ip
+                await self._pace(False)
+                try:
+                    answer = await call()
+                    verdict = classify(answer)
+                except FetchError as exc:
+                    verdict = exc
+            if isinstance(verdict, str):
+                self._log(username, endpoint, kind, session, answer, verdict, attempt, ip)
+                self.report.bytes_raw += len(answer.body) if answer else 0
+                assert answer is not None
+                return answer, verdict, attempt
+            exc = verdict
+            self._log(username, endpoint, kind, session, answer, exc.outcome, attempt, ip)
+            if isinstance(exc, RateLimited):
                 limited += 1
                 if limited >= self.policy.max_rate_limited:
                     raise GaveUp(f"rate limited {limited} times", attempt) from exc
-                if self.policy.rotate:
+                if self.policy.rotate and not session:
                     await self.gate.rotate(generation)
                 else:
                     await asyncio.sleep(_backoff(self.policy, limited))
                 continue
-            except (ProfileNotFound, LoginWall, ConfigurationError) as exc:
-                self._log(username, endpoint, answer, exc.outcome, attempt, ip)
-                raise
-            except FetchError as exc:  # upstream or network: wait and retry
-                self._log(username, endpoint, answer, exc.outcome, attempt, ip)
-                errors += 1
-                if errors >= self.policy.max_attempts:
-                    raise GaveUp(f"{exc.outcome}: {exc}", attempt) from exc
-                if self.gate.generation == generation and not self.gate.rotating:
-                    await asyncio.sleep(_backoff(self.policy, errors))
-                # else: the modem reconnected under this request (the proxy answers 503 while
-                # it does); the cause is gone, so retry as soon as the gate opens.
+            if isinstance(exc, (ProfileNotFound, LoginWall, ConfigurationError, StrategyGone)):
+                raise exc
+            errors += 1  # upstream or network: wait and retry
+            if errors >= self.policy.max_attempts:
+                raise GaveUp(f"{exc.outcome}: {exc}", attempt) from exc
+            if self.gate.generation == generation and not self.gate.rotating:
+                await asyncio.sleep(_backoff(self.policy, errors))
+            # else: the modem reconnected under this request (the proxy answers 503 while
+            # it does); the cause is gone, so retry as soon as the gate opens.
+
+    async def _through(
+        self, username: str, ways: list[ProfileWay], session: bool, walled: list[str]
+    ) -> tuple[ProfileWay, Answer, str, int] | ProfileOutcome | None:
+        """Try ``ways`` in order; the first answer, a final outcome, or None (all refused)."""
+        for way in ways:
+            if f"profile:{way.name}" in self.report.gone:
+                continue  # dropped while this profile waited its turn
+            try:
+                answer, kind, attempts = await self.request(
+                    username,
+                    way.name,
+                    lambda w=way: w.fetch(username),
+                    way.classify,
+                    session=session,
+                )
+            except LoginWall:
+                walled.append(way.name)
                 continue
-            self._log(username, endpoint, answer, kind, attempt, ip)
-            self.report.bytes_raw += len(answer.body)
-            return answer, kind, attempt
+            except StrategyGone as exc:
+                self._drop("profile", way.name, exc)
+                continue
+            except ProfileNotFound as exc:
+                return ProfileOutcome(username, exc.outcome, str(exc), strategy=way.name)
+            except GaveUp as exc:
+                return ProfileOutcome(username, "gave_up", str(exc), exc.attempts)
+            return way, answer, kind, attempts
+        return None
 
     async def profile(self, raw_name: str) -> ProfileOutcome:
         try:
             username = validate_username(raw_name)
         except InvalidUsername as exc:
             return ProfileOutcome(str(raw_name), "invalid", exc.reason)
-        try:
-            answer, kind, attempts = await self.request(
-                username,
-                "web_profile_info",
-                lambda: self.get_profile(username),
-                classify_profile_answer,
+        ways = self._open("profile", self.ways.profile)
+        if not ways:
+            raise ConfigurationError(
+                "every profile strategy is gone: " + "; ".join(self.report.gone.values())
             )
-        except (ProfileNotFound, LoginWall) as exc:
-            return ProfileOutcome(username, exc.outcome, str(exc))
-        except GaveUp as exc:
-            return ProfileOutcome(username, "gave_up", str(exc), exc.attempts)
+        known_walls = await asyncio.to_thread(self.store.read_walls, username)
+        # Ways that walled this profile before go last: no request is spent on a known wall
+        # while another way is open, and they are still tried when nothing else works.
+        ways.sort(key=lambda w: w.name in known_walls)
+        walled: list[str] = []
+        session = False
+        found = await self._through(username, ways, False, walled)
+        if found is None and walled and self.ways.session_profile:
+            session = True
+            found = await self._through(
+                username, self._open("profile", self.ways.session_profile), True, walled
+            )
+        walls = set(known_walls) | set(walled)
+        if isinstance(found, tuple):
+            walls.discard(found[0].name)
+        if walls != set(known_walls):
+            await asyncio.to_thread(self.store.write_walls, username, walls)
+        if isinstance(found, ProfileOutcome):
+            return found
+        if found is None:
+            if walled:
+                return ProfileOutcome(username, "login_wall", f"login wall on {', '.join(walled)}")
+            raise ConfigurationError(
+                "every profile strategy is gone: " + "; ".join(self.report.gone.values())
+            )
+        way, answer, kind, attempts = found
         obj = await asyncio.to_thread(self.store.put, username, datetime.now(UTC), answer.body)
         self.report.bytes_stored += obj.size
         outcome = ProfileOutcome(
-            username, "stored" if kind == "ok" else "private", "", attempts, obj.key
+            username,
+            "stored" if kind == "ok" else "private",
+            "",
+            attempts,
+            obj.key,
+            strategy=way.name,
+            session=session,
         )
-        if kind == "ok" and self.policy.max_posts > PROFILE_POSTS:
-            await self.paginate(outcome, obj, answer.body)
+        if kind == "ok" and (not way.carries_posts or self.policy.max_posts > PROFILE_POSTS):
+            await self.paginate(outcome, obj, answer.body, way, session)
         return outcome
 
-    async def paginate(self, outcome: ProfileOutcome, obj: RawObject, body: bytes) -> None:
+    async def paginate(
+        self,
+        outcome: ProfileOutcome,
+        obj: RawObject,
+        body: bytes,
+        way: ProfileWay,
+        session: bool = False,
+    ) -> None:
         """Page the timeline past the profile answer; advance the mark after a full pass."""
         username = outcome.username
         try:
@@ -247,47 +369,106 @@ class _Fetcher:
         mark = None
         if self.policy.fast_update:
             mark = await asyncio.to_thread(self.store.read_mark, username)
-        seen = _post_keys(parsed)
-        stop = first_known_index(seen, mark)
-        cursor, more = parsed.end_cursor, bool(parsed.has_next_page)
-        user_id = parsed.profile.get("id")
-        while (
-            stop is None
-            and more
-            and len(seen) < self.policy.max_posts
-            and self.get_page is not None
-            and user_id
+        walk = _Walk(_post_keys(parsed), parsed.profile.get("id"), mark)
+        if (
+            first_known_index(walk.seen, mark) is None
+            and (parsed.has_next_page or not way.carries_posts)
+            and len(walk.seen) < self.policy.max_posts
         ):
-            get_page, after = self.get_page, cursor
+            timeline = self.ways.session_timeline if session else self.ways.timeline
+            result, why = "none", "no timeline strategy is configured"
+            # A timeline way that can go on from the profile answer's cursor goes first: it
+            # does not fetch the first posts again. Otherwise the configured order holds.
+            ordered = sorted(
+                self._open("page", timeline),
+                key=lambda t: not continues_profile_cursor(way.name, t.name),
+            )
+            for tway in ordered:
+                if tway.needs_user_id and not walk.user_id:
+                    continue
+                carries_on = continues_profile_cursor(way.name, tway.name)
+                cursor = parsed.end_cursor if carries_on else None
+                result, why = await self._walk(outcome, obj, tway, cursor, walk, session)
+                if result != "switch":
+                    break
+            if result != "done":
+                outcome.complete, outcome.reason = False, f"paging stopped: {why}"
+                return
+        if self.policy.fast_update:
+            await asyncio.to_thread(self.store.write_mark, username, next_mark(walk.seen, mark))
+
+    async def _walk(
+        self,
+        outcome: ProfileOutcome,
+        obj: RawObject,
+        tway: TimelineWay,
+        cursor: str | None,
+        walk: _Walk,
+        session: bool,
+    ) -> tuple[str, str]:
+        """Page with one strategy: ("done", ""), ("switch", why) before its first page, or
+        ("stop", why) part way (the pass is incomplete: the mark must not move)."""
+        username = outcome.username
+        pages = 0
+        cursors: set[str | None] = set()
+        while len(walk.seen) < self.policy.max_posts:
+            cursors.add(cursor)
             try:
                 answer, _, _ = await self.request(
                     username,
-                    "timeline",
-                    lambda g=get_page, a=after: g(str(user_id), a),
-                    classify_page_answer,
+                    tway.name,
+                    lambda a=cursor: tway.fetch(username, walk.user_id, a),
+                    tway.classify,
+                    kind="page",
+                    session=session,
                 )
-            except (GaveUp, ProfileNotFound, LoginWall) as exc:
-                outcome.complete, outcome.reason = False, f"paging stopped: {exc}"
-                return
+            except StrategyGone as exc:
+                self._drop("page", tway.name, exc)
+                return ("switch" if pages == 0 else "stop"), f"{tway.name} is gone: {exc}"
+            except LoginWall as exc:
+                return ("switch" if pages == 0 else "stop"), f"{tway.name}: {exc}"
+            except (GaveUp, ProfileNotFound) as exc:
+                return "stop", str(exc)
+            pages += 1
             outcome.pages += 1
             await asyncio.to_thread(self.store.put_page, obj, outcome.pages, answer.body)
             try:
                 page = parse_profile(answer.body, username=username)
             except ProfileParseError as exc:  # one odd page stops this profile's paging only
-                outcome.complete, outcome.reason = False, f"paging stopped: {exc}"
-                return
-            batch = _post_keys(page)
-            found = first_known_index(batch, mark, offset=len(seen))
-            seen += batch if found is None else batch[:found]
-            stop = None if found is None else len(seen)
-            cursor, more = page.end_cursor, bool(page.has_next_page)
-        if self.policy.fast_update:
-            await asyncio.to_thread(self.store.write_mark, username, next_mark(seen, mark))
+                return "stop", str(exc)
+            if walk.add(_post_keys(page)):
+                return "done", ""
+            cursor = page.end_cursor
+            if not page.has_next_page or not cursor or cursor in cursors:
+                return "done", ""
+        return "done", ""
+
+
+@dataclass
+class _Walk:
+    """The posts seen so far in one pass over a timeline, in timeline order."""
+
+    seen: list[tuple[str, datetime | None]]
+    user_id: str | None
+    mark: Mark | None
+    ids: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.ids = {post_id for post_id, _ in self.seen}
+
+    def add(self, batch: list[tuple[str, datetime | None]]) -> bool:
+        """Take a page's new posts; True when one of them ends the pass (fast update)."""
+        fresh = [p for p in batch if p[0] not in self.ids]  # a restarted walk repeats posts
+        found = first_known_index(fresh, self.mark, offset=len(self.seen))
+        taken = fresh if found is None else fresh[:found]
+        self.seen += taken
+        self.ids.update(post_id for post_id, _ in taken)
+        return found is not None
 
 
 async def fetch_profiles(
     usernames: Sequence[str],
-    get_profile: GetProfile,
+    ways: Ways | GetProfile,
     gate: RotationGate,
     store: LocalRawStore,
     policy: FetchPolicy = FetchPolicy(),
@@ -295,14 +476,19 @@ async def fetch_profiles(
     get_page: GetPage | None = None,
     run_id: str = "",
     on_progress: ProgressCallback | None = None,
+    on_warning: Warn | None = None,
     stop_after: float | None = None,
 ) -> FetchReport:
     """Fetch every username, concurrently up to ``policy.concurrency``.
 
-    ``stop_after`` (seconds) bounds an experiment: no new profile is started after it, and
-    the report covers the profiles that were.
+    ``ways`` are the strategies in order; a bare callable means web_profile_info only (with
+    ``get_page`` for the query_hash timeline). ``on_warning`` hears once per run of each
+    strategy found gone. ``stop_after`` (seconds) bounds an experiment: no new profile is
+    started after it, and the report covers the profiles that were.
     """
-    fetcher = _Fetcher(get_profile, get_page, gate, store, policy, run_id)
+    if not isinstance(ways, Ways):
+        ways = Ways.legacy(ways, get_page)
+    fetcher = _Fetcher(ways, gate, store, policy, run_id, on_warning)
     report = fetcher.report
     loop = asyncio.get_running_loop()
     started = loop.time()

@@ -155,6 +155,21 @@ class LocalRawStore:
         path = self.root / "marks" / f"{validate_username(username)}.json"
         _atomic_write(path, json.dumps(data).encode())
 
+    def read_walls(self, username: str) -> frozenset[str]:
+        """Strategies that answered this profile with a login wall last time they were tried."""
+        path = self.root / "walls" / f"{validate_username(username)}.json"
+        try:
+            return frozenset(json.loads(path.read_bytes()).get("strategies", []))
+        except FileNotFoundError:
+            return frozenset()
+
+    def write_walls(self, username: str, strategies: set[str] | frozenset[str]) -> None:
+        path = self.root / "walls" / f"{validate_username(username)}.json"
+        if not strategies:
+            path.unlink(missing_ok=True)
+            return
+        _atomic_write(path, json.dumps({"strategies": sorted(strategies)}).encode())
+
     def write_cadence(self, username: str, posts_per_day: float) -> None:
         """Remember how often the profile posts (what the refresh sensor adapts to)."""
         path = self.root / "cadence" / f"{validate_username(username)}.json"

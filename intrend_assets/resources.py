@@ -21,6 +21,15 @@ from intrend_assets.instagram.client import (
     ClientConfig,
     InstagramClient,
 )
+from intrend_assets.instagram.session import load_session_cookies
+from intrend_assets.instagram.strategies import (
+    IPAD_APP_ID,
+    PROFILE_DOC_ID,
+    PROFILE_STRATEGIES,
+    TIMELINE_DOC_ID,
+    TIMELINE_STRATEGIES,
+)
+from intrend_assets.instagram.ways import Ways
 from intrend_assets.modem_client import ModemClient
 from intrend_assets.raw_store import LocalRawStore
 
@@ -47,20 +56,54 @@ class InstagramResource(dg.ConfigurableResource):
     max_posts: int = Field(12, ge=1, description="Posts per profile; past 12 pages the timeline.")
     fast_update: bool = Field(True, description="Stop paging at the first post already stored.")
     timeline_query_hash: str = TIMELINE_QUERY_HASH
+    www_base_url: str | None = None
+    ipad_app_id: str = IPAD_APP_ID
+    profile_strategies: list[str] = Field(
+        default_factory=lambda: list(PROFILE_STRATEGIES),
+        description="Ways to fetch a profile, in the order they are tried.",
+    )
+    timeline_strategies: list[str] = Field(
+        default_factory=lambda: list(TIMELINE_STRATEGIES),
+        description="Ways to fetch timeline pages, in the order they are tried.",
+    )
+    profile_doc_id: str = PROFILE_DOC_ID
+    timeline_doc_id: str = TIMELINE_DOC_ID
+    session_cookies_file: str | None = Field(
+        None, description="Path of a logged-in session's cookie export; the cookies stay secret."
+    )
+    session_pacing_seconds: float = Field(5.0, ge=0)
+
+    def client_config(self) -> ClientConfig:
+        return ClientConfig(
+            base_url=self.base_url,
+            proxy_url=self.proxy_url,
+            app_id=self.app_id,
+            user_agent=self.user_agent,
+            timeline_query_hash=self.timeline_query_hash,
+            max_connections=self.max_connections,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            www_base_url=self.www_base_url,
+            ipad_app_id=self.ipad_app_id,
+            profile_doc_id=self.profile_doc_id,
+            timeline_doc_id=self.timeline_doc_id,
+        )
 
     def open_client(self) -> InstagramClient:
         """A pooled client; call inside the event loop that will use it, and aclose() it."""
-        return InstagramClient(
-            ClientConfig(
-                base_url=self.base_url,
-                proxy_url=self.proxy_url,
-                app_id=self.app_id,
-                user_agent=self.user_agent,
-                timeline_query_hash=self.timeline_query_hash,
-                max_connections=self.max_connections,
-                connect_timeout=self.connect_timeout,
-                read_timeout=self.read_timeout,
-            )
+        return InstagramClient(self.client_config())
+
+    def open_session_client(self) -> InstagramClient | None:
+        """The logged-in client, or None without a session; a bad cookie file raises
+        :class:`~intrend_assets.instagram.session.SessionFileError` (never showing a value)."""
+        if not self.session_cookies_file:
+            return None
+        cookies = load_session_cookies(Path(self.session_cookies_file))
+        return InstagramClient(self.client_config(), cookies=cookies.values)
+
+    def ways(self, client: InstagramClient, session_client: InstagramClient | None) -> Ways:
+        return Ways.from_clients(
+            client, self.profile_strategies, self.timeline_strategies, session_client
         )
 
     def policy(self, strategy_name: str = "default") -> FetchPolicy:
@@ -75,6 +118,7 @@ class InstagramResource(dg.ConfigurableResource):
             max_posts=self.max_posts,
             fast_update=self.fast_update,
             strategy_name=strategy_name,
+            session_pacing_seconds=self.session_pacing_seconds,
         )
 
 

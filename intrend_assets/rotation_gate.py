@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from intrend_assets.modem_client import ModemUnavailable, Rotation
@@ -46,6 +47,9 @@ class RotationGate:
         self._lock = asyncio.Lock()
         self._open = asyncio.Event()
         self._open.set()
+        self._holders = 0
+        self._released = asyncio.Event()
+        self._released.set()
         self.generation = 0
         self.current_ip = current_ip
         self.stats = GateStats(ips=[current_ip] if current_ip else [])
@@ -60,6 +64,24 @@ class RotationGate:
         await self._open.wait()
         return self.generation
 
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[int]:
+        """Keep the current IP while the block runs: rotations wait until it ends."""
+        while not self._open.is_set():  # re-check: another rotation may start before we run
+            await self._open.wait()
+        self._holders += 1
+        self._released.clear()
+        try:
+            yield self.generation
+        finally:
+            self._holders -= 1
+            if self._holders == 0:
+                self._released.set()
+
+    @property
+    def held(self) -> bool:
+        return self._holders > 0
+
     def _backoff(self, attempt: int) -> float:
         base = min(self.max_backoff_seconds, self.backoff_seconds * 2**attempt)
         return base * random.uniform(0.5, 1.5)
@@ -73,6 +95,8 @@ class RotationGate:
         async with self._lock:
             if self.generation != seen_generation:
                 return True
+            while self._holders:  # a session is using this IP: let it finish first
+                await self._released.wait()
             self._open.clear()
             started = self._clock()
             try:

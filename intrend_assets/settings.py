@@ -7,13 +7,24 @@ the code reads everything from here (secrets only from the environment).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+
+from intrend_assets.instagram.strategies import (
+    IPAD_APP_ID,
+    PROFILE_DOC_ID,
+    PROFILE_STRATEGIES,
+    TIMELINE_DOC_ID,
+    TIMELINE_STRATEGIES,
+    check_order,
+)
 
 if TYPE_CHECKING:
     from dagster import DefaultSensorStatus
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+StrategyList = Annotated[list[str], NoDecode]  # "a,b,c" in the environment, not JSON
 
 
 class IntrendSettings(BaseSettings):
@@ -48,6 +59,36 @@ class IntrendSettings(BaseSettings):
     timeline_query_hash: str | None = Field(
         None, description="query_hash of the timeline endpoint; Instagram changes it."
     )
+    www_base_url: str | None = Field(
+        None,
+        description="Host of the GraphQL endpoint and the profile pages; default "
+        "https://www.instagram.com when INSTAGRAM_BASE_URL is Instagram's, else the same host.",
+    )
+    ipad_app_id: str = Field(IPAD_APP_ID, description="x-ig-app-id of the iPad app.")
+    profile_strategies: StrategyList = Field(
+        list(PROFILE_STRATEGIES),
+        description="Ways to fetch a profile, tried in this order (comma-separated): "
+        + ", ".join(PROFILE_STRATEGIES),
+    )
+    timeline_strategies: StrategyList = Field(
+        list(TIMELINE_STRATEGIES),
+        description="Ways to fetch timeline pages, in order (comma-separated): "
+        + ", ".join(TIMELINE_STRATEGIES),
+    )
+    profile_doc_id: str = Field(
+        PROFILE_DOC_ID, description="GraphQL doc_id of the profile query; Instagram changes it."
+    )
+    timeline_doc_id: str = Field(
+        TIMELINE_DOC_ID, description="GraphQL doc_id of the timeline query; Instagram changes it."
+    )
+    session_cookies_file: Path | None = Field(
+        None,
+        description="Cookie export (Netscape cookies.txt or JSON) of a logged-in session, used "
+        "only for profiles every anonymous way refuses with a login wall. Unset: no session.",
+    )
+    session_pacing_seconds: float = Field(
+        5.0, ge=0, description="Mean pause before each logged-in request (one at a time)."
+    )
 
     executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
         "in_process",
@@ -62,6 +103,25 @@ class IntrendSettings(BaseSettings):
     )
 
     modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
+
+    @field_validator("profile_strategies", "timeline_strategies", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("profile_strategies")
+    @classmethod
+    def _known_profile(cls, value: list[str]) -> list[str]:
+        check_order(value, PROFILE_STRATEGIES, "profile")
+        return value
+
+    @field_validator("timeline_strategies")
+    @classmethod
+    def _known_timeline(cls, value: list[str]) -> list[str]:
+        check_order(value, TIMELINE_STRATEGIES, "timeline")
+        return value
 
     def resolved_raw_dir(self) -> Path:
         return self.raw_dir or self.data_dir / "raw"

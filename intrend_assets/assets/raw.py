@@ -20,6 +20,9 @@ async def _fetch(
     raw_store: RawStoreResource,
 ) -> FetchReport:
     client = instagram.open_client()
+    session_client = instagram.open_session_client()
+    if session_client is not None:
+        context.log.info("a logged-in session is configured for login-walled profiles")
     modem_client = modem.open_client()
     try:
         try:
@@ -40,16 +43,18 @@ async def _fetch(
 
         return await fetch_profiles(
             usernames,
-            client.get_profile,
+            instagram.ways(client, session_client),
             gate,
             raw_store.store(),
             instagram.policy(),
-            get_page=client.get_timeline_page,
             run_id=context.run.run_id,
             on_progress=progress,
+            on_warning=context.log.warning,
         )
     finally:
         await client.aclose()
+        if session_client is not None:
+            await session_client.aclose()
         await modem_client.aclose()
 
 
@@ -70,7 +75,11 @@ def raw_profile(
     modem: ModemResource,
     raw_store: RawStoreResource,
 ) -> dg.MaterializeResult:
-    """The web_profile_info answer of each profile, zstd-compressed, one object per fetch.
+    """Each profile's answer as it came (JSON or the profile page), zstd-compressed.
+
+    Fetched through the configured strategies in order (web_profile_info, GraphQL doc_id,
+    the profile page); a login wall moves a profile on to the next, a closed strategy is
+    dropped for the run with a warning. One object per fetch, its timeline pages beside it.
 
     Rate-limit answers rotate the modem's IP (once for all concurrent requests) and retry;
     profiles that cannot be fetched are recorded under the raw store's ``failures/`` with
@@ -98,6 +107,9 @@ def raw_profile(
             "failed_profiles": dg.MetadataValue.json(dict(list(failed.items())[:50])),
             "requests": len(report.log),
             "timeline_pages": sum(o.pages for o in report.outcomes.values()),
+            "served_by_strategy": dg.MetadataValue.json(report.served()),
+            "strategies_gone": dg.MetadataValue.json(report.gone),
+            "login_walled": report.count("login_wall"),
             "rotations": report.rotations,
             "unchanged_rotations": report.unchanged_rotations,
             "bytes_raw": report.bytes_raw,

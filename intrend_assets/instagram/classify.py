@@ -1,6 +1,9 @@
 """Pure classification of an Instagram answer into ok / private or one FetchError.
 
-Kept free of httpx so it is tested on status codes and bodies alone.
+Kept free of httpx so it is tested on status codes and bodies alone. Refusals are shared by
+every strategy (:func:`classify_refusal`); what a *good* answer looks like is the strategy's
+own (:func:`classify_profile`, :func:`classify_timeline`), and an answer of the wrong shape
+means the way in has changed (:class:`StrategyGone`), not that the profile is bad.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from intrend_assets.instagram.errors import (
     LoginWall,
     ProfileNotFound,
     RateLimited,
+    StrategyGone,
     UpstreamError,
 )
 
 _RATE_LIMIT_PHRASES = ("please wait a few minutes", "checkpoint_required", "rate limit")
+_LOGIN_PATHS = ("/accounts/login",)
+_CHALLENGE_PATHS = ("/challenge", "/checkpoint")
+V1_TIMELINE_KEY = "xdt_api__v1__feed__user_timeline_graphql_connection"
 
 
 def _decode(body: bytes) -> Any:
@@ -26,47 +33,116 @@ def _decode(body: bytes) -> Any:
         return None
 
 
-def classify_profile_answer(status: int, body: bytes) -> str:
-    """Return ``"ok"`` or ``"private"`` for a usable profile body, else raise a FetchError."""
+def _is_html(body: bytes) -> bool:
+    return body.lstrip()[:1] == b"<"
+
+
+def _graphql_errors(payload: Any) -> list[str] | None:
+    """Messages of a GraphQL error answer (``data`` null, ``errors`` listed), else None."""
+    if not isinstance(payload, dict):
+        return None
+    errors = payload.get("errors")
+    if payload.get("data") is None and isinstance(errors, list) and errors:
+        return [str(e.get("message") if isinstance(e, dict) else e)[:120] for e in errors]
+    return None
+
+
+def classify_refusal(
+    status: int, body: bytes, location: str | None = None, *, missing_is_html: bool = False
+) -> None:
+    """Raise the FetchError a non-200 (or GraphQL error) answer means; return on a 200.
+
+    ``missing_is_html``: for the HTML profile page a 404 page is how a missing profile looks;
+    for the JSON endpoints an HTML 404 means the endpoint itself is gone.
+    """
     payload = _decode(body)
     message = ""
     if isinstance(payload, dict):
         message = str(payload.get("message") or "").lower()
     text = message or body[:512].decode("utf-8", "replace").lower()
 
+    errors = _graphql_errors(payload)
+    if errors:
+        raise StrategyGone(f"GraphQL refused the query: {'; '.join(errors)}", status=status)
+    if 300 <= status < 400:
+        target = (location or "").lower()
+        if any(p in target for p in _LOGIN_PATHS):
+            raise LoginWall("redirected to the login page", status=status)
+        if any(p in target for p in _CHALLENGE_PATHS):
+            raise RateLimited(f"redirected to a challenge ({target[:80]})", status=status)
+        raise StrategyGone(f"HTTP {status} redirect to {target[:80] or 'nowhere'}", status=status)
     if status == 401 and "useragent mismatch" in text:
         raise ConfigurationError(
-            "Instagram rejected our headers: useragent mismatch", status=status
+            "Instagram rejected our headers: useragent mismatch (check INTREND_USER_AGENT and "
+            "INTREND_APP_ID)",
+            status=status,
         )
+    if status == 400 and "logged in" in text:
+        raise LoginWall(message or "login required for this profile", status=status)
     if status in (401, 429) or (isinstance(payload, dict) and payload.get("require_login")):
         raise RateLimited(message or f"HTTP {status}", status=status)
     if any(phrase in text for phrase in _RATE_LIMIT_PHRASES):
         raise RateLimited(message or text[:120], status=status)
-    if status == 400 and "logged in" in text:
-        raise LoginWall(message or "login required for this profile", status=status)
-    if status == 404:
+    if status == 404 and (missing_is_html or not _is_html(body)):
         raise ProfileNotFound("profile not found", status=status)
-    if status >= 500 or status != 200:
+    if status in (404, 410):
+        raise StrategyGone(f"HTTP {status}: the endpoint answers {text[:60]!r}", status=status)
+    if status != 200:
         raise UpstreamError(f"HTTP {status}: {text[:120]}", status=status)
-    if not isinstance(payload, dict):
-        raise UpstreamError("body is not a JSON object", status=status)
-    data = payload.get("data")
-    if not isinstance(data, dict) or "user" not in data:
-        raise UpstreamError("body has no data.user", status=status)
-    user = data["user"]
+
+
+def _user_kind(user: Any, status: int, what: str) -> str:
     if user is None:
         raise ProfileNotFound("user is null", status=status)
-    if not isinstance(user, dict):
-        raise UpstreamError("data.user is not an object", status=status)
+    if not isinstance(user, dict) or not (user.get("username") or user.get("id")):
+        raise StrategyGone(f"{what} has no usable user object: the answer changed", status=status)
     return "private" if user.get("is_private") else "ok"
 
 
-def classify_page_answer(status: int, body: bytes) -> str:
-    """Like :func:`classify_profile_answer`, for a timeline (pagination) page: ``"ok"``."""
-    if status == 200:
-        payload = _decode(body)
-        user = payload.get("data", {}).get("user") if isinstance(payload, dict) else None
+def classify_profile(strategy: str, status: int, body: bytes, location: str | None = None) -> str:
+    """``"ok"`` or ``"private"`` for a usable profile answer of ``strategy``, else raise."""
+    classify_refusal(status, body, location, missing_is_html=strategy == "embedded_page")
+    if strategy == "embedded_page":
+        from intrend_assets.shapes import extract_embedded
+
+        try:
+            found = extract_embedded(body.decode("utf-8", "replace"))
+        except ValueError as exc:
+            raise StrategyGone(f"the profile page carries no profile JSON ({exc})") from None
+        return _user_kind((found.get("data") or {}).get("user"), status, "the profile page")
+    payload = _decode(body)
+    if payload is None and not _is_html(body):  # cut short or garbled on the way: transient
+        raise UpstreamError("the answer is not valid JSON", status=status)
+    if not isinstance(payload, dict):
+        raise StrategyGone("the answer is not a JSON object: the endpoint changed", status=status)
+    data = payload.get("data")
+    if not isinstance(data, dict) or "user" not in data:
+        raise StrategyGone("the answer has no data.user: the endpoint changed", status=status)
+    return _user_kind(data["user"], status, "data.user")
+
+
+def classify_timeline(strategy: str, status: int, body: bytes, location: str | None = None) -> str:
+    """``"ok"`` for a usable timeline page of ``strategy``, else raise."""
+    classify_refusal(status, body, location)
+    payload = _decode(body)
+    if payload is None and not _is_html(body):
+        raise UpstreamError("the page is not valid JSON", status=status)
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if strategy == "graphql_doc_id":
+        if isinstance(data, dict) and isinstance(data.get(V1_TIMELINE_KEY), dict):
+            return "ok"
+    else:
+        user = data.get("user") if isinstance(data, dict) else None
         if isinstance(user, dict) and isinstance(user.get("edge_owner_to_timeline_media"), dict):
             return "ok"
-    kind = classify_profile_answer(status, body)  # raises for every refusal it knows
-    raise UpstreamError(f"a {kind} answer without a timeline", status=status)
+    raise StrategyGone(f"a {strategy} page without a timeline: the answer changed", status=status)
+
+
+def classify_profile_answer(status: int, body: bytes) -> str:
+    """The ``web_profile_info`` classifier (kept for callers that know only that endpoint)."""
+    return classify_profile("web_profile_info", status, body)
+
+
+def classify_page_answer(status: int, body: bytes) -> str:
+    """The ``graphql_query_hash`` timeline classifier."""
+    return classify_timeline("graphql_query_hash", status, body)

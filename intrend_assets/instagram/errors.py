@@ -1,7 +1,8 @@
 """What can go wrong fetching from Instagram, as one small hierarchy the fetch loop decides on.
 
-Each class says what fixes it: a rotation (RateLimited), nothing (ProfileNotFound,
-LoginWall), waiting (UpstreamError, NetworkError), or a human (ConfigurationError).
+Each class says what fixes it: a rotation (RateLimited), another way in (LoginWall for this
+profile, StrategyGone for everyone), nothing (ProfileNotFound), waiting (UpstreamError,
+NetworkError), or a human (ConfigurationError).
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ class ConfigurationError(FetchError):
     """Our request is wrong (e.g. 401 "useragent mismatch"): retrying cannot help."""
 
     outcome = "configuration_error"
+
+
+class StrategyGone(FetchError):
+    """The way in itself is closed: 404/410 with an HTML page, a stale GraphQL ``doc_id``, or an
+    answer whose shape this strategy never gives. No retry helps; the next strategy might."""
+
+    outcome = "strategy_gone"
 
 
 class UpstreamError(FetchError):

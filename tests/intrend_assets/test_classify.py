@@ -8,6 +8,7 @@ from intrend_assets.instagram.errors import (
     LoginWall,
     ProfileNotFound,
     RateLimited,
+    StrategyGone,
     UpstreamError,
 )
 
@@ -44,8 +45,12 @@ def test_ok_and_private() -> None:
         (502, b"", UpstreamError),
         (200, b'{"data":{"user":{"id":"1"', UpstreamError),
         (200, b"\xff\xfe", UpstreamError),
-        (200, b"[]", UpstreamError),
-        (200, b'{"status":"ok"}', UpstreamError),
+        (200, b"[]", StrategyGone),
+        (200, b'{"status":"ok"}', StrategyGone),
+        (200, b"<html><body>Log in</body></html>", StrategyGone),
+        (404, b"<html>Page Not Found</html>", StrategyGone),
+        (410, b"", StrategyGone),
+        (200, b'{"data":null,"errors":[{"message":"PersistedQueryNotFound"}]}', StrategyGone),
     ],
 )
 def test_answers_are_classified_by_what_fixes_them(

@@ -91,5 +91,5 @@ def test_pagination_then_fast_update_stops_at_a_known_post(tmp_path: Path) -> No
     assert pages_first >= len(names)  # 48 posts need pages beyond the first 12
     assert pages_second < pages_first
     assert all(o.complete for o in second.outcomes.values())
-    timeline_requests = [e for e in second.log if e["endpoint"] == "timeline"]
+    timeline_requests = [e for e in second.log if e["kind"] == "page"]
     assert len(timeline_requests) == pages_second

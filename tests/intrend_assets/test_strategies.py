@@ -1,0 +1,79 @@
+"""What each strategy sends: hosts, headers, doc ids, all from configuration."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from intrend_assets.instagram.strategies import (
+    IPAD_APP_ID,
+    WEB_APP_ID,
+    StrategyConfig,
+    continues_profile_cursor,
+    profile_request,
+    timeline_request,
+)
+from intrend_assets.settings import IntrendSettings
+
+
+def test_www_host_follows_the_api_host() -> None:
+    assert StrategyConfig().www == "https://www.instagram.com"
+    assert StrategyConfig(api_base="http://127.0.0.1:9000/").www == "http://127.0.0.1:9000"
+    assert StrategyConfig(www_base="https://x.test/").www == "https://x.test"
+
+
+def test_profile_requests() -> None:
+    cfg = StrategyConfig(profile_doc_id="111")
+    web = profile_request("web_profile_info", "Anna.B", cfg)
+    assert (web.method, web.url) == (
+        "GET",
+        "https://i.instagram.com/api/v1/users/web_profile_info/",
+    )
+    assert web.params == {"username": "anna.b"} and web.headers["x-ig-app-id"] == WEB_APP_ID
+    ipad = profile_request("web_profile_info_ipad", "anna", cfg)
+    assert ipad.headers["x-ig-app-id"] == IPAD_APP_ID
+    doc = profile_request("graphql_doc_id", "anna", cfg)
+    assert (doc.method, doc.url) == ("POST", "https://www.instagram.com/graphql/query")
+    assert doc.data is not None and doc.data["doc_id"] == "111"
+    assert json.loads(doc.data["variables"])["username"] == "anna"
+    page = profile_request("embedded_page", "anna", cfg)
+    assert page.url == "https://www.instagram.com/anna/" and "text/html" in page.headers["accept"]
+    with pytest.raises(ValueError, match="unknown profile strategy"):
+        profile_request("scrape_harder", "anna", cfg)
+    with pytest.raises(ValueError):
+        profile_request("embedded_page", "../etc/passwd", cfg)
+
+
+def test_timeline_requests() -> None:
+    cfg = StrategyConfig(timeline_doc_id="222", timeline_query_hash="abc")
+    doc = timeline_request("graphql_doc_id", "anna", None, "CUR", cfg)
+    assert doc.data is not None and doc.data["doc_id"] == "222"
+    assert json.loads(doc.data["variables"]) == {"username": "anna", "first": 12, "after": "CUR"}
+    qh = timeline_request("graphql_query_hash", "anna", "42", None, cfg)
+    assert qh.params is not None and qh.params["query_hash"] == "abc"
+    assert json.loads(qh.params["variables"]) == {"id": "42", "first": 12, "after": None}
+    with pytest.raises(ValueError, match="digits"):
+        timeline_request("graphql_query_hash", "anna", "42 OR 1=1", None, cfg)
+
+
+def test_which_cursor_carries_over() -> None:
+    assert continues_profile_cursor("web_profile_info", "graphql_query_hash")
+    assert continues_profile_cursor("embedded_page", "graphql_query_hash")
+    assert not continues_profile_cursor("web_profile_info", "graphql_doc_id")
+    assert not continues_profile_cursor("graphql_doc_id", "graphql_query_hash")
+
+
+def test_strategy_order_is_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTREND_PROFILE_STRATEGIES", "embedded_page, graphql_doc_id")
+    monkeypatch.setenv("INTREND_TIMELINE_DOC_ID", "999")
+    settings = IntrendSettings()
+    assert settings.profile_strategies == ["embedded_page", "graphql_doc_id"]
+    assert settings.timeline_doc_id == "999"
+    for bad, message in [
+        ("", "at least one"),
+        ("web_profile_info,nope", "unknown"),
+        ("embedded_page,embedded_page", "repeat"),
+    ]:
+        monkeypatch.setenv("INTREND_PROFILE_STRATEGIES", bad)
+        with pytest.raises(ValidationError, match=message):
+            IntrendSettings()
