@@ -55,10 +55,8 @@ class Gates:
     # ---- answers -------------------------------------------------------------------------
 
     def answer(self, ip: str, kind: str, strategy: str, status: int, body: Any) -> Response:
-        """A JSON answer (or an empty one for ``body=None``), counted."""
+        """A JSON answer, counted."""
         self.state.stats.record(ip, status, kind, strategy)
-        if body is None:
-            return Response(b"", status_code=status, media_type="text/html")
         return JSONResponse(body, status_code=status)
 
     def html(
