@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs.update(action=argparse.BooleanOptionalAction, default=field.default)
         elif name == "modem_token":
             kwargs.update(type=str, default=None, metavar="TOKEN")
+        elif isinstance(field.default, tuple):
+            kwargs.update(type=str, nargs="+", default=field.default, metavar="VALUE")
         else:
             kwargs.update(type=type(field.default), default=field.default)
         parser.add_argument(option, **kwargs)
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     values = {name: getattr(args, name) for name in SandboxConfig.model_fields}
+    values["session_ids"] = tuple(values["session_ids"])
     cfg = SandboxConfig(**values)
     with start_sandbox(cfg) as world:
         info = {

@@ -81,6 +81,27 @@ class SandboxConfig(BaseModel):
         description="Answer 401 'useragent mismatch' to requests without an x-ig-app-id header.",
     )
     posts_per_page: int = Field(12, ge=1, le=50, description="Posts per profile response.")
+    profile_doc_id: str = Field(
+        "9310670392322965",
+        min_length=1,
+        description="doc_id that POST /graphql/query answers with the v1 user (strategy "
+        "graphql_doc_id); any other doc_id gets a PersistedQueryNotFound error.",
+    )
+    timeline_doc_id: str = Field(
+        "7950326061742207",
+        min_length=1,
+        description="doc_id that POST /graphql/query answers with a v1 timeline page.",
+    )
+    session_ids: tuple[str, ...] = Field(
+        ("sandbox-session",),
+        description="Values of the sessionid cookie taken as logged in: never login-walled, "
+        "profile lookups counted per session instead of per IP.",
+    )
+    session_budget: int = Field(
+        200,
+        ge=0,
+        description="Profile lookups one logged-in session may make per window_seconds.",
+    )
 
     @field_validator("anchor")
     @classmethod

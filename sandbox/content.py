@@ -45,18 +45,26 @@ def shortcode(media_id: int) -> str:
     return "".join(reversed(chars)) or "A"
 
 
-def encode_cursor(user_index: int, post_index: int) -> str:
-    """An opaque end_cursor (base64, padded, like the real ones) naming a post."""
-    return base64.b64encode(f"sbx:{user_index}:{post_index}".encode()).decode()
+GRAPH_CURSOR = "sbx"  # cursors of the graph timeline (graphql_query_hash)
+V1_CURSOR = "sbxv1"  # cursors of the v1 timeline (graphql_doc_id): not valid on the other
 
 
-def decode_cursor(cursor: str) -> tuple[int, int]:
+def encode_cursor(user_index: int, post_index: int, tag: str = GRAPH_CURSOR) -> str:
+    """An opaque end_cursor (base64, padded, like the real ones) naming a post.
+
+    ``tag`` names the strategy the cursor belongs to, as Instagram's cursors are only valid
+    on the endpoint that issued them.
+    """
+    return base64.b64encode(f"{tag}:{user_index}:{post_index}".encode()).decode()
+
+
+def decode_cursor(cursor: str, tag: str = GRAPH_CURSOR) -> tuple[int, int]:
     """``(user_index, post_index)`` from a cursor; ValueError when it is not ours."""
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
-        tag, user, post = text.split(":")
-        if tag != "sbx":
-            raise ValueError(tag)
+        found, user, post = text.split(":")
+        if found != tag:
+            raise ValueError(found)
         return int(user), int(post)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"invalid cursor {cursor!r}") from exc
@@ -399,7 +407,18 @@ class SandboxContent:
             node["edge_sidecar_to_children"] = {"edges": children}
         return node
 
-    def _media(self, p: Profile, now: float, before: int | None, first: int, *, page: bool):
+    def _media(
+        self,
+        p: Profile,
+        now: float,
+        before: int | None,
+        first: int,
+        *,
+        page: bool,
+        cursor_tag: str = GRAPH_CURSOR,
+    ) -> dict[str, Any]:
+        """One page of ``edge_owner_to_timeline_media``; in the profile flavour (not ``page``)
+        the pinned posts sit on top of the first page."""
         count = self.visible_count(p, now)
         if p.is_private:
             return {
@@ -417,7 +436,7 @@ class SandboxContent:
             "count": count,
             "page_info": {
                 "has_next_page": has_next,
-                "end_cursor": encode_cursor(p.index, indices[-1]) if indices else None,
+                "end_cursor": encode_cursor(p.index, indices[-1], cursor_tag) if indices else None,
             },
             "edges": edges,
         }
@@ -521,6 +540,28 @@ class SandboxContent:
         first = max(1, min(first, MAX_PAGE))
         media = self._media(self.profile(index), now, before, first, page=True)
         return {"data": {"user": {"edge_owner_to_timeline_media": media}}, "status": "ok"}
+
+    def profile_timeline(
+        self, username: str, first: int = 12, after: str | None = None, now: float | None = None
+    ) -> dict[str, Any] | None:
+        """A timeline page keyed by username, as the graphql_doc_id timeline serves it: the
+        profile flavour of ``edge_owner_to_timeline_media`` (pinned posts on top of the first
+        page, as on the profile), paged by its own cursors. None for an unknown username.
+
+        Raises ValueError for a cursor that is not a v1 one or belongs to another user.
+        """
+        now = self.anchor_ts if now is None else now
+        index = self.index_of(username)
+        if index is None:
+            return None
+        before = None
+        if after:
+            cursor_user, before = decode_cursor(after, V1_CURSOR)
+            if cursor_user != index:
+                raise ValueError("cursor belongs to another user")
+        first = max(1, min(first, MAX_PAGE))
+        p = self.profile(index)
+        return self._media(p, now, before, first, page=False, cursor_tag=V1_CURSOR)
 
     def truth(self) -> dict[str, Any]:
         """Ground truth for tests: planted trends, who exists, the config."""

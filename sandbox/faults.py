@@ -8,7 +8,9 @@ every switch also ends at ``MAX_FAULT_SECONDS``. ``reset()`` turns everything of
 
 Set them from code (``world.faults.set(status_5xx=20)``) or over HTTP on the fake Instagram:
 ``POST /_sandbox/faults`` with a JSON object of the same names, ``GET`` to read them back,
-``DELETE`` to reset. The simulated modem's own switches (``down``, ``stuck_rotations``,
+``DELETE`` to reset. The door switches (``login_wall``, ``gone``, ``doc_ids``,
+``useragent_mismatch``: Instagram closing or moving a way in) are described in
+:mod:`sandbox.doors`. The simulated modem's own switches (``down``, ``stuck_rotations``,
 ``failing_steps``) live on :class:`~modem_service.backends.simulated.SimulatedModem`.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from sandbox.doors import DOOR_SWITCHES, Doors, parse_door
 from sandbox.rng import stable_int
 
 MAX_FAULT_SECONDS = 600.0  # no switch outlives this, whatever it was set to
@@ -48,9 +51,11 @@ class SandboxFaults:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self.doors = Doors(clock, MAX_FAULT_SECONDS)
         self.reset()
 
     def reset(self) -> None:
+        self.doors.reset()
         with self._lock:
             self._counts = dict.fromkeys(COUNTED, 0)
             self._until = dict.fromkeys(TIMED, 0.0)
@@ -62,10 +67,18 @@ class SandboxFaults:
             self.used = dict.fromkeys((*COUNTED, "refused_proxy", "refused_modem", "drifted"), 0)
 
     def set(self, **switches: Any) -> dict[str, Any]:
-        """Turn switches on; unknown names raise ValueError. Returns the new snapshot."""
+        """Turn switches on; unknown names raise ValueError. Returns the new snapshot.
+
+        Door switches are validated before anything is set, so a bad one changes nothing.
+        """
+        doors = {name: value for name, value in switches.items() if name in DOOR_SWITCHES}
+        for name, value in doors.items():
+            parse_door(name, value)
         now = self._clock()
         with self._lock:
             for name, value in switches.items():
+                if name in DOOR_SWITCHES:
+                    continue
                 if name in COUNTED:
                     self._counts[name] = max(0, int(value))
                     self._expires = now + MAX_FAULT_SECONDS
@@ -84,20 +97,23 @@ class SandboxFaults:
                     self._until["profiles"] = now + MAX_FAULT_SECONDS
                 else:
                     raise ValueError(f"unknown fault switch {name!r}")
+        self.doors.set(doors)
         return self.snapshot()
 
     def snapshot(self) -> dict[str, Any]:
         now = self._clock()
+        doors = self.doors.snapshot()
         with self._lock:
             live = now < self._expires
             return {
+                **doors,
                 **{k: (v if live else 0) for k, v in self._counts.items()},
                 **{f"{k}_seconds": round(max(0.0, u - now), 3) for k, u in self._until.items()},
                 "slow_delay": self.slow_seconds,
                 "drift_share": self.drift_share,
                 "private": sorted(self.private),
                 "deleted": sorted(self.deleted),
-                "used": dict(self.used),
+                "used": {**self.used, **self.doors.used},
             }
 
     def take(self, name: str) -> bool:
@@ -148,14 +164,23 @@ class SandboxFaults:
 
     # Body mutations -----------------------------------------------------------------------
 
-    def drift(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
-        """``body`` with the shape drift chosen for ``key`` (a deep copy; the original stays)."""
+    def drift(
+        self,
+        key: str,
+        body: dict[str, Any],
+        apply: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """``body`` with the shape drift chosen for ``key`` (a deep copy; the original stays).
+
+        ``apply`` renders a drift kind on the body's shape (default :func:`apply_drift`, the
+        graph shapes; :func:`sandbox.drift_v1.apply_drift_v1` for the v1 shapes).
+        """
         kind = self.drift_kind(key)
         if kind is None:
             return body
         with self._lock:
             self.used["drifted"] += 1
-        return apply_drift(kind, body)
+        return (apply or apply_drift)(kind, body)
 
     def encode(self, body: Any) -> bytes:
         """Serialize ``body``, spoiling it when ``bad_utf8`` or ``bad_json`` is due."""

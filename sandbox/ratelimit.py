@@ -69,30 +69,59 @@ class RefusalPicker:
 
 
 class RequestStats:
-    """Answers per client IP, by status and by endpoint kind; safe across threads."""
+    """Answers per client IP, by status, by endpoint kind and by strategy; safe across threads.
+
+    ``profile`` and ``page`` count every profile lookup and timeline page whatever the
+    strategy; each request is also counted under its strategy's label: the strategy name for
+    profile lookups (``web_profile_info``, ``embedded_page``...), ``page:<strategy>`` for
+    timeline pages (``page:graphql_doc_id``), so a run's mix of ways in shows at a glance.
+    """
 
     STATUSES = ("ok", "401", "429", "404", "400")
+    KINDS = ("profile", "page")
 
     def __init__(self) -> None:
         self._per_ip: dict[str, Counter[str]] = defaultdict(Counter)
         self._lock = threading.Lock()
 
-    def record(self, ip: str, status: int, endpoint: str) -> None:
+    @staticmethod
+    def label(endpoint: str, strategy: str) -> str:
+        """The per-strategy key: the strategy for profile lookups, ``kind:strategy`` else."""
+        return strategy if endpoint == "profile" else f"{endpoint}:{strategy}"
+
+    def record(self, ip: str, status: int, endpoint: str, strategy: str | None = None) -> None:
         label = "ok" if status == 200 else str(status)
         with self._lock:
             counts = self._per_ip[ip]
             counts[label] += 1
             counts["total"] += 1
-            counts[endpoint] += 1
+            if endpoint in self.KINDS:
+                counts[endpoint] += 1
+            if strategy:
+                counts[self.label(endpoint, strategy)] += 1
 
     def snapshot(self) -> dict[str, Any]:
-        """``{"ips": {ip: {ok, 401, 429, 404, 400, total, profile, page}}, "total": {...}}``."""
-        keys = (*self.STATUSES, "total", "profile", "page")
+        """``{"ips": {ip: {ok, 401, 429, 404, 400, total, profile, page, <labels>...}},
+        "total": {...}}``; a strategy label appears once a request was counted under it."""
+        fixed = (*self.STATUSES, "total", *self.KINDS)
         with self._lock:
-            ips = {ip: {k: c.get(k, 0) for k in keys} for ip, c in self._per_ip.items()}
-        total = {k: sum(v[k] for v in ips.values()) for k in keys}
+            per_ip = {ip: dict(c) for ip, c in self._per_ip.items()}
+        labels = sorted({k for c in per_ip.values() for k in c if _is_strategy_label(k)})
+        ips = {
+            ip: {
+                **{k: c.get(k, 0) for k in fixed},
+                **{k: c[k] for k in labels if c.get(k)},
+            }
+            for ip, c in per_ip.items()
+        }
+        total = {k: sum(c.get(k, 0) for c in per_ip.values()) for k in (*fixed, *labels)}
         return {"ips": ips, "total": total}
 
     def reset(self) -> None:
         with self._lock:
             self._per_ip.clear()
+
+
+def _is_strategy_label(key: str) -> bool:
+    """True for per-strategy keys (lower-case names), not statuses, totals or kinds."""
+    return key[:1].isalpha() and key not in ("ok", "total", *RequestStats.KINDS)

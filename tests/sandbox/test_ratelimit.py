@@ -58,6 +58,20 @@ def test_stats_snapshot_counts_per_ip() -> None:
     assert snap["total"]["total"] == 6 and snap["total"]["page"] == 1
 
 
+def test_stats_count_each_strategy_under_its_label() -> None:
+    stats = RequestStats()
+    stats.record("1.2.3.4", 200, "profile", "embedded_page")
+    stats.record("1.2.3.4", 400, "profile", "web_profile_info")
+    stats.record("5.6.7.8", 200, "page", "graphql_doc_id")
+    stats.record("5.6.7.8", 200, "stale_doc_id", "graphql_doc_id")
+    snap = stats.snapshot()
+    assert snap["ips"]["1.2.3.4"]["embedded_page"] == 1 and snap["ips"]["1.2.3.4"]["profile"] == 2
+    assert "page:graphql_doc_id" not in snap["ips"]["1.2.3.4"]  # only the labels an IP used
+    total = snap["total"]
+    assert total["page:graphql_doc_id"] == 1 and total["stale_doc_id:graphql_doc_id"] == 1
+    assert total["page"] == 1 and total["profile"] == 2 and total["total"] == 4
+
+
 def test_clock_runs_at_speed_and_jumps_forward() -> None:
     real = FakeClock()
     clock = SandboxClock(anchor_ts=5_000.0, speed=60.0, monotonic=real)

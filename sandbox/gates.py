@@ -1,0 +1,194 @@
+"""What every request to the fake Instagram passes through, whatever the strategy.
+
+In order: the closed doors (useragent mismatch, a strategy gone), the misbehaving switches
+(5xx, slow), the rate limit (per IP, or per logged-in session for profile lookups), then,
+once the profile is known, the login wall. Keeping them in one place is what makes every
+strategy share one budget and obey every switch the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from sandbox.instagram_state import InstagramState
+from sandbox.page_html import GONE_HTML
+from sandbox.ratelimit import LIMITED_BODY
+
+EGRESS_HEADER = "x-sandbox-egress-ip"
+SESSION_COOKIE = "sessionid"
+LOGIN_WALL_BODY: dict[str, Any] = {
+    "message": "Please make sure you are logged in to see this profile.",
+    "status": "fail",
+}
+USERAGENT_MISMATCH_BODY: dict[str, Any] = {"message": "useragent mismatch", "status": "fail"}
+NOT_FOUND_BODY: dict[str, Any] = {"message": "User not found", "status": "fail"}
+
+Drift = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def client_ip(request: Request) -> str:
+    """The public IP Instagram would see: the proxy's stamp, else the TCP peer."""
+    stamped = request.headers.get(EGRESS_HEADER)
+    if stamped:
+        return stamped
+    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label
+
+
+class Gates:
+    """The shared checks and answer helpers of the fake Instagram's routes.
+
+    Every answer is counted in ``state.stats`` under the client IP, its kind (``profile``,
+    ``page``) and its strategy.
+    """
+
+    def __init__(self, state: InstagramState) -> None:
+        self.state = state
+        self.faults = state.faults
+        self.doors = state.faults.doors
+        self.cfg = state.content.cfg
+
+    # ---- answers -------------------------------------------------------------------------
+
+    def answer(self, ip: str, kind: str, strategy: str, status: int, body: Any) -> Response:
+        """A JSON answer, counted."""
+        self.state.stats.record(ip, status, kind, strategy)
+        return JSONResponse(body, status_code=status)
+
+    def html(
+        self,
+        ip: str,
+        kind: str,
+        strategy: str,
+        status: int,
+        body: bytes | str,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """An HTML answer, counted."""
+        self.state.stats.record(ip, status, kind, strategy)
+        return Response(body, status_code=status, media_type="text/html", headers=headers)
+
+    def ok(
+        self,
+        ip: str,
+        kind: str,
+        strategy: str,
+        key: str,
+        body: dict[str, Any],
+        drift: Drift | None = None,
+    ) -> Response:
+        """A 200 JSON answer about ``key`` (a username or user id), through the shape-drift
+        (``drift`` renders it on the body's shape) and encoding switches; counted."""
+        self.state.stats.record(ip, 200, kind, strategy)
+        raw = self.faults.encode(self.faults.drift(key, body, drift))
+        return Response(raw, status_code=200, media_type="application/json")
+
+    # ---- the gates, in the order a request meets them ------------------------------------
+
+    def closed(
+        self, request: Request, ip: str, kind: str, strategy: str, *, app_id_checked: bool
+    ) -> Response | None:
+        """401 useragent mismatch (the switch, or a missing ``x-ig-app-id`` where checked
+        under ``require_app_id``), else the gone status of a removed strategy, else None."""
+        switched = self.doors.useragent_mismatch()
+        missing_app_id = (
+            app_id_checked and self.cfg.require_app_id and not request.headers.get("x-ig-app-id")
+        )
+        if switched or missing_app_id:
+            if switched:
+                self.doors.count("useragent_mismatch")
+            return self.answer(ip, kind, strategy, 401, USERAGENT_MISMATCH_BODY)
+        status = self.doors.gone(strategy)
+        if status is not None:
+            self.doors.count("gone")
+            return self.html(ip, kind, strategy, status, GONE_HTML)
+        return None
+
+    async def misbehave(self, ip: str, kind: str, strategy: str) -> Response | None:
+        """A 5xx or a slow answer when a fault switch says so (before the rate limit)."""
+        status = self.faults.status()
+        if status is not None:
+            return self.html(ip, kind, strategy, status, b"<html>upstream error</html>")
+        if self.faults.take("slow"):
+            await asyncio.sleep(self.faults.slow_seconds)
+        return None
+
+    def session(self, request: Request) -> str | None:
+        """The logged-in session of ``request``: its ``sessionid`` cookie when that is one
+        of ``session_ids``; an unknown value is anonymous."""
+        value = request.cookies.get(SESSION_COOKIE)
+        return value if value and value in self.cfg.session_ids else None
+
+    def limited(self, request: Request, ip: str, kind: str, strategy: str) -> Response | None:
+        """The rate-limit refusal when the budget is spent, else None (the request counts).
+
+        Profile lookups of every strategy share one budget: the IP's, or the session's for a
+        logged-in request. Timeline pages of every strategy share the IP's page budget.
+        """
+        state = self.state
+        if kind == "profile":
+            session = self.session(request)
+            granted = (
+                state.session_limiter.hit(session) if session else state.profile_limiter.hit(ip)
+            )
+        else:
+            granted = state.page_limiter.hit(ip)
+        if granted:
+            return None
+        return self.answer(ip, kind, strategy, state.refusals.status_for(ip), LIMITED_BODY)
+
+    def walled(self, request: Request, strategy: str, username: str) -> bool:
+        """True when this anonymous request meets the login wall for ``username``: only
+        public profiles, only under the ``login_wall`` switch, never with a valid session."""
+        if self.session(request) is not None:
+            return False
+        content = self.state.content
+        if content.kind(username) != "public" or self.faults.profile_override(username):
+            return False
+        if not self.doors.walled(self.cfg.seed, strategy, username):
+            return False
+        self.doors.count("login_walled")
+        return True
+
+    async def admit(
+        self, request: Request, ip: str, kind: str, strategy: str, *, app_id_checked: bool
+    ) -> Response | None:
+        """The refusal of the first gate that stops the request (closed doors, misbehaving
+        switches, rate limit), or None: then the request counts against its budget."""
+        refused = self.closed(request, ip, kind, strategy, app_id_checked=app_id_checked)
+        if refused is None:
+            refused = await self.misbehave(ip, kind, strategy)
+        if refused is None:
+            refused = self.limited(request, ip, kind, strategy)
+        return refused
+
+    # ---- the world -------------------------------------------------------------------------
+
+    def graph_profile(self, username: str) -> dict[str, Any] | None:
+        """The web_profile_info body for ``username`` now, after the ``private``/``deleted``
+        switches; None means "HTTP 404"."""
+        override = self.faults.profile_override(username)
+        body = self.state.content.profile_response(username, self.state.clock.now())
+        if body is None or override == "deleted":
+            return None
+        user = (body.get("data") or {}).get("user")
+        if override == "private" and isinstance(user, dict):
+            user["is_private"] = True
+            media = user.get("edge_owner_to_timeline_media") or {}
+            media["edges"] = []
+            media["page_info"] = {"has_next_page": False, "end_cursor": None}
+        return body
+
+
+__all__ = [
+    "EGRESS_HEADER",
+    "LOGIN_WALL_BODY",
+    "NOT_FOUND_BODY",
+    "USERAGENT_MISMATCH_BODY",
+    "Gates",
+    "client_ip",
+]

@@ -1,0 +1,39 @@
+"""The mutable side of the fake Instagram: clock, limiters, refusal dice, counters, switches."""
+
+from __future__ import annotations
+
+from sandbox.clock import SandboxClock
+from sandbox.content import SandboxContent
+from sandbox.faults import SandboxFaults
+from sandbox.ratelimit import RefusalPicker, RequestStats, SlidingWindowLimiter
+
+
+class InstagramState:
+    """Everything the routes change; the world (``content``) itself is pure.
+
+    Three budgets, as in the field notes: profile lookups per IP, profile lookups per
+    logged-in session (same window), timeline pages per IP.
+    """
+
+    def __init__(self, content: SandboxContent, clock: SandboxClock) -> None:
+        cfg = content.cfg
+        self.content = content
+        self.clock = clock
+        self.profile_limiter = SlidingWindowLimiter(cfg.budget, cfg.window_seconds, clock.now)
+        self.session_limiter = SlidingWindowLimiter(
+            cfg.session_budget, cfg.window_seconds, clock.now
+        )
+        self.page_limiter = SlidingWindowLimiter(
+            cfg.page_budget, cfg.page_window_seconds, clock.now
+        )
+        self.refusals = RefusalPicker(cfg.seed, cfg.share_429)
+        self.stats = RequestStats()
+        self.faults = SandboxFaults()  # off until set (POST /_sandbox/faults)
+
+    def reset_limits(self) -> None:
+        self.profile_limiter.reset()
+        self.session_limiter.reset()
+        self.page_limiter.reset()
+
+
+__all__ = ["InstagramState"]
