@@ -52,8 +52,9 @@ def classify_refusal(
 ) -> None:
     """Raise the FetchError a non-200 (or GraphQL error) answer means; return on a 200.
 
-    ``missing_is_html``: for the HTML profile page a 404 page is how a missing profile looks;
-    for the JSON endpoints an HTML 404 means the endpoint itself is gone.
+    ``missing_is_html``: for the HTML profile page, Instagram's full 404 page (with its script
+    blocks) is how a missing profile looks; a bare HTML 404, and any HTML 404 from a JSON
+    endpoint, means the way in itself is gone.
     """
     payload = _decode(body)
     message = ""
@@ -83,7 +84,10 @@ def classify_refusal(
         raise RateLimited(message or f"HTTP {status}", status=status)
     if any(phrase in text for phrase in _RATE_LIMIT_PHRASES):
         raise RateLimited(message or text[:120], status=status)
-    if status == 404 and (missing_is_html or not _is_html(body)):
+    if status == 404 and not _is_html(body):
+        raise ProfileNotFound("profile not found", status=status)
+    if status == 404 and missing_is_html and b"data-sjs" in body:
+        # Instagram's own "Sorry, this page isn't available" page, not a bare error page.
         raise ProfileNotFound("profile not found", status=status)
     if status in (404, 410):
         raise StrategyGone(f"HTTP {status}: the endpoint answers {text[:60]!r}", status=status)

@@ -1,0 +1,174 @@
+"""Closing doors on the sandbox: the fetch still stores every public profile, another way.
+
+The sandbox serves every strategy of ``docs/instagram-strategies.md`` and its fault switches
+close them: a login wall for a share of profiles, a changed ``doc_id``, "useragent mismatch",
+a strategy gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from intrend_assets.fetching import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.instagram.errors import ConfigurationError
+from intrend_assets.modem_client import ModemClient
+from intrend_assets.parsing import parse_profile
+from intrend_assets.raw_store import LocalRawStore, decompress
+from intrend_assets.resources import InstagramResource
+from intrend_assets.rotation_gate import RotationGate
+from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
+
+pytestmark = pytest.mark.slow
+POLICY = FetchPolicy(concurrency=6, backoff_seconds=0.01, session_pacing_seconds=0.0)
+
+
+def _resource(world: SandboxWorld, **overrides: Any) -> InstagramResource:
+    return InstagramResource(
+        base_url=world.instagram_url, proxy_url=world.proxy_url, max_connections=6, **overrides
+    )
+
+
+def _fetch(
+    world: SandboxWorld,
+    names: list[str],
+    root: Path,
+    resource: InstagramResource,
+    policy: FetchPolicy = POLICY,
+    warnings: list[str] | None = None,
+) -> FetchReport:
+    async def go() -> FetchReport:
+        client = resource.open_client()
+        session = resource.open_session_client()
+        modem = ModemClient(world.modem_url, world.modem_token)
+        try:
+            gate = RotationGate(
+                modem.rotate, current_ip=await modem.current_ip(), backoff_seconds=0.01
+            )
+            return await fetch_profiles(
+                names,
+                resource.ways(client, session),
+                gate,
+                LocalRawStore(root),
+                policy,
+                on_warning=None if warnings is None else warnings.append,
+            )
+        finally:
+            await client.aclose()
+            if session is not None:
+                await session.aclose()
+            await modem.aclose()
+
+    return asyncio.run(go())
+
+
+def _faults(world: SandboxWorld, **switches: Any) -> None:
+    answer = httpx.post(f"{world.instagram_url}/_sandbox/faults", json=switches)
+    assert answer.status_code == 200, answer.text
+
+
+def _posts(root: Path, username: str) -> set[str]:
+    """Every post id stored for ``username``: its latest answer and the pages after it."""
+    store = LocalRawStore(root)
+    obj = store.latest(username)
+    assert obj is not None
+    ids: set[str] = set()
+    for key in [obj.key, *store.pages(obj)]:
+        ids |= set(parse_profile(decompress(store.read(key)), username=username).posts["post_id"])
+    return ids
+
+
+def test_half_the_profiles_walled_on_web_profile_info_are_served_by_the_next_way(
+    tmp_path: Path,
+) -> None:
+    config = SandboxConfig(profiles=60, seed=11, budget=1000, speed=1.0, private_share=0.0)
+    with start_sandbox(config) as world:
+        names = world.public_usernames()[:40]
+        _faults(world, login_wall={"web_profile_info": 0.5})
+        report = _fetch(
+            world,
+            names,
+            tmp_path / "walled",
+            _resource(world, profile_strategies=["web_profile_info", "graphql_doc_id"]),
+        )
+        # The same profiles through web_profile_info alone, with no wall: the reference.
+        _faults(world, login_wall={})
+        reference = _fetch(
+            world,
+            names,
+            tmp_path / "open",
+            _resource(world, profile_strategies=["web_profile_info"]),
+        )
+
+    assert report.stored == len(names) and report.failed == 0
+    served = report.served()
+    assert set(served) == {"web_profile_info", "graphql_doc_id"}
+    assert 8 <= served["graphql_doc_id"] <= 32  # about half, deterministically chosen
+    walls = Counter(e["endpoint"] for e in report.log if e["outcome"] == "login_wall")
+    assert walls == {"web_profile_info": served["graphql_doc_id"]}
+    assert reference.stored == len(names)
+    # Nothing downstream can tell: the same posts came back whichever way a profile was served.
+    for name in names:
+        assert _posts(tmp_path / "walled", name) == _posts(tmp_path / "open", name), name
+
+
+def test_a_changed_doc_id_is_gone_until_the_setting_follows(tmp_path: Path) -> None:
+    config = SandboxConfig(profiles=30, seed=5, budget=1000, speed=1.0)
+    with start_sandbox(config) as world:
+        names = world.public_usernames()[:12]
+        _faults(world, doc_ids={"profile": "111", "timeline": "222"})
+        order = ["graphql_doc_id", "embedded_page"]
+        warnings: list[str] = []
+        stale = _fetch(
+            world, names, tmp_path, _resource(world, profile_strategies=order), warnings=warnings
+        )
+        fixed = _fetch(
+            world,
+            names,
+            tmp_path,
+            _resource(world, profile_strategies=order, profile_doc_id="111", timeline_doc_id="222"),
+        )
+    assert stale.stored == len(names)
+    assert stale.served() == {"embedded_page": len(names)}
+    assert "profile:graphql_doc_id" in stale.gone
+    assert len(warnings) == 1 and "graphql_doc_id" in warnings[0]
+    assert fixed.served() == {"graphql_doc_id": len(names)} and not fixed.gone
+
+
+def test_useragent_mismatch_stops_the_run_with_a_configuration_error(tmp_path: Path) -> None:
+    with start_sandbox(SandboxConfig(profiles=10, seed=3, speed=1.0)) as world:
+        _faults(world, useragent_mismatch=True)
+        with pytest.raises(ConfigurationError, match="useragent mismatch"):
+            _fetch(world, world.public_usernames()[:3], tmp_path, _resource(world))
+
+
+def test_walled_everywhere_a_session_serves_them_without_rotating(tmp_path: Path) -> None:
+    config = SandboxConfig(profiles=20, seed=4, budget=1000, speed=1.0, private_share=0.0)
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(".instagram.com\tTRUE\t/\tTRUE\t1790000000\tsessionid\tsandbox-session\n")
+    os.chmod(cookies, 0o600)
+    closed = {
+        name: 1.0
+        for name in ("web_profile_info", "web_profile_info_ipad", "graphql_doc_id", "embedded_page")
+    }
+    with start_sandbox(config) as world:
+        names = world.public_usernames()[:5]
+        _faults(world, login_wall=closed)
+        without = _fetch(world, names, tmp_path / "anonymous", _resource(world))
+        with_session = _fetch(
+            world,
+            names,
+            tmp_path / "session",
+            _resource(world, session_cookies_file=str(cookies)),
+        )
+    assert without.count("login_wall") == len(names)
+    assert with_session.stored == len(names)
+    assert with_session.served() == {"web_profile_info+session": len(names)}
+    assert with_session.rotations == 0
+    assert "sandbox-session" not in repr(with_session.log)
