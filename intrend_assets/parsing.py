@@ -1,17 +1,23 @@
 """Raw Instagram answers → a profile dict and a frame of posts.
 
 Pure code: no I/O, no clock. The raw store keeps bodies zstd-compressed; they are decoded
-here (zstd → bytes → UTF-8 → JSON) and the fields are pulled with jmespath expressions
-compiled once per process. Two shapes are understood:
+here (zstd → bytes → UTF-8 → JSON, or the JSON embedded in an HTML profile page) and the
+fields are pulled with jmespath expressions compiled once per process. Every fetch strategy's
+answer is understood (:mod:`intrend_assets.shapes` turns the v1 ones into the graph shape, so
+the same data gives the same :class:`ParsedProfile` whichever strategy fetched it):
 
-- ``web_profile_info`` (``{"data": {"user": {...profile..., "edge_owner_to_timeline_media":
-  ...}}}``; also the older ``{"graphql": {"user": ...}}``): profile fields and the first posts,
-  likes under ``edge_liked_by``;
-- a timeline pagination page (``{"data": {"user": {"edge_owner_to_timeline_media": ...}}}``):
-  no profile fields, likes only under ``edge_media_preview_like``; the owner comes from each
-  post's ``owner`` or from the ``username`` argument.
+- ``web_profile_info`` and the embedded profile page (``{"data": {"user": {...profile...,
+  "edge_owner_to_timeline_media": ...}}}``; also the older ``{"graphql": {"user": ...}}``):
+  profile fields and the first posts, likes under ``edge_liked_by``;
+- a ``query_hash`` timeline page (``{"data": {"user": {"edge_owner_to_timeline_media":
+  ...}}}``): no profile fields, likes only under ``edge_media_preview_like``; the owner comes
+  from each post's ``owner`` or from the ``username`` argument;
+- the ``doc_id`` profile answer (v1 user): profile fields, no posts; ``has_next_page`` says
+  whether the timeline is worth paging (the media count is not zero), with no cursor;
+- the ``doc_id`` timeline answer (v1 timeline): parsed as a timeline page.
 
-Anything else raises :class:`ProfileParseError`, the one error type callers need to catch.
+Anything else (a refusal, a GraphQL error answer, a page without an embedded profile, an
+unknown shape) raises :class:`ProfileParseError`, the one error type callers need to catch.
 Missing or null fields become nulls; unknown fields are ignored (the endpoint moves).
 """
 
@@ -31,6 +37,15 @@ import zstandard
 
 from intrend_assets.cdn import url_expires_at
 from intrend_assets.hashtags import extract_hashtags, extract_mentions, normalize_hashtag
+from intrend_assets.shapes import (
+    V1_TIMELINE,
+    V1_USER,
+    ShapeError,
+    detect_shape,
+    extract_embedded,
+    graphql_errors,
+    to_graph,
+)
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -173,7 +188,11 @@ def _frame(columns: dict[str, list[Any]]) -> pl.DataFrame:
 def decode_body(
     payload: bytes | bytearray | memoryview | str, *, username: str | None = None
 ) -> Any:
-    """zstd (detected by its magic) → bytes → UTF-8 → JSON."""
+    """zstd (detected by its magic) → bytes → UTF-8 → JSON.
+
+    An HTML body (the embedded-page strategy) gives the profile JSON embedded in it, as
+    ``{"data": {"user": ...}}`` (:func:`intrend_assets.shapes.extract_embedded`).
+    """
     if isinstance(payload, str):
         text = payload
     else:
@@ -194,10 +213,20 @@ def decode_body(
             raise ProfileParseError(username, f"body is not UTF-8 ({exc})") from None
     if not text.strip():
         raise ProfileParseError(username, "empty body")
+    if _is_html(text):
+        try:
+            return extract_embedded(text)
+        except ShapeError as exc:
+            raise ProfileParseError(username, f"HTML page: {exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProfileParseError(username, f"body is not JSON ({exc})") from None
+
+
+def _is_html(text: str) -> bool:
+    # JSON never starts with "<"; only the head is looked at (bodies are tens of kB).
+    return text[:64].lstrip("\ufeff \t\r\n").startswith("<")
 
 
 def parse_profile(
@@ -206,7 +235,7 @@ def parse_profile(
     fetched_at: datetime | float | str | None = None,
     username: str | None = None,
 ) -> ParsedProfile:
-    """Parse a ``web_profile_info`` answer or a timeline page into profile + posts.
+    """Parse a profile answer or a timeline page, of any strategy, into profile + posts.
 
     ``fetched_at`` (when the body was received) is stamped on the profile and every post; it
     stays null when not given, and the warehouse then stamps its own load time.
@@ -271,11 +300,16 @@ def empty_posts() -> pl.DataFrame:
 def _user_of(body: Any, username: str | None) -> dict[str, Any]:
     if not isinstance(body, Mapping):
         raise ProfileParseError(username, f"expected a JSON object, got {type(body).__name__}")
+    if errors := graphql_errors(body):
+        joined = "; ".join(errors)
+        raise ProfileParseError(username, f"GraphQL errors (a stale doc_id?): {joined[:300]}")
     if body.get("status") == "fail" or ("message" in body and "data" not in body):
         message = _FAIL_MESSAGE.search(body) or "no message"
         flags = [k for k in ("require_login", "spam", "checkpoint_url") if body.get(k)]
         suffix = f" ({', '.join(flags)})" if flags else ""
         raise ProfileParseError(username, f"Instagram refused: {message!s}{suffix}")
+    if detect_shape(body) in (V1_USER, V1_TIMELINE):
+        body = to_graph(body)
     user = _USER.search(body)
     if user is None:
         if isinstance(body.get("data"), Mapping) and "user" in body["data"]:

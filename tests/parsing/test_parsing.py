@@ -235,7 +235,9 @@ _FAIL = (
         (b"\xff\xfe\x00bad", "not UTF-8"),
         (zstandard.ZstdCompressor().compress(_FAIL * 20)[:-8], "truncated zstd"),
         (b"\x28\xb5\x2f\xfd" + b"\x00" * 12, "zstd"),
-        ("<html>login</html>", "not JSON"),
+        ("<html>login</html>", "HTML page: no embedded profile"),
+        (b'{"data":null,"errors":[{"message":"doc_id not found"}]}', "GraphQL errors.*doc_id"),
+        (b'{"data":{"xdt_api__v1__feed__user_timeline_graphql_connection":null}}', "no data.user"),
         ({"unexpected": True}, "no data.user"),
     ],
 )

@@ -1,7 +1,8 @@
 """Hypothesis: ``parse_profile`` gives rows or ``ProfileParseError``, never another exception.
 
 Inputs start from real answers (the 2022 ``web_profile_info`` sample and the sandbox's own
-bodies) and get random deletions, type changes and nulls at random places of the tree, as an
+bodies; the contract's v1 answers of the ``doc_id`` strategies, also embedded in an HTML page)
+and get random deletions, type changes and nulls at random places of the tree, as an
 endpoint that drifts would send them; raw byte spoiling covers the decode path.
 """
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
 from sandbox.config import SandboxConfig
 from sandbox.content import SandboxContent
+from tests.parsing.wire import CONTRACT_V1_TIMELINE, CONTRACT_V1_USER, relay_page
 
 REAL = Path("/work/shared/real-samples/instagram/web_profile_info_2022.json")
 
@@ -32,6 +34,7 @@ def _bases() -> list[Any]:
 
 
 BASES = _bases()
+V1_BASES: list[Any] = [CONTRACT_V1_USER, CONTRACT_V1_TIMELINE]
 
 SCALARS = st.one_of(
     st.none(),
@@ -59,8 +62,8 @@ def _paths(tree: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @st.composite
-def drifted_bodies(draw: st.DrawFn) -> Any:
-    body = copy.deepcopy(draw(st.sampled_from(BASES)))
+def drifted_bodies(draw: st.DrawFn, bases: list[Any] = BASES) -> Any:
+    body = copy.deepcopy(draw(st.sampled_from(bases)))
     paths = _paths(body)
     for _ in range(draw(st.integers(min_value=1, max_value=6))):
         path = draw(st.sampled_from(paths))
@@ -132,3 +135,19 @@ def test_spoiled_bytes_parse_or_raise_the_documented_error(
 def test_arbitrary_json_trees(tree: Any) -> None:
     _check(tree)
     _check({"data": {"user": tree}})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drifted_bodies(V1_BASES))
+def test_drifted_v1_answers_parse_or_raise_the_documented_error(body: Any) -> None:
+    _check(body)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drifted_bodies([*BASES, *V1_BASES]), st.booleans())
+def test_drifted_users_in_an_html_page(body: Any, compress: bool) -> None:
+    """Whatever sits under ``data.user`` is embedded; the page parses or raises cleanly."""
+    data = body.get("data") if isinstance(body, dict) else None
+    user = data.get("user") if isinstance(data, dict) else body
+    raw = relay_page(user).encode()
+    _check(zstandard.ZstdCompressor().compress(raw) if compress else raw)
