@@ -58,3 +58,32 @@ def test_answers_are_classified_by_what_fixes_them(
 ) -> None:
     with pytest.raises(error):
         classify_profile_answer(status, body)
+
+
+def test_the_profile_page_tells_a_missing_profile_from_a_closed_door() -> None:
+    from intrend_assets.instagram.classify import classify_profile
+
+    missing = b'<html><script type="application/json" data-sjs>{}</script>Sorry</html>'
+    with pytest.raises(ProfileNotFound):
+        classify_profile("embedded_page", 404, missing)
+    with pytest.raises(StrategyGone):
+        classify_profile("embedded_page", 404, b"<html>Page Not Found</html>")
+    with pytest.raises(StrategyGone):  # the same page from a JSON endpoint: that endpoint moved
+        classify_profile("web_profile_info", 404, missing)
+    with pytest.raises(StrategyGone, match="no profile JSON"):
+        classify_profile("embedded_page", 200, b"<html><body>new layout</body></html>")
+
+
+@pytest.mark.parametrize(
+    ("location", "error"),
+    [
+        ("/accounts/login/?next=/anna/", LoginWall),
+        ("https://www.instagram.com/challenge/?next=/anna/", RateLimited),
+        ("https://www.instagram.com/anna-moved/", StrategyGone),
+    ],
+)
+def test_redirects_are_answers(location: str, error: type[Exception]) -> None:
+    from intrend_assets.instagram.classify import classify_profile
+
+    with pytest.raises(error):
+        classify_profile("embedded_page", 302, b"", location)
