@@ -84,6 +84,18 @@ def _posts(root: Path, username: str) -> set[str]:
     return ids
 
 
+def _newest(root: Path, username: str, count: int) -> list[str]:
+    """The ``count`` newest post ids stored for ``username``, newest first."""
+    store = LocalRawStore(root)
+    obj = store.latest(username)
+    assert obj is not None
+    taken: dict[str, object] = {}
+    for key in [obj.key, *store.pages(obj)]:
+        frame = parse_profile(store.read(key), username=username).posts
+        taken.update(zip(frame["post_id"], frame["taken_at"], strict=True))
+    return sorted(taken, key=lambda k: (taken[k], k), reverse=True)[:count]
+
+
 def test_half_the_profiles_walled_on_web_profile_info_are_served_by_the_next_way(
     tmp_path: Path,
 ) -> None:
@@ -172,3 +184,77 @@ def test_walled_everywhere_a_session_serves_them_without_rotating(tmp_path: Path
     assert with_session.served() == {"web_profile_info+session": len(names)}
     assert with_session.rotations == 0
     assert "sandbox-session" not in repr(with_session.log)
+
+
+def test_every_way_pages_to_the_same_posts_and_fast_update_holds(tmp_path: Path) -> None:
+    config = SandboxConfig(profiles=30, seed=8, budget=1000, speed=1.0, pinned_share=1.0)
+    policy = FetchPolicy(concurrency=4, backoff_seconds=0.01, max_posts=40)
+    ways = {
+        "graph": (["web_profile_info"], ["graphql_query_hash"]),
+        "doc_id": (["graphql_doc_id"], ["graphql_doc_id"]),
+        "page_then_doc_id": (["embedded_page"], ["graphql_doc_id"]),
+    }
+    with start_sandbox(config) as world:
+        names = world.public_usernames()[:6]
+        reports = {
+            label: _fetch(
+                world,
+                names,
+                tmp_path / label,
+                _resource(world, profile_strategies=p, timeline_strategies=t),
+                policy,
+            )
+            for label, (p, t) in ways.items()
+        }
+        # Page boundaries differ between ways (pinned posts, a profile answer without posts),
+        # so each walk ends a little past 40 at a different post: the newest 36 must agree.
+        newest = {
+            label: {name: _newest(tmp_path / label, name, 36) for name in names} for label in ways
+        }
+        httpx.post(f"{world.instagram_url}/_sandbox/advance", params={"seconds": 3 * 86400})
+        again = _fetch(
+            world,
+            names,
+            tmp_path / "doc_id",
+            _resource(world, profile_strategies=["graphql_doc_id"]),
+            policy,
+        )
+    for label, report in reports.items():
+        assert report.stored == len(names), label
+        assert all(o.complete for o in report.outcomes.values()), label
+        assert newest[label] == newest["graph"], label
+    assert all(len(ids) == 36 for ids in newest["graph"].values())
+    # Pinned old posts on top did not end the second pass early: it went on to a known post
+    # that is not pinned (and stopped there, paging less than the first pass).
+    assert all(o.complete for o in again.outcomes.values())
+    for name in names:
+        store = LocalRawStore(tmp_path / "doc_id")
+        latest = store.latest(name)
+        assert latest is not None
+        frames = [parse_profile(store.read(k)).posts for k in store.pages(latest)]
+        reached = {
+            post_id
+            for frame in frames
+            for post_id, pinned in zip(frame["post_id"], frame["is_pinned"], strict=True)
+            if not pinned
+        }
+        assert reached & set(newest["doc_id"][name]), name
+    assert sum(o.pages for o in again.outcomes.values()) < sum(
+        o.pages for o in reports["doc_id"].outcomes.values()
+    )
+
+
+def test_a_timeline_way_that_closes_falls_back_to_the_next(tmp_path: Path) -> None:
+    config = SandboxConfig(profiles=20, seed=6, budget=1000, speed=1.0)
+    policy = FetchPolicy(concurrency=3, backoff_seconds=0.01, max_posts=30)
+    with start_sandbox(config) as world:
+        names = world.public_usernames()[:5]
+        _faults(world, gone={"graphql_query_hash": 410})
+        warnings: list[str] = []
+        report = _fetch(world, names, tmp_path, _resource(world), policy, warnings)
+    assert report.stored == len(names)
+    assert all(o.complete for o in report.outcomes.values())
+    assert "page:graphql_query_hash" in report.gone
+    pages = Counter(e["endpoint"] for e in report.log if e["kind"] == "page" and e["status"] == 200)
+    assert set(pages) == {"graphql_doc_id"}
+    assert any("graphql_query_hash" in w for w in warnings)
