@@ -6,15 +6,17 @@ The hand-built log below has a day where ``web_profile_info`` walls half the pro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
+import pytest
 
 from warehouse.db import connect, schema_statements
 from warehouse.load import load_fetch_log
+from warehouse.queries import run_query
 
 DAY1 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -200,3 +202,124 @@ def test_parquet_round_trip_of_an_old_batch(con: duckdb.DuckDBPyConnection, tmp_
     for path in (old_file, new_file):
         load_fetch_log(con, pl.read_parquet(path))
     assert con.execute("SELECT count(*) FROM fetch_log").fetchall() == [(42,)]
+
+
+@pytest.fixture
+def logged(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    load_fetch_log(con, two_day_log())
+    return con
+
+
+def _health(con: duckdb.DuckDBPyConnection) -> dict[tuple[date, str, str], dict[str, Any]]:
+    frame = con.sql("SELECT * FROM strategy_health").pl()
+    return {(r["day"], r["kind"], r["strategy"]): r for r in frame.to_dicts()}
+
+
+def test_view_numbers_on_a_walled_day(logged: duckdb.DuckDBPyConnection) -> None:
+    d1, d2 = DAY1.date(), DAY2.date()
+    health = _health(logged)
+    assert set(health) == {
+        (d1, "profile", "web_profile_info"),
+        (d1, "page", "graphql_doc_id"),
+        (d2, "profile", "web_profile_info"),
+        (d2, "profile", "graphql_doc_id"),
+        (d2, "profile", "web_profile_info_ipad"),
+        (d2, "page", "graphql_query_hash"),
+    }
+    before = health[(d1, "profile", "web_profile_info")]
+    assert before["requests"] == 10 and before["served"] == 10 and before["success_rate"] == 1.0
+    assert before["previous_day"] is None and before["success_rate_change"] is None
+
+    walled = health[(d2, "profile", "web_profile_info")]
+    assert {k: walled[k] for k in walled if k not in ("day", "kind", "strategy")} == {
+        "requests": 11,  # user0's rate-limited first attempt counts as a request
+        "profiles": 10,
+        "ok": 5,
+        "not_found": 0,
+        "rate_limited": 1,
+        "login_wall": 5,
+        "strategy_gone": 0,
+        "errors": 0,
+        "session_requests": 0,
+        "success_rate": round(5 / 11, 4),
+        "served": 5,
+        "previous_day": d1,
+        "success_rate_change": round(5 / 11 - 1, 4),
+    }
+    fallback = health[(d2, "profile", "graphql_doc_id")]
+    assert fallback["requests"] == 5 and fallback["ok"] == 5  # four ok + one private
+    assert fallback["served"] == 5 and fallback["success_rate"] == 1.0
+    # graphql_doc_id pages on day 1 are another strategy row: kind is part of the key.
+    assert fallback["previous_day"] is None
+    # Between them, the two strategies served every profile on the walled day.
+    assert walled["served"] + fallback["served"] == len(USERS)
+
+    gone = health[(d2, "profile", "web_profile_info_ipad")]
+    assert gone["strategy_gone"] == 1 and gone["success_rate"] == 0.0 and gone["served"] == 0
+    failing = health[(d2, "page", "graphql_query_hash")]
+    assert failing["errors"] == 2 and failing["success_rate"] == 0.0
+
+
+def test_view_counts_not_found_as_working_and_sessions_apart(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    load_fetch_log(
+        con,
+        pl.DataFrame(
+            [
+                row(DAY1, "a", "embedded_page", "ok"),
+                row(DAY1 + timedelta(minutes=1), "a", "embedded_page", "ok"),  # fetched twice
+                row(DAY1 + timedelta(minutes=2), "gone", "embedded_page", "not_found"),
+                row(DAY1 + timedelta(minutes=3), "b", "embedded_page", "network_error"),
+                row(DAY1 + timedelta(minutes=4), "c", "embedded_page", "configuration_error"),
+                row(DAY1 + timedelta(minutes=5), "d", "embedded_page", "ok", session=True),
+            ]
+        ),
+    )
+    (only,) = _health(con).values()
+    assert only["requests"] == 6 and only["profiles"] == 5
+    assert only["ok"] == 3 and only["served"] == 2  # a once, d once
+    assert only["not_found"] == 1 and only["errors"] == 2 and only["session_requests"] == 1
+    assert only["success_rate"] == round(4 / 6, 4)
+
+
+def test_days_are_utc_days(con: duckdb.DuckDBPyConnection) -> None:
+    # 23:30 at UTC-5 is 04:30 the next UTC day.
+    late = datetime(2026, 6, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+    load_fetch_log(con, pl.DataFrame([row(late, "a", "web_profile_info", "ok")]))
+    assert list(_health(con)) == [(date(2026, 6, 2), "profile", "web_profile_info")]
+
+
+def test_query_window_and_drop_vs_the_day_before_it(logged: duckdb.DuckDBPyConnection) -> None:
+    both = run_query(logged, "strategy_health")
+    assert both.height == 6
+    assert both["day"].to_list()[:4] == [DAY2.date()] * 4  # newest first
+    assert both["kind"].to_list()[:4] == ["profile"] * 3 + ["page"]
+    latest = run_query(logged, "strategy_health", days=1)
+    assert latest.height == 4 and set(latest["day"]) == {DAY2.date()}
+    # The change is measured against day 1 even though day 1 is outside the window.
+    change = latest.filter(pl.col("strategy") == "web_profile_info")["success_rate_change"]
+    assert change.to_list() == [round(5 / 11 - 1, 4)]
+    earlier = run_query(logged, "strategy_health", days=1, as_of="2026-06-01")
+    assert set(earlier["day"]) == {DAY1.date()} and earlier.height == 2
+    pages = run_query(logged, "strategy_health", kind="page")
+    assert set(pages["kind"]) == {"page"} and pages.height == 2
+    assert run_query(logged, "strategy_health", as_of="2026-05-01").height == 0
+
+
+def test_served_by_fetch_strategy(logged: duckdb.DuckDBPyConnection) -> None:
+    served = {
+        (r["kind"], r["strategy"]): r
+        for r in run_query(logged, "served_by_fetch_strategy").to_dicts()
+    }
+    wpi = served[("profile", "web_profile_info")]
+    assert wpi["served"] == 10 and wpi["served_latest_day"] == 5 and wpi["login_wall"] == 5
+    assert wpi["last_served_day"] == DAY2.date()
+    assert served[("profile", "graphql_doc_id")]["served_latest_day"] == 5
+    pages = served[("page", "graphql_doc_id")]
+    assert pages["served"] == 10 and pages["served_latest_day"] == 0
+    assert pages["last_served_day"] == DAY1.date()
+    ipad = served[("profile", "web_profile_info_ipad")]
+    assert ipad["strategy_gone"] == 1 and ipad["last_served_day"] is None
+    since = run_query(logged, "served_by_fetch_strategy", since=DAY2.isoformat())
+    assert ("page", "graphql_doc_id") not in {(r["kind"], r["strategy"]) for r in since.to_dicts()}
