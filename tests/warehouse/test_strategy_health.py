@@ -6,6 +6,9 @@ The hand-built log below has a day where ``web_profile_info`` walls half the pro
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -14,9 +17,12 @@ import duckdb
 import polars as pl
 import pytest
 
+from warehouse.__main__ import main
 from warehouse.db import connect, schema_statements
 from warehouse.load import load_fetch_log
 from warehouse.queries import run_query
+
+from .conftest import REPO_ROOT
 
 DAY1 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -323,3 +329,124 @@ def test_served_by_fetch_strategy(logged: duckdb.DuckDBPyConnection) -> None:
     assert ipad["strategy_gone"] == 1 and ipad["last_served_day"] is None
     since = run_query(logged, "served_by_fetch_strategy", since=DAY2.isoformat())
     assert ("page", "graphql_doc_id") not in {(r["kind"], r["strategy"]) for r in since.to_dicts()}
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    try:
+        load_fetch_log(con, two_day_log())
+    finally:
+        con.close()
+    return path
+
+
+def cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_prints_the_health_table(db: Path) -> None:
+    code, out, err = cli(["strategy-health", "--db", str(db)])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:7] == [
+        "day",
+        "kind",
+        "strategy",
+        "requests",
+        "served",
+        "success_rate",
+        "success_rate_change",
+    ]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[-1] == "(6 rows)"
+    body = [line.split() for line in lines[2:-1]]
+    assert [b[:3] for b in body] == [
+        ["2026-06-02", "profile", "graphql_doc_id"],
+        ["2026-06-02", "profile", "web_profile_info"],
+        ["2026-06-02", "profile", "web_profile_info_ipad"],
+        ["2026-06-02", "page", "graphql_query_hash"],
+        ["2026-06-01", "profile", "web_profile_info"],
+        ["2026-06-01", "page", "graphql_doc_id"],
+    ]
+    # The walled day: 11 requests, 5 served, 0.4545 success, down 0.5455, 5 login walls.
+    assert body[1][3:8] == ["11", "5", "0.4545", "-0.5455", "5"]
+    # Numbers are right-aligned under their header (the shared table printer).
+    header_end = lines[0].index("success_rate_change") + len("success_rate_change")
+    assert lines[3][header_end - len("-0.5455") : header_end] == "-0.5455"
+
+
+def test_cli_days_kind_as_of_and_formats(db: Path, tmp_path: Path) -> None:
+    code, out, _ = cli(["strategy-health", "--db", str(db), "--days", "1"])
+    assert code == 0 and out.splitlines()[-1] == "(4 rows)" and "2026-06-01  " not in out
+    code, out, _ = cli(["strategy-health", "--db", str(db), "--kind", "page", "-f", "csv"])
+    rows = pl.read_csv(out.encode())
+    assert code == 0 and rows["kind"].to_list() == ["page", "page"]
+    assert rows.columns[:3] == ["day", "kind", "strategy"]
+    code, out, _ = cli(["strategy-health", "--db", str(db), "--as-of", "2026-06-01", "--days", "1"])
+    assert code == 0 and out.splitlines()[-1] == "(2 rows)"
+    target = tmp_path / "h.json"
+    code, _, _ = cli(["strategy-health", "--db", str(db), "-f", "json", "-o", str(target)])
+    assert code == 0 and len(pl.read_json(target)) == 6
+    # The same rows through the generic query command.
+    code, out, _ = cli(["query", "strategy_health", "--db", str(db), "-p", "days=1"])
+    assert code == 0 and out.splitlines()[-1] == "(4 rows)"
+
+
+def test_cli_help_explains_the_columns() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "warehouse", "strategy-health", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert result.returncode == 0
+    text = result.stdout
+    con = connect(":memory:")
+    try:
+        columns = run_query(con, "strategy_health").columns
+    finally:
+        con.close()
+    for column in columns:
+        assert f"\n  {column} " in text, column
+    assert "--days N" in text and "--kind" in text and "--as-of" in text
+    assert "pacing" in text  # says which "strategy" it means
+    top = subprocess.run(
+        [sys.executable, "-m", "warehouse", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert "strategy-health" in top.stdout
+
+
+def test_cli_usage_errors(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in (["--days", "0"], ["--days", "x"], ["--as-of", "June"], ["--kind", "post"]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli(["strategy-health", "--db", str(db), *bad])
+        assert exit_info.value.code == 2, bad
+    assert "not a YYYY-MM-DD date" in capsys.readouterr().err
+    code, _, err = cli(["strategy-health", "--db", str(tmp_path / "missing.duckdb")])
+    assert code == 1 and "no warehouse file" in err
+
+
+def test_cli_on_a_warehouse_not_yet_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    _old_warehouse(path)
+    code, out, err = cli(["strategy-health", "--db", str(path)])
+    assert code == 1 and out == ""
+    assert "strategy_health" in err and "predate a schema migration" in err
+    # Read-only: still unmigrated afterwards.
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        assert "kind" not in {r[0] for r in con.execute("DESCRIBE fetch_log").fetchall()}
+    finally:
+        con.close()
