@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from warehouse import checks
 from warehouse.__main__ import main
 from warehouse.db import connect, schema_statements
 from warehouse.load import load_fetch_log
@@ -450,3 +451,71 @@ def test_cli_on_a_warehouse_not_yet_migrated(tmp_path: Path) -> None:
         assert "kind" not in {r[0] for r in con.execute("DESCRIBE fetch_log").fetchall()}
     finally:
         con.close()
+
+
+# --- the check --------------------------------------------------------------------------------
+
+
+def test_check_warns_on_the_walled_day(logged: duckdb.DuckDBPyConnection) -> None:
+    passed, meta = checks.strategy_doors_open(logged)
+    assert not passed
+    assert meta["latest_day"] == "2026-06-02" and meta["previous_day"] == "2026-06-01"
+    assert meta["offending_strategies"] == ["profile/web_profile_info"]
+    (walled,) = meta["offending"]
+    assert walled["served"] == 5 and walled["served_previous_day"] == 10
+    assert walled["reasons"] == [
+        "success_rate 0.4545 < 0.5",
+        "login_wall share 0.4545 > 0.25",
+    ]
+    # Served on day 1, not tried on day 2: listed, not failed.
+    assert meta["served_previous_day_not_tried"] == ["page/graphql_doc_id"]
+    # Gone, but it served nobody the day before: reported, not judged.
+    assert meta["strategy_gone_latest_day"] == ["profile/web_profile_info_ipad"]
+    assert meta["strategies_judged"] == 1
+
+
+def test_check_passes_on_healthy_days_and_without_history(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    assert checks.strategy_doors_open(con)[0]  # empty log
+    day1 = two_day_log().filter(pl.col("requested_at") < datetime(2026, 6, 2, tzinfo=UTC))
+    load_fetch_log(con, day1)
+    passed, meta = checks.strategy_doors_open(con)
+    assert passed and meta["previous_day"] is None and meta["strategies_judged"] == 0
+    # Day 2 like day 1: every door still open.
+    load_fetch_log(
+        con, day1.with_columns(pl.col("requested_at") + timedelta(days=1), run_id=pl.lit("run-2"))
+    )
+    passed, meta = checks.strategy_doors_open(con)
+    assert passed and meta["strategies_judged"] == 2 and meta["offending"] == []
+    # Judging day 1 explicitly: nothing before it.
+    assert checks.strategy_doors_open(con, day=DAY1.date())[1]["previous_day"] is None
+
+
+def test_check_thresholds(logged: duckdb.DuckDBPyConnection) -> None:
+    # web_profile_info on day 2: success 0.4545, wall share 0.4545.
+    assert not checks.strategy_doors_open(logged, min_success_rate=0.45)[0]  # walls still
+    assert checks.strategy_doors_open(logged, min_success_rate=0.45, max_login_wall_share=0.5)[0]
+    passed, meta = checks.strategy_doors_open(logged, max_login_wall_share=0.5)
+    assert not passed and meta["offending"][0]["reasons"] == ["success_rate 0.4545 < 0.5"]
+
+
+def test_check_one_strategy_gone_answer_is_enough(con: duckdb.DuckDBPyConnection) -> None:
+    rows = [
+        row(DAY1 + timedelta(minutes=i), u, "graphql_doc_id", "ok") for i, u in enumerate(USERS)
+    ]
+    # Day 2: 30 good answers, then the doc_id goes stale and the fetcher drops the strategy.
+    rows += [
+        row(DAY2 + timedelta(minutes=i), f"u{i}", "graphql_doc_id", "ok", run_id="run-2")
+        for i in range(30)
+    ]
+    rows.append(row(DAY2 + timedelta(hours=2), "u30", "graphql_doc_id", "strategy_gone"))
+    load_fetch_log(con, pl.DataFrame(rows))
+    passed, meta = checks.strategy_doors_open(con)
+    assert not passed
+    assert meta["offending"][0]["reasons"] == ["strategy_gone 1 of 31 requests"]
+    assert meta["offending"][0]["success_rate"] == round(30 / 31, 4)
+
+
+def test_check_is_in_the_catalog() -> None:
+    assert checks.ALL_CHECKS["strategy_doors_open"] is checks.strategy_doors_open
