@@ -12,11 +12,17 @@ from warehouse import checks
 Check = Callable[[duckdb.DuckDBPyConnection], tuple[bool, dict[str, Any]]]
 
 
-def _result(warehouse: WarehouseResource, check: Check) -> dg.AssetCheckResult:
+def _result(
+    warehouse: WarehouseResource,
+    check: Check,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
     with warehouse.connect(read_only=True) as con:
         passed, metadata = check(con)
     return dg.AssetCheckResult(
-        passed=passed, metadata={k: _jsonable(v) for k, v in metadata.items()}
+        passed=passed,
+        severity=severity,
+        metadata={k: _jsonable(v) for k, v in metadata.items()},
     )
 
 
@@ -52,6 +58,21 @@ def hashtag_counts_consistent(warehouse: WarehouseResource) -> dg.AssetCheckResu
     return _result(warehouse, checks.hashtag_daily_consistent)
 
 
+@dg.asset_check(
+    asset="fetch_log",
+    blocking=False,
+    description=(
+        "Every fetch strategy that served profiles on the previous fetch day still works on the "
+        f"latest: success rate at least {checks.MIN_SUCCESS_RATE}, login walls at most "
+        f"{checks.MAX_LOGIN_WALL_SHARE:.0%} of its requests, no strategy_gone answer. A warning: "
+        "the fetcher falls back to the next strategy, so this is the early sign of a door "
+        "closing, before the pipeline stalls (see `intrend-warehouse strategy-health`)."
+    ),
+)
+def strategy_doors_open(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return _result(warehouse, checks.strategy_doors_open, dg.AssetCheckSeverity.WARN)
+
+
 def _both(
     first: tuple[bool, dict[str, Any]], second: tuple[bool, dict[str, Any]]
 ) -> tuple[bool, dict[str, Any]]:
@@ -66,4 +87,5 @@ ASSET_CHECKS = [
     posts_taken_at_valid,
     posts_owner_known,
     hashtag_counts_consistent,
+    strategy_doors_open,
 ]

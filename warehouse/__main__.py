@@ -2,6 +2,8 @@
 
 Opens the warehouse read-only, so it can run beside a Dagster run that is loading it... as
 long as DuckDB allows (one writer process locks the file; read it from a copy if it must).
+A read-only open does not migrate, so a warehouse no writer has opened since a schema file was
+added lacks its tables and views; the error then says so instead of only "does not exist".
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+import duckdb
 import polars as pl
 
 from warehouse.db import ENV_PATH, connect, default_path
@@ -19,6 +23,59 @@ from warehouse.formatting import format_table
 from warehouse.queries import QueryError, get_query, list_queries, run_query
 
 FORMATS = ("table", "csv", "json", "parquet")
+
+STRATEGY_HEALTH_HELP = """\
+Is each way into Instagram still open? One row per UTC day, kind and fetch strategy (the
+strategy_health view; "strategy" is the fetch strategy in fetch_log.endpoint, e.g.
+web_profile_info, graphql_doc_id, not the pacing strategy). Newest day first.
+
+columns:
+  day                  UTC day of the requests
+  kind                 profile (a profile answer) or page (a timeline page)
+  strategy             the fetch strategy the requests used
+  requests             requests logged, retries after a rate limit included
+  served               distinct profiles that got an ok/private answer this way
+  success_rate         (ok + private + not_found) / requests: answers that worked
+  success_rate_change  success_rate minus the strategy's previous day with requests;
+                       a door closing shows as a large negative number here
+  login_wall           answers asking for a login (the door is closing to anonymous requests)
+  strategy_gone        answers in a shape the strategy no longer uses (the door is closed;
+                       the fetcher drops the strategy after one, so 1 is already a lot)
+  rate_limited         IP throttled (the modem rotates; not a closed door)
+  not_found            the profile does not exist (a working answer)
+  errors               upstream + network + configuration errors
+  ok                   ok + private answers
+  profiles             distinct profiles asked for
+  session_requests     requests made with a logged-in session (they pass login walls)
+  previous_day         the day success_rate_change compares with
+
+examples:
+  intrend-warehouse strategy-health
+  intrend-warehouse strategy-health --days 30 --kind profile
+  intrend-warehouse strategy-health --as-of 2026-06-02 --format csv --output health.csv
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=None, help=f"warehouse file (default: ${ENV_PATH} or data/…)"
+    )
+    parser.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format")
+    parser.add_argument("--output", "-o", type=Path, default=None, help="write to FILE")
 
 
 def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -61,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  intrend-warehouse list\n"
             "  intrend-warehouse query rising_hashtags --param recent_days=7 --param limit=10\n"
             "  intrend-warehouse query ip_ranges --format csv --output ranges.csv\n"
+            "  intrend-warehouse strategy-health --days 14\n"
             f"The database defaults to ${ENV_PATH}, else data/warehouse.duckdb."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -75,9 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     query.add_argument("name", help="query name, e.g. rising_hashtags")
     query.add_argument(
-        "--db", type=Path, default=None, help=f"warehouse file (default: ${ENV_PATH} or data/…)"
-    )
-    query.add_argument(
         "--param",
         "-p",
         action="append",
@@ -85,8 +140,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a query parameter; repeatable; 'null' for none",
     )
-    query.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format")
-    query.add_argument("--output", "-o", type=Path, default=None, help="write to FILE")
+    _add_output_options(query)
+    health = sub.add_parser(
+        "strategy-health",
+        help="is each way into Instagram still open? (per day and fetch strategy)",
+        description=STRATEGY_HEALTH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    health.add_argument(
+        "--days",
+        type=_positive_int,
+        default=7,
+        metavar="N",
+        help="days to show, ending at --as-of (default 7)",
+    )
+    health.add_argument(
+        "--as-of",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="last day shown (default: the latest day the fetch log holds)",
+    )
+    health.add_argument(
+        "--kind", choices=("profile", "page"), default=None, help="only profile or page rows"
+    )
+    _add_output_options(health)
     return parser
 
 
@@ -113,21 +191,32 @@ def main(
         _list(args.verbose, stdout)
         return 0
     try:
-        get_query(args.name)
-        params = _parse_params(args.param)
+        if args.command == "strategy-health":
+            name = "strategy_health"
+            params: dict[str, Any] = {"days": args.days, "as_of": args.as_of, "kind": args.kind}
+        else:
+            name = args.name
+            get_query(name)
+            params = dict(_parse_params(args.param))
         db = args.db or default_path()
         if not Path(db).exists():
             stderr.write(f"error: no warehouse file at {db} (set --db or ${ENV_PATH})\n")
             return 1
         con = connect(db, read_only=True)
         try:
-            frame = run_query(con, args.name, **params)
+            frame = run_query(con, name, **params)
         finally:
             con.close()
         _write(frame, args.format, args.output, stdout)
     except QueryError as exc:
         stderr.write(f"error: {exc}\n")
         return 2
+    except duckdb.CatalogException as exc:
+        stderr.write(
+            f"error: {exc}\nThe warehouse may predate a schema migration: this command opens "
+            "it read-only, which does not migrate. Any pipeline run (a writable open) will.\n"
+        )
+        return 1
     except Exception as exc:  # duckdb errors: locked file, corrupt db, bad SQL
         stderr.write(f"error: {type(exc).__name__}: {exc}\n")
         return 1

@@ -5,6 +5,7 @@ The lead wires them into Dagster asset checks; they need only a connection.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -124,12 +125,115 @@ def post_owners_known(con: duckdb.DuckDBPyConnection) -> CheckResult:
     }
 
 
+# Thresholds of strategy_doors_open. A success rate under half means most requests through the
+# strategy no longer get an answer; a quarter of requests walled is more than the occasional
+# profile Instagram guards. Any strategy_gone answer counts: the fetcher drops a gone strategy
+# for the rest of the run after ONE such answer, so its share of the day's requests stays tiny
+# however closed the door is.
+MIN_SUCCESS_RATE = 0.5
+MAX_LOGIN_WALL_SHARE = 0.25
+MAX_STRATEGY_GONE_SHARE = 0.0
+
+
+def strategy_doors_open(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    day: date | None = None,
+    min_success_rate: float = MIN_SUCCESS_RATE,
+    max_login_wall_share: float = MAX_LOGIN_WALL_SHARE,
+    max_strategy_gone_share: float = MAX_STRATEGY_GONE_SHARE,
+) -> CheckResult:
+    """Every fetch strategy that served profiles on the previous fetch day still works on ``day``.
+
+    Warns before the pipeline stalls: while one strategy is being closed the fetcher falls
+    back to the next and the profiles still arrive, so nothing else fails yet. ``day`` is the
+    latest UTC day in ``fetch_log`` unless given; "previous" is the latest earlier day with
+    any request (fetches need not run every day). Only strategies that served someone then are
+    judged, so a fallback never needed is not reported as closed. A strategy that served then
+    but was not tried on ``day`` (an earlier one answered first) is listed, not failed: an
+    untried door is not known to be shut.
+    """
+    cursor = con.execute(
+        """
+        WITH latest AS (
+            SELECT coalesce(CAST($day AS DATE), max(day)) AS day FROM strategy_health
+        ),
+        previous AS (
+            SELECT max(h.day) AS day FROM strategy_health AS h, latest AS l WHERE h.day < l.day
+        )
+        SELECT CAST(l.day AS VARCHAR) AS latest_day, CAST(p.day AS VARCHAR) AS previous_day,
+               b.kind || '/' || b.strategy AS strategy,
+               b.served AS served_previous_day,
+               t.requests, t.served, t.success_rate, t.strategy_gone,
+               round(t.login_wall / t.requests, 4) AS login_wall_share,
+               round(t.strategy_gone / t.requests, 4) AS strategy_gone_share,
+               (SELECT list(g.kind || '/' || g.strategy ORDER BY g.kind, g.strategy)
+                FROM strategy_health AS g
+                WHERE g.day = l.day AND g.strategy_gone > 0) AS gone_latest_day
+        FROM latest AS l
+        CROSS JOIN previous AS p
+        LEFT JOIN strategy_health AS b ON b.day = p.day AND b.served > 0
+        LEFT JOIN strategy_health AS t
+               ON t.day = l.day AND t.kind = b.kind AND t.strategy = b.strategy
+        ORDER BY b.kind = 'page', b.strategy
+        """,
+        {"day": day},
+    )
+    names = [d[0] for d in cursor.description or []]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    first = rows[0] if rows else {}
+    judged: list[dict[str, Any]] = []
+    offending: list[dict[str, Any]] = []
+    not_tried: list[str] = []
+    for r in rows:
+        if r["strategy"] is None:  # no previous day, or nothing served on it
+            continue
+        if not r["requests"]:
+            not_tried.append(r["strategy"])
+            continue
+        reasons = []
+        if r["success_rate"] < min_success_rate:
+            reasons.append(f"success_rate {r['success_rate']} < {min_success_rate}")
+        if r["login_wall_share"] > max_login_wall_share:
+            reasons.append(f"login_wall share {r['login_wall_share']} > {max_login_wall_share}")
+        if r["strategy_gone_share"] > max_strategy_gone_share:
+            reasons.append(f"strategy_gone {r['strategy_gone']} of {r['requests']} requests")
+        entry = {
+            k: r[k]
+            for k in (
+                "strategy",
+                "requests",
+                "served",
+                "served_previous_day",
+                "success_rate",
+                "login_wall_share",
+                "strategy_gone",
+            )
+        }
+        judged.append(entry)
+        if reasons:
+            offending.append({**entry, "reasons": reasons})
+    return not offending, {
+        "latest_day": first.get("latest_day"),
+        "previous_day": first.get("previous_day"),
+        "strategies_judged": len(judged),
+        "offending_strategies": [o["strategy"] for o in offending],
+        "offending": offending,
+        "served_previous_day_not_tried": not_tried,
+        "strategy_gone_latest_day": first.get("gone_latest_day") or [],
+        "min_success_rate": min_success_rate,
+        "max_login_wall_share": max_login_wall_share,
+        "max_strategy_gone_share": max_strategy_gone_share,
+    }
+
+
 ALL_CHECKS = {
     "posts_unique": posts_unique,
     "posts_wide_unique": posts_wide_unique,
     "taken_at_valid": taken_at_valid,
     "hashtag_daily_consistent": hashtag_daily_consistent,
     "post_owners_known": post_owners_known,
+    "strategy_doors_open": strategy_doors_open,
 }
 
 

@@ -48,7 +48,9 @@ FETCH_LOG_SCHEMA = pl.Schema(
         "username": pl.String,
         "egress_ip": pl.String,
         "strategy": pl.String,
-        "endpoint": pl.String,
+        "endpoint": pl.String,  # the fetch strategy (older rows: web_profile_info / timeline)
+        "kind": pl.String,  # profile / page (older rows: derived from endpoint)
+        "session": pl.Boolean,  # a logged-in session was used (older rows: false)
         "status": pl.Int32,
         "outcome": pl.String,
         "latency_ms": pl.Float64,
@@ -469,12 +471,33 @@ def _load_keyed(
     return staged.height
 
 
+def fetch_log_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """A request-log batch in ``FETCH_LOG_SCHEMA``, old batches given the new columns' values.
+
+    Logs written before the fetch strategies (issue 8) have no ``kind``/``session`` and stay on
+    disk for ever; they must load like new ones. Their ``kind`` follows from the endpoint
+    (``timeline`` was the only page endpoint) and no session existed then. The same rule as
+    migration 006 applies to old rows already in the warehouse.
+    """
+    conformed = _conform(frame, FETCH_LOG_SCHEMA)
+    return conformed.with_columns(
+        kind=pl.coalesce(
+            pl.col("kind"),
+            pl.when(pl.col("endpoint") == "timeline")
+            .then(pl.lit("page"))
+            .otherwise(pl.lit("profile")),
+        ),
+        session=pl.col("session").fill_null(False),
+    )
+
+
 def load_fetch_log(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
     """Upsert request-log rows by (run_id, username, requested_at, attempt); returns rows staged.
 
-    Missing columns load as null; naive timestamps are taken as UTC.
+    Missing columns load as null, except ``kind`` and ``session`` (see :func:`fetch_log_frame`);
+    extra keys are ignored; naive timestamps are taken as UTC.
     """
-    return _load_keyed(con, "fetch_log", frame, FETCH_LOG_SCHEMA, FETCH_LOG_KEY)
+    return _load_keyed(con, "fetch_log", fetch_log_frame(frame), FETCH_LOG_SCHEMA, FETCH_LOG_KEY)
 
 
 def load_ip_log(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:

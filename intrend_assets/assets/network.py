@@ -91,10 +91,41 @@ def ip_log(modem: ModemResource, warehouse: WarehouseResource) -> dg.Materialize
     return dg.MaterializeResult(metadata={"ips_seen": len(items), "rows_loaded": loaded})
 
 
+def served_metadata(served: pl.DataFrame) -> dict[str, dg.MetadataValue]:
+    """The ``served_by_fetch_strategy`` rows as asset metadata: a table, and one number each.
+
+    The numbers (profiles served on the log's latest day, per kind and fetch strategy) are
+    numeric metadata, which the Dagster UI plots across materializations: a door closing shows
+    as one line falling while another rises.
+    """
+    metadata: dict[str, dg.MetadataValue] = {
+        "served_by_fetch_strategy": dg.MetadataValue.md(frame_markdown(served)),
+    }
+    for r in served.iter_rows(named=True):
+        key = f"served_latest_day/{r['kind']}/{r['strategy']}"
+        metadata[key] = dg.MetadataValue.int(int(r["served_latest_day"]))
+    return metadata
+
+
 @dg.asset(deps=["fetch_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
 def fetch_stats(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Requests before a rate limit per IP and per strategy, latency percentiles, rotations."""
-    return _query_to_table(warehouse, "fetch_stats_by_strategy", "fetch_stats")
+    """Requests before a rate limit per IP and per strategy, latency percentiles, rotations.
+
+    The ``fetch_stats`` table is per PACING strategy (its columns are read by tests and the
+    benchmarks). How many profiles each FETCH strategy served is metadata beside it, from
+    ``served_by_fetch_strategy``; ``intrend-warehouse strategy-health`` shows it per day.
+    """
+    with warehouse.connect() as con:
+        frame = run_query(con, "fetch_stats_by_strategy")
+        replace_table(con, "fetch_stats", frame)
+        served = run_query(con, "served_by_fetch_strategy")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": frame.height,
+            "table": dg.MetadataValue.md(frame_markdown(frame)),
+            **served_metadata(served),
+        }
+    )
 
 
 @dg.asset(deps=["ip_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)

@@ -30,6 +30,8 @@ EXPECTED = {
     "posting_times",
     "ip_ranges",
     "fetch_stats_by_strategy",
+    "strategy_health",
+    "served_by_fetch_strategy",
 }
 
 
