@@ -19,11 +19,11 @@ from intrend_assets.instagram.errors import (
     StrategyGone,
     UpstreamError,
 )
+from intrend_assets.shapes import V1_TIMELINE, detect_shape, extract_embedded, graphql_errors
 
 _RATE_LIMIT_PHRASES = ("please wait a few minutes", "checkpoint_required", "rate limit")
 _LOGIN_PATHS = ("/accounts/login",)
 _CHALLENGE_PATHS = ("/challenge", "/checkpoint")
-V1_TIMELINE_KEY = "xdt_api__v1__feed__user_timeline_graphql_connection"
 
 
 def _decode(body: bytes) -> Any:
@@ -35,16 +35,6 @@ def _decode(body: bytes) -> Any:
 
 def _is_html(body: bytes) -> bool:
     return body.lstrip()[:1] == b"<"
-
-
-def _graphql_errors(payload: Any) -> list[str] | None:
-    """Messages of a GraphQL error answer (``data`` null, ``errors`` listed), else None."""
-    if not isinstance(payload, dict):
-        return None
-    errors = payload.get("errors")
-    if payload.get("data") is None and isinstance(errors, list) and errors:
-        return [str(e.get("message") if isinstance(e, dict) else e)[:120] for e in errors]
-    return None
 
 
 def classify_refusal(
@@ -62,9 +52,10 @@ def classify_refusal(
         message = str(payload.get("message") or "").lower()
     text = message or body[:512].decode("utf-8", "replace").lower()
 
-    errors = _graphql_errors(payload)
+    errors = graphql_errors(payload)
     if errors:
-        raise StrategyGone(f"GraphQL refused the query: {'; '.join(errors)}", status=status)
+        shown = "; ".join(message[:120] for message in errors[:3])
+        raise StrategyGone(f"GraphQL refused the query: {shown}", status=status)
     if 300 <= status < 400:
         target = (location or "").lower()
         if any(p in target for p in _LOGIN_PATHS):
@@ -107,8 +98,6 @@ def classify_profile(strategy: str, status: int, body: bytes, location: str | No
     """``"ok"`` or ``"private"`` for a usable profile answer of ``strategy``, else raise."""
     classify_refusal(status, body, location, missing_is_html=strategy == "embedded_page")
     if strategy == "embedded_page":
-        from intrend_assets.shapes import extract_embedded
-
         try:
             found = extract_embedded(body.decode("utf-8", "replace"))
         except ValueError as exc:
@@ -133,7 +122,7 @@ def classify_timeline(strategy: str, status: int, body: bytes, location: str | N
         raise UpstreamError("the page is not valid JSON", status=status)
     data = payload.get("data") if isinstance(payload, dict) else None
     if strategy == "graphql_doc_id":
-        if isinstance(data, dict) and isinstance(data.get(V1_TIMELINE_KEY), dict):
+        if detect_shape(payload) == V1_TIMELINE:
             return "ok"
     else:
         user = data.get("user") if isinstance(data, dict) else None
