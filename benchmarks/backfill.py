@@ -12,7 +12,10 @@
 
 Each run is launched as the backfill daemon or the sensor would launch it (ranged runs of
 at most 500 profiles), in this process, on a SQLite Dagster instance in a temporary folder;
-the sandbox runs in its own process.
+the sandbox runs in its own process. The instance is set up as ``intrend`` sets it up:
+the project's instance config in DAGSTER_HOME, and DAGSTER_EVENT_BATCH_SIZE set (unless it is
+already in the environment: ``DAGSTER_EVENT_BATCH_SIZE=0`` measures Dagster's one-event-at-a-
+time writes).
 
 Run:  .venv/bin/python benchmarks/backfill.py --profiles 1000
 """
@@ -32,6 +35,7 @@ import dagster as dg
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 from intrend_assets.checks import ASSET_CHECKS  # noqa: E402
+from intrend_assets.dagster_storage import EVENT_BATCH_SIZE  # noqa: E402
 from intrend_assets.definitions import ASSETS, build_defs, build_resources  # noqa: E402
 from intrend_assets.jobs import MAX_PROFILES_PER_RUN, range_run_requests  # noqa: E402
 from intrend_assets.sensors import tracked_profiles_sensor  # noqa: E402
@@ -140,8 +144,8 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
         home = Path(tmp) / "dagster"
         home.mkdir()
         shutil.copyfile(instance_yaml, home / "dagster.yaml")
-        os.environ["DAGSTER_HOME"] = str(home)
-        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
+        os.environ["DAGSTER_HOME"] = str(home)  # the SQLite event log's folder comes from it
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
         profiles_file = Path(tmp) / "profiles.txt"
         os.environ["INTREND_PROFILES_FILE"] = str(profiles_file)
         names = info["truth"]["public_usernames"][: args.profiles + args.new]
