@@ -18,7 +18,12 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/intrend/.venv \
     UV_LINK_MODE=copy \
     PYTHONUNBUFFERED=1 \
     DAGSTER_HOME=/opt/dagster/dagster_home \
+    DAGSTER_EVENT_BATCH_SIZE=1000 \
     INTREND_DATA_DIR=/data
+
+# DAGSTER_EVENT_BATCH_SIZE: a ranged run's per-partition events (planned at creation,
+# materializations at the end of a step) reach the event log in batches, not one write each;
+# 1000 = intrend_assets.dagster_storage.EVENT_BATCH_SIZE (two assets x 500 profiles a run).
 
 WORKDIR /opt/intrend
 

@@ -49,7 +49,8 @@ def _dagster_home(base: Path) -> Path:
 
     Dagster reads its instance config only from $DAGSTER_HOME; keeping the storage there too
     keeps runs, event logs and schedules in one folder inside the project (SQLite), unless
-    ``DAGSTER_PG_HOST`` selects PostgreSQL (see ``_instance_yaml``).
+    ``DAGSTER_PG_HOST`` selects PostgreSQL (see ``_instance_yaml``). Also sets
+    ``DAGSTER_EVENT_BATCH_SIZE`` (unless already set) so event batches reach the storage.
     """
     home = (base / ".dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -57,6 +58,12 @@ def _dagster_home(base: Path) -> Path:
     if source.is_file():
         shutil.copyfile(source, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
+    # Without it Dagster writes a ranged run's per-partition events one at a time; every
+    # process started from here (dagster dev's webserver, daemon, code server, run workers)
+    # inherits it. See intrend_assets/dagster_storage.py.
+    from intrend_assets.dagster_storage import EVENT_BATCH_SIZE
+
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
     return home
 
 

@@ -53,10 +53,14 @@ def _load(path: Path) -> Any:
 # --- instance configs ----------------------------------------------------------------------
 
 
-def test_sqlite_instance_has_the_queue_pools_and_run_limits(tmp_path: Path) -> None:
+def test_sqlite_instance_has_the_queue_pools_and_run_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the event log's folder comes from it
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.event_log_storage).__name__ == "BatchingSqliteEventLogStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         concurrency = instance.get_concurrency_config()
         assert concurrency.pool_config.default_pool_limit == 1
@@ -76,13 +80,20 @@ def test_postgres_instance_config_validates_and_matches_sqlite(
         monkeypatch.setenv(name, value)
     shutil.copyfile(cli.POSTGRES_INSTANCE_YAML, tmp_path / "dagster.yaml")
     config, _ = dagster_instance_config(str(tmp_path))
-    # The storage's own schema (dagster-postgres), environment variables resolved.
-    resolved = process_config(pg_config(), config["storage"]["postgres"])
-    assert resolved.success, resolved.errors
-    db = resolved.value["postgres_db"]
-    assert db["hostname"] == "db.example"
-    assert db["port"] == 5432
-    assert db["scheme"] == "postgresql+psycopg2"
+    # Runs, event logs and schedules on the one database, each validated against
+    # dagster-postgres' schema with environment variables resolved.
+    storages = {
+        key: config[key] for key in ("run_storage", "event_log_storage", "schedule_storage")
+    }
+    assert storages["event_log_storage"]["module"] == "intrend_assets.dagster_storage"
+    assert storages["event_log_storage"]["class"] == "BatchingPostgresEventLogStorage"
+    for storage in storages.values():
+        resolved = process_config(pg_config(), storage["config"])
+        assert resolved.success, resolved.errors
+        db = resolved.value["postgres_db"]
+        assert db["hostname"] == "db.example"
+        assert db["port"] == 5432
+        assert db["scheme"] == "postgresql+psycopg2"
     sqlite = _load(ROOT / "dagster.yaml")
     postgres = _load(cli.POSTGRES_INSTANCE_YAML)
     for key in ("telemetry", "run_coordinator", "concurrency"):
@@ -97,7 +108,14 @@ def test_celery_instance_keeps_the_postgres_storage_queue_and_limits(
         monkeypatch.setenv(name, value)
     celery = _load(CELERY_YAML)
     postgres = _load(cli.POSTGRES_INSTANCE_YAML)
-    for key in ("telemetry", "storage", "run_coordinator", "concurrency"):
+    for key in (
+        "telemetry",
+        "run_storage",
+        "event_log_storage",
+        "schedule_storage",
+        "run_coordinator",
+        "concurrency",
+    ):
         assert celery[key] == postgres[key], key
     assert celery["run_launcher"]["module"] == "dagster_celery_k8s"
     assert celery["run_launcher"]["class"] == "CeleryK8sRunLauncher"

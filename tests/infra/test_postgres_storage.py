@@ -77,7 +77,8 @@ def test_materialization_is_stored_in_postgres(tmp_path: Path, pg_env: Postgres)
     ):
         storage = type(instance.run_storage).__name__
         assert storage == "PostgresRunStorage", storage
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        # dagster-postgres' event log, batching planned events too (intrend_assets/dagster_storage).
+        assert type(instance.event_log_storage).__name__ == "BatchingPostgresEventLogStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
 
         usernames = list(world.public_usernames())[:PROFILES]
@@ -129,6 +130,8 @@ def test_materialization_is_stored_in_postgres(tmp_path: Path, pg_env: Postgres)
     assert events.get("PIPELINE_START") == 1, events
     assert events.get("PIPELINE_SUCCESS") == 1, events
     assert events.get("STEP_SUCCESS") == 2
+    # Planned events, written as one batch at run creation: still one per partition and asset.
+    assert events.get("ASSET_MATERIALIZATION_PLANNED") == 2 * len(usernames), events
     assert partitions == set(usernames)
     # One materialization per profile partition of each asset.
     assert {(key, part) for key, part in materialized} == {
