@@ -78,6 +78,24 @@ def _sandbox_config(args: argparse.Namespace) -> SandboxConfig:
     )
 
 
+def _wall(text: str) -> tuple[str, float]:
+    """``STRATEGY=SHARE`` of ``--login-wall``, checked before the sandbox starts."""
+    from intrend_assets.instagram.strategies import PROFILE_STRATEGIES
+
+    name, _, share = text.partition("=")
+    if name not in PROFILE_STRATEGIES:
+        raise argparse.ArgumentTypeError(
+            f"unknown strategy {name!r}; choose from {', '.join(PROFILE_STRATEGIES)}"
+        )
+    try:
+        value = float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"share must be a number in 0..1, got {share!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"share must be in 0..1, got {value}")
+    return name, value
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sandbox → raw_profile → posts → hashtag_counts → posts_wide, then the rising hashtags."""
     started = time.monotonic()
@@ -105,6 +123,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  fake Instagram  {world.instagram_url}")
         print(f"  proxy host      {world.proxy_url}")
         print(f"  modem service   {world.modem_url}", flush=True)
+        walls = dict(args.login_wall or [("web_profile_info", 0.25)])
+        if any(walls.values()):
+            import httpx
+
+            httpx.post(
+                f"{world.instagram_url}/_sandbox/faults", json={"login_wall": walls}
+            ).raise_for_status()
+            closed = ", ".join(f"{k} for {v:.0%} of profiles" for k, v in walls.items() if v)
+            print(f"  login wall on   {closed} (they fall back to the next strategy)")
         settings = IntrendSettings(
             data_dir=data_dir,
             instagram_base_url=world.instagram_url,
@@ -122,7 +149,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         quiet = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
 
         print(f"[1/2] fetching and parsing {len(keys)} profiles …", flush=True)
-        dg.materialize(
+        fetched = dg.materialize(
             ASSETS,
             selection=PROFILE_ASSETS,
             resources=resources,
@@ -142,6 +169,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             run_config=quiet,
         )
         failed_checks = [e.check_name for e in built.get_asset_check_evaluations() if not e.passed]
+        raw_meta = fetched.asset_materializations_for_node("raw_profile")[0].metadata
+        served = raw_meta["served_by_strategy"].value
         planted = set(world.planted_trends())
         stats = world.stats()
 
@@ -170,6 +199,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"Planted trends in the sandbox: {', '.join(sorted(planted))}")
     print(f"Sandbox requests: {stats.get('total', stats)}")
+    ways = ", ".join(f"{name} {count}" for name, count in served.items()) or "none"
+    print(f"Profiles served by strategy: {ways}")
     assert totals is not None
     print(f"posts_wide: {totals[0]} posts from {totals[1]} profiles")
     print(f"DuckDB warehouse: {db_path}")
@@ -264,6 +295,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole pipeline on the sandbox and print trends")
     sandbox_options(demo, 300)
     demo.add_argument("--top", type=int, default=10, help="rising hashtags to print")
+    demo.add_argument(
+        "--login-wall",
+        action="append",
+        type=_wall,
+        metavar="STRATEGY=SHARE",
+        help="close a fetch strategy to anonymous requests for a share of the profiles, as "
+        "Instagram does (repeatable; default web_profile_info=0.25, so the run shows the "
+        "fallback; web_profile_info=0 keeps every door open)",
+    )
     demo.add_argument(
         "--log-level",
         default="INFO",
