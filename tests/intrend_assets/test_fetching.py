@@ -115,6 +115,7 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
     class Reconnecting(FakeInstagram):
         async def rotate(self) -> Rotation:
             self.rotating = True
+            self.reconnecting.set()
             await asyncio.sleep(0.2)
             self.rotating = False
             return await super().rotate()
@@ -122,7 +123,9 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
         async def get_profile(self, username: str) -> Answer:
             if username == "slow" and not getattr(self, "slow_done", False):
                 self.slow_done = True
-                await asyncio.sleep(0.1)  # answered while the rotation runs
+                # Answered while the rotation runs: wait for it rather than for a fixed time,
+                # which a loaded machine can stretch past the rotation's start (flaky).
+                await self.reconnecting.wait()
                 return Answer(503, b"modem reconnecting", 1.0)
             if username == "limited" and self.rotations == 0:
                 return Answer(401, WAIT, 1.0)
@@ -132,6 +135,7 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
     policy = FetchPolicy(concurrency=2, backoff_seconds=30.0, max_backoff_seconds=30.0)
 
     async def go():
+        ig.reconnecting = asyncio.Event()
         gate = RotationGate(ig.rotate, current_ip=ig.ip)
         return await asyncio.wait_for(
             fetch_profiles(
