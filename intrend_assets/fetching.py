@@ -229,14 +229,15 @@ class _Fetcher:
             attempt += 1
             answer: Answer | None = None
             if session:
-                async with self._session_turn, self.gate.hold() as generation:
-                    ip = self.gate.current_ip
-                    await self._pace(True)
-                    try:
-                        answer = await call()
-                        verdict: str | FetchError = classify(answer)
-                    except FetchError as exc:
-                        verdict = exc
+                async with self._session_turn:
+                    await self._pace(True)  # before the hold: pauses must not stall rotations
+                    async with self.gate.hold() as generation:
+                        ip = self.gate.current_ip
+                        try:
+                            answer = await call()
+                            verdict: str | FetchError = classify(answer)
+                        except FetchError as exc:
+                            verdict = exc
             else:
                 generation = await self.gate.wait_open()
                 ip = self.gate.current_ip
@@ -317,16 +318,19 @@ class _Fetcher:
         walled: list[str] = []
         session = False
         found = await self._through(username, ways, False, walled)
-        if found is None and walled and self.ways.session_profile:
-            session = True
-            found = await self._through(
-                username, self._open("profile", self.ways.session_profile), True, walled
-            )
+        # What walled anonymous requests is remembered; a way that served them is forgotten.
         walls = set(known_walls) | set(walled)
         if isinstance(found, tuple):
             walls.discard(found[0].name)
         if walls != set(known_walls):
             await asyncio.to_thread(self.store.write_walls, username, walls)
+        if found is None and walled and self.ways.session_profile:
+            session = True
+            session_walled: list[str] = []
+            found = await self._through(
+                username, self._open("profile", self.ways.session_profile), True, session_walled
+            )
+            walled += [f"{name} (logged in)" for name in session_walled]
         if isinstance(found, ProfileOutcome):
             return found
         if found is None:

@@ -176,6 +176,8 @@ def test_a_session_serves_walled_profiles_on_a_held_ip(tmp_path: Path) -> None:
     anonymous_limits = sum(1 for e in report.log if not e["session"] and e["status"] == 401)
     assert modem.rotations <= anonymous_limits
     assert "cookie" not in json.dumps([{k: str(v) for k, v in e.items()} for e in report.log])
+    # Served through the session, the anonymous way is still walled for them: remembered.
+    assert LocalRawStore(tmp_path).read_walls("anna") == {"web_profile_info"}
 
 
 def test_a_rotation_waits_for_a_session_request_in_flight() -> None:
