@@ -276,7 +276,7 @@ def _v1_node(node: Mapping[str, Any]) -> dict[str, Any]:
             else None
         ),
         "display_url": _first(v["url"], v["first_child_url"]),
-        "product_type": v["product_type"],
+        "product_type": _graph_product_type(v["product_type"]),
         "accessibility_caption": v["accessibility_caption"],
     }
     if isinstance(carousel, list):
@@ -297,6 +297,15 @@ def _v1_child(child: Any) -> dict[str, Any] | None:
         "display_url": v["url"],
         "accessibility_caption": v["accessibility_caption"],
     }
+
+
+# v1 names every post's product type; the graph shape names only the special ones (reels are
+# "clips") and leaves plain images and sidecars without: mapped so both give the same rows.
+_UNNAMED_IN_GRAPH = frozenset({"feed", "carousel_container"})
+
+
+def _graph_product_type(value: Any) -> Any:
+    return None if isinstance(value, str) and value in _UNNAMED_IN_GRAPH else value
 
 
 def _media_kind(media_type: Any) -> dict[str, Any]:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from intrend_assets.fetching import FetchPolicy, FetchReport, fetch_profiles
 from intrend_assets.instagram.errors import ConfigurationError
@@ -258,3 +260,38 @@ def test_a_timeline_way_that_closes_falls_back_to_the_next(tmp_path: Path) -> No
     pages = Counter(e["endpoint"] for e in report.log if e["kind"] == "page" and e["status"] == 200)
     assert set(pages) == {"graphql_doc_id"}
     assert any("graphql_query_hash" in w for w in warnings)
+
+
+def _rows(root: Path, username: str) -> pl.DataFrame:
+    """Every stored post of ``username`` (answer and pages), one row per post, by id."""
+    store = LocalRawStore(root)
+    obj = store.latest(username)
+    assert obj is not None
+    frames = [
+        parse_profile(store.read(k), username=username).posts for k in [obj.key, *store.pages(obj)]
+    ]
+    # Counters move between two fetches (the sandbox's posts keep gaining likes): compared
+    # are the columns that describe the post itself.
+    moving = ["fetched_at", "like_count", "comment_count", "video_view_count"]
+    return pl.concat(frames).unique("post_id", keep="first").sort("post_id").drop(moving)
+
+
+def test_every_way_gives_the_same_post_rows(tmp_path: Path) -> None:
+    config = SandboxConfig(profiles=30, seed=21, budget=1000, speed=1.0, private_share=0.0)
+    orders = {
+        "web_profile_info": ["web_profile_info"],
+        "graphql_doc_id": ["graphql_doc_id"],
+        "embedded_page": ["embedded_page"],
+    }
+    with start_sandbox(config) as world:
+        names = world.public_usernames()[:10]
+        for label, order in orders.items():
+            report = _fetch(
+                world, names, tmp_path / label, _resource(world, profile_strategies=order)
+            )
+            assert report.served() == {label: len(names)}
+    for name in names:
+        reference = _rows(tmp_path / "web_profile_info", name)
+        assert reference.height == 12
+        for label in ("graphql_doc_id", "embedded_page"):
+            assert_frame_equal(_rows(tmp_path / label, name), reference, check_row_order=True)

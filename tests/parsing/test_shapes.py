@@ -199,7 +199,7 @@ def test_v1_timeline_maps_every_contract_field() -> None:
     assert [c["node"]["id"] for c in node["edge_sidecar_to_children"]["edges"]] == ["3142", "3143"]
     assert node["edge_sidecar_to_children"]["edges"][1]["node"]["__typename"] == "GraphVideo"
     assert node["pinned_for_users"] == [{"id": "123"}]
-    assert node["product_type"] == "carousel_container"
+    assert node["product_type"] is None  # graph names only special types (reels: "clips")
     assert node["accessibility_caption"] == "Photo by u"
 
     parsed = parse_timeline_page(CONTRACT_V1_TIMELINE, fetched_at=FETCHED)
@@ -224,7 +224,7 @@ def test_v1_timeline_maps_every_contract_field() -> None:
         "video_view_count": None,
         "child_count": 2,
         "is_pinned": True,
-        "product_type": "carousel_container",
+        "product_type": None,
         "display_url": "https://cdn.example/a.jpg?oe=6553F100",
         "display_url_expires_at": datetime.fromtimestamp(0x6553F100, tz=UTC),
         "location_id": "99",
@@ -481,7 +481,8 @@ def neutral_posts(draw: st.DrawFn, owner: tuple[str, str]) -> dict[str, Any]:
         "children": children,
         "url": url,
         "pinned": draw(st.sampled_from([None, False, True])),
-        "product_type": draw(st.sampled_from([None, "feed", "clips", "igtv"])),
+        # As the graph shape names it: plain images and sidecars have none.
+        "product_type": draw(st.sampled_from([None, "clips", "igtv"])),
         "alt": draw(SHORT_TEXT),
         # How each shape happens to carry things: not data, must not matter.
         "likes_key": draw(st.sampled_from(["edge_liked_by", "edge_media_preview_like"])),
@@ -534,7 +535,9 @@ def v1_node(post: dict[str, Any]) -> dict[str, Any]:
         "caption": None if post["caption"] is None else {"text": post["caption"]},
         "like_count": post["likes"],
         "comment_count": post["comments"],
-        "product_type": post["product_type"],
+        # v1 names every post's type.
+        "product_type": post["product_type"]
+        or ("carousel_container" if post["children"] is not None else "feed"),
         "play_count": None,
         "view_count": None,
         "user": {"pk": post["owner"][0], "username": post["owner"][1]},

@@ -140,7 +140,8 @@ def v1_node_from_graph(node: dict[str, Any]) -> dict[str, Any]:
         "like_count": likes.get("count"),
         "comment_count": (node.get("edge_media_to_comment") or {}).get("count"),
         "media_type": _MEDIA_TYPES.get(node.get("__typename")),
-        "product_type": node.get("product_type"),
+        "product_type": node.get("product_type")
+        or ("carousel_container" if node.get("__typename") == "GraphSidecar" else "feed"),
         "play_count": None,
         "view_count": node.get("video_view_count"),
         "user": {"pk": owner.get("id"), "username": owner.get("username"), "is_private": False},
