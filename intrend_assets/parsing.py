@@ -215,13 +215,35 @@ def decode_body(
         raise ProfileParseError(username, "empty body")
     if _is_html(text):
         try:
-            return extract_embedded(text)
+            body = extract_embedded(text)
         except ShapeError as exc:
             raise ProfileParseError(username, f"HTML page: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProfileParseError(username, f"body is not JSON ({exc})") from None
+    else:
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ProfileParseError(username, f"body is not JSON ({exc})") from None
+    # A "\udcxx" escape with no partner decodes to a lone surrogate, which no UTF-8 writer
+    # (Arrow, DuckDB) accepts. Valid UTF-8 text cannot hold one otherwise, so only bodies with
+    # such an escape (or str payloads) pay for the walk.
+    if "\\ud" in text or "\\uD" in text or isinstance(payload, str):
+        body = _scrub_surrogates(body)
+    return body
+
+
+def _scrub_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate replaced by U+FFFD (pairs are already joined)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, list):
+        return [_scrub_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrub_surrogates(k): _scrub_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _is_html(text: str) -> bool:

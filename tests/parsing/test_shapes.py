@@ -832,3 +832,17 @@ def test_posts_frame_schema_is_kept_for_every_shape() -> None:
         posts = parse_profile(body).posts
         assert posts.schema == POSTS_SCHEMA
         assert isinstance(posts, pl.DataFrame)
+
+
+def test_a_lone_surrogate_escape_becomes_a_replacement_character() -> None:
+    """JSON may escape half a surrogate pair ("\\udca9"); Arrow refused the string (found by
+    the spoiled-bytes property test). Pairs still join; a lone half becomes U+FFFD."""
+    body = (
+        b'{"data":{"user":{"id":"1","username":"a","full_name":"x\\udca9y",'
+        b'"edge_owner_to_timeline_media":{"edges":[{"node":{"id":"5","edge_media_to_caption":'
+        b'{"edges":[{"node":{"text":"hi \\ud83d\\ude00 \\udca9 #tag"}}]}}}]}}}}'
+    )
+    parsed = parse_profile(body)
+    assert parsed.profile["full_name"] == "x\ufffdy"
+    assert parsed.posts["caption"].to_list() == ["hi \U0001f600 \ufffd #tag"]
+    assert parsed.posts["hashtags"].to_list() == [["tag"]]
