@@ -37,7 +37,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 from intrend_assets.checks import ASSET_CHECKS  # noqa: E402
 from intrend_assets.dagster_storage import EVENT_BATCH_SIZE  # noqa: E402
 from intrend_assets.definitions import ASSETS, build_defs, build_resources  # noqa: E402
-from intrend_assets.jobs import MAX_PROFILES_PER_RUN, range_run_requests  # noqa: E402
+from intrend_assets.jobs import MAX_PROFILES_PER_RUN, PROFILE_ASSETS, range_run_requests  # noqa: E402
 from intrend_assets.sensors import tracked_profiles_sensor  # noqa: E402
 from intrend_assets.settings import IntrendSettings  # noqa: E402
 from sandbox.process import sandbox_process  # noqa: E402
@@ -63,20 +63,25 @@ def _metadata_seconds(result: dg.ExecuteInProcessResult, asset: str) -> float:
     return total / max(1, len(keys))
 
 
+def _fetch_run(request: dg.RunRequest, resources, instance) -> dg.ExecuteInProcessResult:
+    """One run of the profile assets as the backfill daemon or a sensor would launch it."""
+    return dg.materialize(
+        ASSETS,
+        selection=PROFILE_ASSETS,
+        resources=resources,
+        instance=instance,
+        run_config=QUIET,
+        tags=request.tags,
+    )
+
+
 def _run_ranges(keys, resources, instance) -> tuple[int, float, float, float]:
     """Launch ranged runs over ``keys``; return (runs, wall, fetch seconds, parse seconds)."""
     runs = 0
     wall = fetch = parse = 0.0
     for request in range_run_requests(keys):
         started = time.perf_counter()
-        result = dg.materialize(
-            ASSETS,
-            selection=["raw_profile", "posts"],
-            resources=resources,
-            instance=instance,
-            run_config=QUIET,
-            tags=request.tags,
-        )
+        result = _fetch_run(request, resources, instance)
         wall += time.perf_counter() - started
         assert result.success
         runs += 1
@@ -199,14 +204,7 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
             sensor_s = time.perf_counter() - started
             fetched = 0
             for request in tick.run_requests or []:
-                result = dg.materialize(
-                    ASSETS,
-                    selection=["raw_profile", "posts"],
-                    resources=resources,
-                    instance=instance,
-                    run_config=QUIET,
-                    tags=request.tags,
-                )
+                result = _fetch_run(request, resources, instance)
                 assert result.success
                 fetched += len(
                     {
