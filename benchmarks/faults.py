@@ -226,7 +226,7 @@ def materialize(
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     ok = True
     for selection in stages:
-        partitioned = "raw_profile" in selection or "posts" in selection
+        partitioned = "raw_profile" in selection
         tags = (
             {
                 "dagster/asset_partition_range_start": keys[0],

@@ -24,7 +24,9 @@ under it, so switching between the two keeps the history.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from dagster._config import StringSource
@@ -32,6 +34,7 @@ from dagster._core.events import DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import (
@@ -39,6 +42,9 @@ from dagster_postgres.utils import (
     get_token_provider_from_config,
     pg_url_from_config,
 )
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     from dagster_postgres.auth import PgTokenProvider
@@ -124,11 +130,60 @@ class _BulkAssetEvents:
 
 
 class BatchingSqliteEventLogStorage(_BulkAssetEvents, SqliteEventLogStorage):
-    """SQLite event log storage whose ``store_event_batch`` costs two transactions, not 2N."""
+    """SQLite event log storage whose ``store_event_batch`` costs two transactions, not 2N,
+    and whose connections come from one engine per database file, not a new engine each.
+
+    Dagster's SQLite storage builds a SQLAlchemy engine for every statement it runs and
+    throws it away (``NullPool``, then ``dispose``); building one costs more than the insert
+    it carries, and a step's handful of events (start, output, materialization, success)
+    paid it several times each. The engines kept here still use ``NullPool``: every
+    connection is opened for one transaction and closed after it, exactly as before, so
+    other processes (the webserver, the daemon) see the same files and locks.
+    """
+
+    # Engines kept: the index shard, and the run shards written lately (a run worker writes
+    # one; the webserver reads many, each engine holding no connection).
+    MAX_ENGINES = 16
 
     def __init__(self, dagster_home: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._dagster_home = dagster_home
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
         super().__init__(os.path.join(dagster_home, "history", "runs", ""), inst_data=inst_data)
+
+    def _engine_for(self, shard: str) -> Engine:
+        """The shard's engine; built (and its database created) on first use, or again after
+        ``wipe``/``upgrade`` forgot which databases are initialised. Call under ``_db_lock``."""
+        engine = self._engines.get(shard)
+        if engine is None or shard not in self._initialized_dbs:
+            if engine is not None:
+                engine.dispose()
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=NullPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            self._engines[shard] = engine
+            while len(self._engines) > self.MAX_ENGINES:
+                self._engines.popitem(last=False)[1].dispose()
+        self._engines.move_to_end(shard)
+        return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:
+            engine = self._engine_for(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        with self._db_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+        super().dispose()
 
     @classmethod
     def config_type(cls) -> Mapping[str, Any]:  # ty: ignore[invalid-method-override]

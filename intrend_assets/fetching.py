@@ -351,8 +351,15 @@ class _Fetcher:
             strategy=way.name,
             session=session,
         )
+        mark = None
         if kind == "ok" and (not way.carries_posts or self.policy.max_posts > PROFILE_POSTS):
-            await self.paginate(outcome, obj, answer.body, way, session)
+            mark = await self.paginate(outcome, obj, answer.body, way, session)
+        # The answer and its pages are stored: queue them for the warehouse load, and only
+        # then move the fast-update mark past them (a crash in between re-fetches, never
+        # skips, posts the warehouse has not seen).
+        await asyncio.to_thread(self.store.mark_pending, obj)
+        if mark is not None:
+            await asyncio.to_thread(self.store.write_mark, username, mark)
         return outcome
 
     async def paginate(
@@ -362,14 +369,18 @@ class _Fetcher:
         body: bytes,
         way: ProfileWay,
         session: bool = False,
-    ) -> None:
-        """Page the timeline past the profile answer; advance the mark after a full pass."""
+    ) -> Mark | None:
+        """Page the timeline past the profile answer.
+
+        Returns the fast-update mark a complete pass earns (None when the pass stopped short
+        or fast update is off); the caller writes it once the pages are queued for loading.
+        """
         username = outcome.username
         try:
             parsed = parse_profile(body, username=username)
         except ProfileParseError as exc:
             outcome.complete, outcome.reason = False, str(exc)
-            return
+            return None
         mark = None
         if self.policy.fast_update:
             mark = await asyncio.to_thread(self.store.read_mark, username)
@@ -397,9 +408,8 @@ class _Fetcher:
                     break
             if result != "done":
                 outcome.complete, outcome.reason = False, f"paging stopped: {why}"
-                return
-        if self.policy.fast_update:
-            await asyncio.to_thread(self.store.write_mark, username, next_mark(walk.seen, mark))
+                return None
+        return next_mark(walk.seen, mark) if self.policy.fast_update else None
 
     async def _walk(
         self,

@@ -6,6 +6,11 @@ answer and its pages stay one unit. The username is validated
 before it becomes part of a path, and every write is atomic (temporary file, fsync, rename) so
 a crash never leaves a half-written object behind. Failures live beside the objects under
 ``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten.
+
+``pending/`` holds one marker per fetch not yet loaded into the warehouse, written once the
+answer and all its pages are stored (and before the fast-update mark moves past them). The
+``posts`` asset loads what is pending and removes a marker only after its rows are committed,
+so a crash anywhere between fetch and load leaves the fetch pending, never lost.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +31,8 @@ from intrend_assets.refresh import Cadence
 from intrend_assets.usernames import InvalidUsername, validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
+# A pending marker is named ``<stamp>~<username>``: sorting the folder sorts by fetch time.
+_PENDING_SEP = "~"
 ZSTD_LEVEL = 3
 
 
@@ -136,6 +143,48 @@ class LocalRawStore:
         if not folder.is_dir():
             return []
         return [str(p.relative_to(self.root)) for p in sorted(folder.glob("*.json.zst"))]
+
+    # Pending: fetches stored but not yet loaded into the warehouse.
+
+    def _pending_path(self, obj: RawObject) -> Path:
+        name = validate_username(obj.username)
+        return self.root / "pending" / f"{_stamp(obj.fetched_at)}{_PENDING_SEP}{name}"
+
+    def mark_pending(self, obj: RawObject) -> None:
+        """Queue a stored fetch (answer and pages complete) for the warehouse load."""
+        _atomic_write(self._pending_path(obj), obj.key.encode())
+
+    def pending(self) -> list[RawObject]:
+        """Fetches waiting for the warehouse load, oldest first.
+
+        A marker whose answer is gone (deleted by hand) comes back with ``size`` -1, so the
+        loader can say so and drop it rather than fail on it for ever.
+        """
+        folder = self.root / "pending"
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in sorted(folder.iterdir()):
+            stamp, sep, name = path.name.partition(_PENDING_SEP)
+            if not sep or path.name.startswith("."):
+                continue  # a temporary file of a write in progress, or a stranger
+            try:
+                moment = _unstamp(stamp)
+                name = validate_username(name)
+            except (ValueError, InvalidUsername):
+                continue
+            key = f"profiles/{name}/{stamp}.json.zst"
+            try:
+                size = (self.root / key).stat().st_size
+            except FileNotFoundError:
+                size = -1
+            found.append(RawObject(name, moment, key, size))
+        return found
+
+    def clear_pending(self, objects: Iterable[RawObject]) -> None:
+        """Forget markers once their fetches are loaded (or found unloadable)."""
+        for obj in objects:
+            self._pending_path(obj).unlink(missing_ok=True)
 
     def read_mark(self, username: str) -> Mark | None:
         """The fast-update mark of the last complete pass, if any."""

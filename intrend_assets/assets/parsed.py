@@ -1,4 +1,18 @@
-"""``posts``: raw answers parsed into rows and loaded into the warehouse's normalized tables."""
+"""``posts``: raw answers parsed into rows and loaded into the warehouse's normalized tables.
+
+Not partitioned, on purpose (the design sketch had ``posts[username]``). ``raw_profile`` is
+the per-profile asset: it is what a run fetches, fails, or retries one profile at a time.
+``posts`` loads whatever fetches are pending in the raw store, whichever runs stored them.
+Two reasons:
+
+- Dagster writes a planned and a materialization event per partition and asset; a ranged run
+  of 500 profiles spent over a second on ``posts``' 1,000 events alone. One event per run is
+  the difference between the orchestration overhead the issue allows and more.
+- The pending set is durable and independent of runs: a fetch whose load failed or was
+  killed is loaded by the next ``posts`` run, whatever that run fetched, and a profile
+  fetched twice before a load has both fetches loaded (oldest first), so fast update's pages
+  from the first are not lost behind the second.
+"""
 
 import time
 
@@ -6,14 +20,20 @@ import dagster as dg
 
 from intrend_assets.automation import follow_upstream
 from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
+from intrend_assets.raw_store import LocalRawStore, RawObject
 from intrend_assets.refresh import posts_per_day
 from intrend_assets.resources import RawStoreResource, WarehouseResource
-from intrend_assets.usernames import InvalidUsername
 from warehouse.load import load_parsed, mark_posts_wide_stale
 
-# Parse and load in slices: memory stays flat however many profiles a run covers.
+# Parse and load in slices of fetches: memory stays flat however much is pending, and a
+# crash part way keeps the slices already committed.
 LOAD_BATCH = 250
+
+
+class PostsConfig(dg.Config):
+    full_refresh: bool = False
+    """Also re-parse every profile's latest stored answer, not only the pending fetches (after
+    a parser fix, or to rebuild the normalized tables from the raw store)."""
 
 
 def _posting_rates(batch: list[ParsedProfile]) -> dict[str, float]:
@@ -25,9 +45,19 @@ def _posting_rates(batch: list[ParsedProfile]) -> dict[str, float]:
     return {name: posts_per_day(stamps) for name, stamps in times.items()}
 
 
+def to_load(store: LocalRawStore, full_refresh: bool) -> list[RawObject]:
+    """The fetches this run loads, oldest first: the pending ones, and with ``full_refresh``
+    every profile's latest answer too."""
+    objects = {obj.key: obj for obj in store.pending()}
+    if full_refresh:
+        for username in store.usernames():
+            latest = store.latest(username)
+            if latest is not None:
+                objects.setdefault(latest.key, latest)
+    return sorted(objects.values(), key=lambda o: (o.fetched_at, o.username))
+
+
 @dg.asset(
-    partitions_def=profiles_partitions,
-    backfill_policy=profiles_backfill_policy,
     deps=["raw_profile"],
     group_name="parsed",
     kinds={"python", "polars", "duckdb"},
@@ -37,31 +67,33 @@ def _posting_rates(batch: list[ParsedProfile]) -> dict[str, float]:
 )
 def posts(
     context: dg.AssetExecutionContext,
+    config: PostsConfig,
     raw_store: RawStoreResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    """One row per post (and one per profile fetch) from each profile's latest raw answer.
+    """One row per post (and one per profile fetch) from every fetch not yet loaded.
 
-    Loads are upserts by key, so re-running a partition never duplicates a post.
+    Each ``raw_profile`` fetch is queued in the raw store (``pending/``) once its answer and
+    pages are stored; this loads the queue, oldest fetch first, and clears a fetch from it
+    only after its rows are committed. Loads are upserts by key, so loading a fetch twice
+    (after a crash between commit and clear) never duplicates a post.
     """
     started = time.perf_counter()
     store = raw_store.store()
-    usernames = list(context.partition_keys)
+    todo = to_load(store, config.full_refresh)
+    context.log.info(
+        f"{len(todo)} fetches to load" + (" (full refresh)" if config.full_refresh else "")
+    )
     loaded_posts = loaded_profiles = 0
     missing: list[str] = []
     unparseable: dict[str, str] = {}
     with warehouse.connect() as con:
-        for start in range(0, len(usernames), LOAD_BATCH):
+        for start in range(0, len(todo), LOAD_BATCH):
+            objects = todo[start : start + LOAD_BATCH]
             batch = []
-            for username in usernames[start : start + LOAD_BATCH]:
-                try:
-                    obj = store.latest(username)
-                except InvalidUsername as exc:  # a partition key Instagram never issues
-                    store.record_failure(username, "invalid", exc.reason, 0)
-                    missing.append(username)
-                    continue
-                if obj is None:
-                    missing.append(username)
+            for obj in objects:
+                if obj.size < 0:  # queued, then deleted from the store by hand
+                    missing.append(obj.key)
                     continue
                 # The profile answer, then the timeline pages fetched right after it. A bad
                 # page costs only its own posts; a bad profile answer is recorded as failed.
@@ -69,13 +101,13 @@ def posts(
                     try:
                         batch.append(
                             parse_profile(
-                                store.read(key), fetched_at=obj.fetched_at, username=username
+                                store.read(key), fetched_at=obj.fetched_at, username=obj.username
                             )
                         )
                     except ProfileParseError as exc:
                         unparseable[key] = str(exc)
                         if number == 0:
-                            store.record_failure(username, "invalid", str(exc), 0)
+                            store.record_failure(obj.username, "invalid", str(exc), 0)
                             break
             for username, rate in _posting_rates(batch).items():
                 store.write_cadence(username, rate)
@@ -84,13 +116,20 @@ def posts(
                 mark_posts_wide_stale(con, {p.username for p in batch if p.username})
                 loaded_posts += stats.posts
                 loaded_profiles += stats.profiles
+            store.clear_pending(objects)  # committed: these are loaded
+            context.log.info(f"loaded {start + len(objects)}/{len(todo)} fetches")
+    if missing:
+        context.log.warning(f"{len(missing)} queued fetches were gone from the raw store")
     if unparseable:
         context.log.warning(f"{len(unparseable)} raw answers could not be parsed")
     return dg.MaterializeResult(
         metadata={
+            "fetches_loaded": len(todo) - len(missing),
+            "profiles": len({obj.username for obj in todo}),
             "profiles_loaded": loaded_profiles,
             "posts_loaded": loaded_posts,
-            "without_raw_answer": len(missing),
+            "mode": "full refresh" if config.full_refresh else "pending fetches",
+            "missing_from_raw_store": dg.MetadataValue.json(missing[:50]),
             "seconds": round(time.perf_counter() - started, 2),
             "warehouse": dg.MetadataValue.path(warehouse.path),
             "denormalized_in": dg.MetadataValue.asset(dg.AssetKey("posts_wide")),

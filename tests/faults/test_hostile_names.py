@@ -1,7 +1,8 @@
 """Usernames Instagram never issues, given to the pipeline: recorded as failed, never a crash.
 
 Found by the fault matrix (fault 11): a hostile partition key crashed the whole ``posts``
-step, and names refused by the fetcher were in no failures list ("lost").
+step (then partitioned by profile), and names refused by the fetcher were in no failures
+list ("lost").
 """
 
 from __future__ import annotations
@@ -66,15 +67,21 @@ def test_fetch_records_every_hostile_name_as_failed_inside_the_store(tmp_path: P
     assert all(root in p.parents for p in _files(root))
 
 
-def test_posts_step_survives_hostile_partition_keys(tmp_path: Path) -> None:
+def test_posts_step_survives_hostile_names_in_the_pending_queue(tmp_path: Path) -> None:
+    """``posts`` takes no partition keys now; what it reads is the raw store's pending queue,
+    whose file names carry usernames. Markers planted with hostile names are passed over."""
     root = tmp_path / "store" / "raw"
     store = LocalRawStore(root)
     from datetime import UTC, datetime
 
-    store.put("good_one", datetime.now(UTC), _body("good_one"))
+    store.mark_pending(store.put("good_one", datetime.now(UTC), _body("good_one")))
+    stamp = next((root / "pending").iterdir()).name.split("~")[0]
+    for name in HOSTILE:
+        if "/" not in name and name not in ("", ".", ".."):
+            (root / "pending" / f"{stamp}~{name}").write_text("profiles/x")
+    (root / "pending" / "not-a-marker").write_text("")
+    assert [o.username for o in store.pending()] == ["good_one"]
     with dg.instance_for_test() as instance:
-        keys = ["good_one", *HOSTILE]
-        instance.add_dynamic_partitions("profiles", keys)
         result = dg.materialize(
             [posts],
             resources={
@@ -82,15 +89,12 @@ def test_posts_step_survives_hostile_partition_keys(tmp_path: Path) -> None:
                 "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
             },
             instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": keys[0],
-                "dagster/asset_partition_range_end": keys[-1],
-            },
             raise_on_error=False,
         )
-    assert result.success, "a hostile partition key crashed the posts step"
-    recorded = {str(f["username"]) for f in store.failures()}
-    assert set(HOSTILE) <= recorded
+    assert result.success, "a hostile name in the pending queue crashed the posts step"
+    (materialization,) = result.asset_materializations_for_node("posts")
+    assert materialization.metadata["fetches_loaded"].value == 1
+    assert store.pending() == []
     assert all(root in p.parents for p in _files(root))
 
 

@@ -28,12 +28,15 @@ def test_asset_graph_snapshot() -> None:
     }
 
 
-def test_profile_assets_are_partitioned_by_profile() -> None:
+def test_raw_profile_is_partitioned_by_profile_and_posts_loads_whatever_is_pending() -> None:
     graph = defs.resolve_asset_graph()
-    for name in ("raw_profile", "posts"):
-        partitions = graph.get(dg.AssetKey(name)).partitions_def
-        assert isinstance(partitions, dg.DynamicPartitionsDefinition)
-        assert partitions.name == "profiles"
+    partitions = graph.get(dg.AssetKey("raw_profile")).partitions_def
+    assert isinstance(partitions, dg.DynamicPartitionsDefinition)
+    assert partitions.name == "profiles"
+    # One event per run for posts, not one per profile (see intrend_assets/assets/parsed.py).
+    assert graph.get(dg.AssetKey("posts")).partitions_def is None
+    # A ranged run of the profiles job still carries both.
+    assert defs.resolve_job_def("profiles_job").partitions_def == partitions
 
 
 def test_jobs_sensors_schedules_snapshot() -> None:

@@ -1,0 +1,210 @@
+"""The pending queue between ``raw_profile`` and ``posts``: a fetch is queued once its answer
+and pages are stored, before the fast-update mark moves, and leaves the queue only after its
+rows are committed. Nothing fetched is lost to a crash anywhere in between."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+import intrend_assets.assets.parsed as parsed
+from intrend_assets.assets.parsed import posts
+from intrend_assets.fetching import FetchPolicy, fetch_profiles
+from intrend_assets.instagram.client import Answer
+from intrend_assets.modem_client import Rotation
+from intrend_assets.raw_store import LocalRawStore
+from intrend_assets.resources import RawStoreResource, WarehouseResource
+from intrend_assets.rotation_gate import RotationGate
+
+T0 = 1_700_000_000
+
+
+def _edges(ids: list[int]) -> list[dict]:
+    return [{"node": {"id": str(i), "taken_at_timestamp": T0 + i}} for i in ids]
+
+
+def _answer(username: str, ids: list[int], cursor: str | None = None) -> bytes:
+    user = {
+        "id": "42",
+        "username": username,
+        "is_private": False,
+        "edge_owner_to_timeline_media": {
+            "count": 100,
+            "edges": _edges(ids),
+            "page_info": {"has_next_page": cursor is not None, "end_cursor": cursor},
+        },
+    }
+    return json.dumps({"data": {"user": user}, "status": "ok"}).encode()
+
+
+def _page(ids: list[int]) -> bytes:
+    media = {"edges": _edges(ids), "page_info": {"has_next_page": False, "end_cursor": None}}
+    return json.dumps({"data": {"user": {"edge_owner_to_timeline_media": media}}}).encode()
+
+
+class RecordingStore(LocalRawStore):
+    """The raw store, noting the order of the writes that matter for crash safety."""
+
+    def __init__(self, root: Path, fail_on: str | None = None) -> None:
+        super().__init__(root)
+        self.calls: list[str] = []
+        self.fail_on = fail_on
+
+    def _note(self, name: str) -> None:
+        self.calls.append(name)
+        if name == self.fail_on:
+            raise OSError(f"disk gone during {name}")
+
+    def put_page(self, obj, number, body):  # type: ignore[no-untyped-def]
+        key = super().put_page(obj, number, body)
+        self._note("page")
+        return key
+
+    def mark_pending(self, obj):  # type: ignore[no-untyped-def]
+        self._note("pending")
+        super().mark_pending(obj)
+
+    def write_mark(self, username, mark):  # type: ignore[no-untyped-def]
+        self._note("mark")
+        super().write_mark(username, mark)
+
+
+def _fetch(store: LocalRawStore, names: list[str], newest: int = 40) -> None:
+    """Fetch ``names``: a profile answer of 12 posts and one timeline page of 12 more."""
+
+    async def get_profile(username: str) -> Answer:
+        return Answer(200, _answer(username, list(range(newest, newest - 12, -1)), "c1"), 1.0)
+
+    async def get_page(user_id: str, after: str | None) -> Answer:
+        return Answer(200, _page(list(range(newest - 12, newest - 24, -1))), 1.0)
+
+    async def rotate() -> Rotation:
+        return Rotation("1.1.1.1", "1.1.1.2", True, 1, 1)
+
+    async def go() -> None:
+        gate = RotationGate(rotate, current_ip="1.1.1.1")
+        await fetch_profiles(
+            names,
+            get_profile,
+            gate,
+            store,
+            FetchPolicy(concurrency=2, max_posts=24),
+            get_page=get_page,
+        )
+
+    asyncio.run(go())
+
+
+def test_a_fetch_is_queued_after_its_pages_and_before_its_mark(tmp_path: Path) -> None:
+    store = RecordingStore(tmp_path)
+    _fetch(store, ["alice"])
+    assert store.calls == ["page", "pending", "mark"]
+    (queued,) = store.pending()
+    assert queued == store.latest("alice")
+
+
+def test_a_crash_before_the_queue_leaves_the_mark_where_it_was(tmp_path: Path) -> None:
+    """Were the mark to move first, the next fast update would stop at posts no load saw."""
+    store = RecordingStore(tmp_path, fail_on="pending")
+    with pytest.raises(OSError):  # a storage error fails the step, which Dagster retries
+        _fetch(store, ["alice"])
+    assert store.calls == ["page", "pending"]
+    assert store.read_mark("alice") is None
+
+
+def test_pending_is_oldest_first_and_survives_a_missing_answer(tmp_path: Path) -> None:
+    store = LocalRawStore(tmp_path)
+    now = datetime.now(UTC)
+    late = store.put("bob", now, _answer("bob", [1]))
+    early = store.put("alice", now - timedelta(minutes=1), _answer("alice", [2]))
+    store.mark_pending(late)
+    store.mark_pending(early)
+    assert [o.username for o in store.pending()] == ["alice", "bob"]
+    (tmp_path / early.key).unlink()
+    assert [o.size for o in store.pending()] == [-1, late.size]
+    store.clear_pending(store.pending())
+    assert store.pending() == []
+
+
+def _load(root: Path, db: Path, config: dict | None = None) -> dg.ExecuteInProcessResult:
+    with dg.instance_for_test() as instance:
+        return dg.materialize(
+            [posts],
+            resources={
+                "raw_store": RawStoreResource(root=str(root)),
+                "warehouse": WarehouseResource(path=str(db)),
+            },
+            instance=instance,
+            run_config={"ops": {"posts": {"config": config}}} if config else None,
+            raise_on_error=False,
+        )
+
+
+def _post_ids(db: Path) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [r[0] for r in con.execute("SELECT post_id FROM posts ORDER BY post_id").fetchall()]
+
+
+def test_two_fetches_before_a_load_are_both_loaded(tmp_path: Path) -> None:
+    """The second fetch (fast update) has only the newest posts; the first fetch's pages
+    must not be lost behind it, as they were when posts read only the latest answer."""
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    _fetch(store, ["alice"], newest=40)  # posts 17..40
+    _fetch(store, ["alice"], newest=45)  # posts 34..45: the page stops at the mark
+    assert len(store.pending()) == 2
+    assert _load(root, db).success
+    assert _post_ids(db) == sorted(str(i) for i in range(17, 46))
+    assert store.pending() == []
+
+
+def test_a_load_that_dies_part_way_is_finished_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    names = [f"user{i}" for i in range(5)]
+    _fetch(store, names)
+    monkeypatch.setattr(parsed, "LOAD_BATCH", 2)
+    real, calls = parsed.load_parsed, []
+
+    def dies_on_the_second_batch(con, batch):  # type: ignore[no-untyped-def]
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise RuntimeError("killed mid-load")
+        return real(con, batch)
+
+    monkeypatch.setattr(parsed, "load_parsed", dies_on_the_second_batch)
+    assert not _load(root, db).success
+    # The first batch is committed and out of the queue; the rest wait.
+    assert sorted(o.username for o in store.pending()) == names[2:]
+    monkeypatch.setattr(parsed, "load_parsed", real)
+    assert _load(root, db).success
+    assert store.pending() == []
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows, distinct, owners = con.execute(
+            "SELECT count(*), count(DISTINCT post_id), count(DISTINCT owner_id) FROM posts"
+        ).fetchall()[0]
+    assert rows == distinct == 24  # the fake gives every profile the same 24 post ids
+    assert owners == 1
+
+
+def test_full_refresh_reloads_every_profile_without_a_queue(tmp_path: Path) -> None:
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    _fetch(store, ["alice", "bob"])
+    assert _load(root, db).success
+    assert (
+        _load(root, db).asset_materializations_for_node("posts")[0].metadata["fetches_loaded"].value
+        == 0
+    )
+    result = _load(root, db, {"full_refresh": True})
+    (materialization,) = result.asset_materializations_for_node("posts")
+    assert materialization.metadata["fetches_loaded"].value == 2
+    assert materialization.metadata["mode"].value == "full refresh"
