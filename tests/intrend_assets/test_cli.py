@@ -19,3 +19,24 @@ def test_demo_refuses_a_bad_login_wall(bad: str, capsys: pytest.CaptureFixture[s
         build_parser().parse_args(["demo", "--login-wall", bad])
     assert info.value.code == 2
     assert "--login-wall" in capsys.readouterr().err
+
+
+def test_demo_reports_a_failed_warning_check_as_a_warning_not_a_failure() -> None:
+    """The demo printed "FAILED" when only the warning-severity strategy check fired."""
+    import dagster as dg
+
+    from intrend_assets.cli import describe_checks
+
+    def evaluation(name: str, passed: bool, severity: dg.AssetCheckSeverity):
+        return dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("fetch_log"), check_name=name, passed=passed, severity=severity
+        )
+
+    ok = evaluation("unique", True, dg.AssetCheckSeverity.ERROR)
+    doors = evaluation("strategy_doors_open", False, dg.AssetCheckSeverity.WARN)
+    broken = evaluation("owner_known", False, dg.AssetCheckSeverity.ERROR)
+    assert describe_checks([ok]) == "all 1 passed"
+    assert describe_checks([ok, doors]) == "warning from strategy_doors_open"
+    assert describe_checks([ok, doors, broken]) == (
+        "FAILED owner_known; warning from strategy_doors_open"
+    )

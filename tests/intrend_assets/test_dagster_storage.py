@@ -57,15 +57,15 @@ def project_instance(
 def _connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every SQLite event-log connection (one per transaction) by shard."""
     opened: list[str] = []
-    original = SqliteEventLogStorage._connect
+    original = BatchingSqliteEventLogStorage._connect
 
     @contextmanager
     def counting(self: SqliteEventLogStorage, shard: str):  # type: ignore[no-untyped-def]
         opened.append(shard)
-        with original(self, shard) as conn:
+        with original(self, shard) as conn:  # type: ignore[arg-type]
             yield conn
 
-    monkeypatch.setattr(SqliteEventLogStorage, "_connect", counting)
+    monkeypatch.setattr(BatchingSqliteEventLogStorage, "_connect", counting)
     return opened
 
 
@@ -95,6 +95,44 @@ def test_ranged_run_writes_its_partition_events_in_a_few_transactions(
     # ... in one batch each (planned, fetched, parsed), two transactions per batch; the rest
     # are the run's ~20 other events. One event at a time this was over 500 connections.
     assert len(opened) < 100, len(opened)
+
+
+def test_a_run_builds_one_engine_per_database_not_one_per_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dagster's SQLite storage built (and threw away) a SQLAlchemy engine for every
+    transaction: dozens per step. Now: the run's shard and the index, once each."""
+    built: list[str] = []
+    real = dagster_storage.create_engine
+
+    def counting(url: str, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(url)
+        return real(url, **kwargs)
+
+    with project_instance(tmp_path, monkeypatch) as instance:
+        opened = _connections(monkeypatch)
+        monkeypatch.setattr(dagster_storage, "create_engine", counting)
+        result = dg.materialize([fetched, parsed], instance=instance, partition_key=KEYS[0])
+        assert result.success
+    assert len(opened) > 20  # every event still has its own short transaction ...
+    shards = sorted(url.rsplit("/", 1)[-1] for url in built)
+    # ... on at most one engine per database (the index's may predate the run).
+    assert f"{result.run_id}.db" in shards and len(shards) == len(set(shards)), shards
+    assert set(shards) <= {f"{result.run_id}.db", "index.db"}, shards
+
+
+def test_after_a_wipe_the_databases_are_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept engine must not outlive the database it was made for."""
+    with project_instance(tmp_path, monkeypatch) as instance:
+        assert dg.materialize([fetched], instance=instance, partition_key=KEYS[0]).success
+        instance.wipe()
+        instance.add_dynamic_partitions("profiles", KEYS)
+        result = dg.materialize([fetched], instance=instance, partition_key=KEYS[1])
+        assert result.success
+        assert instance.get_materialized_partitions(fetched.key) == {KEYS[1]}
+        assert instance.get_records_for_run(result.run_id).records
 
 
 def test_batched_storage_leaves_what_dagsters_own_storage_leaves(
