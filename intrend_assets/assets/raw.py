@@ -6,7 +6,7 @@ import io
 import dagster as dg
 import polars as pl
 
-from intrend_assets.fetching import FetchReport, ProfileOutcome, fetch_profiles
+from intrend_assets.fetching import FetchReport, fetch_profiles
 from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
 from intrend_assets.resources import InstagramResource, ModemResource, RawStoreResource
 from intrend_assets.rotation_gate import RotationGate
@@ -58,27 +58,6 @@ async def _fetch(
         await modem_client.aclose()
 
 
-def profile_metadata(outcome: ProfileOutcome | None) -> dict[str, object]:
-    """What one profile's fetch came to, for its partition's materialization."""
-    if outcome is None:  # not reached: the run stopped first (configuration error)
-        return {"profile/outcome": "not fetched"}
-    served_by = f"{outcome.strategy}+session" if outcome.session else outcome.strategy
-    metadata: dict[str, object] = {
-        "profile/outcome": outcome.outcome
-        if outcome.complete
-        else f"{outcome.outcome} (incomplete)",
-        "profile/attempts": outcome.attempts,
-        "profile/timeline_pages": outcome.pages,
-    }
-    if served_by:
-        metadata["profile/served_by"] = served_by
-    if outcome.reason:
-        metadata["profile/reason"] = outcome.reason
-    if outcome.key:
-        metadata["profile/raw_object"] = outcome.key
-    return metadata
-
-
 @dg.asset(
     partitions_def=profiles_partitions,
     backfill_policy=profiles_backfill_policy,
@@ -118,12 +97,6 @@ def raw_profile(
         for name, o in report.outcomes.items()
         if o.outcome not in ("stored", "private")
     }
-    if failed:
-        shown = "; ".join(f"{name} ({why})" for name, why in list(failed.items())[:50])
-        context.log.warning(f"{len(failed)} profiles not stored (recorded for retry): {shown}")
-    # Each partition's own story (its page in the UI); the keys below are the run's totals.
-    for name in usernames:
-        context.add_asset_metadata(profile_metadata(report.outcomes.get(name)), partition_key=name)
     ratio = report.bytes_raw / report.bytes_stored if report.bytes_stored else 0.0
     return dg.MaterializeResult(
         metadata={
@@ -131,6 +104,7 @@ def raw_profile(
             "stored": report.stored,
             "private": report.count("private"),
             "failed": len(failed),
+            "failed_profiles": dg.MetadataValue.json(dict(list(failed.items())[:50])),
             "requests": len(report.log),
             "timeline_pages": sum(o.pages for o in report.outcomes.values()),
             "served_by_strategy": dg.MetadataValue.json(report.served()),
