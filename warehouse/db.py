@@ -1,14 +1,19 @@
-"""Opening the warehouse: one DuckDB file, schema applied on every writable open.
+"""Opening the warehouse: one DuckDB file, its schema brought up to date on writable opens.
 
 The schema lives in ``warehouse/schema/*.sql``, applied in file-name order; every statement is
 ``CREATE ... IF NOT EXISTS`` or ``CREATE OR REPLACE VIEW``, so applying it again is a no-op
-and a newer file adds what an older warehouse lacks. Sessions run in UTC so that days and
-hours in every query are UTC days and hours, whatever the machine's zone.
+and a newer file adds what an older warehouse lacks. Applying costs more than the open itself
+and a pipeline run opens the warehouse many times, so the digest of the statements applied is
+kept in ``applied_schema`` and a writable open applies them only when they changed. Sessions
+run in UTC so that days and hours in every query are UTC days and hours, whatever the
+machine's zone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -30,22 +35,64 @@ def schema_statements() -> list[tuple[str, str]]:
     return [(f.name, f.read_text(encoding="utf-8")) for f in files]
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create whatever tables and views are missing, in one transaction."""
+def schema_digest(statements: Sequence[tuple[str, str]]) -> str:
+    """sha256 of the file names and SQL, in order: any edit, new file or rename changes it."""
+    digest = hashlib.sha256()
+    for name, sql in statements:
+        for part in (name, sql):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def applied_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The digest of the schema last applied, or None (a new warehouse, or one older than
+    the digest table: applying again is harmless)."""
+    try:
+        rows = con.execute("SELECT digest FROM applied_schema").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
+
+
+def apply_schema(
+    con: duckdb.DuckDBPyConnection, statements: Sequence[tuple[str, str]] | None = None
+) -> None:
+    """Create whatever tables and views are missing, and record the digest, in one
+    transaction: a failed apply leaves the old digest, so the next open tries again."""
+    statements = schema_statements() if statements is None else statements
     con.begin()
     try:
-        for _name, sql in schema_statements():
+        for _name, sql in statements:
             con.execute(sql)
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS applied_schema (digest VARCHAR, applied_at TIMESTAMPTZ)"
+        )
+        con.execute("DELETE FROM applied_schema")
+        con.execute(
+            "INSERT INTO applied_schema VALUES ($digest, current_timestamp)",
+            {"digest": schema_digest(statements)},
+        )
         con.commit()
     except BaseException:
         con.rollback()
         raise
 
 
+def migrate(con: duckdb.DuckDBPyConnection) -> bool:
+    """Apply the schema unless this warehouse already holds exactly it; True if applied."""
+    statements = schema_statements()
+    if applied_digest(con) == schema_digest(statements):
+        return False
+    apply_schema(con, statements)
+    return True
+
+
 def connect(
     path: str | os.PathLike[str] | None = None, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (``:memory:`` works too); writable opens create and migrate it.
+    """Open the warehouse (``:memory:`` works too); writable opens create and migrate it
+    (see :func:`migrate`).
 
     Read-only opens of a file that does not exist fail with ``FileNotFoundError`` instead of
     DuckDB's less direct message.
@@ -59,7 +106,7 @@ def connect(
     try:
         con.execute("SET TimeZone = 'UTC'")
         if not read_only or target == ":memory:":
-            apply_schema(con)
+            migrate(con)
     except BaseException:
         con.close()
         raise

@@ -23,7 +23,7 @@ from intrend_assets.resources import (
     WarehouseResource,
 )
 from intrend_assets.rotation_gate import RotationGate
-from warehouse.load import load_fetch_log, load_ip_log
+from warehouse.load import load_fetch_log, load_fetch_log_batches, load_ip_log
 from warehouse.queries import run_query
 
 COMMON = {"group_name": "network", "pool": "warehouse", "owners": ["team:intrend"]}
@@ -55,15 +55,32 @@ def _query_to_table(warehouse: WarehouseResource, query: str, table: str) -> dg.
     )
 
 
+class FetchLogConfig(dg.Config):
+    """``full_reload`` loads every batch again, e.g. after fetch_log was emptied by hand."""
+
+    full_reload: bool = False
+
+
 @dg.asset(deps=["raw_profile"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
-def fetch_log(raw_store: RawStoreResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Every request made to Instagram: time, profile, egress IP, status, outcome, latency."""
+def fetch_log(
+    config: FetchLogConfig, raw_store: RawStoreResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Every request made to Instagram: time, profile, egress IP, status, outcome, latency.
+
+    Only the request-log batches not loaded before are read (``fetch_log_batches`` records
+    them), so a run costs what is new rather than the whole history.
+    """
     paths = raw_store.store().logs()
-    loaded = 0
     with warehouse.connect() as con:
-        for path in paths:
-            loaded += load_fetch_log(con, pl.read_parquet(path))
-    return dg.MaterializeResult(metadata={"batches": len(paths), "rows_loaded": loaded})
+        stats = load_fetch_log_batches(con, paths, full_reload=config.full_reload)
+    return dg.MaterializeResult(
+        metadata={
+            "mode": "full reload" if config.full_reload else "new batches",
+            "batches_seen": stats.seen,
+            "batches_loaded": stats.loaded,
+            "rows_loaded": stats.rows,
+        }
+    )
 
 
 @dg.asset(kinds={"duckdb"}, **COMMON)

@@ -7,8 +7,9 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     strategy     VARCHAR,             -- pacing strategy under test
     endpoint     VARCHAR,
     status       INTEGER,             -- HTTP status; null on a network error
-    outcome      VARCHAR,             -- ok / not_found / private / rate_limited /
-                                      -- upstream_error / network_error / invalid
+    outcome      VARCHAR,             -- ok / private / not_found / rate_limited /
+                                      -- login_wall / strategy_gone / configuration_error /
+                                      -- upstream_error / network_error
     latency_ms   DOUBLE,
     bytes        BIGINT,
     attempt      INTEGER,
