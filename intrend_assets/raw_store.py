@@ -283,5 +283,9 @@ class LocalRawStore:
         return key
 
     def logs(self) -> list[Path]:
+        """Request-log batches, without the temporary file of a write in progress (or of one
+        killed half way), which is no Parquet file yet."""
         folder = self.root / "fetch_log"
-        return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))

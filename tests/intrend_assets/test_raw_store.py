@@ -35,3 +35,11 @@ def test_failures_are_recorded_and_cleared(tmp_path: Path) -> None:
     assert store.failures()[0]["outcome"] == "not_found"
     store.clear_failure("carol")
     assert store.failures() == []
+
+
+def test_a_log_batch_left_half_written_is_not_a_batch(tmp_path: Path) -> None:
+    """A writer killed mid-write leaves ``.tmp-*.parquet``; fetch_log failed on it for ever."""
+    store = LocalRawStore(tmp_path)
+    key = store.write_log("run1-0.parquet", b"PAR1...")
+    (tmp_path / "fetch_log" / ".tmp-abc123.parquet").write_bytes(b"PAR1 half")
+    assert [p.name for p in store.logs()] == [Path(key).name]
