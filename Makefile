@@ -8,6 +8,10 @@ UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
+# Installed packages get their bytecode at install time: where PYTHONDONTWRITEBYTECODE is
+# set (as on our CI machines) Python would otherwise compile Dagster anew in every process,
+# and every Dagster run, sandbox and test subprocess is one (import 3.7 s -> 2.0 s).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test dev lint setup clean
 

@@ -141,3 +141,20 @@ def test_any_text_extracts_tags_that_are_in_it(text: str) -> None:
         assert text[start + 1 : end] == tag
         assert any(ch.isalpha() or unicodedata.category(ch).startswith("M") for ch in tag)
     assert len(extract_hashtags(text)) <= INSTAGRAM_HASHTAG_CAP
+
+
+def test_the_planes_skipped_at_import_hold_no_hashtag_character() -> None:
+    """The import scans only ``SCANNED_PLANES``; with this Python's Unicode tables, nothing a
+    hashtag may hold (letter, mark, decimal digit) lies outside them."""
+    import sys
+
+    from intrend_assets.hashtags import SCANNED_PLANES
+
+    outside = [
+        cp
+        for cp in range(sys.maxunicode + 1)
+        if not any(cp in plane for plane in SCANNED_PLANES)
+        and (unicodedata.category(chr(cp))[0] in "LM" or unicodedata.category(chr(cp)) == "Nd")
+    ]
+    assert outside == []
+    assert extract_hashtags("#\U00020000\U000e0100 #\U0001d7ce") == ["\U00020000\U000e0100"]
