@@ -49,20 +49,15 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 UNPARTITIONED = {"hashtag_counts", "posts_wide", "trend_report", "fetch_log", "fetch_stats"}
 
 
-def _metadata_seconds(result: dg.ExecuteInProcessResult, asset: str) -> float:
-    total = 0.0
+def _run_metadata(result: dg.ExecuteInProcessResult, asset: str, key: str = "seconds") -> float:
+    """A run-level number an asset records (``seconds``, ``rotations``): a ranged run gives
+    every partition the same metadata, so it is read once per run."""
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         if materialization.asset_key.to_user_string() == asset:
-            value = materialization.metadata.get("seconds")
-            total += float(value.value) if value is not None else 0.0
-    # A ranged run materializes every partition with the same metadata: count it once.
-    keys = {
-        e.step_materialization_data.materialization.partition
-        for e in result.get_asset_materialization_events()
-        if e.step_materialization_data.materialization.asset_key.to_user_string() == asset
-    }
-    return total / max(1, len(keys))
+            value = materialization.metadata.get(key)
+            return float(value.value) if value is not None else 0.0
+    return 0.0
 
 
 def _fetch_run(request: dg.RunRequest, resources, instance) -> dg.ExecuteInProcessResult:
@@ -77,9 +72,10 @@ def _fetch_run(request: dg.RunRequest, resources, instance) -> dg.ExecuteInProce
     )
 
 
-def _run_ranges(keys, resources, instance) -> tuple[int, float, float, float]:
-    """Launch ranged runs over ``keys``; return (runs, wall, fetch seconds, parse seconds)."""
-    runs = 0
+def _run_ranges(keys, resources, instance) -> tuple[int, float, float, float, int]:
+    """Launch ranged runs over ``keys``; return (runs, wall, fetch seconds, parse seconds,
+    modem rotations)."""
+    runs = rotations = 0
     wall = fetch = parse = 0.0
     for request in range_run_requests(keys):
         started = time.perf_counter()
@@ -87,9 +83,10 @@ def _run_ranges(keys, resources, instance) -> tuple[int, float, float, float]:
         wall += time.perf_counter() - started
         assert result.success
         runs += 1
-        fetch += _metadata_seconds(result, "raw_profile")
-        parse += _metadata_seconds(result, "posts")
-    return runs, wall, fetch, parse
+        fetch += _run_metadata(result, "raw_profile")
+        parse += _run_metadata(result, "posts")
+        rotations += int(_run_metadata(result, "raw_profile", "rotations"))
+    return runs, wall, fetch, parse, rotations
 
 
 def _step_seconds(result: dg.ExecuteInProcessResult) -> str:
@@ -198,7 +195,7 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
         with dg.DagsterInstance.from_config(str(home)) as instance:
             # 1. The backfill.
             instance.add_dynamic_partitions("profiles", base)
-            runs, wall, fetch, parse = _run_ranges(base, resources, instance)
+            runs, wall, fetch, parse, rotations = _run_ranges(base, resources, instance)
             started = time.perf_counter()
             built = dg.materialize(
                 [*ASSETS, *ASSET_CHECKS],
@@ -233,10 +230,11 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
             for request in tick.dynamic_partitions_requests or []:
                 instance.add_dynamic_partitions("profiles", list(request.partition_keys))
             sensor_s = time.perf_counter() - started
-            fetched = 0
+            fetched = new_rotations = 0
             for request in tick.run_requests or []:
                 result = _fetch_run(request, resources, instance)
                 assert result.success
+                new_rotations += int(_run_metadata(result, "raw_profile", "rotations"))
                 fetched += len(
                     {
                         e.partition
@@ -259,6 +257,7 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
                 f"  of which          sensor tick {sensor_s:.1f} s, fetch runs {fetch_s:.1f} s, "
                 f"automation evaluation {eval_s:.1f} s, downstream run {auto_s:.1f} s"
             )
+            print(f"modem rotations     backfill {rotations}, incremental {new_rotations}")
     return 0
 
 
