@@ -19,7 +19,7 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: $(UV) pyproject.toml uv.lock
+.venv/.synced: $(UV) pyproject.toml uv.lock Makefile
 	$(UV) sync --frozen --extra dev --python $(PYTHON)
 	touch $@
 

@@ -352,8 +352,16 @@ class _Fetcher:
             session=session,
         )
         mark = None
-        if kind == "ok" and (not way.carries_posts or self.policy.max_posts > PROFILE_POSTS):
-            mark = await self.paginate(outcome, obj, answer.body, way, session)
+        try:
+            if kind == "ok" and (not way.carries_posts or self.policy.max_posts > PROFILE_POSTS):
+                mark = await self.paginate(outcome, obj, answer.body, way, session)
+        except BaseException:
+            # Whatever stopped the paging (a configuration error, a cancelled run), the answer
+            # and the pages stored so far are the warehouse's to load. The mark stays where
+            # it was, so the next fetch pages those posts again. Written here and now: after
+            # a cancellation, awaiting is not to be counted on.
+            self.store.mark_pending(obj)
+            raise
         # The answer and its pages are stored: queue them for the warehouse load, and only
         # then move the fast-update mark past them (a crash in between re-fetches, never
         # skips, posts the warehouse has not seen).

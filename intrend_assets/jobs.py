@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-# The two halves of a full refresh: per-profile assets, then the warehouse-wide ones.
+# The two halves of a full refresh: the fetch (raw_profile, partitioned by profile, and posts,
+# which loads what it stored), then the warehouse-wide assets.
 PROFILE_ASSETS = ["raw_profile", "posts"]
 WAREHOUSE_ASSETS = [
     "hashtag_counts",

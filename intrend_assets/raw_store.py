@@ -8,9 +8,11 @@ a crash never leaves a half-written object behind. Failures live beside the obje
 ``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten.
 
 ``pending/`` holds one marker per fetch not yet loaded into the warehouse, written once the
-answer and all its pages are stored (and before the fast-update mark moves past them). The
-``posts`` asset loads what is pending and removes a marker only after its rows are committed,
-so a crash anywhere between fetch and load leaves the fetch pending, never lost.
+answer and all its pages are stored (or once paging stopped, whatever stopped it), and before
+the fast-update mark moves past them. The ``posts`` asset loads what is pending and removes a
+marker only after its rows are committed, so a crash between fetch and load leaves the fetch
+pending, never lost. (A crash inside the write of the answer itself loses that fetch only:
+its mark has not moved, so the next fetch pages the same posts again.)
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ class LocalRawStore:
                 continue  # a temporary file of a write in progress, or a stranger
             try:
                 moment = _unstamp(stamp)
-                name = validate_username(name)
+                if validate_username(name) != name:
+                    continue  # not a name mark_pending writes (and clear_pending would miss)
             except (ValueError, InvalidUsername):
                 continue
             key = f"profiles/{name}/{stamp}.json.zst"
@@ -185,6 +188,16 @@ class LocalRawStore:
         """Forget markers once their fetches are loaded (or found unloadable)."""
         for obj in objects:
             self._pending_path(obj).unlink(missing_ok=True)
+
+    def set_aside_pending(self, obj: RawObject, why: str) -> None:
+        """Keep a fetch the warehouse refused out of the queue, but not out of sight:
+        ``pending/refused/<marker>.json`` says which and why, for a person to look at (and
+        ``posts`` with ``full_refresh`` to retry once the cause is fixed)."""
+        marker = self._pending_path(obj)
+        record = {"key": obj.key, "username": obj.username, "why": why}
+        _atomic_write(
+            marker.parent / "refused" / f"{marker.name}.json", json.dumps(record).encode()
+        )
 
     def read_mark(self, username: str) -> Mark | None:
         """The fast-update mark of the last complete pass, if any."""

@@ -4,7 +4,8 @@ The schema lives in ``warehouse/schema/*.sql``, applied in file-name order; ever
 ``CREATE ... IF NOT EXISTS`` or ``CREATE OR REPLACE VIEW``, so applying it again is a no-op
 and a newer file adds what an older warehouse lacks. Applying costs more than the open itself
 and a pipeline run opens the warehouse many times, so the digest of the statements applied is
-kept in ``applied_schema`` and a writable open applies them only when they changed. Sessions
+kept in ``applied_schema`` and a writable open applies them only when they changed (so a
+table dropped by hand comes back only after ``DELETE FROM applied_schema``). Sessions
 run in UTC so that days and hours in every query are UTC days and hours, whatever the
 machine's zone.
 """

@@ -176,8 +176,8 @@ def test_a_load_that_dies_part_way_is_finished_by_the_next(
 
     def dies_on_the_second_batch(con, batch):  # type: ignore[no-untyped-def]
         calls.append(len(batch))
-        if len(calls) == 2:
-            raise RuntimeError("killed mid-load")
+        if len(calls) >= 2:  # the warehouse is gone from here on
+            raise duckdb.IOException("killed mid-load")
         return real(con, batch)
 
     monkeypatch.setattr(parsed, "load_parsed", dies_on_the_second_batch)
@@ -208,3 +208,128 @@ def test_full_refresh_reloads_every_profile_without_a_queue(tmp_path: Path) -> N
     (materialization,) = result.asset_materializations_for_node("posts")
     assert materialization.metadata["fetches_loaded"].value == 2
     assert materialization.metadata["mode"].value == "full refresh"
+
+
+def test_paging_that_dies_still_queues_what_was_stored(tmp_path: Path) -> None:
+    """An error part way through paging used to leave the stored answer out of the queue."""
+    store = RecordingStore(tmp_path)
+
+    async def get_profile(username: str) -> Answer:
+        return Answer(200, _answer(username, list(range(40, 28, -1)), "c1"), 1.0)
+
+    async def get_page(user_id: str, after: str | None) -> Answer:
+        raise RuntimeError("the run is being torn down")
+
+    async def rotate() -> Rotation:
+        return Rotation("1.1.1.1", "1.1.1.2", True, 1, 1)
+
+    async def go() -> None:
+        gate = RotationGate(rotate, current_ip="1.1.1.1")
+        await fetch_profiles(
+            ["alice"], get_profile, gate, store, FetchPolicy(max_posts=24), get_page=get_page
+        )
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(go())
+    assert [o.key for o in store.pending()] == [store.latest("alice").key]  # type: ignore[union-attr]
+    assert store.read_mark("alice") is None
+
+
+def test_a_marker_not_written_by_the_store_is_passed_over(tmp_path: Path) -> None:
+    store = LocalRawStore(tmp_path)
+    obj = store.put("alice", datetime.now(UTC), _answer("alice", [1]))
+    store.mark_pending(obj)
+    marker = next((tmp_path / "pending").iterdir())
+    marker.rename(marker.with_name(marker.name.replace("~alice", "~Alice")))
+    assert store.pending() == []  # clear_pending could never remove it: it would load for ever
+
+
+def test_full_refresh_reparses_every_fetch_not_only_the_latest(tmp_path: Path) -> None:
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    _fetch(store, ["alice"], newest=40)
+    _fetch(store, ["alice"], newest=45)
+    assert _load(root, db).success
+    fresh = tmp_path / "fresh.duckdb"  # a warehouse rebuilt from the raw store alone
+    assert _load(root, fresh, {"full_refresh": True}).success
+    assert _post_ids(fresh) == _post_ids(db) == sorted(str(i) for i in range(17, 46))
+
+
+def test_full_refresh_leaves_a_fetch_queued_meanwhile_in_the_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored answer not yet queued may still be paging in another run; a full refresh
+    that cleared its marker as well would lose the pages written after it read them."""
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    paging = store.put("bob", datetime.now(UTC), _answer("bob", [7]))  # not queued yet
+    real = parsed.load_parsed
+
+    def meanwhile(con, batch):  # type: ignore[no-untyped-def]
+        store.mark_pending(paging)  # the other run finishes paging and queues it
+        return real(con, batch)
+
+    monkeypatch.setattr(parsed, "load_parsed", meanwhile)
+    assert _load(root, db, {"full_refresh": True}).success
+    assert [o.key for o in store.pending()] == [paging.key]
+
+
+def test_a_fetch_the_warehouse_refuses_is_set_aside_and_the_rest_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    _fetch(store, ["alice", "bob", "carol"])
+    real = parsed.load_parsed
+
+    def refuses_bob(con, batch):  # type: ignore[no-untyped-def]
+        if any(p.username == "bob" for p in batch):
+            raise ValueError("value out of range")
+        return real(con, batch)
+
+    monkeypatch.setattr(parsed, "load_parsed", refuses_bob)
+    result = _load(root, db)
+    assert result.success  # one bad fetch no longer fails every run after it
+    (materialization,) = result.asset_materializations_for_node("posts")
+    assert materialization.metadata["fetches_loaded"].value == 2
+    assert materialization.metadata["set_aside"].value == 1
+    assert store.pending() == []
+    (refused,) = (root / "pending" / "refused").iterdir()
+    assert "bob" in refused.read_text() and "value out of range" in refused.read_text()
+
+
+def test_a_warehouse_that_refuses_everything_fails_and_keeps_the_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    _fetch(store, ["alice", "bob"])
+
+    def disk_full(con, batch):  # type: ignore[no-untyped-def]
+        raise duckdb.IOException("No space left on device")
+
+    monkeypatch.setattr(parsed, "load_parsed", disk_full)
+    assert not _load(root, db).success
+    assert len(store.pending()) == 2
+    assert not (root / "pending" / "refused").exists()
+
+
+def test_a_parser_crash_on_one_answer_costs_that_fetch_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    store = LocalRawStore(root)
+    _fetch(store, ["alice", "bob"])
+    real = parsed.parse_profile
+
+    def crashes_on_bob(body, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("username") == "bob":
+            raise KeyError("edge_owner_to_timeline_media")
+        return real(body, **kwargs)
+
+    monkeypatch.setattr(parsed, "parse_profile", crashes_on_bob)
+    result = _load(root, db)
+    assert result.success
+    assert store.pending() == []
+    assert [f["username"] for f in store.failures()] == ["bob"]
+    assert "KeyError in the parser" in str(store.failures()[0]["reason"])
