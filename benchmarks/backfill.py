@@ -46,7 +46,14 @@ from sandbox.process import sandbox_process  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-UNPARTITIONED = {"posts", "hashtag_counts", "posts_wide", "trend_report", "fetch_log", "fetch_stats"}
+UNPARTITIONED = {
+    "posts",
+    "hashtag_counts",
+    "posts_wide",
+    "trend_report",
+    "fetch_log",
+    "fetch_stats",
+}
 
 
 def _run_metadata(result: dg.ExecuteInProcessResult, asset: str, key: str = "seconds") -> float:
