@@ -172,7 +172,8 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
 
     with (
         sandbox_process(
-            f"--profiles={args.profiles + args.new + 20}",
+            # Some sandbox profiles are private or deleted: ask for enough public ones.
+            f"--profiles={(args.profiles + args.new) * 11 // 10 + 20}",
             "--budget=50",
             f"--speed={args.speed}",
             f"--rotation-seconds={args.rotation_seconds}",
@@ -189,6 +190,8 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
         profiles_file = Path(tmp) / "profiles.txt"
         os.environ["INTREND_PROFILES_FILE"] = str(profiles_file)
         names = info["truth"]["public_usernames"][: args.profiles + args.new]
+        if len(names) < args.profiles + args.new:
+            raise SystemExit(f"the sandbox made only {len(names)} public profiles")
         base, new = names[: args.profiles], names[args.profiles :]
         settings = IntrendSettings(
             data_dir=Path(tmp) / "data",
