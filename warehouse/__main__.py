@@ -35,7 +35,8 @@ columns:
   strategy             the fetch strategy the requests used
   requests             requests logged, retries after a rate limit included
   served               distinct profiles that got an ok/private answer this way
-  success_rate         (ok + private + not_found) / requests: answers that worked
+  success_rate         (ok + private + not_found) / requests not rate limited: of the
+                       answers Instagram gave, the share that worked (empty: all limited)
   success_rate_change  success_rate minus the strategy's previous day with requests;
                        a door closing shows as a large negative number here
   login_wall           answers asking for a login (the door is closing to anonymous requests)

@@ -192,7 +192,8 @@ def strategy_doors_open(
             not_tried.append(r["strategy"])
             continue
         reasons = []
-        if r["success_rate"] < min_success_rate:
+        # None: every request was rate limited, which says nothing about the door.
+        if r["success_rate"] is not None and r["success_rate"] < min_success_rate:
             reasons.append(f"success_rate {r['success_rate']} < {min_success_rate}")
         if r["login_wall_share"] > max_login_wall_share:
             reasons.append(f"login_wall share {r['login_wall_share']} > {max_login_wall_share}")

@@ -10,7 +10,8 @@
 --   strategy_gone     the endpoint no longer answers in its shape: the door is closed
 --   errors            upstream_error + network_error + configuration_error
 --   session_requests  requests made with a logged-in session (these pass login walls)
---   success_rate      (ok + private + not_found) / requests
+--   success_rate      (ok + private + not_found) / requests answered: rate-limited ones are
+--                     left out (the IP's problem, not the door's); null if none answered
 --   served            distinct usernames with an ok/private answer through this strategy
 --   previous_day      the strategy's previous day with requests (fetches need not run daily)
 --   success_rate_change  success_rate minus the previous_day's: a sharp drop shows as a large
@@ -33,7 +34,8 @@ WITH daily AS (
            ) AS errors,
            count(*) FILTER (WHERE session) AS session_requests,
            round(count(*) FILTER (WHERE outcome IN ('ok', 'private', 'not_found'))
-                 / count(*), 4) AS success_rate,
+                 / nullif(count(*) FILTER (WHERE outcome IS DISTINCT FROM 'rate_limited'), 0),
+                 4) AS success_rate,
            count(DISTINCT username) FILTER (WHERE outcome IN ('ok', 'private')) AS served
     FROM fetch_log
     WHERE requested_at IS NOT NULL
