@@ -64,7 +64,9 @@ def hashtag_counts_consistent(warehouse: WarehouseResource) -> dg.AssetCheckResu
     description=(
         "Every fetch strategy that served profiles on the previous fetch day still works on the "
         f"latest: success rate at least {checks.MIN_SUCCESS_RATE}, login walls at most "
-        f"{checks.MAX_LOGIN_WALL_SHARE:.0%} of its requests, no strategy_gone answer. A warning: "
+        f"{checks.MAX_LOGIN_WALL_SHARE:.0%} of its requests (both counted over the requests "
+        "Instagram answered: a rate limit is the IP's, not the door's), no strategy_gone answer. "
+        "A warning: "
         "the fetcher falls back to the next strategy, so this is the early sign of a door "
         "closing, before the pipeline stalls (see `intrend-warehouse strategy-health`)."
     ),

@@ -165,8 +165,11 @@ def strategy_doors_open(
                b.kind || '/' || b.strategy AS strategy,
                b.served AS served_previous_day,
                t.requests, t.served, t.success_rate, t.strategy_gone,
-               round(t.login_wall / t.requests, 4) AS login_wall_share,
-               round(t.strategy_gone / t.requests, 4) AS strategy_gone_share,
+               -- Shares of the requests Instagram answered (rate limits are the IP's).
+               round(t.login_wall / nullif(t.requests - t.rate_limited, 0), 4)
+                   AS login_wall_share,
+               round(t.strategy_gone / nullif(t.requests - t.rate_limited, 0), 4)
+                   AS strategy_gone_share,
                (SELECT list(g.kind || '/' || g.strategy ORDER BY g.kind, g.strategy)
                 FROM strategy_health AS g
                 WHERE g.day = l.day AND g.strategy_gone > 0) AS gone_latest_day
@@ -195,9 +198,9 @@ def strategy_doors_open(
         # None: every request was rate limited, which says nothing about the door.
         if r["success_rate"] is not None and r["success_rate"] < min_success_rate:
             reasons.append(f"success_rate {r['success_rate']} < {min_success_rate}")
-        if r["login_wall_share"] > max_login_wall_share:
+        if (r["login_wall_share"] or 0) > max_login_wall_share:
             reasons.append(f"login_wall share {r['login_wall_share']} > {max_login_wall_share}")
-        if r["strategy_gone_share"] > max_strategy_gone_share:
+        if (r["strategy_gone_share"] or 0) > max_strategy_gone_share:
             reasons.append(f"strategy_gone {r['strategy_gone']} of {r['requests']} requests")
         entry = {
             k: r[k]

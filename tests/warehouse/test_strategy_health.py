@@ -463,7 +463,7 @@ def test_check_warns_on_the_walled_day(logged: duckdb.DuckDBPyConnection) -> Non
     assert meta["offending_strategies"] == ["profile/web_profile_info"]
     (walled,) = meta["offending"]
     assert walled["served"] == 5 and walled["served_previous_day"] == 10
-    assert walled["reasons"] == ["login_wall share 0.4545 > 0.25"]
+    assert walled["reasons"] == ["login_wall share 0.5 > 0.25"]  # 5 of the 10 answered
     # Served on day 1, not tried on day 2: listed, not failed.
     assert meta["served_previous_day_not_tried"] == ["page/graphql_doc_id"]
     # Gone, but it served nobody the day before: reported, not judged.
@@ -490,7 +490,7 @@ def test_check_passes_on_healthy_days_and_without_history(
 
 
 def test_check_thresholds(logged: duckdb.DuckDBPyConnection) -> None:
-    # web_profile_info on day 2: success 0.5 (of the answered), wall share 0.4545.
+    # web_profile_info on day 2, of the 10 answered requests: success 0.5, wall share 0.5.
     assert not checks.strategy_doors_open(logged, min_success_rate=0.45)[0]  # walls still
     assert checks.strategy_doors_open(logged, min_success_rate=0.45, max_login_wall_share=0.5)[0]
     passed, meta = checks.strategy_doors_open(
@@ -537,3 +537,21 @@ def test_check_one_strategy_gone_answer_is_enough(con: duckdb.DuckDBPyConnection
 
 def test_check_is_in_the_catalog() -> None:
     assert checks.ALL_CHECKS["strategy_doors_open"] is checks.strategy_doors_open
+
+
+def test_rate_limits_do_not_hide_a_login_wall(con: duckdb.DuckDBPyConnection) -> None:
+    """4 walls in 10 answers is a closing door, however many requests the IP had refused."""
+    rows = [
+        row(DAY1 + timedelta(minutes=i), u, "web_profile_info", "ok") for i, u in enumerate(USERS)
+    ]
+    for i, u in enumerate(USERS):
+        outcome = "login_wall" if i < 4 else "ok"
+        rows.append(row(DAY2 + timedelta(minutes=i), u, "web_profile_info", outcome, run_id="r2"))
+    rows += [
+        row(DAY2 + timedelta(hours=1, minutes=i), f"x{i}", "web_profile_info", "rate_limited")
+        for i in range(12)
+    ]
+    load_fetch_log(con, pl.DataFrame(rows))
+    passed, meta = checks.strategy_doors_open(con)
+    assert not passed
+    assert meta["offending"][0]["reasons"] == ["login_wall share 0.4 > 0.25"]
