@@ -64,6 +64,11 @@ def _unstamp(text: str) -> datetime:
     return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
 
 
+def _object_key(username: str, stamp: str) -> str:
+    """Where a fetch's answer lives: the one place that knows the layout."""
+    return f"profiles/{username}/{stamp}.json.zst"
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
@@ -100,7 +105,7 @@ class LocalRawStore:
     def put(self, username: str, fetched_at: datetime, body: bytes) -> RawObject:
         """Store one answer body (uncompressed bytes in, compressed on disk)."""
         name = validate_username(username)
-        key = f"profiles/{name}/{_stamp(fetched_at)}.json.zst"
+        key = _object_key(name, _stamp(fetched_at))
         blob = compress(body)
         _atomic_write(self.root / key, blob)
         return RawObject(name, fetched_at.astimezone(UTC), key, len(blob))
@@ -176,7 +181,7 @@ class LocalRawStore:
                     continue  # not a name mark_pending writes (and clear_pending would miss)
             except (ValueError, InvalidUsername):
                 continue
-            key = f"profiles/{name}/{stamp}.json.zst"
+            key = _object_key(name, stamp)
             try:
                 size = (self.root / key).stat().st_size
             except FileNotFoundError:
