@@ -25,6 +25,7 @@ Run:  .venv/bin/python benchmarks/backfill.py --profiles 1000
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import shutil
 import tempfile
@@ -149,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         "seen in the field; a redial takes 10-30 s)",
     )
     parser.add_argument(
+        "--profile-incremental",
+        type=Path,
+        metavar="FILE",
+        help="write cProfile stats of the incremental update to FILE (read them with "
+        "`python -m pstats FILE`): where its fixed cost goes",
+    )
+    parser.add_argument(
         "--postgres",
         action="store_true",
         help="Dagster storage on a throwaway local PostgreSQL 15 instead of SQLite",
@@ -234,6 +242,9 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
 
             # 2. Ten new profiles in the tracked file.
             profiles_file.write_text("\n".join(base + new) + "\n")
+            profiler = cProfile.Profile() if args.profile_incremental else None
+            if profiler:
+                profiler.enable()
             started = time.perf_counter()
             tick = tracked_profiles_sensor(dg.build_sensor_context(instance=instance))
             assert isinstance(tick, dg.SensorResult)
@@ -255,6 +266,9 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
             fetch_s = time.perf_counter() - started - sensor_s
             eval_s, auto_s, requested, _ = _automation(defs, instance, cursor, resources)
             incremental = time.perf_counter() - started
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile_incremental)
             print(
                 f"incremental         {args.new} new profiles: {fetched} partitions fetched, "
                 f"automation requested {', '.join(requested) or 'nothing'}"
