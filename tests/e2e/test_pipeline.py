@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.checks import ASSET_CHECKS
+from intrend_assets.checks import ASSET_CHECKS, WAREHOUSE_CHECKS
 from intrend_assets.definitions import ASSETS, build_resources
 from intrend_assets.hashtags import normalize_hashtag
 from intrend_assets.raw_store import LocalRawStore, decompress
@@ -60,7 +60,7 @@ def test_materialize_lands_every_post_once_and_finds_the_planted_trends(tmp_path
         )
         assert built.success
         evaluations = built.get_asset_check_evaluations()
-        assert len(evaluations) == len(ASSET_CHECKS)
+        assert len(evaluations) == len(WAREHOUSE_CHECKS)
         assert all(e.passed for e in evaluations), [e for e in evaluations if not e.passed]
         planted = {normalize_hashtag(t) for t in world.planted_trends()}
         sandbox_stats = world.stats()

@@ -12,7 +12,7 @@ import dagster as dg
 import polars as pl
 
 from intrend_assets.assets.network import fetch_log, fetch_stats
-from intrend_assets.checks import ASSET_CHECKS, strategy_doors_open
+from intrend_assets.checks import ASSET_CHECKS, warehouse_checks
 from intrend_assets.raw_store import LocalRawStore
 from intrend_assets.resources import RawStoreResource, WarehouseResource
 from tests.warehouse.test_strategy_health import DAY1, old_rows, two_day_log
@@ -29,7 +29,7 @@ def _write_batch(store: LocalRawStore, name: str, frame: pl.DataFrame) -> None:
 
 def _materialize(tmp_path: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [fetch_log, fetch_stats, strategy_doors_open],
+        [fetch_log, fetch_stats, warehouse_checks],
         resources={
             "raw_store": RawStoreResource(root=str(tmp_path / "raw")),
             "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
@@ -94,6 +94,6 @@ def test_doors_check_passes_on_one_healthy_day(tmp_path: Path) -> None:
 
 
 def test_check_is_registered_non_blocking() -> None:
-    assert strategy_doors_open in ASSET_CHECKS
-    (spec,) = strategy_doors_open.check_specs
+    assert warehouse_checks in ASSET_CHECKS
+    (spec,) = [s for s in warehouse_checks.check_specs if s.name == "strategy_doors_open"]
     assert spec.asset_key == dg.AssetKey("fetch_log") and not spec.blocking
