@@ -24,6 +24,7 @@ under it, so switching between the two keeps the history.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,7 +34,11 @@ from dagster._config import StringSource
 from dagster._core.events import DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log.event_log import PostgresEventLogStorage
@@ -44,7 +49,7 @@ from dagster_postgres.utils import (
 )
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 if TYPE_CHECKING:
     from dagster_postgres.auth import PgTokenProvider
@@ -63,6 +68,27 @@ BULK_EVENT_TYPES = frozenset(
 # the partitions of one ranged run (at most 500 profiles x 2 events at run creation), so a
 # run's planned events and a step's materializations are each one batch.
 EVENT_BATCH_SIZE = 1000
+
+
+def sqlite_engine(url: str, *, keep_open: bool) -> Engine:
+    """An engine on one SQLite database, as Dagster opens them (busy timeout), either
+    connecting per transaction (``NullPool``, Dagster's way) or keeping one connection open.
+
+    A kept connection holds no lock between transactions (WAL readers and writers take
+    theirs per transaction), so other processes see the same database as before. The pool
+    hands it to one thread at a time (``check_same_thread`` is off for that); a second
+    concurrent checkout opens an extra connection, closed when returned.
+    """
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    if not keep_open:
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    return create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=8,
+        connect_args={**connect_args, "check_same_thread": False},
+    )
 
 
 def _bulk_key(event: EventLogEntry) -> tuple[str, str] | None:
@@ -131,14 +157,23 @@ class _BulkAssetEvents:
 
 class BatchingSqliteEventLogStorage(_BulkAssetEvents, SqliteEventLogStorage):
     """SQLite event log storage whose ``store_event_batch`` costs two transactions, not 2N,
-    and whose connections come from one engine per database file, not a new engine each.
+    whose connections come from one engine per database file, not a new engine each, and
+    whose index database stays open between transactions.
 
     Dagster's SQLite storage builds a SQLAlchemy engine for every statement it runs and
     throws it away (``NullPool``, then ``dispose``); building one costs more than the insert
     it carries, and a step's handful of events (start, output, materialization, success)
-    paid it several times each. The engines kept here still use ``NullPool``: every
-    connection is opened for one transaction and closed after it, exactly as before, so
-    other processes (the webserver, the daemon) see the same files and locks.
+    paid it several times each.
+
+    The databases are in WAL mode, and closing the last connection to one checkpoints it
+    and deletes its WAL: with a connection per transaction, every write paid that (about
+    2 ms against 0.4 ms on a kept connection, ``benchmarks/sqlite_connections.py``). The
+    index (asset events, asset records, dynamic partitions: every automation evaluation
+    reads it) therefore keeps one connection open (see :func:`sqlite_engine`). A run's own
+    database does not: the webserver follows a run's log by watching that file for
+    changes, and with a kept connection the file changes only at checkpoints, so the log
+    would stall. Its engine keeps ``NullPool``, and each transaction closes and checkpoints
+    as in Dagster.
     """
 
     # Engines kept: the index shard, and the run shards written lately (a run worker writes
@@ -148,7 +183,20 @@ class BatchingSqliteEventLogStorage(_BulkAssetEvents, SqliteEventLogStorage):
     def __init__(self, dagster_home: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._dagster_home = dagster_home
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_pid = os.getpid()
+        self._tables_found: set[str] = set()
         super().__init__(os.path.join(dagster_home, "history", "runs", ""), inst_data=inst_data)
+
+    def has_table(self, table_name: str) -> bool:
+        """Dagster asks before many statements whether an optional table exists (20-odd
+        times per run), each time on a new engine and connection. A table, once there, stays
+        (migrations only add them), so a yes is remembered; a no is asked again."""
+        if table_name in self._tables_found:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._tables_found.add(table_name)
+        return found
 
     def _engine_for(self, shard: str) -> Engine:
         """The shard's engine; built (and its database created) on first use, or again after
@@ -157,10 +205,8 @@ class BatchingSqliteEventLogStorage(_BulkAssetEvents, SqliteEventLogStorage):
         if engine is None or shard not in self._initialized_dbs:
             if engine is not None:
                 engine.dispose()
-            engine = create_engine(
-                self.conn_string_for_shard(shard),
-                poolclass=NullPool,
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            engine = sqlite_engine(
+                self.conn_string_for_shard(shard), keep_open=shard == INDEX_SHARD_NAME
             )
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
@@ -174,6 +220,12 @@ class BatchingSqliteEventLogStorage(_BulkAssetEvents, SqliteEventLogStorage):
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         with self._db_lock:
+            if self._engines_pid != os.getpid():
+                # A forked child must not use its parent's open connections.
+                for engine in self._engines.values():
+                    engine.dispose(close=False)
+                self._engines.clear()
+                self._engines_pid = os.getpid()
             engine = self._engine_for(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
@@ -244,4 +296,56 @@ class BatchingPostgresEventLogStorage(_BulkAssetEvents, PostgresEventLogStorage)
             postgres_url=pg_url_from_config(config_value),
             should_autocreate_tables=config_value.get("should_autocreate_tables", True),
             token_provider=get_token_provider_from_config(config_value),
+        )
+
+
+class KeptConnectionSqliteRunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage on one engine that keeps a connection open.
+
+    Dagster's builds an engine per transaction, and its ``runs.db`` is in WAL mode, so each
+    transaction also reopened the file and, on closing, checkpointed it and deleted its WAL.
+    Creating a run, starting it and ending it are a dozen such transactions. Nothing follows
+    ``runs.db`` by watching the file (the webserver polls it), so a kept connection changes
+    nothing another process sees. Same place on disk as Dagster's default
+    (``$DAGSTER_HOME/history/runs.db``), so switching keeps the history.
+    """
+
+    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
+        super().__init__(conn_string, inst_data)
+        self._engine_lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._engine_pid = os.getpid()
+
+    def _kept_engine(self) -> Engine:
+        with self._engine_lock:
+            if self._engine is not None and self._engine_pid != os.getpid():
+                self._engine.dispose(close=False)  # a forked child: not its connections
+                self._engine = None
+            if self._engine is None:
+                self._engine = sqlite_engine(self._conn_string, keep_open=True)
+                self._engine_pid = os.getpid()
+            return self._engine
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self._kept_engine().connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+        super().dispose()
+
+    @classmethod
+    def config_type(cls) -> Mapping[str, Any]:  # ty: ignore[invalid-method-override]
+        return {"dagster_home": StringSource}
+
+    @classmethod
+    def from_config_value(  # ty: ignore[invalid-method-override]
+        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+    ) -> KeptConnectionSqliteRunStorage:
+        return cls.from_local(
+            os.path.join(config_value["dagster_home"], "history", ""), inst_data=inst_data
         )

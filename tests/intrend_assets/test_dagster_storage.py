@@ -231,3 +231,55 @@ def test_unbatchable_events_in_a_batch_are_stored_one_by_one_in_order(
         bulk = [e for e in copies if dagster_storage._bulk_key(e)]
         assert len(bulk) == 2 * len(KEYS)  # planned + materializations of 25 partitions
         assert len(one_by_one) == len(copies) - len(bulk)
+
+
+@contextmanager
+def _new_sqlite_connections() -> Iterator[list[str]]:
+    """The database file of every SQLite connection opened (not every checkout) meanwhile."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    opened: list[str] = []
+
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        (_, _, path) = dbapi_connection.execute("PRAGMA database_list").fetchone()
+        opened.append(Path(path).name)
+
+    event.listen(Pool, "connect", on_connect)
+    try:
+        yield opened
+    finally:
+        event.remove(Pool, "connect", on_connect)
+
+
+def test_index_and_runs_databases_stay_open_run_shards_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reopening a WAL database per transaction checkpointed it and deleted its WAL each
+    time. The index and runs.db now keep a connection; a run's own database still opens
+    per transaction, because the webserver follows a run's log by watching that file."""
+    with project_instance(tmp_path, monkeypatch) as instance:
+        assert isinstance(instance.run_storage, dagster_storage.KeptConnectionSqliteRunStorage)
+        assert (tmp_path / "home" / "history" / "runs.db").is_file()
+        with _new_sqlite_connections() as opened:
+            result = dg.materialize([fetched, parsed], instance=instance, tags=RANGE)
+            assert result.success
+            assert instance.get_materialized_partitions(parsed.key) == set(KEYS)
+    assert opened.count("index.db") <= 1, opened
+    assert opened.count("runs.db") <= 1, opened
+    assert opened.count(f"{result.run_id}.db") > 5, opened
+
+
+def test_a_forked_process_does_not_reuse_its_parents_connections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with project_instance(tmp_path, monkeypatch) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, BatchingSqliteEventLogStorage)
+        storage.get_dynamic_partitions("profiles")
+        inherited = dict(storage._engines)
+        storage._engines_pid = -1  # as a child of fork sees it
+        assert storage.get_dynamic_partitions("profiles") == KEYS
+        assert all(
+            storage._engines[k] is not e for k, e in inherited.items() if k in storage._engines
+        )
