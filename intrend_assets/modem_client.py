@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from intrend_assets.tls import verified_context
+
 
 class ModemUnavailable(Exception):
     """The modem service did not answer, or answered with an error."""
@@ -31,6 +33,7 @@ class ModemClient:
             base_url=base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=5.0),
+            verify=verified_context(),
             trust_env=False,
         )
 

@@ -27,6 +27,7 @@ from intrend_assets.instagram.strategies import (
     profile_request,
     timeline_request,
 )
+from intrend_assets.tls import verified_context
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -112,6 +113,7 @@ class InstagramClient:
                 max_keepalive_connections=config.max_connections,
             ),
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout, pool=None),
+            verify=verified_context(),
             trust_env=False,
         )
 
