@@ -59,7 +59,7 @@ def test_sqlite_instance_has_the_queue_pools_and_run_limits(
     shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the event log's folder comes from it
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.run_storage).__name__ == "KeptConnectionSqliteRunStorage"
         assert type(instance.event_log_storage).__name__ == "BatchingSqliteEventLogStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         concurrency = instance.get_concurrency_config()
