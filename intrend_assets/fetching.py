@@ -84,6 +84,7 @@ class FetchReport:
     rotations: int = 0
     unchanged_rotations: int = 0
     modem_errors: int = 0
+    rotation_seconds: float = 0.0  # held up while the modem changed IP (part of ``seconds``)
     bytes_raw: int = 0
     bytes_stored: int = 0
     seconds: float = 0.0
@@ -562,6 +563,7 @@ async def fetch_profiles(
     report.rotations = gate.stats.rotations
     report.unchanged_rotations = gate.stats.unchanged
     report.modem_errors = gate.stats.modem_errors
+    report.rotation_seconds = gate.stats.rotation_seconds
     report.seconds = loop.time() - started
     return report
 

@@ -61,6 +61,7 @@ def test_rate_limits_rotate_and_the_log_agrees_with_the_sandbox(tmp_path: Path) 
     assert report.count("not_found") == 2 and report.count("invalid") == 2
     assert report.stored == 100
     assert report.rotations >= 4 and report.unchanged_rotations >= 1
+    assert 0 < report.rotation_seconds < report.seconds  # the time the modem held us up
     # Every request the sandbox saw is in the log, with the same status.
     logged = Counter(str(e["status"]) for e in report.log if e["status"] is not None)
     answered = seen["total"]
