@@ -56,8 +56,8 @@ async def _run(
     deadline: float | None = None,
 ) -> tuple[FetchReport, float]:
     client = InstagramClient(
-        ClientConfig(
-            base_url=info["instagram_url"],
+        ClientConfig.for_host(
+            info["instagram_url"],
             proxy_url=info["proxy_url"],
             max_connections=policy.concurrency,
         )

@@ -28,6 +28,7 @@ from intrend_assets.instagram.strategies import (
     PROFILE_STRATEGIES,
     TIMELINE_DOC_ID,
     TIMELINE_STRATEGIES,
+    StrategyConfig,
 )
 from intrend_assets.instagram.ways import Ways
 from intrend_assets.modem_client import ModemClient
@@ -74,19 +75,24 @@ class InstagramResource(dg.ConfigurableResource):
     session_pacing_seconds: float = Field(5.0, ge=0)
 
     def client_config(self) -> ClientConfig:
+        """The field names are what deployments configure, so they stay as they are and are
+        mapped here onto :class:`StrategyConfig`'s (``base_url`` is ``api_base``, ``app_id``
+        the web app's id)."""
         return ClientConfig(
-            base_url=self.base_url,
+            strategies=StrategyConfig(
+                api_base=self.base_url,
+                www_base=self.www_base_url,
+                web_app_id=self.app_id,
+                ipad_app_id=self.ipad_app_id,
+                profile_doc_id=self.profile_doc_id,
+                timeline_doc_id=self.timeline_doc_id,
+                timeline_query_hash=self.timeline_query_hash,
+            ),
             proxy_url=self.proxy_url,
-            app_id=self.app_id,
             user_agent=self.user_agent,
-            timeline_query_hash=self.timeline_query_hash,
             max_connections=self.max_connections,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
-            www_base_url=self.www_base_url,
-            ipad_app_id=self.ipad_app_id,
-            profile_doc_id=self.profile_doc_id,
-            timeline_doc_id=self.timeline_doc_id,
         )
 
     def open_client(self) -> InstagramClient:

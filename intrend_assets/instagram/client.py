@@ -11,15 +11,13 @@ client with the session's cookies; its cookie header never reaches a log or the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from intrend_assets.instagram.errors import NetworkError
 from intrend_assets.instagram.strategies import (
-    IPAD_APP_ID,
-    PROFILE_DOC_ID,
-    TIMELINE_DOC_ID,
     TIMELINE_QUERY_HASH,
     WEB_APP_ID,
     HttpRequest,
@@ -55,29 +53,27 @@ class Answer:
 
 @dataclass(frozen=True)
 class ClientConfig:
-    base_url: str = "https://i.instagram.com"
+    """What one client needs: where and how to ask (``strategies``), and how to connect.
+
+    The hosts and ids live only in :class:`StrategyConfig`, so a new strategy knob is added in
+    one place; the client takes its base URL and default ``x-ig-app-id`` (the web app's) from
+    there. The rest is the HTTP client's own: the proxy, agent, pool size and timeouts.
+    """
+
+    strategies: StrategyConfig = field(default_factory=StrategyConfig)
     proxy_url: str | None = None
-    app_id: str = WEB_APP_ID
     user_agent: str = DEFAULT_USER_AGENT
-    timeline_query_hash: str = TIMELINE_QUERY_HASH
     max_connections: int = 8
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    www_base_url: str | None = None
-    ipad_app_id: str = IPAD_APP_ID
-    profile_doc_id: str = PROFILE_DOC_ID
-    timeline_doc_id: str = TIMELINE_DOC_ID
 
-    def strategies(self) -> StrategyConfig:
-        return StrategyConfig(
-            api_base=self.base_url,
-            www_base=self.www_base_url,
-            web_app_id=self.app_id,
-            ipad_app_id=self.ipad_app_id,
-            profile_doc_id=self.profile_doc_id,
-            timeline_doc_id=self.timeline_doc_id,
-            timeline_query_hash=self.timeline_query_hash,
-        )
+    @classmethod
+    def for_host(
+        cls, base_url: str, proxy_url: str | None = None, **client_options: Any
+    ) -> ClientConfig:
+        """Instagram's default ids on another API host (the sandbox, a test server), so call
+        sites that only move the host need not spell out a StrategyConfig."""
+        return cls(StrategyConfig(api_base=base_url), proxy_url, **client_options)
 
 
 class InstagramClient:
@@ -89,10 +85,9 @@ class InstagramClient:
         cookies: dict[str, str] | None = None,
     ):
         self.config = config
-        self.strategy_config = config.strategies()
         self.logged_in = bool(cookies)
         headers = {
-            "x-ig-app-id": config.app_id,
+            "x-ig-app-id": config.strategies.web_app_id,
             "user-agent": config.user_agent,
             "accept": "application/json",
             "accept-encoding": "gzip, deflate",
@@ -104,7 +99,7 @@ class InstagramClient:
             if "csrftoken" in cookies:
                 headers["x-csrftoken"] = cookies["csrftoken"]
         self._http = httpx.AsyncClient(
-            base_url=config.base_url,
+            base_url=config.strategies.api_base,
             proxy=config.proxy_url,
             transport=transport,
             headers=headers,
@@ -119,7 +114,9 @@ class InstagramClient:
 
     async def get_profile(self, username: str) -> Answer:
         """GET web_profile_info for a validated username; network failures raise NetworkError."""
-        return await self.send(profile_request("web_profile_info", username, self.strategy_config))
+        return await self.send(
+            profile_request("web_profile_info", username, self.config.strategies)
+        )
 
     async def get_timeline_page(self, user_id: str, after: str | None, first: int = 12) -> Answer:
         """One graph (query_hash) page of a profile's timeline after cursor ``after``."""
@@ -127,7 +124,7 @@ class InstagramClient:
             raise ValueError(f"user id must be digits, got {user_id!r}")
         # The query_hash endpoint is keyed by id; the username is only validated, not sent.
         request = timeline_request(
-            "graphql_query_hash", "x", user_id, after, self.strategy_config, first
+            "graphql_query_hash", "x", user_id, after, self.config.strategies, first
         )
         return await self.send(request)
 

@@ -96,7 +96,7 @@ class Ways:
 
 
 def _profile_ways(client: InstagramClient, names: Sequence[str]) -> tuple[ProfileWay, ...]:
-    cfg = client.strategy_config
+    cfg = client.config.strategies
 
     def bind(name: str) -> ProfileWay:
         async def fetch(username: str) -> Answer:
@@ -111,7 +111,7 @@ def _profile_ways(client: InstagramClient, names: Sequence[str]) -> tuple[Profil
 
 
 def _timeline_ways(client: InstagramClient, names: Sequence[str]) -> tuple[TimelineWay, ...]:
-    cfg = client.strategy_config
+    cfg = client.config.strategies
 
     def bind(name: str) -> TimelineWay:
         async def fetch(username: str, user_id: str | None, after: str | None) -> Answer:

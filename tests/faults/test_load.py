@@ -77,7 +77,7 @@ def test_the_fetch_layer_never_exceeds_its_connection_limit(tmp_path: Path) -> N
 
         async def go() -> int:
             client = InstagramClient(
-                ClientConfig(world.instagram_url, world.proxy_url, max_connections=limit)
+                ClientConfig.for_host(world.instagram_url, world.proxy_url, max_connections=limit)
             )
             modem = ModemClient(world.modem_url, world.modem_token)
             try:

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.slow
 def _fetch(world: SandboxWorld, names: list[str], root: Path, policy: FetchPolicy) -> FetchReport:
     async def go() -> FetchReport:
         client = InstagramClient(
-            ClientConfig(
-                base_url=world.instagram_url,
+            ClientConfig.for_host(
+                world.instagram_url,
                 proxy_url=world.proxy_url,
                 max_connections=policy.concurrency,
             )

@@ -33,7 +33,7 @@ def test_clients_do_not_load_the_ca_bundle_again(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(transports, "create_ssl_context", counting)
     clients = [
-        InstagramClient(ClientConfig(base_url="https://i.invalid", proxy_url="http://127.0.0.1:9")),
+        InstagramClient(ClientConfig.for_host("https://i.invalid", proxy_url="http://127.0.0.1:9")),
         ModemClient("https://m.invalid", token=None),
     ]
     for client in clients:

@@ -45,7 +45,7 @@ def test_the_client_refuses_before_any_request(name: str) -> None:
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={}))
 
     async def go() -> None:
-        client = InstagramClient(ClientConfig(base_url="http://127.0.0.1:9"), transport=transport)
+        client = InstagramClient(ClientConfig.for_host("http://127.0.0.1:9"), transport=transport)
         try:
             with pytest.raises(InvalidUsername):
                 await client.get_profile(name)
@@ -61,7 +61,7 @@ def test_valid_names_are_sent_as_an_encoded_query_parameter() -> None:
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={}))
 
     async def go() -> None:
-        client = InstagramClient(ClientConfig(base_url="http://127.0.0.1:9"), transport=transport)
+        client = InstagramClient(ClientConfig.for_host("http://127.0.0.1:9"), transport=transport)
         try:
             await client.get_profile("@Some.User_1")
         finally:
