@@ -1,0 +1,151 @@
+"""Benchmark: the trend report's chart (``warehouse.report.rising_chart_png``).
+
+    .venv/bin/python benchmarks/trend_chart.py                   # 15 bars, 20 warm renders
+    .venv/bin/python benchmarks/trend_chart.py --cold 7 --runs 30
+    .venv/bin/python benchmarks/trend_chart.py --out /tmp/chart.png  # also look at it
+
+A Dagster run process renders the chart once, cold: its first call imports matplotlib and
+loads the fonts. A long-lived process (tests, the CLI) renders warm. Both figures are
+printed: the first render of ``--cold`` fresh processes (median, since one sample on a
+shared two-core machine means little) and the median of ``--runs`` renders after a warm-up
+in this process. The frame is shaped like ``run_query(con, "rising_hashtags")``'s answer,
+with a few non-Latin tags so that the font fallback is exercised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import polars as pl
+
+AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+RECENT_DAYS, BASELINE_DAYS = 7, 28
+TAGS = [
+    "NewWave",
+    "東京カフェ",
+    "summerVibes",
+    "서울여행",
+    "streetfood",
+    "मुंबई",
+    "NoFilter",
+    "القاهرة",
+    "handmade",
+    "Berlin2026",
+    "plantbased",
+    "throwbackthursday",
+    "café_crème",
+    "vintage",
+    "minimalism",
+    "sunset",
+    "travelgram",
+    "ootd",
+    "latteart",
+    "bookstagram",
+]
+
+
+def rising_frame(rows: int = 20) -> pl.DataFrame:
+    """A ``rising_hashtags`` answer (limit 20, as the asset asks): lift descending."""
+    tags = TAGS[:rows]
+    recent = [60 - 2 * i for i in range(len(tags))]
+    baseline = [3 + (7 * i) % 40 for i in range(len(tags))]
+    recent_total, baseline_total = 5000, 20000
+    lift = [
+        ((r + 1.0) / (recent_total + 1.0)) / ((b + 1.0) / (baseline_total + 1.0))
+        for r, b in zip(recent, baseline, strict=True)
+    ]
+    frame = pl.DataFrame(
+        {
+            "tag": tags,
+            "tag_norm": [t.lower() for t in tags],
+            "recent_posts": recent,
+            "baseline_posts": baseline,
+            "recent_profiles": [max(1, r // 3) for r in recent],
+            "recent_per_day": [round(r / RECENT_DAYS, 3) for r in recent],
+            "baseline_per_day": [round(b / BASELINE_DAYS, 3) for b in baseline],
+            "lift": [round(x, 3) for x in lift],
+            "as_of": [AS_OF] * len(tags),
+        }
+    )
+    return frame.sort("lift", descending=True)
+
+
+def first_render(rows: int) -> tuple[float, int]:
+    """Seconds of this process' first chart (matplotlib imported inside it), PNG bytes."""
+    frame = rising_frame(rows)
+    from warehouse.report import rising_chart_png
+
+    started = time.perf_counter()
+    png = rising_chart_png(frame)
+    return time.perf_counter() - started, len(png)
+
+
+def cold_renders(count: int, rows: int) -> list[float]:
+    """First renders in fresh interpreters, as each Dagster run process does it."""
+    seconds = []
+    for _ in range(count):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", "--rows", str(rows)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        seconds.append(json.loads(out)["seconds"])
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20, help="rows in the frame (top 15 drawn)")
+    parser.add_argument("--runs", type=int, default=20, help="warm renders after the warm-up")
+    parser.add_argument("--cold", type=int, default=5, help="fresh processes for the cold one")
+    parser.add_argument("--out", type=Path, help="write the chart here (PNG) to look at it")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        seconds, size = first_render(args.rows)
+        print(json.dumps({"seconds": seconds, "bytes": size}))
+        return
+
+    cold = cold_renders(args.cold, args.rows) if args.cold else []
+    first, _ = first_render(args.rows)  # this process' warm-up
+    from warehouse.report import rising_chart_png
+
+    frame = rising_frame(args.rows)
+    warm = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        png = rising_chart_png(frame)
+        warm.append(time.perf_counter() - started)
+    empty = []
+    for _ in range(max(3, args.runs // 4)):
+        started = time.perf_counter()
+        rising_chart_png(frame.clear())
+        empty.append(time.perf_counter() - started)
+    if args.out:
+        args.out.write_bytes(png)
+
+    def ms(values: list[float]) -> str:
+        return f"{1000 * statistics.median(values):7.1f} ms"
+
+    print(f"frame: {frame.height} rows, top 15 drawn; PNG {len(png):,} bytes")
+    if cold:
+        spread = ", ".join(f"{1000 * s:.0f}" for s in sorted(cold))
+        print(f"cold first render (median of {len(cold)} processes): {ms(cold)}  [{spread} ms]")
+    print(f"first render in this process:                 {1000 * first:7.1f} ms")
+    print(f"warm render (median of {args.runs}):                 {ms(warm)}")
+    print(f"warm render, empty frame (median of {len(empty)}):    {ms(empty)}")
+
+
+if __name__ == "__main__":
+    main()
