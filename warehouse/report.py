@@ -50,9 +50,14 @@ def rising_chart_png(frame: pl.DataFrame, *, top: int = 15, title: str | None = 
 
 
 def _draw(rows: pl.DataFrame, title: str | None) -> bytes:
+    # The figure gets its own Agg canvas up front, so that laying it out and drawing it
+    # share one renderer, whose text metrics matplotlib caches. Without it tight_layout and
+    # savefig each made a canvas and a renderer of their own and laid out every label again.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(8, max(2.5, 0.45 * rows.height + 1.5)), dpi=110)
+    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     if rows.height == 0:
         ax.text(0.5, 0.5, "no rising hashtags in this window", ha="center", va="center")
@@ -82,6 +87,9 @@ def _draw(rows: pl.DataFrame, title: str | None) -> bytes:
     as_of = rows["as_of"][0] if rows.height and "as_of" in rows.columns else None
     ax.set_title(title or f"Rising hashtags{f' as of {as_of:%Y-%m-%d}' if as_of else ''}")
     fig.tight_layout()
+    # tight_layout leaves a placeholder layout engine behind, and savefig draws a figure
+    # that has one once more (discarding the result) before drawing it for real.
+    fig.set_layout_engine(None)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
