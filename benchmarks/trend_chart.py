@@ -4,6 +4,12 @@
     .venv/bin/python benchmarks/trend_chart.py --cold 7 --runs 30
     .venv/bin/python benchmarks/trend_chart.py --out /tmp/chart.png  # also look at it
     .venv/bin/python benchmarks/trend_chart.py --font-dir /tmp/noto/usr/share/fonts
+    git show main:warehouse/report.py > /tmp/report_main.py
+    .venv/bin/python benchmarks/trend_chart.py --against /tmp/report_main.py
+
+``--against`` renders another version of warehouse/report.py alternately with this tree's
+(render by render, and process by process for the cold figure), so that a neighbour's load
+falls on both alike, and prints the median ratio of their CPU times over the pairs.
 
 Without the Noto fonts (report.FONT_FALLBACK) the non-Latin tags are drawn as boxes, which
 costs less than drawing them. To measure what a host with fonts-noto-core and
@@ -26,6 +32,7 @@ single-threaded, so without contention the two agree.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -109,7 +116,20 @@ def add_fonts(folder: Path | None) -> None:
             font_manager.fontManager.addfont(path)
 
 
-def first_render(rows: int, fonts: Path | None) -> tuple[float, float]:
+def load_chart(report: Path | None) -> Callable[[pl.DataFrame], bytes]:
+    """``rising_chart_png`` of this tree, or of another version of ``warehouse/report.py``."""
+    if report is None:
+        from warehouse.report import rising_chart_png
+
+        return rising_chart_png
+    spec = importlib.util.spec_from_file_location("report_against", report)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.rising_chart_png
+
+
+def first_render(rows: int, fonts: Path | None, report: Path | None) -> tuple[float, float]:
     """Wall and CPU seconds of this process' first chart, importing matplotlib included.
 
     ``--font-dir`` fonts are registered between the import and the render, untimed.
@@ -117,9 +137,8 @@ def first_render(rows: int, fonts: Path | None) -> tuple[float, float]:
     frame = rising_frame(rows)
     import_wall, import_cpu, _ = timed(_import_matplotlib)
     add_fonts(fonts)
-    from warehouse.report import rising_chart_png
-
-    wall, cpu, _ = timed(lambda: rising_chart_png(frame))
+    chart = load_chart(report)
+    wall, cpu, _ = timed(lambda: chart(frame))
     return import_wall + wall, import_cpu + cpu
 
 
@@ -130,19 +149,23 @@ def _import_matplotlib() -> bytes:
     return b""
 
 
-def cold_renders(count: int, rows: int, fonts: Path | None) -> list[tuple[float, float]]:
-    """First renders in fresh interpreters, as each Dagster run process does it."""
-    font_args = ["--font-dir", str(fonts)] if fonts else []
-    seconds = []
-    for _ in range(count):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", "--rows", str(rows), *font_args],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        seconds.append(tuple(json.loads(out)))
-    return seconds
+def cold_render(rows: int, fonts: Path | None, report: Path | None) -> tuple[float, float]:
+    """A first render in a fresh interpreter, as each Dagster run process does it."""
+    args = [sys.executable, __file__, "--child", "--rows", str(rows)]
+    args += ["--font-dir", str(fonts)] if fonts else []
+    args += ["--report", str(report)] if report else []
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    wall, cpu = json.loads(out)
+    return wall, cpu
+
+
+Samples = list[tuple[float, float]]
+
+
+def ms(samples: Samples) -> str:
+    wall = statistics.median(w for w, _ in samples)
+    cpu = statistics.median(c for _, c in samples)
+    return f"wall {1000 * wall:7.1f} ms   cpu {1000 * cpu:7.1f} ms"
 
 
 def main() -> None:
@@ -152,40 +175,64 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=5, help="fresh processes for the cold one")
     parser.add_argument("--out", type=Path, help="write the chart here (PNG) to look at it")
     parser.add_argument("--font-dir", type=Path, help="register these fonts first (Noto)")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another warehouse/report.py, rendered alternately with this tree's",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        print(json.dumps(first_render(args.rows, args.font_dir)))
+        print(json.dumps(first_render(args.rows, args.font_dir, args.report)))
         return
 
-    cold = cold_renders(args.cold, args.rows, args.font_dir) if args.cold else []
-    first = first_render(args.rows, args.font_dir)  # this process' warm-up
-    from warehouse.report import rising_chart_png
-
+    versions: list[tuple[str, Path | None]] = [("this tree", None)]
+    if args.against:
+        versions.append((str(args.against), args.against))
     frame = rising_frame(args.rows)
-    warm = []
+    cold: dict[str, Samples] = {name: [] for name, _ in versions}
+    for _ in range(args.cold):
+        for name, report in versions:
+            cold[name].append(cold_render(args.rows, args.font_dir, report))
+    first = first_render(args.rows, args.font_dir, None)  # this process' warm-up
+    charts = {name: load_chart(report) for name, report in versions}
+    for chart in charts.values():
+        chart(frame)
+    warm: dict[str, Samples] = {name: [] for name, _ in versions}
+    empty: dict[str, Samples] = {name: [] for name, _ in versions}
+    pngs: dict[str, bytes] = {}
     for _ in range(args.runs):
-        wall, cpu, png = timed(lambda: rising_chart_png(frame))
-        warm.append((wall, cpu))
-    empty = []
+        for name, chart in charts.items():
+            wall, cpu, pngs[name] = timed(lambda chart=chart: chart(frame))
+            warm[name].append((wall, cpu))
     for _ in range(max(3, args.runs // 4)):
-        wall, cpu, _ = timed(lambda: rising_chart_png(frame.clear()))
-        empty.append((wall, cpu))
+        for name, chart in charts.items():
+            wall, cpu, _ = timed(lambda chart=chart: chart(frame.clear()))
+            empty[name].append((wall, cpu))
     if args.out:
-        args.out.write_bytes(png)
+        args.out.write_bytes(pngs["this tree"])
 
-    def ms(samples: list[tuple[float, float]]) -> str:
-        wall = statistics.median(w for w, _ in samples)
-        cpu = statistics.median(c for _, c in samples)
-        return f"wall {1000 * wall:7.1f} ms   cpu {1000 * cpu:7.1f} ms"
-
-    print(f"frame: {frame.height} rows, top 15 drawn; PNG {len(png):,} bytes")
-    if cold:
-        print(f"cold first render (median of {len(cold):2} processes): {ms(cold)}")
-    print(f"first render in this process:             {ms([first])}")
-    print(f"warm render (median of {len(warm):2}):              {ms(warm)}")
-    print(f"warm render, empty frame (median of {len(empty):2}): {ms(empty)}")
+    print(f"frame: {frame.height} rows, top 15 drawn")
+    if args.font_dir:
+        print(f"fonts registered from {args.font_dir}")
+    print(f"first render in this process (one sample): {ms([first])}")
+    for name, _ in versions:
+        print(f"{name}: PNG {len(pngs[name]):,} bytes")
+        if args.cold:
+            print(f"  cold first render (median of {args.cold:2} processes): {ms(cold[name])}")
+        print(f"  warm render (median of {args.runs:2}):                 {ms(warm[name])}")
+        print(f"  warm render, empty frame (median of {len(empty[name]):2}):    {ms(empty[name])}")
+    if args.against:
+        this, other = versions[0][0], versions[1][0]
+        for label, samples in (("cold", cold), ("warm", warm)):
+            if samples[this]:
+                ratios = [a[1] / b[1] for a, b in zip(samples[this], samples[other], strict=True)]
+                print(
+                    f"{label}: this tree's CPU time / the other's, median of pairs: "
+                    f"{statistics.median(ratios):.2f}"
+                )
 
 
 if __name__ == "__main__":
