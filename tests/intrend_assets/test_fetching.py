@@ -123,11 +123,16 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
         async def get_profile(self, username: str) -> Answer:
             if username == "slow" and not getattr(self, "slow_done", False):
                 self.slow_done = True
+                self.slow_in_flight.set()
                 # Answered while the rotation runs: wait for it rather than for a fixed time,
                 # which a loaded machine can stretch past the rotation's start (flaky).
                 await self.reconnecting.wait()
                 return Answer(503, b"modem reconnecting", 1.0)
             if username == "limited" and self.rotations == 0:
+                # Only once "slow" is in flight: were the rate limit answered first, "slow"
+                # would be sent after the rotation, and its 503 would rightly back off
+                # (which of the two workers goes first varies: flaky under load).
+                await self.slow_in_flight.wait()
                 return Answer(401, WAIT, 1.0)
             return await super().get_profile(username)
 
@@ -136,6 +141,7 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
 
     async def go():
         ig.reconnecting = asyncio.Event()
+        ig.slow_in_flight = asyncio.Event()
         gate = RotationGate(ig.rotate, current_ip=ig.ip)
         return await asyncio.wait_for(
             fetch_profiles(
