@@ -37,6 +37,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     BACKFILL_ID_TAG,
+    PARTITION_NAME_TAG,
 )
 from dagster._core.test_utils import create_test_daemon_workspace_context
 from dagster._core.workspace.context import WorkspaceProcessContext
@@ -258,8 +259,10 @@ def test_ui_backfills_are_planned_as_ranged_runs_of_at_most_500_profiles(
         # From profiles_job's page the UI names the job: a job backfill.
         from_job = _ui_backfill(workspace, ["raw_profile", "posts"], partitions, "profiles_job")
         _plan(workspace)
-        # Planned, not launched: every run waits in the queue.
-        assert {r.status for r in instance.get_runs()} == {dg.DagsterRunStatus.QUEUED}
+        # Planned, not launched: every run waits in the queue. None is a one-partition run.
+        planned = instance.get_runs()
+        assert {r.status for r in planned} == {dg.DagsterRunStatus.QUEUED}
+        assert not [r for r in planned if PARTITION_NAME_TAG in r.tags]
 
         # raw_profile alone: one run per slice of 500, each given its range, not its keys.
         runs = _runs(instance, raw_only)
