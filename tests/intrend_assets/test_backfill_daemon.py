@@ -76,6 +76,7 @@ ALL_ASSETS = [
 # More than two runs' worth: three ranged runs, of which the backfill tag limit in dagster.yaml
 # lets two start at once. On the sandbox the whole backfill takes 30-55 s on 2 busy cores.
 PROFILES = 1_100
+FROM_UI = {"key": "dagster/from_ui", "value": "true"}
 ASSET_NODES_QUERY = """
 query ($keys: [AssetKeyInput!]!) {
   assetNodes(assetKeys: $keys) { assetKey { path } jobNames }
@@ -143,7 +144,7 @@ def _ui_backfill(
         "assetSelection": [{"path": [name]} for name in assets],
         "partitionNames": list(partitions),
         "fromFailure": False,
-        "tags": [],
+        "tags": [FROM_UI],  # added to every launch by the UI (tagsWithUIExecutionTags)
     }
     if job is not None:
         params["selector"] = {
@@ -262,6 +263,7 @@ def test_ui_backfills_are_planned_as_ranged_runs_of_at_most_500_profiles(
         # Planned, not launched: every run waits in the queue. None is a one-partition run.
         planned = instance.get_runs()
         assert {r.status for r in planned} == {dg.DagsterRunStatus.QUEUED}
+        assert all(r.tags.get(FROM_UI["key"]) == FROM_UI["value"] for r in planned)
         assert not [r for r in planned if PARTITION_NAME_TAG in r.tags]
 
         # raw_profile alone: one run per slice of 500, each given its range, not its keys.
