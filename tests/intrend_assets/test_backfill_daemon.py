@@ -51,9 +51,11 @@ from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from intrend_assets.dagster_storage import EVENT_BATCH_SIZE
+from intrend_assets.definitions import build_defs
 from intrend_assets.jobs import MAX_PROFILES_PER_RUN
 from intrend_assets.partitions import profiles_backfill_policy
 from intrend_assets.raw_store import LocalRawStore
+from intrend_assets.settings import IntrendSettings
 from sandbox.process import sandbox_process
 from warehouse.db import connect
 
@@ -216,6 +218,12 @@ def _range(run: dg.DagsterRun) -> tuple[str, str] | None:
     return (start, end) if start is not None and end is not None else None
 
 
+def _requested(defs: dg.Definitions, result: dg.EvaluateAutomationConditionsResult) -> set[str]:
+    """The assets an automation evaluation requests."""
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    return {key.to_user_string() for key in keys if result.get_num_requested(key)}
+
+
 def _expected_ranges(partitions: Sequence[str]) -> list[tuple[str, str]]:
     """Consecutive slices of at most PER_RUN partitions, in partition order."""
     return [
@@ -304,7 +312,8 @@ def test_ui_backfill_of_raw_profile_and_posts_runs_on_the_sandbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The backfill over both assets, executed: every partition is materialized by the
-    ranged runs, then posts runs once, after them, and loads every fetch."""
+    ranged runs, then posts runs once, after them, and loads every fetch; the automation
+    sensor does not add a posts run of its own meanwhile."""
     started = time.monotonic()
     with sandbox_process(
         f"--profiles={PROFILES * 6 // 5 + 20}",
@@ -329,9 +338,19 @@ def test_ui_backfill_of_raw_profile_and_posts_runs_on_the_sandbox(
             _deployment(tmp_path, monkeypatch, partitions) as (instance, workspace),
             QueuedRunCoordinatorDaemon(interval_seconds=1) as queue,
         ):
+            # The warehouse automation sensor runs beside the backfill (RUNNING by default):
+            # evaluated before each daemon pass, it sees every state the backfill goes through,
+            # including all ranges fetched and posts not yet requested by the backfill.
+            defs = build_defs(IntrendSettings())  # as the code server builds it
+            automation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+            by_automation: set[str] = set()
             backfill_id = _ui_backfill(workspace, ["raw_profile", "posts"], partitions)
             backfill: PartitionBackfill | None = None
             while time.monotonic() - started < 150:
+                automation = dg.evaluate_automation_conditions(
+                    defs=defs, instance=instance, cursor=automation.cursor
+                )
+                by_automation |= _requested(defs, automation)
                 _daemon_iteration(workspace, queue)
                 backfill = instance.get_backfill(backfill_id)
                 assert backfill is not None
@@ -364,6 +383,10 @@ def test_ui_backfill_of_raw_profile_and_posts_runs_on_the_sandbox(
     assert last_fetched is not None
     assert records[posts_run.run_id].create_timestamp.timestamp() >= last_fetched.timestamp
     assert loaded is not None and loaded.run_id == posts_run.run_id
+    # Automation leaves posts to the backfill that targets it (no second posts run) and
+    # follows up with what depends on the fetches alone (fetch_log, fetch_stats).
+    assert not by_automation & {"raw_profile", "posts"}, by_automation
+    assert {"fetch_log", "fetch_stats"} <= by_automation, by_automation
     metadata = loaded.asset_materialization.metadata  # type: ignore[union-attr]
     assert metadata["fetches_loaded"].value == PROFILES
     # Every fetch is in the warehouse and none is left in the queue.
