@@ -1,4 +1,5 @@
-"""Dagster's event log storages, with batches of asset events written in one go.
+"""Dagster's event log storages, with batches of asset events written in one go, and its
+SQLite run storage on a kept connection.
 
 Why: a ranged run over N profile partitions makes Dagster write, per partitioned asset, N
 ``ASSET_MATERIALIZATION_PLANNED`` events when the run is created and N
@@ -13,12 +14,13 @@ The subclasses here write such a batch as one multi-row insert (SQLite: into the
 and into the index shard; PostgreSQL: into the one table) and then update each asset's row
 once per event type, which leaves the rows the one-by-one path leaves. Everything else is
 Dagster's own: reads, watchers (the UI follows a run's log through them), single events and
-other event types.
+other event types. On SQLite, the databases nobody watches (the index, ``runs.db``) also
+keep their connection between transactions (see ``BatchingSqliteEventLogStorage``).
 
-Configured in ``dagster.yaml`` (``event_log_storage``) and in
-``deploy/dagster/dagster.postgres.yaml``. The SQLite one takes ``dagster_home`` (the instance
-folder) and keeps event logs where Dagster's default SQLite storage does, ``history/runs/``
-under it, so switching between the two keeps the history.
+Configured in ``dagster.yaml`` (``event_log_storage``, ``run_storage``) and in
+``deploy/dagster/dagster.postgres.yaml``. The SQLite ones take ``dagster_home`` (the
+instance folder) and keep their files where Dagster's default SQLite storage does,
+``history/`` under it, so switching between the two keeps the history.
 """
 
 from __future__ import annotations
