@@ -19,11 +19,14 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/intrend/.venv \
     PYTHONUNBUFFERED=1 \
     DAGSTER_HOME=/opt/dagster/dagster_home \
     DAGSTER_EVENT_BATCH_SIZE=1000 \
-    INTREND_DATA_DIR=/data
+    INTREND_DATA_DIR=/data \
+    MPLCONFIGDIR=/opt/intrend/.cache/matplotlib
 
 # DAGSTER_EVENT_BATCH_SIZE: a ranged run's per-partition events (planned at creation,
 # materializations at the end of a step) reach the event log in batches, not one write each;
 # 1000 = intrend_assets.dagster_storage.EVENT_BATCH_SIZE (two assets x 500 profiles a run).
+# MPLCONFIGDIR: matplotlib's font cache (the trend report's chart), built once below. Without
+# a writable folder of its own, every run process rebuilt it in a temporary one and warned.
 
 WORKDIR /opt/intrend
 
@@ -42,10 +45,11 @@ RUN uv sync --frozen --no-editable \
         $(for extra in $INTREND_EXTRAS; do printf -- '--extra %s ' "$extra"; done)
 
 RUN useradd --system --uid 10001 --home-dir /opt/intrend intrend \
-    && mkdir -p "$DAGSTER_HOME" /data \
-    && chown intrend "$DAGSTER_HOME" /data
+    && mkdir -p "$DAGSTER_HOME" /data "$MPLCONFIGDIR" \
+    && chown intrend "$DAGSTER_HOME" /data "$MPLCONFIGDIR"
 USER intrend
 ENV PATH=/opt/intrend/.venv/bin:$PATH
+RUN python -c "import matplotlib.font_manager"
 
 EXPOSE 4000
 # The Helm chart replaces this with `dagster code-server start` plus codeServerArgs.

@@ -310,3 +310,16 @@ def test_the_image_extras_exist_in_pyproject() -> None:
     assert extras <= set(declared), sorted(extras - set(declared))
     pins = {dep for extra in extras for dep in declared[extra]}
     assert "dagster-k8s==0.29.27" in pins
+
+
+def test_matplotlib_has_a_font_cache_the_run_user_owns() -> None:
+    """Without a writable MPLCONFIGDIR, every run process of the image rebuilt matplotlib's
+    font cache in a temporary folder (and warned) before drawing the trend chart."""
+    steps = parse_dockerfile((ROOT / "Dockerfile").read_text())
+    env = " ".join(args for op, args in steps if op == "ENV")
+    assert "MPLCONFIGDIR=" in env
+    user_at = max(i for i, (op, _) in enumerate(steps) if op == "USER")
+    before = [args for op, args in steps[:user_at] if op == "RUN"]
+    assert any("chown" in r and "$MPLCONFIGDIR" in r for r in before)
+    after = [args for op, args in steps[user_at:] if op == "RUN"]
+    assert any("matplotlib.font_manager" in r for r in after), "cache built as the run user"
