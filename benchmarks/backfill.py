@@ -219,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-incremental",
         type=Path,
         metavar="FILE",
-        help="write cProfile stats of the incremental update to FILE (read them with "
-        "`python -m pstats FILE`): where its fixed cost goes",
+        help="write cProfile stats of each incremental update to FILE.after and FILE.second "
+        "(read them with `python -m pstats FILE.after`): where their fixed cost goes",
     )
     parser.add_argument(
         "--postgres",
@@ -318,7 +318,7 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
                 figures, cursor = _incremental(instance, defs, cursor, resources)
                 if profiler:
                     profiler.disable()
-                    profiler.dump_stats(f"{args.profile_incremental}.{label.split()[-1]}")
+                    profiler.dump_stats(f"{args.profile_incremental}.{label.split()[0]}")
                 _print_incremental(f"{label} batch", len(batch), figures, full)
             print(f"modem rotations     backfill {rotations}")
     return 0
