@@ -309,7 +309,11 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
             # 2. New profiles in the tracked file, twice: right after the backfill (the
             # modem's IP as the backfill left it), then a second batch a moment later.
             tracked = list(base)
-            for label, batch in (("right after", new[: args.new]), ("a second", new[args.new :])):
+            batches = (
+                ("right after", "after", new[: args.new]),
+                ("a second", "second", new[args.new :]),
+            )
+            for label, suffix, batch in batches:
                 tracked += batch
                 profiles_file.write_text("\n".join(tracked) + "\n")
                 profiler = cProfile.Profile() if args.profile_incremental else None
@@ -318,7 +322,7 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
                 figures, cursor = _incremental(instance, defs, cursor, resources)
                 if profiler:
                     profiler.disable()
-                    profiler.dump_stats(f"{args.profile_incremental}.{label.split()[0]}")
+                    profiler.dump_stats(f"{args.profile_incremental}.{suffix}")
                 _print_incremental(f"{label} batch", len(batch), figures, full)
             print(f"modem rotations     backfill {rotations}")
     return 0
