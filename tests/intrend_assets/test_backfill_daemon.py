@@ -51,7 +51,7 @@ from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from intrend_assets.dagster_storage import EVENT_BATCH_SIZE
-from intrend_assets.definitions import build_defs
+from intrend_assets.definitions import ASSETS, build_defs
 from intrend_assets.jobs import MAX_PROFILES_PER_RUN
 from intrend_assets.partitions import profiles_backfill_policy
 from intrend_assets.raw_store import LocalRawStore
@@ -63,18 +63,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "intrend"  # workspace.yaml's location_name
 PER_RUN = profiles_backfill_policy.max_partitions_per_run
 # Every asset of the code location: what "Materialize all" on the global asset graph selects.
-ALL_ASSETS = [
-    "raw_profile",
-    "posts",
-    "hashtag_counts",
-    "posts_wide",
-    "trend_report",
-    "fetch_log",
-    "ip_log",
-    "fetch_stats",
-    "ip_ranges",
-    "rate_limit_experiment",
-]
+ALL_ASSETS = [asset.key.to_user_string() for asset in ASSETS]
 # More than two runs' worth: three ranged runs, of which the backfill tag limit in dagster.yaml
 # lets two start at once. On the sandbox the whole backfill takes 30-55 s on 2 busy cores.
 PROFILES = 1_100
