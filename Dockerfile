@@ -24,7 +24,7 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/intrend/.venv \
 
 # DAGSTER_EVENT_BATCH_SIZE: a ranged run's per-partition events (planned at creation,
 # materializations at the end of a step) reach the event log in batches, not one write each;
-# 1000 = intrend_assets.dagster_storage.EVENT_BATCH_SIZE (two assets x 500 profiles a run).
+# 1000 = intrend_assets.lib.storage.EVENT_BATCH_SIZE (two assets x 500 profiles a run).
 # MPLCONFIGDIR: matplotlib's font cache (the trend report's chart), built once below. Without
 # a writable folder of its own, every run process rebuilt it in a temporary one and warned.
 

@@ -43,11 +43,11 @@ import dagster as dg
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-from intrend_assets.checks import ASSET_CHECKS  # noqa: E402
-from intrend_assets.dagster_storage import EVENT_BATCH_SIZE  # noqa: E402
 from intrend_assets.definitions import ASSETS, build_defs, build_resources  # noqa: E402
-from intrend_assets.jobs import MAX_PROFILES_PER_RUN, PROFILE_ASSETS, range_run_requests  # noqa: E402
-from intrend_assets.sensors import tracked_profiles_sensor  # noqa: E402
+from intrend_assets.defs.jobs import MAX_PROFILES_PER_RUN, PROFILE_ASSETS, range_run_requests  # noqa: E402
+from intrend_assets.defs.profiles.sensors import tracked_profiles_sensor  # noqa: E402
+from intrend_assets.defs.warehouse.checks import ASSET_CHECKS  # noqa: E402
+from intrend_assets.lib.storage import EVENT_BATCH_SIZE  # noqa: E402
 from intrend_assets.settings import IntrendSettings  # noqa: E402
 from sandbox.process import sandbox_process  # noqa: E402
 

@@ -253,7 +253,7 @@ def materialize(
 
 def _expected_posts(store: Any, name: str) -> set[str]:
     """Post ids in a profile's latest answer and its pages, read without our parser."""
-    from intrend_assets.raw_store import decompress
+    from intrend_assets.raw_store.store import decompress
 
     latest = store.latest(name)
     ids: set[str] = set()
@@ -287,8 +287,8 @@ def wide_snapshot(db_path: Path) -> list[tuple[Any, ...]]:
 
 
 def audit(result: Result, given: list[str], data_dir: Path) -> None:
-    from intrend_assets.raw_store import LocalRawStore
-    from intrend_assets.usernames import InvalidUsername, validate_username
+    from intrend_assets.raw_store.store import LocalRawStore
+    from intrend_assets.tracking.usernames import InvalidUsername, validate_username
     from warehouse.db import connect
 
     store = LocalRawStore(data_dir / "raw")
@@ -359,7 +359,7 @@ def register(instance: Any, names: list[str]) -> None:
 
 def spoil_zstd_objects(data_dir: Path, names: list[str], count: int) -> list[str]:
     """Cut the latest stored object of ``count`` profiles in half (a torn write on disk)."""
-    from intrend_assets.raw_store import LocalRawStore
+    from intrend_assets.raw_store.store import LocalRawStore
 
     store = LocalRawStore(data_dir / "raw")
     spoiled = []
@@ -467,7 +467,7 @@ def child_main(spec_path: str) -> int:
     if spec.get("hold_in_load"):
         # Instrumentation for the kill: inside the posts load's transaction, after its posts
         # rows are written, say so on disk and hold still long enough to be killed there.
-        import intrend_assets.assets.parsed as parsed
+        import intrend_assets.defs.warehouse.posts as parsed
         from warehouse.load import load_parsed
 
         marker = Path(spec["hold_in_load"])

@@ -6,7 +6,7 @@ WAL database checkpoints it and deletes its WAL, so every transaction paid that.
 prints the cost per transaction (write: one insert; read: one count) on a database in a
 temporary folder, three ways: an engine per transaction (Dagster's run storage), one engine
 with a connection per transaction (Dagster's event log, and run shards here), and one
-engine keeping its connection (the index and runs.db here, intrend_assets/dagster_storage.py).
+engine keeping its connection (the index and runs.db here, intrend_assets/lib/storage.py).
 
 Run:  .venv/bin/python benchmarks/sqlite_connections.py [--transactions 500]
 """
@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from intrend_assets.dagster_storage import sqlite_engine
+from intrend_assets.lib.storage import sqlite_engine
 
 
 def _per_transaction(

@@ -31,11 +31,11 @@ from typing import Any
 
 import httpx
 
-from intrend_assets.fetching import FetchPolicy, FetchReport, fetch_profiles
-from intrend_assets.modem_client import ModemClient
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.resources import InstagramResource
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.defs.resources import InstagramResource
+from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.process import sandbox_process
 
 

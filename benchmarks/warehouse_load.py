@@ -122,7 +122,7 @@ def _parse_batch(paths: list[str]) -> tuple[bytes, bytes]:
     """Worker: parse raw objects; frames travel back as Arrow IPC bytes (cheap to pickle)."""
     import io
 
-    from intrend_assets.parsing import ProfileParseError, parse_profile
+    from intrend_assets.parsing.profile import ProfileParseError, parse_profile
     from warehouse.load import posts_frame, profiles_frame
 
     parsed = []

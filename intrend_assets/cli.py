@@ -60,8 +60,8 @@ def _dagster_home(base: Path) -> Path:
     os.environ["DAGSTER_HOME"] = str(home)
     # Without it Dagster writes a ranged run's per-partition events one at a time; every
     # process started from here (dagster dev's webserver, daemon, code server, run workers)
-    # inherits it. See intrend_assets/dagster_storage.py.
-    from intrend_assets.dagster_storage import EVENT_BATCH_SIZE
+    # inherits it. See intrend_assets/lib/storage.py.
+    from intrend_assets.lib.storage import EVENT_BATCH_SIZE
 
     os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
     return home
@@ -124,10 +124,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     import polars as pl
 
-    from intrend_assets.checks import ASSET_CHECKS
     from intrend_assets.definitions import ASSETS, build_resources
-    from intrend_assets.jobs import PROFILE_ASSETS, WAREHOUSE_ASSETS
-    from intrend_assets.partitions import profiles_partitions
+    from intrend_assets.defs.jobs import PROFILE_ASSETS, WAREHOUSE_ASSETS
+    from intrend_assets.defs.profiles.partitions import profiles_partitions
+    from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
     from intrend_assets.settings import IntrendSettings
     from sandbox.world import start_sandbox
     from warehouse.db import connect
@@ -234,7 +234,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     home = _dagster_home(Path.cwd())
     import dagster as dg
 
-    from intrend_assets.partitions import profiles_partitions
+    from intrend_assets.defs.profiles.partitions import profiles_partitions
     from sandbox.world import start_sandbox
 
     with start_sandbox(_sandbox_config(args)) as world:

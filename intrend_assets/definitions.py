@@ -4,36 +4,36 @@ from __future__ import annotations
 
 import dagster as dg
 
-from intrend_assets.assets.analysis import trend_report
-from intrend_assets.assets.network import (
+from intrend_assets.defs.jobs import profiles_job, rate_limit_experiment_job, warehouse_job
+from intrend_assets.defs.network.assets import (
     fetch_log,
     fetch_stats,
     ip_log,
     ip_ranges,
     rate_limit_experiment,
 )
-from intrend_assets.assets.parsed import posts
-from intrend_assets.assets.raw import raw_profile
-from intrend_assets.assets.warehouse import hashtag_counts, posts_wide
-from intrend_assets.automation import automation_sensor
-from intrend_assets.checks import ASSET_CHECKS
-from intrend_assets.jobs import profiles_job, rate_limit_experiment_job, warehouse_job
-from intrend_assets.resources import (
+from intrend_assets.defs.profiles.assets import raw_profile
+from intrend_assets.defs.profiles.sensors import (
+    failed_profiles_sensor,
+    new_posts_sensor,
+    tracked_profiles_sensor,
+)
+from intrend_assets.defs.reports.assets import trend_report
+from intrend_assets.defs.resources import (
     InstagramResource,
     ModemResource,
     RawStoreResource,
     WarehouseResource,
 )
-from intrend_assets.schedules import (
+from intrend_assets.defs.schedules import (
     daily_profile_refresh,
     daily_warehouse_rebuild,
     weekly_rate_limit_experiment,
 )
-from intrend_assets.sensors import (
-    failed_profiles_sensor,
-    new_posts_sensor,
-    tracked_profiles_sensor,
-)
+from intrend_assets.defs.warehouse.assets import hashtag_counts, posts_wide
+from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
+from intrend_assets.defs.warehouse.posts import posts
+from intrend_assets.lib.automation import automation_sensor
 from intrend_assets.settings import IntrendSettings
 
 ASSETS = [

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from intrend_assets.parsing import ParsedProfile
+    from intrend_assets.parsing.profile import ParsedProfile
 
 _UTC = pl.Datetime("us", "UTC")
 
@@ -98,7 +98,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def posts_frame(parsed: Sequence[ParsedProfile]) -> pl.DataFrame:
     """The posts of many parsed answers as one frame (the schema even when empty)."""
-    from intrend_assets.parsing import posts_columns_frame
+    from intrend_assets.parsing.profile import posts_columns_frame
 
     return posts_columns_frame(parsed)
 

@@ -19,7 +19,12 @@ from intrend_assets.instagram.errors import (
     StrategyGone,
     UpstreamError,
 )
-from intrend_assets.shapes import V1_TIMELINE, detect_shape, extract_embedded, graphql_errors
+from intrend_assets.parsing.shapes import (
+    V1_TIMELINE,
+    detect_shape,
+    extract_embedded,
+    graphql_errors,
+)
 
 _RATE_LIMIT_PHRASES = ("please wait a few minutes", "checkpoint_required", "rate limit")
 _LOGIN_PATHS = ("/accounts/login",)

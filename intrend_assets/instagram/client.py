@@ -25,7 +25,7 @@ from intrend_assets.instagram.strategies import (
     profile_request,
     timeline_request,
 )
-from intrend_assets.tls import verified_context
+from intrend_assets.instagram.tls import verified_context
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from intrend_assets.usernames import validate_username
+from intrend_assets.tracking.usernames import validate_username
 
 WEB_APP_ID = "936619743392459"
 IPAD_APP_ID = "124024574287414"

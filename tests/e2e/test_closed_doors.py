@@ -10,8 +10,8 @@ import dagster as dg
 import httpx
 import pytest
 
-from intrend_assets.checks import ASSET_CHECKS
 from intrend_assets.definitions import ASSETS, build_resources
+from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
 from intrend_assets.settings import IntrendSettings
 from sandbox.world import SandboxConfig, start_sandbox
 from warehouse.db import connect

@@ -8,10 +8,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.checks import ASSET_CHECKS, WAREHOUSE_CHECKS
 from intrend_assets.definitions import ASSETS, build_resources
+from intrend_assets.defs.warehouse.checks import ASSET_CHECKS, WAREHOUSE_CHECKS
 from intrend_assets.hashtags import normalize_hashtag
-from intrend_assets.raw_store import LocalRawStore, decompress
+from intrend_assets.raw_store.store import LocalRawStore, decompress
 from intrend_assets.settings import IntrendSettings
 from sandbox.world import SandboxConfig, start_sandbox
 from warehouse.db import connect

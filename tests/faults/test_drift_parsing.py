@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from intrend_assets.parsing import parse_profile
+from intrend_assets.parsing.profile import parse_profile
 from warehouse.db import connect
 from warehouse.load import load_parsed
 

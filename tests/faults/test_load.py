@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intrend_assets.fetching import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import ClientConfig, InstagramClient
-from intrend_assets.modem_client import ModemClient
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 from modem_service import Settings, create_app
 from modem_service.backends.simulated import SimulatedModem
 from modem_service.settings import parse_weighted_ranges

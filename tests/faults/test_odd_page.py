@@ -7,11 +7,11 @@ import asyncio
 import json
 from pathlib import Path
 
-from intrend_assets.fetching import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.modem_client import Rotation
+from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
-from intrend_assets.modem_client import Rotation
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 
 
 def _profile(username: str, index: int) -> bytes:

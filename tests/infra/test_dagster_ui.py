@@ -22,7 +22,7 @@ import pytest
 
 from intrend_assets import cli
 from intrend_assets.definitions import ASSETS
-from intrend_assets.raw_store import LocalRawStore
+from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.world import SandboxConfig, start_sandbox
 from tests.infra.servers import (
     BIN,

@@ -85,7 +85,7 @@ def test_postgres_instance_config_validates_and_matches_sqlite(
     storages = {
         key: config[key] for key in ("run_storage", "event_log_storage", "schedule_storage")
     }
-    assert storages["event_log_storage"]["module"] == "intrend_assets.dagster_storage"
+    assert storages["event_log_storage"]["module"] == "intrend_assets.lib.storage"
     assert storages["event_log_storage"]["class"] == "BatchingPostgresEventLogStorage"
     for storage in storages.values():
         resolved = process_config(pg_config(), storage["config"])

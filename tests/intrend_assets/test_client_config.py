@@ -13,6 +13,7 @@ import json
 
 import httpx
 
+from intrend_assets.defs.resources import InstagramResource
 from intrend_assets.instagram.client import DEFAULT_USER_AGENT, ClientConfig, InstagramClient
 from intrend_assets.instagram.strategies import (
     PROFILE_STRATEGIES,
@@ -20,7 +21,6 @@ from intrend_assets.instagram.strategies import (
     WEB_APP_ID,
     HttpRequest,
 )
-from intrend_assets.resources import InstagramResource
 
 Sent = tuple[str, str, str | None, str | None, str | None]
 

@@ -1,4 +1,4 @@
-"""The batching SQLite event log (intrend_assets/dagster_storage.py) and its configuration.
+"""The batching SQLite event log (intrend_assets/lib/storage.py) and its configuration.
 
 A ranged run over many profile partitions must cost a few SQLite transactions per batch of
 asset events, not several per event, and leave exactly what Dagster's own storage leaves:
@@ -15,8 +15,8 @@ import dagster as dg
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from intrend_assets import dagster_storage
-from intrend_assets.dagster_storage import EVENT_BATCH_SIZE, BatchingSqliteEventLogStorage
+from intrend_assets.lib import storage as dagster_storage
+from intrend_assets.lib.storage import EVENT_BATCH_SIZE, BatchingSqliteEventLogStorage
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = dg.DynamicPartitionsDefinition(name="profiles")

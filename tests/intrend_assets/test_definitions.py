@@ -33,7 +33,7 @@ def test_raw_profile_is_partitioned_by_profile_and_posts_loads_whatever_is_pendi
     partitions = graph.get(dg.AssetKey("raw_profile")).partitions_def
     assert isinstance(partitions, dg.DynamicPartitionsDefinition)
     assert partitions.name == "profiles"
-    # One event per run for posts, not one per profile (see intrend_assets/assets/parsed.py).
+    # One event per run for posts, not one per profile (see intrend_assets/defs/warehouse/posts.py).
     assert graph.get(dg.AssetKey("posts")).partitions_def is None
     # A ranged run of the profiles job still carries both.
     assert defs.resolve_job_def("profiles_job").partitions_def == partitions

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from intrend_assets.experiments import STRATEGIES, requests_before_limit, summarize
-from intrend_assets.fetching import FetchPolicy, FetchReport
+from intrend_assets.fetching.experiments import STRATEGIES, requests_before_limit, summarize
+from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

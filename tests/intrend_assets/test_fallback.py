@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from intrend_assets.fetching import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.modem_client import Rotation
+from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.classify import classify_profile
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.instagram.ways import ProfileWay, Ways
-from intrend_assets.modem_client import Rotation
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 
 WALL = b'{"message":"Please make sure you are logged in to see this profile.","status":"fail"}'
 WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from intrend_assets.fast_update import Mark, first_known_index, next_mark
+from intrend_assets.fetching.fast_update import Mark, first_known_index, next_mark
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

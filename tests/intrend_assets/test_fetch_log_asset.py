@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from intrend_assets.assets.network import FetchLogConfig, fetch_log
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.network.assets import FetchLogConfig, fetch_log
+from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.raw_store.store import LocalRawStore
 from tests.intrend_assets.test_network_strategies import _write_batch
 from tests.warehouse.test_strategy_health import old_rows, two_day_log
 from warehouse.db import connect

@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intrend_assets.fetching import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import ClientConfig, InstagramClient
-from intrend_assets.modem_client import ModemClient
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
 
 pytestmark = pytest.mark.slow

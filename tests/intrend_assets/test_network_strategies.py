@@ -11,10 +11,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from intrend_assets.assets.network import fetch_log, fetch_stats
-from intrend_assets.checks import ASSET_CHECKS, warehouse_checks
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.network.assets import fetch_log, fetch_stats
+from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.warehouse.checks import ASSET_CHECKS, warehouse_checks
+from intrend_assets.raw_store.store import LocalRawStore
 from tests.warehouse.test_strategy_health import DAY1, old_rows, two_day_log
 from warehouse.db import connect
 

@@ -13,14 +13,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-import intrend_assets.assets.parsed as parsed
-from intrend_assets.assets.parsed import posts
-from intrend_assets.fetching import FetchPolicy, fetch_profiles
+import intrend_assets.defs.warehouse.posts as parsed
+from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.warehouse.posts import posts
+from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.modem_client import Rotation
+from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
-from intrend_assets.modem_client import Rotation
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.resources import RawStoreResource, WarehouseResource
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 
 T0 = 1_700_000_000
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from intrend_assets.raw_store import LocalRawStore, decompress
-from intrend_assets.usernames import InvalidUsername
+from intrend_assets.raw_store.store import LocalRawStore, decompress
+from intrend_assets.tracking.usernames import InvalidUsername
 
 
 def test_put_read_roundtrip_and_latest(tmp_path: Path) -> None:

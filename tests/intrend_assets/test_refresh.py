@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from intrend_assets.refresh import (
+from intrend_assets.tracking.refresh import (
     Cadence,
     due_profiles,
     next_due,

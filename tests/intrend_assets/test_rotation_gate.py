@@ -1,7 +1,7 @@
 import asyncio
 
-from intrend_assets.modem_client import ModemUnavailable, Rotation
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.fetching.modem_client import ModemUnavailable, Rotation
+from intrend_assets.fetching.rotation import RotationGate
 
 
 async def _no_sleep(_: float) -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.sensors import tracked_profiles_sensor
+from intrend_assets.defs.profiles.sensors import tracked_profiles_sensor
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_missing_file_skips(profiles_file: Path) -> None:
 
 
 def test_covering_ranges_merge_close_keys_and_split_far_ones() -> None:
-    from intrend_assets.jobs import covering_ranges
+    from intrend_assets.defs.jobs import covering_ranges
 
     order = [f"p{i:03d}" for i in range(100)]
     wanted = {"p001", "p003", "p050", "p099"}
@@ -62,9 +62,9 @@ def test_new_posts_sensor_requests_due_profiles_once_per_slot(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from intrend_assets.raw_store import LocalRawStore
-    from intrend_assets.resources import RawStoreResource
-    from intrend_assets.sensors import new_posts_sensor
+    from intrend_assets.defs.profiles.sensors import new_posts_sensor
+    from intrend_assets.defs.resources import RawStoreResource
+    from intrend_assets.raw_store.store import LocalRawStore
 
     store = LocalRawStore(tmp_path / "raw")
     now = datetime.now(UTC)
@@ -88,9 +88,9 @@ def test_new_posts_sensor_requests_due_profiles_once_per_slot(
 
 
 def test_failed_run_records_its_profiles_for_retry(tmp_path: Path) -> None:
-    from intrend_assets.raw_store import LocalRawStore
-    from intrend_assets.resources import RawStoreResource
-    from intrend_assets.sensors import failed_profiles_sensor
+    from intrend_assets.defs.profiles.sensors import failed_profiles_sensor
+    from intrend_assets.defs.resources import RawStoreResource
+    from intrend_assets.raw_store.store import LocalRawStore
 
     @dg.asset(partitions_def=dg.DynamicPartitionsDefinition(name="profiles"))
     def exploding(context: dg.AssetExecutionContext) -> None:

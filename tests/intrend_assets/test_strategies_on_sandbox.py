@@ -18,13 +18,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from intrend_assets.fetching import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.defs.resources import InstagramResource
+from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.errors import ConfigurationError
-from intrend_assets.modem_client import ModemClient
-from intrend_assets.parsing import parse_profile
-from intrend_assets.raw_store import LocalRawStore, decompress
-from intrend_assets.resources import InstagramResource
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.parsing.profile import parse_profile
+from intrend_assets.raw_store.store import LocalRawStore, decompress
 from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
 
 pytestmark = pytest.mark.slow

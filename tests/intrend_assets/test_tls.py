@@ -8,9 +8,9 @@ import ssl
 import httpx
 import pytest
 
+from intrend_assets.fetching.modem_client import ModemClient
 from intrend_assets.instagram.client import ClientConfig, InstagramClient
-from intrend_assets.modem_client import ModemClient
-from intrend_assets.tls import verified_context
+from intrend_assets.instagram.tls import verified_context
 
 
 def test_context_verifies_and_is_built_once() -> None:

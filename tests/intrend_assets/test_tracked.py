@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from intrend_assets.tracked import parse_tracked, read_tracked
+from intrend_assets.tracking.tracked_file import parse_tracked, read_tracked
 
 
 def test_valid_names_kept_in_order_invalid_reported() -> None:

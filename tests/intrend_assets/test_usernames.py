@@ -1,6 +1,6 @@
 import pytest
 
-from intrend_assets.usernames import InvalidUsername, is_valid_username, validate_username
+from intrend_assets.tracking.usernames import InvalidUsername, is_valid_username, validate_username
 
 
 @pytest.mark.parametrize(

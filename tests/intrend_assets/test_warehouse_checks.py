@@ -8,10 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from intrend_assets.assets.analysis import trend_report
-from intrend_assets.assets.warehouse import posts_wide
-from intrend_assets.checks import WAREHOUSE_CHECKS, warehouse_checks
-from intrend_assets.resources import WarehouseResource
+from intrend_assets.defs.reports.assets import trend_report
+from intrend_assets.defs.resources import WarehouseResource
+from intrend_assets.defs.warehouse.assets import posts_wide
+from intrend_assets.defs.warehouse.checks import WAREHOUSE_CHECKS, warehouse_checks
 from warehouse.db import connect
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from intrend_assets.cdn import url_expires_at, url_expiry_epoch
+from intrend_assets.parsing.cdn import url_expires_at, url_expiry_epoch
 
 
 def test_oe_hex_is_unix_time() -> None:

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import zstandard
 
-from intrend_assets.parsing import (
+from intrend_assets.parsing.profile import (
     POSTS_SCHEMA,
     PROFILE_FIELDS,
     ProfileParseError,

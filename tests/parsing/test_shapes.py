@@ -20,14 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from intrend_assets.parsing import (
+from intrend_assets.parsing.profile import (
     POSTS_SCHEMA,
     ParsedProfile,
     ProfileParseError,
     parse_profile,
     parse_timeline_page,
 )
-from intrend_assets.shapes import (
+from intrend_assets.parsing.shapes import (
     GRAPH_PAGE,
     GRAPH_USER,
     SHAPES,

@@ -1,6 +1,6 @@
 """Test helpers: the same data written in every strategy's shape, by hand.
 
-The converters here go the *other* way from ``intrend_assets.shapes`` (graph → v1, graph →
+The converters here go the *other* way from ``intrend_assets.parsing.shapes`` (graph → v1, graph →
 HTML page) and are written from ``docs/instagram-strategies.md``, not from the code under
 test, so a round trip through both checks the mapping rather than restating it.
 """

@@ -17,7 +17,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
+from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
 from sandbox.config import SandboxConfig
 from sandbox.content import SandboxContent
 from tests.parsing.wire import CONTRACT_V1_TIMELINE, CONTRACT_V1_USER, relay_page

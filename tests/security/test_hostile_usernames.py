@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intrend_assets.fast_update import Mark
+from intrend_assets.fetching.fast_update import Mark
 from intrend_assets.instagram.client import ClientConfig, InstagramClient
-from intrend_assets.parsing import parse_profile
-from intrend_assets.raw_store import LocalRawStore, RawObject
-from intrend_assets.usernames import InvalidUsername
+from intrend_assets.parsing.profile import parse_profile
+from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.tracking.usernames import InvalidUsername
 from warehouse.db import connect
 from warehouse.load import load_parsed
 

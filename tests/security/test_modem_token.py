@@ -112,7 +112,7 @@ def test_the_fetcher_side_client_never_puts_the_token_in_its_errors() -> None:
     import asyncio
     import socket
 
-    from intrend_assets.modem_client import ModemClient, ModemUnavailable
+    from intrend_assets.fetching.modem_client import ModemClient, ModemUnavailable
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

@@ -29,7 +29,10 @@ REVIEWED = {
     ("warehouse/load.py", "table"): "_load_keyed: 'fetch_log' or 'ip_log' from its two callers",
     ("warehouse/load.py", "match"): "_load_keyed: key column names from the *_KEY constants",
     ("warehouse/checks.py", "table"): "taken_at_valid: checked against a fixed whitelist",
-    ("intrend_assets/assets/network.py", "table"): "replace_table: checked against DERIVED_TABLES",
+    (
+        "intrend_assets/defs/network/assets.py",
+        "table",
+    ): "replace_table: checked against DERIVED_TABLES",
 }
 
 
@@ -116,7 +119,7 @@ def test_the_scan_finds_what_it_must() -> None:
 
 
 def test_the_identifier_gates_refuse_hostile_names() -> None:
-    from intrend_assets.assets.network import replace_table
+    from intrend_assets.defs.network.assets import replace_table
     from warehouse.checks import taken_at_valid
     from warehouse.db import connect
 

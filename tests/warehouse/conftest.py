@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from intrend_assets.parsing import ParsedProfile, parse_profile
+from intrend_assets.parsing.profile import ParsedProfile, parse_profile
 from warehouse.db import connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

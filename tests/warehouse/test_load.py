@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from intrend_assets.parsing import parse_profile
+from intrend_assets.parsing.profile import parse_profile
 from warehouse.db import connect, schema_statements
 from warehouse.load import (
     load_fetch_log,

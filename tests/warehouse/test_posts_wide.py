@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import duckdb
 
-from intrend_assets.parsing import parse_profile
+from intrend_assets.parsing.profile import parse_profile
 from warehouse.checks import posts_wide_unique
 from warehouse.load import load_parsed, rebuild_posts_wide, upsert_posts_wide
 

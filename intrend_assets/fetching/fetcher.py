@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from intrend_assets.fast_update import Mark, first_known_index, next_mark
+from intrend_assets.fetching.fast_update import Mark, first_known_index, next_mark
+from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import (
     ConfigurationError,
@@ -36,10 +37,9 @@ from intrend_assets.instagram.errors import (
 )
 from intrend_assets.instagram.strategies import continues_profile_cursor
 from intrend_assets.instagram.ways import GetPage, GetProfile, ProfileWay, TimelineWay, Ways
-from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.raw_store import LocalRawStore, RawObject
-from intrend_assets.rotation_gate import RotationGate
-from intrend_assets.usernames import InvalidUsername, validate_username
+from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
+from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 PacingKind = Literal["none", "fixed", "jittered"]
 Ordering = Literal["as_given", "shuffled"]

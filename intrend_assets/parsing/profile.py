@@ -3,7 +3,7 @@
 Pure code: no I/O, no clock. The raw store keeps bodies zstd-compressed; they are decoded
 here (zstd → bytes → UTF-8 → JSON, or the JSON embedded in an HTML profile page) and the
 fields are pulled with jmespath expressions compiled once per process. Every fetch strategy's
-answer is understood (:mod:`intrend_assets.shapes` turns the v1 ones into the graph shape, so
+answer is understood (:mod:`.shapes` turns the v1 ones into the graph shape, so
 the same data gives the same :class:`ParsedProfile` whichever strategy fetched it):
 
 - ``web_profile_info`` and the embedded profile page (``{"data": {"user": {...profile...,
@@ -35,9 +35,9 @@ import polars as pl
 import pyarrow as pa
 import zstandard
 
-from intrend_assets.cdn import url_expires_at
 from intrend_assets.hashtags import extract_hashtags, extract_mentions, normalize_hashtag
-from intrend_assets.shapes import (
+from intrend_assets.parsing.cdn import url_expires_at
+from intrend_assets.parsing.shapes import (
     V1_TIMELINE,
     V1_USER,
     ShapeError,
@@ -191,7 +191,7 @@ def decode_body(
     """zstd (detected by its magic) → bytes → UTF-8 → JSON.
 
     An HTML body (the embedded-page strategy) gives the profile JSON embedded in it, as
-    ``{"data": {"user": ...}}`` (:func:`intrend_assets.shapes.extract_embedded`).
+    ``{"data": {"user": ...}}`` (:func:`intrend_assets.parsing.shapes.extract_embedded`).
     """
     if isinstance(payload, str):
         text = payload

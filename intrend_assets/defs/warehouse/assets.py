@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from intrend_assets.automation import follow_upstream
-from intrend_assets.resources import WarehouseResource
+from intrend_assets.defs.resources import WarehouseResource
+from intrend_assets.lib.automation import follow_upstream
 from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily, refresh_posts_wide
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import zstandard
 
-from intrend_assets.fast_update import Mark
-from intrend_assets.refresh import Cadence
-from intrend_assets.usernames import InvalidUsername, validate_username
+from intrend_assets.fetching.fast_update import Mark
+from intrend_assets.tracking.refresh import Cadence
+from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 # A pending marker is named ``<stamp>~<username>``: sorting the folder sorts by fetch time.

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Literal
 import dagster as dg
 from pydantic import Field
 
-from intrend_assets.fetching import FetchPolicy
+from intrend_assets.fetching.fetcher import FetchPolicy
+from intrend_assets.fetching.modem_client import ModemClient
 from intrend_assets.instagram.client import (
     DEFAULT_USER_AGENT,
     TIMELINE_QUERY_HASH,
@@ -31,8 +32,7 @@ from intrend_assets.instagram.strategies import (
     StrategyConfig,
 )
 from intrend_assets.instagram.ways import Ways
-from intrend_assets.modem_client import ModemClient
-from intrend_assets.raw_store import LocalRawStore
+from intrend_assets.raw_store.store import LocalRawStore
 
 if TYPE_CHECKING:
     import duckdb

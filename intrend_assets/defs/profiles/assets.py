@@ -6,10 +6,10 @@ import io
 import dagster as dg
 import polars as pl
 
-from intrend_assets.fetching import FetchReport, fetch_profiles
-from intrend_assets.partitions import profiles_backfill_policy, profiles_partitions
-from intrend_assets.resources import InstagramResource, ModemResource, RawStoreResource
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.defs.profiles.partitions import profiles_backfill_policy, profiles_partitions
+from intrend_assets.defs.resources import InstagramResource, ModemResource, RawStoreResource
+from intrend_assets.fetching.fetcher import FetchReport, fetch_profiles
+from intrend_assets.fetching.rotation import RotationGate
 
 
 async def _fetch(

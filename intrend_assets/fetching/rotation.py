@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from intrend_assets.modem_client import ModemUnavailable, Rotation
+from intrend_assets.fetching.modem_client import ModemUnavailable, Rotation
 
 
 @dataclass

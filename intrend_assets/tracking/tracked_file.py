@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from intrend_assets.refresh import DEFAULT_INTERVAL, parse_duration
-from intrend_assets.usernames import InvalidUsername, validate_username
+from intrend_assets.tracking.refresh import DEFAULT_INTERVAL, parse_duration
+from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 
 @dataclass(frozen=True)

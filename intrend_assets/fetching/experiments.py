@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, replace
 
-from intrend_assets.fetching import FetchPolicy, FetchReport
+from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport
 
 
 @dataclass(frozen=True)

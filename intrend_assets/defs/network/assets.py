@@ -10,19 +10,19 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
-from intrend_assets.automation import follow_upstream
-from intrend_assets.experiments import STRATEGIES, summarize
-from intrend_assets.fetching import fetch_profiles
-from intrend_assets.metadata import frame_markdown
-from intrend_assets.partitions import profiles_partitions
-from intrend_assets.raw_store import LocalRawStore
-from intrend_assets.resources import (
+from intrend_assets.defs.profiles.partitions import profiles_partitions
+from intrend_assets.defs.resources import (
     InstagramResource,
     ModemResource,
     RawStoreResource,
     WarehouseResource,
 )
-from intrend_assets.rotation_gate import RotationGate
+from intrend_assets.fetching.experiments import STRATEGIES, summarize
+from intrend_assets.fetching.fetcher import fetch_profiles
+from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.metadata import frame_markdown
+from intrend_assets.raw_store.store import LocalRawStore
 from warehouse.load import load_fetch_log, load_fetch_log_batches, load_ip_log
 from warehouse.queries import run_query
 

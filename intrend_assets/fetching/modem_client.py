@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from intrend_assets.tls import verified_context
+from intrend_assets.instagram.tls import verified_context
 
 
 class ModemUnavailable(Exception):

@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from intrend_assets.jobs import (
+from intrend_assets.defs.jobs import (
     profiles_job,
     range_run_requests,
     rate_limit_experiment_job,
     warehouse_job,
 )
-from intrend_assets.partitions import profiles_partitions
+from intrend_assets.defs.profiles.partitions import profiles_partitions
 
 
 @dg.schedule(job=profiles_job, cron_schedule="0 3 * * *", execution_timezone="UTC")

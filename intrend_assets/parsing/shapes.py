@@ -6,7 +6,7 @@ Instagram is reached through interchangeable strategies (``docs/instagram-strate
 queries in the *v1* shape (``follower_count``, ``like_count``, ``carousel_media``…). Nothing
 downstream may know which strategy was used, so this module turns the v1 shapes into the
 graph shape field for field, and pulls the graph user out of an HTML page. The parser
-(:mod:`intrend_assets.parsing`) then has one shape to read, and the graph shape, the hot path
+(:mod:`.profile`) then has one shape to read, and the graph shape, the hot path
 (thousands of profiles per run), goes through untouched.
 
 Pure code: no I/O, no clock. Fields missing or of the wrong type become nulls (the endpoints

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from intrend_assets.jobs import covering_ranges, profiles_job, range_run_requests
-from intrend_assets.partitions import profiles_partitions
-from intrend_assets.refresh import DEFAULT_INTERVAL, due_profiles
-from intrend_assets.resources import RawStoreResource
+from intrend_assets.defs.jobs import covering_ranges, profiles_job, range_run_requests
+from intrend_assets.defs.profiles.partitions import profiles_partitions
+from intrend_assets.defs.resources import RawStoreResource
 from intrend_assets.settings import IntrendSettings, default_sensor_status
-from intrend_assets.tracked import read_tracked
-from intrend_assets.usernames import is_valid_username
+from intrend_assets.tracking.refresh import DEFAULT_INTERVAL, due_profiles
+from intrend_assets.tracking.tracked_file import read_tracked
+from intrend_assets.tracking.usernames import is_valid_username
 
 # Keep each tick small: a file of 10,000 names is taken in over several ticks.
 MAX_NEW_PER_TICK = 500

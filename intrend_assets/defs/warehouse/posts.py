@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from intrend_assets.automation import follow_upstream
-from intrend_assets.parsing import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.raw_store import LocalRawStore, RawObject
-from intrend_assets.refresh import posts_per_day
-from intrend_assets.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
+from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.tracking.refresh import posts_per_day
 from warehouse.load import load_parsed, mark_posts_wide_stale
 
 # Parse and load in slices of fetches: memory stays flat however much is pending, and a

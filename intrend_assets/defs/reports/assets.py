@@ -4,8 +4,8 @@ import base64
 
 import dagster as dg
 
-from intrend_assets.automation import follow_upstream
-from intrend_assets.resources import WarehouseResource
+from intrend_assets.defs.resources import WarehouseResource
+from intrend_assets.lib.automation import follow_upstream
 from warehouse.queries import run_query
 from warehouse.report import rising_chart_png, rising_markdown
 

@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from intrend_assets.resources import WarehouseResource
+from intrend_assets.defs.resources import WarehouseResource
 from warehouse import checks
 
 Check = Callable[[duckdb.DuckDBPyConnection], tuple[bool, dict[str, Any]]]
