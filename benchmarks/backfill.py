@@ -44,9 +44,10 @@ import dagster as dg
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 from intrend_assets.definitions import ASSETS, build_defs, build_resources  # noqa: E402
-from intrend_assets.defs.jobs import MAX_PROFILES_PER_RUN, PROFILE_ASSETS, range_run_requests  # noqa: E402
-from intrend_assets.defs.profiles.sensors import tracked_profiles_sensor  # noqa: E402
+from intrend_assets.defs.profiles.jobs import PROFILE_ASSETS  # noqa: E402
+from intrend_assets.defs.profiles.sensors import profile_sensors  # noqa: E402
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS  # noqa: E402
+from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN, range_run_requests  # noqa: E402
 from intrend_assets.lib.storage import EVENT_BATCH_SIZE  # noqa: E402
 from intrend_assets.settings import IntrendSettings  # noqa: E402
 from sandbox.process import sandbox_process  # noqa: E402
@@ -146,7 +147,8 @@ def _incremental(
     Returns the figures and the automation cursor.
     """
     started = time.perf_counter()
-    tick = tracked_profiles_sensor(dg.build_sensor_context(instance=instance))
+    tracked_profiles_sensor = profile_sensors(dg.DefaultSensorStatus.RUNNING)[0]
+    tick = tracked_profiles_sensor(dg.build_sensor_context(instance=instance, resources=resources))
     assert isinstance(tick, dg.SensorResult)
     for request in tick.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions("profiles", list(request.partition_keys))

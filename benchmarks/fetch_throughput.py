@@ -22,16 +22,20 @@ import asyncio
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.rotation import RotationGate
-from intrend_assets.instagram.client import ClientConfig, InstagramClient
+from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.settings import IntrendSettings
 from sandbox.process import sandbox_process
 
 
@@ -48,6 +52,9 @@ def _sandbox(args: argparse.Namespace):
     )
 
 
+DEFAULT_POLICY = IntrendSettings().fetch_policy()
+
+
 async def _run(
     info: dict[str, Any],
     usernames: list[str],
@@ -56,11 +63,11 @@ async def _run(
     deadline: float | None = None,
 ) -> tuple[FetchReport, float]:
     client = InstagramClient(
-        ClientConfig.for_host(
-            info["instagram_url"],
+        IntrendSettings(
+            instagram_base_url=info["instagram_url"],
             proxy_url=info["proxy_url"],
             max_connections=policy.concurrency,
-        )
+        ).client_config()
     )
     modem = ModemClient(info["modem_url"], info["modem_token"])
     try:
@@ -110,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         truth = info["truth"]
         names = truth["public_usernames"] + truth["private_usernames"]
         names = (names + truth["unknown_usernames"])[: args.profiles]
-        policy = FetchPolicy(concurrency=args.concurrency, strategy_name="rotate")
+        policy = replace(DEFAULT_POLICY, concurrency=args.concurrency, strategy_name="rotate")
         report, wall = asyncio.run(_run(info, names, policy, Path(tmp) / "a"))
         answered = [e["latency_ms"] for e in report.log if e["latency_ms"] is not None]
         # Mean, not median: at a fixed concurrency throughput is concurrency / mean latency
@@ -138,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         # Baseline: no rotation, a fixed sleep of window / budget between requests: the best a
         # no-rotation strategy can do (it never hits the limit), run for a bounded time.
         httpx.post(f"{info['instagram_url']}/_sandbox/reset-limits", timeout=30)
-        baseline = FetchPolicy(
+        baseline = replace(
+            DEFAULT_POLICY,
             concurrency=1,
             rotate=False,
             pacing="fixed",

@@ -31,11 +31,13 @@ from typing import Any
 
 import httpx
 
-from intrend_assets.defs.resources import InstagramResource
-from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.defs.resources import instagram_access
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.settings import IntrendSettings
 from sandbox.process import sandbox_process
 
 
@@ -47,13 +49,15 @@ async def _run(
     warnings: list[str],
     **overrides: Any,
 ) -> tuple[FetchReport, float]:
-    resource = InstagramResource(
-        base_url=info["instagram_url"],
+    settings = IntrendSettings(
+        instagram_base_url=info["instagram_url"],
         proxy_url=info["proxy_url"],
         max_connections=concurrency,
         concurrency=concurrency,
+        backoff_seconds=0.05,
         **overrides,
     )
+    resource = instagram_access(settings)
     client = resource.open_client()
     modem = ModemClient(info["modem_url"], info["modem_token"])
     try:
@@ -64,7 +68,7 @@ async def _run(
             resource.ways(client, None),
             gate,
             LocalRawStore(root),
-            FetchPolicy(concurrency=concurrency, backoff_seconds=0.05),
+            resource.policy,
             on_warning=warnings.append,
         )
         return report, time.perf_counter() - started

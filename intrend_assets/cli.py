@@ -125,9 +125,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import polars as pl
 
     from intrend_assets.definitions import ASSETS, build_resources
-    from intrend_assets.defs.jobs import PROFILE_ASSETS, WAREHOUSE_ASSETS
+    from intrend_assets.defs.profiles.jobs import PROFILE_ASSETS
     from intrend_assets.defs.profiles.partitions import profiles_partitions
     from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
+    from intrend_assets.defs.warehouse.jobs import WAREHOUSE_ASSETS
     from intrend_assets.settings import IntrendSettings
     from sandbox.world import start_sandbox
     from warehouse.db import connect

@@ -1,34 +1,41 @@
 """Typed settings of the code location, from ``INTREND_*`` environment variables.
 
-Only configuration differs between a laptop on the sandbox and a deployment on the real modem:
-the code reads everything from here (secrets only from the environment).
+The single home of every default: the plain packages take their configuration as values
+(:class:`StrategyConfig`, :class:`ClientConfig`, :class:`FetchPolicy`) built here, and the
+Dagster resources are built from one :class:`IntrendSettings` when the code location loads
+(``intrend_assets.definitions``). Nothing reads the environment at import time.
+
+Only configuration differs between a laptop on the sandbox and a deployment on the real
+modem; secrets (the modem token) come only from the environment and stay ``SecretStr``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.instagram.client import ClientConfig
 from intrend_assets.instagram.strategies import (
-    IPAD_APP_ID,
-    PROFILE_DOC_ID,
     PROFILE_STRATEGIES,
-    TIMELINE_DOC_ID,
     TIMELINE_STRATEGIES,
+    StrategyConfig,
     check_order,
 )
 
-if TYPE_CHECKING:
-    from dagster import DefaultSensorStatus
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
 StrategyList = Annotated[list[str], NoDecode]  # "a,b,c" in the environment, not JSON
+ENV_PREFIX = "INTREND_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value it cannot take; the message names the environment variable."""
 
 
 class IntrendSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INTREND_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Root of local data (raw store, warehouse).")
     raw_dir: Path | None = Field(None, description="Raw store folder; default DATA_DIR/raw.")
@@ -42,29 +49,33 @@ class IntrendSettings(BaseSettings):
     instagram_base_url: str = Field(
         "https://i.instagram.com", description="Where web_profile_info is served."
     )
-    proxy_url: str | None = Field(
-        None,
-        description="HTTP proxy on the modem box; unset when the VPN routes Instagram's hosts.",
-    )
-    app_id: str = Field("936619743392459", description="x-ig-app-id header (web app).")
-    user_agent: str | None = Field(None, description="Browser user-agent; a default is built in.")
-    max_connections: int = Field(8, ge=1, description="Connection limit towards the proxy.")
-    concurrency: int = Field(8, ge=1, description="Profiles fetched at once inside a run.")
-    connect_timeout: float = Field(10.0, gt=0)
-    read_timeout: float = Field(30.0, gt=0)
-    pacing: Literal["none", "fixed", "jittered"] = Field("none")
-    pacing_seconds: float = Field(0.0, ge=0)
-    max_posts: int = Field(12, ge=1, description="Posts per profile; past 12 pages the timeline.")
-    fast_update: bool = Field(True, description="Stop paging at the first post already stored.")
-    timeline_query_hash: str | None = Field(
-        None, description="query_hash of the timeline endpoint; Instagram changes it."
-    )
     www_base_url: str | None = Field(
         None,
         description="Host of the GraphQL endpoint and the profile pages; default "
         "https://www.instagram.com when INSTAGRAM_BASE_URL is Instagram's, else the same host.",
     )
-    ipad_app_id: str = Field(IPAD_APP_ID, description="x-ig-app-id of the iPad app.")
+    proxy_url: str | None = Field(
+        None,
+        description="HTTP proxy on the modem box; unset when the VPN routes Instagram's hosts.",
+    )
+    app_id: str = Field("936619743392459", description="x-ig-app-id header of the web app.")
+    ipad_app_id: str = Field("124024574287414", description="x-ig-app-id of the iPad app.")
+    user_agent: str = Field(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36",
+        description="Browser user-agent sent with every request.",
+    )
+    # GraphQL persisted-query ids and the older query_hash: Instagram changes them every few
+    # months; these defaults are what the sandbox serves.
+    profile_doc_id: str = Field(
+        "9310670392322965", description="GraphQL doc_id of the profile query."
+    )
+    timeline_doc_id: str = Field(
+        "7950326061742207", description="GraphQL doc_id of the timeline query."
+    )
+    timeline_query_hash: str = Field(
+        "42323d64886122307be10013ad2dcc44", description="query_hash of the timeline endpoint."
+    )
     profile_strategies: StrategyList = Field(
         list(PROFILE_STRATEGIES),
         description="Ways to fetch a profile, tried in this order (comma-separated): "
@@ -75,12 +86,6 @@ class IntrendSettings(BaseSettings):
         description="Ways to fetch timeline pages, in order (comma-separated): "
         + ", ".join(TIMELINE_STRATEGIES),
     )
-    profile_doc_id: str = Field(
-        PROFILE_DOC_ID, description="GraphQL doc_id of the profile query; Instagram changes it."
-    )
-    timeline_doc_id: str = Field(
-        TIMELINE_DOC_ID, description="GraphQL doc_id of the timeline query; Instagram changes it."
-    )
     session_cookies_file: Path | None = Field(
         None,
         description="Cookie export (Netscape cookies.txt or JSON) of a logged-in session, used "
@@ -90,19 +95,40 @@ class IntrendSettings(BaseSettings):
         5.0, ge=0, description="Mean pause before each logged-in request (one at a time)."
     )
 
+    max_connections: int = Field(8, ge=1, description="Connection limit towards the proxy.")
+    concurrency: int = Field(8, ge=1, description="Profiles fetched at once inside a run.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect to Instagram.")
+    read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for an answer.")
+    max_attempts: int = Field(4, ge=1, description="Tries per request on network/5xx errors.")
+    max_rate_limited: int = Field(
+        8, ge=1, description="Rate-limit answers per request before the profile is given up."
+    )
+    backoff_seconds: float = Field(0.5, ge=0, description="First backoff after an error.")
+    pacing: Literal["none", "fixed", "jittered"] = Field(
+        "none", description="Sleep between requests: none, fixed or jittered."
+    )
+    pacing_seconds: float = Field(0.0, ge=0, description="Seconds of that sleep.")
+    max_posts: int = Field(12, ge=1, description="Posts per profile; past 12 pages the timeline.")
+    fast_update: bool = Field(True, description="Stop paging at the first post already stored.")
+
+    modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
+    modem_token: SecretStr | None = Field(
+        None, description="Bearer token of the modem service (a secret: environment only)."
+    )
+    modem_timeout: float = Field(
+        300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
+    )
+
     executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
         "in_process",
         description="How a run executes its steps: in its own process (one machine), a "
         "process per step, or Celery workers on Kubernetes (needs the celery-k8s extra).",
     )
-
     sensors: Literal["running", "stopped"] = Field(
         "running",
         description="Whether the sensors (tracked file, refresh, failed runs, automation) start "
         "running with a new Dagster instance; 'stopped' leaves them to be switched on in the UI.",
     )
-
-    modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
 
     @field_validator("profile_strategies", "timeline_strategies", mode="before")
     @classmethod
@@ -129,11 +155,61 @@ class IntrendSettings(BaseSettings):
     def resolved_warehouse_path(self) -> Path:
         return self.warehouse_path or self.data_dir / "warehouse.duckdb"
 
+    def strategy_config(self) -> StrategyConfig:
+        """Hosts and ids of the fetch strategies (the deployment's names are kept: the API
+        host is ``INSTAGRAM_BASE_URL``, the web app's id ``APP_ID``)."""
+        return StrategyConfig(
+            api_base=self.instagram_base_url,
+            www_base=self.www_base_url,
+            web_app_id=self.app_id,
+            ipad_app_id=self.ipad_app_id,
+            profile_doc_id=self.profile_doc_id,
+            timeline_doc_id=self.timeline_doc_id,
+            timeline_query_hash=self.timeline_query_hash,
+        )
 
-def default_sensor_status() -> DefaultSensorStatus:
-    """The status sensors start with, from ``INTREND_SENSORS``."""
-    from dagster import DefaultSensorStatus
+    def client_config(self) -> ClientConfig:
+        return ClientConfig(
+            strategies=self.strategy_config(),
+            proxy_url=self.proxy_url,
+            user_agent=self.user_agent,
+            max_connections=self.max_connections,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
 
-    if IntrendSettings().sensors == "stopped":
-        return DefaultSensorStatus.STOPPED
-    return DefaultSensorStatus.RUNNING
+    def fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy(
+            # Never more requests in flight than connections the proxy allows.
+            concurrency=min(self.concurrency, self.max_connections),
+            max_attempts=self.max_attempts,
+            max_rate_limited=self.max_rate_limited,
+            backoff_seconds=self.backoff_seconds,
+            pacing=self.pacing,
+            pacing_seconds=self.pacing_seconds,
+            max_posts=self.max_posts,
+            fast_update=self.fast_update,
+            session_pacing_seconds=self.session_pacing_seconds,
+        )
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = ENV_PREFIX) -> str:
+    """One line per bad value, naming the environment variable and what it accepts."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        variable = f"{prefix}{field.upper()}"
+        shown = error.get("input")
+        value = f"={shown!r}" if isinstance(shown, (str, int, float)) else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{variable}{value}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> IntrendSettings:
+    """The settings from the environment (and ``overrides``); a bad value raises
+    :class:`SettingsError` with one line naming the variable, not a pydantic traceback."""
+    try:
+        return IntrendSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None

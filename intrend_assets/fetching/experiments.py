@@ -7,9 +7,17 @@ fixed or a randomised sleep helps; whether rotating beats waiting the limit out.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport
+from intrend_assets.fetching.access import InstagramAccess
+from intrend_assets.fetching.fetcher import fetch_profiles
+from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.report import FetchReport
+from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 
 
 @dataclass(frozen=True)
@@ -74,3 +82,35 @@ def summarize(strategy: Strategy, report: FetchReport, sample: int) -> dict[str,
         "seconds": round(report.seconds, 3),
         "profiles_per_hour": round(report.stored / hours, 1) if hours else None,
     }
+
+
+async def run_pacing_strategy(
+    strategy: Strategy,
+    sample: Sequence[str],
+    instagram: InstagramAccess,
+    modem: ModemEndpoint,
+    root: Path,
+    *,
+    pacing_seconds: float,
+    run_id: str,
+    stop_after: float,
+) -> FetchReport:
+    """One strategy over ``sample``, from a fresh IP so that strategies start equal, into a
+    throwaway raw store at ``root`` (the experiment measures requests, not content)."""
+    client = instagram.open_client()
+    modem_client = modem.open_client()
+    try:
+        await modem_client.rotate()
+        gate = RotationGate(modem_client.rotate, current_ip=await modem_client.current_ip())
+        return await fetch_profiles(
+            sample,
+            client.get_profile,
+            gate,
+            LocalRawStore(root),
+            strategy.policy(instagram.policy, pacing_seconds),
+            run_id=run_id,
+            stop_after=stop_after,
+        )
+    finally:
+        await client.aclose()
+        await modem_client.aclose()

@@ -22,9 +22,10 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
 from intrend_assets.fetching.fast_update import Mark, first_known_index, next_mark
+from intrend_assets.fetching.policy import PROFILE_POSTS, FetchPolicy
+from intrend_assets.fetching.report import FetchReport, GaveUp, ProfileOutcome, ProgressCallback
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import (
@@ -41,85 +42,7 @@ from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, par
 from intrend_assets.raw_store.store import LocalRawStore, RawObject
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
-PacingKind = Literal["none", "fixed", "jittered"]
-Ordering = Literal["as_given", "shuffled"]
-PROFILE_POSTS = 12  # posts a profile answer carries; only more than that needs paging
 Warn = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    concurrency: int = 8
-    max_attempts: int = 4  # per request, for upstream/network errors
-    max_rate_limited: int = 8  # per request, rate-limit answers before giving up
-    backoff_seconds: float = 0.5
-    max_backoff_seconds: float = 30.0
-    pacing: PacingKind = "none"
-    pacing_seconds: float = 0.0
-    ordering: Ordering = "as_given"
-    rotate: bool = True  # False: the "no rotation" baseline of the experiments
-    max_posts: int = 12  # more than 12 pages the timeline
-    fast_update: bool = True
-    strategy_name: str = "default"  # the pacing strategy (rate-limit experiments)
-    session_pacing_seconds: float = 5.0  # between two logged-in requests (jittered ±50%)
-
-
-@dataclass
-class ProfileOutcome:
-    username: str
-    outcome: str  # stored / private / not_found / login_wall / invalid / gave_up
-    reason: str = ""
-    attempts: int = 0
-    key: str | None = None
-    pages: int = 0
-    complete: bool = True  # False: paging stopped early on errors; the mark did not move
-    strategy: str | None = None  # the profile strategy that served it
-    session: bool = False  # served through the logged-in session
-
-
-@dataclass
-class FetchReport:
-    outcomes: dict[str, ProfileOutcome] = field(default_factory=dict)
-    log: list[dict[str, object]] = field(default_factory=list)
-    rotations: int = 0
-    unchanged_rotations: int = 0
-    modem_errors: int = 0
-    rotation_seconds: float = 0.0  # held up while the modem changed IP (part of ``seconds``)
-    bytes_raw: int = 0
-    bytes_stored: int = 0
-    seconds: float = 0.0
-    gone: dict[str, str] = field(default_factory=dict)  # "profile:<name>" -> why
-
-    def served(self) -> dict[str, int]:
-        """Profiles stored per profile strategy (``name+session`` when logged in)."""
-        counts: dict[str, int] = {}
-        for o in self.outcomes.values():
-            if o.outcome in ("stored", "private") and o.strategy:
-                key = f"{o.strategy}+session" if o.session else o.strategy
-                counts[key] = counts.get(key, 0) + 1
-        return dict(sorted(counts.items()))
-
-    def count(self, *outcomes: str) -> int:
-        return sum(1 for o in self.outcomes.values() if o.outcome in outcomes)
-
-    @property
-    def stored(self) -> int:
-        return self.count("stored", "private")
-
-    @property
-    def failed(self) -> int:
-        return len(self.outcomes) - self.stored
-
-
-ProgressCallback = Callable[[int, int, FetchReport], None]
-
-
-class GaveUp(Exception):
-    """A request exhausted its attempts; carries the reason for the failure record."""
-
-    def __init__(self, reason: str, attempts: int) -> None:
-        super().__init__(reason)
-        self.attempts = attempts
 
 
 def _backoff(policy: FetchPolicy, attempt: int) -> float:
@@ -494,7 +417,7 @@ async def fetch_profiles(
     ways: Ways | GetProfile,
     gate: RotationGate,
     store: LocalRawStore,
-    policy: FetchPolicy = FetchPolicy(),
+    policy: FetchPolicy,
     *,
     get_page: GetPage | None = None,
     run_id: str = "",
@@ -566,6 +489,3 @@ async def fetch_profiles(
     report.rotation_seconds = gate.stats.rotation_seconds
     report.seconds = loop.time() - started
     return report
-
-
-__all__ = ["FetchPolicy", "FetchReport", "ProfileOutcome", "fetch_profiles"]

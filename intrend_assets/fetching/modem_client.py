@@ -64,3 +64,19 @@ class ModemClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+@dataclass(frozen=True)
+class ModemEndpoint:
+    """Where the modem service is and how to authenticate; the token is never logged.
+
+    ``timeout`` is long on purpose: a rotation can take minutes in the field (a redial, a
+    reboot).
+    """
+
+    url: str
+    token: str | None
+    timeout: float
+
+    def open_client(self) -> ModemClient:
+        return ModemClient(self.url, self.token, timeout=self.timeout)

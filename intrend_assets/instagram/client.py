@@ -11,34 +11,18 @@ client with the session's cookies; its cookie header never reaches a log or the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 
 from intrend_assets.instagram.errors import NetworkError
 from intrend_assets.instagram.strategies import (
-    TIMELINE_QUERY_HASH,
-    WEB_APP_ID,
     HttpRequest,
     StrategyConfig,
     profile_request,
     timeline_request,
 )
 from intrend_assets.instagram.tls import verified_context
-
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-__all__ = [
-    "DEFAULT_USER_AGENT",
-    "TIMELINE_QUERY_HASH",
-    "WEB_APP_ID",
-    "Answer",
-    "ClientConfig",
-    "InstagramClient",
-]
 
 
 @dataclass(frozen=True)
@@ -60,20 +44,12 @@ class ClientConfig:
     there. The rest is the HTTP client's own: the proxy, agent, pool size and timeouts.
     """
 
-    strategies: StrategyConfig = field(default_factory=StrategyConfig)
-    proxy_url: str | None = None
-    user_agent: str = DEFAULT_USER_AGENT
-    max_connections: int = 8
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-
-    @classmethod
-    def for_host(
-        cls, base_url: str, proxy_url: str | None = None, **client_options: Any
-    ) -> ClientConfig:
-        """Instagram's default ids on another API host (the sandbox, a test server), so call
-        sites that only move the host need not spell out a StrategyConfig."""
-        return cls(StrategyConfig(api_base=base_url), proxy_url, **client_options)
+    strategies: StrategyConfig
+    proxy_url: str | None
+    user_agent: str
+    max_connections: int
+    connect_timeout: float
+    read_timeout: float
 
 
 class InstagramClient:

@@ -18,14 +18,6 @@ from urllib.parse import urlsplit
 
 from intrend_assets.tracking.usernames import validate_username
 
-WEB_APP_ID = "936619743392459"
-IPAD_APP_ID = "124024574287414"
-# GraphQL persisted-query ids: Instagram changes them every few months, so they are settings
-# (INTREND_PROFILE_DOC_ID, INTREND_TIMELINE_DOC_ID); these defaults are what the sandbox serves.
-PROFILE_DOC_ID = "9310670392322965"
-TIMELINE_DOC_ID = "7950326061742207"
-TIMELINE_QUERY_HASH = "42323d64886122307be10013ad2dcc44"
-
 ProfileStrategyName = Literal[
     "web_profile_info", "web_profile_info_ipad", "graphql_doc_id", "embedded_page"
 ]
@@ -54,15 +46,16 @@ class HttpRequest:
 
 @dataclass(frozen=True)
 class StrategyConfig:
-    """Hosts and ids the strategies need; everything here is configuration, not code."""
+    """Hosts and ids the strategies need; everything here is configuration, not code (built
+    by :meth:`intrend_assets.settings.IntrendSettings.strategy_config`, home of the defaults)."""
 
-    api_base: str = "https://i.instagram.com"
-    www_base: str | None = None
-    web_app_id: str = WEB_APP_ID
-    ipad_app_id: str = IPAD_APP_ID
-    profile_doc_id: str = PROFILE_DOC_ID
-    timeline_doc_id: str = TIMELINE_DOC_ID
-    timeline_query_hash: str = TIMELINE_QUERY_HASH
+    api_base: str
+    www_base: str | None
+    web_app_id: str
+    ipad_app_id: str
+    profile_doc_id: str
+    timeline_doc_id: str
+    timeline_query_hash: str
 
     @property
     def www(self) -> str:

@@ -20,8 +20,6 @@ The condition is Dagster's ``eager`` with two changes:
 
 import dagster as dg
 
-from intrend_assets.settings import default_sensor_status
-
 AC = dg.AutomationCondition
 
 # A dependency updated after the asset's own latest update, and after its latest request.
@@ -44,11 +42,14 @@ follow_upstream = (
     & ~AC.in_progress()
 ).with_label("eager_ordered_allow_missing")
 
-automation_sensor = dg.AutomationConditionSensorDefinition(
-    "warehouse_automation_sensor",
-    target=dg.AssetSelection.all(),
-    minimum_interval_seconds=60,
-    default_status=default_sensor_status(),
-    description="Brings posts, hashtag counts, posts_wide and the reports up to date after "
-    "profiles are fetched.",
-)
+
+def automation_sensor(status: dg.DefaultSensorStatus) -> dg.AutomationConditionSensorDefinition:
+    """The sensor that evaluates ``follow_upstream``, starting with ``status``."""
+    return dg.AutomationConditionSensorDefinition(
+        "warehouse_automation_sensor",
+        target=dg.AssetSelection.all(),
+        minimum_interval_seconds=60,
+        default_status=status,
+        description="Brings posts, hashtag counts, posts_wide and the reports up to date after "
+        "profiles are fetched.",
+    )

@@ -78,3 +78,14 @@ def read_tracked(path: Path) -> TrackedProfiles | None:
     if path.suffix in (".yaml", ".yml"):
         return parse_tracked_yaml(text)
     return parse_tracked(text)
+
+
+@dataclass(frozen=True)
+class ProfilesFile:
+    """The tracked-profiles file a deployment names (``INTREND_PROFILES_FILE``)."""
+
+    path: Path
+
+    def read(self) -> TrackedProfiles | None:
+        """The file's profiles, or None when there is no such file (nothing tracked yet)."""
+        return read_tracked(self.path)

@@ -14,13 +14,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.posts import posts
-from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.raw_store.store import LocalRawStore
+from tests import defaults
 
 HOSTILE = ["../etc", "a b", "'; drop table posts; --", "x" * 31, "", "..", "/abs", "%2e%2e"]
 
@@ -52,7 +53,7 @@ def test_fetch_records_every_hostile_name_as_failed_inside_the_store(tmp_path: P
             get_profile,
             gate,
             LocalRawStore(root),
-            FetchPolicy(concurrency=4),
+            defaults.policy(concurrency=4),
         )
 
     asyncio.run(go())
@@ -85,8 +86,8 @@ def test_posts_step_survives_hostile_names_in_the_pending_queue(tmp_path: Path) 
         result = dg.materialize(
             [posts],
             resources={
-                "raw_store": RawStoreResource(root=str(root)),
-                "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
+                "raw_store": LocalRawStore(Path(str(root))),
+                "warehouse": WarehouseFile(Path(str(tmp_path / "w.duckdb"))),
             },
             instance=instance,
             raise_on_error=False,

@@ -9,16 +9,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemClient
 from intrend_assets.fetching.rotation import RotationGate
-from intrend_assets.instagram.client import ClientConfig, InstagramClient
+from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.raw_store.store import LocalRawStore
 from modem_service import Settings, create_app
 from modem_service.backends.simulated import SimulatedModem
 from modem_service.settings import parse_weighted_ranges
 from sandbox.servers import ServerThread
 from sandbox.world import SandboxConfig, start_sandbox
+from tests import defaults
 
 pytestmark = pytest.mark.timeout(180)
 TOKEN = "load-token"
@@ -77,7 +78,7 @@ def test_the_fetch_layer_never_exceeds_its_connection_limit(tmp_path: Path) -> N
 
         async def go() -> int:
             client = InstagramClient(
-                ClientConfig.for_host(world.instagram_url, world.proxy_url, max_connections=limit)
+                defaults.client_config(world.instagram_url, world.proxy_url, max_connections=limit)
             )
             modem = ModemClient(world.modem_url, world.modem_token)
             try:
@@ -89,7 +90,7 @@ def test_the_fetch_layer_never_exceeds_its_connection_limit(tmp_path: Path) -> N
                     client.get_profile,
                     gate,
                     LocalRawStore(tmp_path),
-                    FetchPolicy(concurrency=16, max_posts=24),
+                    defaults.policy(concurrency=16, max_posts=24),
                     get_page=client.get_timeline_page,
                 )
             finally:

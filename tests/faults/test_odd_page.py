@@ -7,11 +7,12 @@ import asyncio
 import json
 from pathlib import Path
 
-from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.raw_store.store import LocalRawStore
+from tests import defaults
 
 
 def _profile(username: str, index: int) -> bytes:
@@ -63,7 +64,7 @@ def test_an_unparseable_page_marks_its_profile_incomplete_and_the_run_goes_on(
             get_profile,
             gate,
             LocalRawStore(tmp_path),
-            FetchPolicy(concurrency=3, max_posts=24),
+            defaults.policy(concurrency=3, max_posts=24),
             get_page=get_page,
         )
 

@@ -51,8 +51,8 @@ from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from intrend_assets.definitions import ASSETS, build_defs
-from intrend_assets.defs.jobs import MAX_PROFILES_PER_RUN
 from intrend_assets.defs.profiles.partitions import profiles_backfill_policy
+from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN
 from intrend_assets.lib.storage import EVENT_BATCH_SIZE
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings

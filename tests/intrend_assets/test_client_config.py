@@ -1,8 +1,8 @@
-"""The resource's settings reach the wire: each knob ends up in the request it is meant for.
+"""The settings reach the wire: each knob ends up in the request it is meant for.
 
 The strategies' own tests build requests from a ``StrategyConfig`` directly; these go the way a
-run does (resource -> client config -> client -> ways), so a knob dropped or crossed on the way
-(the web app id sent as the iPad one, the www host lost) shows up here.
+run does (settings -> resource -> client config -> client -> ways), so a knob dropped or
+crossed on the way (the web app id sent as the iPad one, the www host lost) shows up here.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ import json
 
 import httpx
 
-from intrend_assets.defs.resources import InstagramResource
-from intrend_assets.instagram.client import DEFAULT_USER_AGENT, ClientConfig, InstagramClient
+from intrend_assets.defs.resources import instagram_access
+from intrend_assets.instagram.client import ClientConfig, InstagramClient
 from intrend_assets.instagram.strategies import (
     PROFILE_STRATEGIES,
     TIMELINE_STRATEGIES,
-    WEB_APP_ID,
     HttpRequest,
 )
+from intrend_assets.settings import IntrendSettings
+
+WEB_APP_ID = "936619743392459"  # Instagram's own ids, spelt out: the settings must keep them
+DEFAULT_USER_AGENT = IntrendSettings().user_agent
 
 Sent = tuple[str, str, str | None, str | None, str | None]
 
@@ -34,7 +37,7 @@ def _send_everything(config: ClientConfig) -> list[Sent]:
     async def go() -> None:
         client = InstagramClient(config, transport=transport)
         try:
-            ways = InstagramResource().ways(client, None)
+            ways = instagram_access(IntrendSettings()).ways(client, None)
             for profile in ways.profile:
                 await profile.fetch("anna")
             for timeline in ways.timeline:
@@ -67,9 +70,9 @@ def _summary(request: httpx.Request) -> Sent:
     )
 
 
-def test_every_resource_knob_reaches_its_request() -> None:
-    resource = InstagramResource(
-        base_url="http://api.test:81/",
+def test_every_setting_reaches_its_request() -> None:
+    settings = IntrendSettings(
+        instagram_base_url="http://api.test:81/",
         www_base_url="http://www.test:82",
         app_id="web-id",
         ipad_app_id="ipad-id",
@@ -82,7 +85,7 @@ def test_every_resource_knob_reaches_its_request() -> None:
         connect_timeout=1.5,
         read_timeout=2.5,
     )
-    config = resource.client_config()
+    config = instagram_access(settings).client_config
     assert (config.proxy_url, config.user_agent, config.max_connections) == (
         "http://proxy.test:3128",
         "ua/1",
@@ -107,7 +110,7 @@ def test_every_resource_knob_reaches_its_request() -> None:
 
 
 def test_defaults_are_instagrams_hosts_and_the_web_app() -> None:
-    config = ClientConfig()
+    config = instagram_access(IntrendSettings()).client_config
     assert config.user_agent == DEFAULT_USER_AGENT and config.proxy_url is None
     sent = _send_everything(config)
     assert sent[0][:3] == (

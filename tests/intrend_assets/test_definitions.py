@@ -70,8 +70,27 @@ def test_executor_is_configuration() -> None:
 
 
 def test_sensors_start_as_configured(monkeypatch) -> None:
-    from intrend_assets.settings import default_sensor_status
+    from intrend_assets.definitions import build_defs
+    from intrend_assets.settings import IntrendSettings
 
-    assert default_sensor_status() == dg.DefaultSensorStatus.RUNNING
+    def statuses() -> set[dg.DefaultSensorStatus]:
+        defs = build_defs(IntrendSettings())
+        return {s.default_status for s in defs.sensors or []}
+
+    assert statuses() == {dg.DefaultSensorStatus.RUNNING}
     monkeypatch.setenv("INTREND_SENSORS", "stopped")
-    assert default_sensor_status() == dg.DefaultSensorStatus.STOPPED
+    assert statuses() == {dg.DefaultSensorStatus.STOPPED}
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch) -> None:
+    import pytest
+
+    from intrend_assets.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("INTREND_CONCURRENCY", "abc")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("INTREND_CONCURRENCY='abc': ")
+    assert "integer" in message

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 from intrend_assets.fetching.experiments import STRATEGIES, requests_before_limit, summarize
-from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport
+from intrend_assets.fetching.report import FetchReport
+from tests import defaults
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -23,7 +24,7 @@ def test_requests_before_limit_counts_each_limited_stint() -> None:
 
 
 def test_strategies_build_policies_and_summaries() -> None:
-    base = FetchPolicy()
+    base = defaults.policy()
     policy = STRATEGIES["fixed-sleep-no-rotation"].policy(base, 0.5)
     assert policy.pacing == "fixed" and policy.pacing_seconds == 0.5 and not policy.rotate
     assert STRATEGIES["no-sleep"].policy(base, 0.5).pacing_seconds == 0.0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.classify import classify_profile
@@ -16,11 +16,12 @@ from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.instagram.ways import ProfileWay, Ways
 from intrend_assets.raw_store.store import LocalRawStore
+from tests import defaults
 
 WALL = b'{"message":"Please make sure you are logged in to see this profile.","status":"fail"}'
 WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'
 GONE_HTML = b"<html><body>Page Not Found</body></html>"
-FAST = FetchPolicy(
+FAST = defaults.policy(
     concurrency=4, backoff_seconds=0.001, max_backoff_seconds=0.01, session_pacing_seconds=0
 )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from intrend_assets.defs.network.assets import FetchLogConfig, fetch_log
-from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.raw_store.store import LocalRawStore
 from tests.intrend_assets.test_network_strategies import _write_batch
 from tests.warehouse.test_strategy_health import old_rows, two_day_log
@@ -18,8 +18,8 @@ def _run(tmp_path: Path, instance: dg.DagsterInstance, *, full_reload: bool = Fa
     result = dg.materialize(
         [fetch_log],
         resources={
-            "raw_store": RawStoreResource(root=str(tmp_path / "raw")),
-            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
+            "raw_store": LocalRawStore(Path(str(tmp_path / "raw"))),
+            "warehouse": WarehouseFile(Path(str(tmp_path / "warehouse.duckdb"))),
         },
         run_config=dg.RunConfig(ops={"fetch_log": FetchLogConfig(full_reload=full_reload)}),
         instance=instance,

@@ -9,12 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.rotation import RotationGate
-from intrend_assets.instagram.client import ClientConfig, InstagramClient
+from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
+from tests import defaults
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +25,7 @@ pytestmark = pytest.mark.slow
 def _fetch(world: SandboxWorld, names: list[str], root: Path, policy: FetchPolicy) -> FetchReport:
     async def go() -> FetchReport:
         client = InstagramClient(
-            ClientConfig.for_host(
+            defaults.client_config(
                 world.instagram_url,
                 proxy_url=world.proxy_url,
                 max_connections=policy.concurrency,
@@ -53,7 +56,7 @@ def test_rate_limits_rotate_and_the_log_agrees_with_the_sandbox(tmp_path: Path) 
     with start_sandbox(config) as world:
         names = world.usernames()[:100] + world.unknown_usernames()[:2] + ["a b", "../etc"]
         world.modem.stuck_rotations = 5  # the first rotation keeps its IP: retried
-        report = _fetch(world, names, tmp_path, FetchPolicy(concurrency=6))
+        report = _fetch(world, names, tmp_path, defaults.policy(concurrency=6))
         seen = world.stats()
         peak = world.peak_proxy_connections
 
@@ -75,7 +78,7 @@ def test_rate_limits_rotate_and_the_log_agrees_with_the_sandbox(tmp_path: Path) 
 
 def test_pagination_then_fast_update_stops_at_a_known_post(tmp_path: Path) -> None:
     config = SandboxConfig(profiles=20, seed=9, budget=1000, speed=1.0)
-    policy = FetchPolicy(concurrency=4, max_posts=48)
+    policy = defaults.policy(concurrency=4, max_posts=48)
     with start_sandbox(config) as world:
         names = world.public_usernames()[:8]
         first = _fetch(world, names, tmp_path, policy)

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
+from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import ConfigurationError, NetworkError
 from intrend_assets.raw_store.store import LocalRawStore
+from tests import defaults
 
 WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'
 
@@ -53,7 +55,7 @@ class FakeInstagram:
         return Answer(200, body(username, private=username.startswith("priv")), 1.0)
 
 
-FAST = FetchPolicy(concurrency=8, backoff_seconds=0.001, max_backoff_seconds=0.01)
+FAST = defaults.policy(concurrency=8, backoff_seconds=0.001, max_backoff_seconds=0.01)
 
 
 def _run(ig: FakeInstagram, names: list[str], tmp_path: Path, policy: FetchPolicy = FAST):
@@ -101,7 +103,7 @@ def test_wrong_headers_stop_the_run(tmp_path: Path) -> None:
 
 def test_request_log_has_one_entry_per_request(tmp_path: Path) -> None:
     ig = FakeInstagram(budget=3)
-    report = _run(ig, [f"u{i}" for i in range(10)], tmp_path, FetchPolicy(concurrency=1))
+    report = _run(ig, [f"u{i}" for i in range(10)], tmp_path, defaults.policy(concurrency=1))
     assert len(report.log) == 10 + sum(1 for e in report.log if e["outcome"] == "rate_limited")
     first = report.log[0]
     assert set(first) >= {"requested_at", "username", "egress_ip", "status", "latency_ms"}
@@ -137,7 +139,7 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
             return await super().get_profile(username)
 
     ig = Reconnecting(budget=100)
-    policy = FetchPolicy(concurrency=2, backoff_seconds=30.0, max_backoff_seconds=30.0)
+    policy = defaults.policy(concurrency=2, backoff_seconds=30.0, max_backoff_seconds=30.0)
 
     async def go():
         ig.reconnecting = asyncio.Event()

@@ -12,7 +12,7 @@ import dagster as dg
 import polars as pl
 
 from intrend_assets.defs.network.assets import fetch_log, fetch_stats
-from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS, warehouse_checks
 from intrend_assets.raw_store.store import LocalRawStore
 from tests.warehouse.test_strategy_health import DAY1, old_rows, two_day_log
@@ -31,8 +31,8 @@ def _materialize(tmp_path: Path, instance: dg.DagsterInstance) -> dg.ExecuteInPr
     return dg.materialize(
         [fetch_log, fetch_stats, warehouse_checks],
         resources={
-            "raw_store": RawStoreResource(root=str(tmp_path / "raw")),
-            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
+            "raw_store": LocalRawStore(Path(str(tmp_path / "raw"))),
+            "warehouse": WarehouseFile(Path(str(tmp_path / "warehouse.duckdb"))),
         },
         instance=instance,
     )

@@ -14,13 +14,14 @@ import duckdb
 import pytest
 
 import intrend_assets.defs.warehouse.posts as parsed
-from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.posts import posts
-from intrend_assets.fetching.fetcher import FetchPolicy, fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.raw_store.store import LocalRawStore
+from tests import defaults
 
 T0 = 1_700_000_000
 
@@ -94,7 +95,7 @@ def _fetch(store: LocalRawStore, names: list[str], newest: int = 40) -> None:
             get_profile,
             gate,
             store,
-            FetchPolicy(concurrency=2, max_posts=24),
+            defaults.policy(concurrency=2, max_posts=24),
             get_page=get_page,
         )
 
@@ -137,8 +138,8 @@ def _load(root: Path, db: Path, config: dict | None = None) -> dg.ExecuteInProce
         return dg.materialize(
             [posts],
             resources={
-                "raw_store": RawStoreResource(root=str(root)),
-                "warehouse": WarehouseResource(path=str(db)),
+                "raw_store": LocalRawStore(Path(str(root))),
+                "warehouse": WarehouseFile(Path(str(db))),
             },
             instance=instance,
             run_config={"ops": {"posts": {"config": config}}} if config else None,
@@ -226,7 +227,7 @@ def test_paging_that_dies_still_queues_what_was_stored(tmp_path: Path) -> None:
     async def go() -> None:
         gate = RotationGate(rotate, current_ip="1.1.1.1")
         await fetch_profiles(
-            ["alice"], get_profile, gate, store, FetchPolicy(max_posts=24), get_page=get_page
+            ["alice"], get_profile, gate, store, defaults.policy(max_posts=24), get_page=get_page
         )
 
     with pytest.raises(RuntimeError):

@@ -3,21 +3,32 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.defs.profiles.sensors import tracked_profiles_sensor
+from intrend_assets.defs.profiles.sensors import profile_sensors
+from intrend_assets.lib.ranged_runs import covering_ranges
+from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.tracking.tracked_file import ProfilesFile
+
+tracked_profiles_sensor, new_posts_sensor, failed_profiles_sensor = profile_sensors(
+    dg.DefaultSensorStatus.RUNNING
+)
 
 
 @pytest.fixture
-def profiles_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "profiles.txt"
-    monkeypatch.setenv("INTREND_PROFILES_FILE", str(path))
-    return path
+def profiles_file(tmp_path: Path) -> Path:
+    return tmp_path / "profiles.txt"
+
+
+def _tracked(path: Path) -> dict[str, object]:
+    return {"tracked_profiles": ProfilesFile(path)}
 
 
 def test_new_profiles_become_partitions_and_one_ranged_run(profiles_file: Path) -> None:
     profiles_file.write_text("alice\nbob\nnot valid\n")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("profiles", ["alice"])
-        result = tracked_profiles_sensor(dg.build_sensor_context(instance=instance))
+        result = tracked_profiles_sensor(
+            dg.build_sensor_context(instance=instance, resources=_tracked(profiles_file))
+        )
         assert isinstance(result, dg.SensorResult)
         (add,) = result.dynamic_partitions_requests
         assert list(add.partition_keys) == ["bob"]
@@ -30,7 +41,9 @@ def test_nothing_new_skips_and_removed_profiles_are_kept(profiles_file: Path) ->
     profiles_file.write_text("alice\n")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("profiles", ["alice", "gone"])
-        result = tracked_profiles_sensor(dg.build_sensor_context(instance=instance))
+        result = tracked_profiles_sensor(
+            dg.build_sensor_context(instance=instance, resources=_tracked(profiles_file))
+        )
         assert isinstance(result, dg.SensorResult)
         assert not result.run_requests and not result.dynamic_partitions_requests
         assert set(instance.get_dynamic_partitions("profiles")) == {"alice", "gone"}
@@ -38,13 +51,13 @@ def test_nothing_new_skips_and_removed_profiles_are_kept(profiles_file: Path) ->
 
 def test_missing_file_skips(profiles_file: Path) -> None:
     with dg.instance_for_test() as instance:
-        result = tracked_profiles_sensor(dg.build_sensor_context(instance=instance))
+        result = tracked_profiles_sensor(
+            dg.build_sensor_context(instance=instance, resources=_tracked(profiles_file))
+        )
         assert isinstance(result, dg.SkipReason)
 
 
 def test_covering_ranges_merge_close_keys_and_split_far_ones() -> None:
-    from intrend_assets.defs.jobs import covering_ranges
-
     order = [f"p{i:03d}" for i in range(100)]
     wanted = {"p001", "p003", "p050", "p099"}
     ranges = covering_ranges(order, wanted, max_gap=5)
@@ -62,17 +75,13 @@ def test_new_posts_sensor_requests_due_profiles_once_per_slot(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from intrend_assets.defs.profiles.sensors import new_posts_sensor
-    from intrend_assets.defs.resources import RawStoreResource
-    from intrend_assets.raw_store.store import LocalRawStore
-
     store = LocalRawStore(tmp_path / "raw")
     now = datetime.now(UTC)
     store.put("fresh", now - timedelta(hours=1), b"{}")
     store.put("stale", now - timedelta(days=2), b"{}")
     store.put("busy", now - timedelta(hours=5), b"{}")
     store.write_cadence("busy", 6.0)  # six posts a day: due every 4 hours
-    resources = {"raw_store": RawStoreResource(root=str(tmp_path / "raw"))}
+    resources = {"raw_store": store, **_tracked(profiles_file)}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("profiles", ["fresh", "stale", "busy", "never"])
         context = dg.build_sensor_context(instance=instance, resources=resources)
@@ -88,10 +97,6 @@ def test_new_posts_sensor_requests_due_profiles_once_per_slot(
 
 
 def test_failed_run_records_its_profiles_for_retry(tmp_path: Path) -> None:
-    from intrend_assets.defs.profiles.sensors import failed_profiles_sensor
-    from intrend_assets.defs.resources import RawStoreResource
-    from intrend_assets.raw_store.store import LocalRawStore
-
     @dg.asset(partitions_def=dg.DynamicPartitionsDefinition(name="profiles"))
     def exploding(context: dg.AssetExecutionContext) -> None:
         raise RuntimeError("proxy host unreachable")
@@ -113,7 +118,7 @@ def test_failed_run_records_its_profiles_for_retry(tmp_path: Path) -> None:
             dagster_event=failure,
             dagster_instance=instance,
             dagster_run=run,
-            resources={"raw_store": RawStoreResource(root=str(tmp_path))},
+            resources={"raw_store": LocalRawStore(tmp_path)},
         ).for_run_failure()
         failed_profiles_sensor(context)
     (record,) = LocalRawStore(tmp_path).failures()

@@ -6,24 +6,28 @@ import pytest
 from pydantic import ValidationError
 
 from intrend_assets.instagram.strategies import (
-    IPAD_APP_ID,
-    WEB_APP_ID,
-    StrategyConfig,
     continues_profile_cursor,
     profile_request,
     timeline_request,
 )
 from intrend_assets.settings import IntrendSettings
+from tests import defaults
+
+# Instagram's own app ids, spelt out: the settings' defaults must keep sending them.
+WEB_APP_ID = "936619743392459"
+IPAD_APP_ID = "124024574287414"
 
 
 def test_www_host_follows_the_api_host() -> None:
-    assert StrategyConfig().www == "https://www.instagram.com"
-    assert StrategyConfig(api_base="http://127.0.0.1:9000/").www == "http://127.0.0.1:9000"
-    assert StrategyConfig(www_base="https://x.test/").www == "https://x.test"
+    assert defaults.strategy_config().www == "https://www.instagram.com"
+    assert (
+        defaults.strategy_config(api_base="http://127.0.0.1:9000/").www == "http://127.0.0.1:9000"
+    )
+    assert defaults.strategy_config(www_base="https://x.test/").www == "https://x.test"
 
 
 def test_profile_requests() -> None:
-    cfg = StrategyConfig(profile_doc_id="111")
+    cfg = defaults.strategy_config(profile_doc_id="111")
     web = profile_request("web_profile_info", "Anna.B", cfg)
     assert (web.method, web.url) == (
         "GET",
@@ -45,7 +49,7 @@ def test_profile_requests() -> None:
 
 
 def test_timeline_requests() -> None:
-    cfg = StrategyConfig(timeline_doc_id="222", timeline_query_hash="abc")
+    cfg = defaults.strategy_config(timeline_doc_id="222", timeline_query_hash="abc")
     doc = timeline_request("graphql_doc_id", "anna", None, "CUR", cfg)
     assert doc.data is not None and doc.data["doc_id"] == "222"
     assert json.loads(doc.data["variables"]) == {"username": "anna", "first": 12, "after": "CUR"}

@@ -18,30 +18,39 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from intrend_assets.defs.resources import InstagramResource
-from intrend_assets.fetching.fetcher import FetchPolicy, FetchReport, fetch_profiles
+from intrend_assets.defs.resources import instagram_access
+from intrend_assets.fetching.access import InstagramAccess
+from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemClient
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.parsing.profile import parse_profile
 from intrend_assets.raw_store.store import LocalRawStore, decompress
+from intrend_assets.settings import IntrendSettings
 from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
+from tests import defaults
 
 pytestmark = pytest.mark.slow
-POLICY = FetchPolicy(concurrency=6, backoff_seconds=0.01, session_pacing_seconds=0.0)
+POLICY = defaults.policy(concurrency=6, backoff_seconds=0.01, session_pacing_seconds=0.0)
 
 
-def _resource(world: SandboxWorld, **overrides: Any) -> InstagramResource:
-    return InstagramResource(
-        base_url=world.instagram_url, proxy_url=world.proxy_url, max_connections=6, **overrides
+def _resource(world: SandboxWorld, **overrides: Any) -> InstagramAccess:
+    settings = IntrendSettings(
+        instagram_base_url=world.instagram_url,
+        proxy_url=world.proxy_url,
+        max_connections=6,
+        **overrides,
     )
+    return instagram_access(settings)
 
 
 def _fetch(
     world: SandboxWorld,
     names: list[str],
     root: Path,
-    resource: InstagramResource,
+    resource: InstagramAccess,
     policy: FetchPolicy = POLICY,
     warnings: list[str] | None = None,
 ) -> FetchReport:
@@ -190,7 +199,7 @@ def test_walled_everywhere_a_session_serves_them_without_rotating(tmp_path: Path
 
 def test_every_way_pages_to_the_same_posts_and_fast_update_holds(tmp_path: Path) -> None:
     config = SandboxConfig(profiles=30, seed=8, budget=1000, speed=1.0, pinned_share=1.0)
-    policy = FetchPolicy(concurrency=4, backoff_seconds=0.01, max_posts=40)
+    policy = defaults.policy(concurrency=4, backoff_seconds=0.01, max_posts=40)
     ways = {
         "graph": (["web_profile_info"], ["graphql_query_hash"]),
         "doc_id": (["graphql_doc_id"], ["graphql_doc_id"]),
@@ -248,7 +257,7 @@ def test_every_way_pages_to_the_same_posts_and_fast_update_holds(tmp_path: Path)
 
 def test_a_timeline_way_that_closes_falls_back_to_the_next(tmp_path: Path) -> None:
     config = SandboxConfig(profiles=20, seed=6, budget=1000, speed=1.0)
-    policy = FetchPolicy(concurrency=3, backoff_seconds=0.01, max_posts=30)
+    policy = defaults.policy(concurrency=3, backoff_seconds=0.01, max_posts=30)
     with start_sandbox(config) as world:
         names = world.public_usernames()[:5]
         _faults(world, gone={"graphql_query_hash": 410})

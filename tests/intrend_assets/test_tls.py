@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from intrend_assets.fetching.modem_client import ModemClient
-from intrend_assets.instagram.client import ClientConfig, InstagramClient
+from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.instagram.tls import verified_context
+from tests import defaults
 
 
 def test_context_verifies_and_is_built_once() -> None:
@@ -33,7 +34,9 @@ def test_clients_do_not_load_the_ca_bundle_again(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(transports, "create_ssl_context", counting)
     clients = [
-        InstagramClient(ClientConfig.for_host("https://i.invalid", proxy_url="http://127.0.0.1:9")),
+        InstagramClient(
+            defaults.client_config("https://i.invalid", proxy_url="http://127.0.0.1:9")
+        ),
         ModemClient("https://m.invalid", token=None),
     ]
     for client in clients:

@@ -9,16 +9,16 @@ from pathlib import Path
 import dagster as dg
 
 from intrend_assets.defs.reports.assets import trend_report
-from intrend_assets.defs.resources import WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.assets import posts_wide
 from intrend_assets.defs.warehouse.checks import WAREHOUSE_CHECKS, warehouse_checks
 from warehouse.db import connect
 
 
-def _warehouse(tmp_path: Path) -> WarehouseResource:
+def _warehouse(tmp_path: Path) -> WarehouseFile:
     path = tmp_path / "warehouse.duckdb"
     connect(path).close()  # create the schema
-    return WarehouseResource(path=str(path))
+    return WarehouseFile(path)
 
 
 def test_every_check_keeps_its_own_key_and_one_step_runs_them() -> None:

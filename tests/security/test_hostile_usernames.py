@@ -10,10 +10,11 @@ import httpx
 import pytest
 
 from intrend_assets.fetching.fast_update import Mark
-from intrend_assets.instagram.client import ClientConfig, InstagramClient
+from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.parsing.profile import parse_profile
 from intrend_assets.raw_store.store import LocalRawStore, RawObject
 from intrend_assets.tracking.usernames import InvalidUsername
+from tests import defaults
 from warehouse.db import connect
 from warehouse.load import load_parsed
 
@@ -45,7 +46,7 @@ def test_the_client_refuses_before_any_request(name: str) -> None:
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={}))
 
     async def go() -> None:
-        client = InstagramClient(ClientConfig.for_host("http://127.0.0.1:9"), transport=transport)
+        client = InstagramClient(defaults.client_config("http://127.0.0.1:9"), transport=transport)
         try:
             with pytest.raises(InvalidUsername):
                 await client.get_profile(name)
@@ -61,7 +62,7 @@ def test_valid_names_are_sent_as_an_encoded_query_parameter() -> None:
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={}))
 
     async def go() -> None:
-        client = InstagramClient(ClientConfig.for_host("http://127.0.0.1:9"), transport=transport)
+        client = InstagramClient(defaults.client_config("http://127.0.0.1:9"), transport=transport)
         try:
             await client.get_profile("@Some.User_1")
         finally:

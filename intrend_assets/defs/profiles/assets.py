@@ -7,17 +7,20 @@ import dagster as dg
 import polars as pl
 
 from intrend_assets.defs.profiles.partitions import profiles_backfill_policy, profiles_partitions
-from intrend_assets.defs.resources import InstagramResource, ModemResource, RawStoreResource
-from intrend_assets.fetching.fetcher import FetchReport, fetch_profiles
+from intrend_assets.fetching.access import InstagramAccess
+from intrend_assets.fetching.fetcher import fetch_profiles
+from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.raw_store.store import LocalRawStore
 
 
 async def _fetch(
     context: dg.AssetExecutionContext,
     usernames: list[str],
-    instagram: InstagramResource,
-    modem: ModemResource,
-    raw_store: RawStoreResource,
+    instagram: dg.ResourceParam[InstagramAccess],
+    modem: dg.ResourceParam[ModemEndpoint],
+    raw_store: dg.ResourceParam[LocalRawStore],
 ) -> FetchReport:
     client = instagram.open_client()
     session_client = instagram.open_session_client()
@@ -45,8 +48,8 @@ async def _fetch(
             usernames,
             instagram.ways(client, session_client),
             gate,
-            raw_store.store(),
-            instagram.policy(),
+            raw_store,
+            instagram.policy,
             run_id=context.run.run_id,
             on_progress=progress,
             on_warning=context.log.warning,
@@ -71,9 +74,9 @@ async def _fetch(
 )
 def raw_profile(
     context: dg.AssetExecutionContext,
-    instagram: InstagramResource,
-    modem: ModemResource,
-    raw_store: RawStoreResource,
+    instagram: dg.ResourceParam[InstagramAccess],
+    modem: dg.ResourceParam[ModemEndpoint],
+    raw_store: dg.ResourceParam[LocalRawStore],
 ) -> dg.MaterializeResult:
     """Each profile's answer as it came (JSON or the profile page), zstd-compressed.
 
@@ -87,7 +90,7 @@ def raw_profile(
     """
     usernames = list(context.partition_keys)
     report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
-    store = raw_store.store()
+    store = raw_store
     if report.log:
         buffer = io.BytesIO()
         pl.DataFrame(report.log).write_parquet(buffer)

@@ -1,4 +1,9 @@
-"""Sensors: track the profiles file, refresh profiles when due, remember failed runs."""
+"""Sensors: track the profiles file, refresh profiles when due, remember failed runs.
+
+Built by :func:`profile_sensors` with the status they start with (``INTREND_SENSORS``), which
+the settings decide when the code location loads: Dagster fixes a sensor's default status
+when it is defined.
+"""
 
 import hashlib
 import json
@@ -6,12 +11,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from intrend_assets.defs.jobs import covering_ranges, profiles_job, range_run_requests
+from intrend_assets.defs.profiles.jobs import profiles_job
 from intrend_assets.defs.profiles.partitions import profiles_partitions
-from intrend_assets.defs.resources import RawStoreResource
-from intrend_assets.settings import IntrendSettings, default_sensor_status
+from intrend_assets.lib.ranged_runs import covering_ranges, range_run_requests
+from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.tracking.refresh import DEFAULT_INTERVAL, due_profiles
-from intrend_assets.tracking.tracked_file import read_tracked
+from intrend_assets.tracking.tracked_file import ProfilesFile
 from intrend_assets.tracking.usernames import is_valid_username
 
 # Keep each tick small: a file of 10,000 names is taken in over several ticks.
@@ -19,19 +24,16 @@ MAX_NEW_PER_TICK = 500
 MAX_DUE_PER_TICK = 1000
 
 
-@dg.sensor(
-    job=profiles_job,
-    minimum_interval_seconds=60,
-    default_status=default_sensor_status(),
-)
-def tracked_profiles_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def tracked_profiles(
+    context: dg.SensorEvaluationContext, tracked_profiles: dg.ResourceParam[ProfilesFile]
+) -> dg.SensorResult | dg.SkipReason:
     """Adds new usernames from the tracked-profiles file as partitions and fetches them.
 
     Profiles removed from the file are reported, never deleted: their history stays.
     Invalid lines are reported in the tick's log and skipped.
     """
-    path = IntrendSettings().profiles_file
-    tracked = read_tracked(path)
+    path = tracked_profiles.path
+    tracked = tracked_profiles.read()
     if tracked is None:
         return dg.SkipReason(f"no tracked-profiles file at {path}")
     for line, text, reason in tracked.invalid:
@@ -54,13 +56,10 @@ def tracked_profiles_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRes
     )
 
 
-@dg.sensor(
-    job=profiles_job,
-    minimum_interval_seconds=300,
-    default_status=default_sensor_status(),
-)
-def new_posts_sensor(
-    context: dg.SensorEvaluationContext, raw_store: RawStoreResource
+def due_profiles_to_fetch(
+    context: dg.SensorEvaluationContext,
+    raw_store: dg.ResourceParam[LocalRawStore],
+    tracked_profiles: dg.ResourceParam[ProfilesFile],
 ) -> dg.SensorResult | dg.SkipReason:
     """Requests a fetch of every profile that is due: its refresh interval has passed, sooner
     when it posts often, at once when never fetched, an hour after a failure.
@@ -72,11 +71,11 @@ def new_posts_sensor(
     order = context.instance.get_dynamic_partitions(profiles_partitions.name)
     if not order:
         return dg.SkipReason("no profiles registered yet")
-    tracked = read_tracked(IntrendSettings().profiles_file)
+    tracked = tracked_profiles.read()
     intervals = tracked.intervals if tracked else {}
     default = tracked.default_interval if tracked else DEFAULT_INTERVAL
     pending: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    store = raw_store.store()
+    store = raw_store
     names = [n for n in order if is_valid_username(n)]
     cadences = {name: store.cadence(name) for name in names}
     now = datetime.now(UTC)
@@ -108,12 +107,8 @@ def _run_partition_keys(run: dg.DagsterRun, order: list[str]) -> list[str]:
     return []
 
 
-@dg.run_failure_sensor(
-    monitored_jobs=[profiles_job],
-    default_status=default_sensor_status(),
-)
-def failed_profiles_sensor(
-    context: dg.RunFailureSensorContext, raw_store: RawStoreResource
+def record_failed_run(
+    context: dg.RunFailureSensorContext, raw_store: dg.ResourceParam[LocalRawStore]
 ) -> None:
     """Records the profiles of a failed run (not stored since it started) as failed, with the
     run's error, so the refresh sensor retries them and nobody has to notice by hand."""
@@ -121,7 +116,7 @@ def failed_profiles_sensor(
     keys = _run_partition_keys(context.dagster_run, order)
     stats = context.instance.get_run_stats(context.dagster_run.run_id)
     started = datetime.fromtimestamp(stats.start_time or 0, tz=UTC)
-    store = raw_store.store()
+    store = raw_store
     reason = (context.failure_event.message or "run failed")[:500]
     recorded = 0
     for name in keys:
@@ -132,3 +127,26 @@ def failed_profiles_sensor(
             store.record_failure(name, "run_failed", reason, 0)
             recorded += 1
     context.log.info(f"recorded {recorded} of {len(keys)} profiles of the failed run")
+
+
+def profile_sensors(status: dg.DefaultSensorStatus) -> list[dg.SensorDefinition]:
+    """The profiles area's sensors, starting with ``status`` in a new instance."""
+    return [
+        dg.sensor(
+            name="tracked_profiles_sensor",
+            job=profiles_job,
+            minimum_interval_seconds=60,
+            default_status=status,
+        )(tracked_profiles),
+        dg.sensor(
+            name="new_posts_sensor",
+            job=profiles_job,
+            minimum_interval_seconds=300,
+            default_status=status,
+        )(due_profiles_to_fetch),
+        dg.run_failure_sensor(
+            name="failed_profiles_sensor",
+            monitored_jobs=[profiles_job],
+            default_status=status,
+        )(record_failed_run),
+    ]

@@ -4,7 +4,7 @@ import base64
 
 import dagster as dg
 
-from intrend_assets.defs.resources import WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from warehouse.queries import run_query
 from warehouse.report import rising_chart_png, rising_markdown
@@ -25,7 +25,9 @@ class TrendReportConfig(dg.Config):
     automation_condition=follow_upstream,
 )
 def trend_report(
-    context: dg.AssetExecutionContext, config: TrendReportConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: TrendReportConfig,
+    warehouse: dg.ResourceParam[WarehouseFile],
 ) -> dg.MaterializeResult:
     """Rising hashtags: their share of posts in the recent window against the baseline.
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from intrend_assets.defs.resources import WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily, refresh_posts_wide
 
@@ -15,7 +15,7 @@ from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily, refresh_po
     owners=["team:intrend"],
     automation_condition=follow_upstream,
 )
-def hashtag_counts(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def hashtag_counts(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeResult:
     """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query."""
     with warehouse.connect() as con:
         rows = refresh_hashtag_daily(con)
@@ -34,7 +34,9 @@ class PostsWideConfig(dg.Config):
     owners=["team:intrend"],
     automation_condition=follow_upstream,
 )
-def posts_wide(config: PostsWideConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def posts_wide(
+    config: PostsWideConfig, warehouse: dg.ResourceParam[WarehouseFile]
+) -> dg.MaterializeResult:
     """The denormalized table analysts query: post + profile + hashtags + latest metrics.
 
     Kept up to date incrementally: the rows of the profiles loaded since the last refresh are
@@ -54,7 +56,7 @@ def posts_wide(config: PostsWideConfig, warehouse: WarehouseResource) -> dg.Mate
             "profiles_refreshed": profiles if profiles is not None else "all",
             "rows_written": rows,
             "dagster/row_count": total,
-            "warehouse": dg.MetadataValue.path(warehouse.path),
+            "warehouse": dg.MetadataValue.path(str(warehouse.path)),
             "reported_in": dg.MetadataValue.asset(dg.AssetKey("trend_report")),
         }
     )

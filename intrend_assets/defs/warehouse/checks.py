@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from intrend_assets.defs.resources import WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from warehouse import checks
 
 Check = Callable[[duckdb.DuckDBPyConnection], tuple[bool, dict[str, Any]]]
@@ -125,7 +125,7 @@ def evaluate(
     description="The warehouse's checks, run together on one read-only connection.",
 )
 def warehouse_checks(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext, warehouse: dg.ResourceParam[WarehouseFile]
 ) -> Iterator[dg.AssetCheckResult]:
     with warehouse.connect(read_only=True) as con:
         yield from evaluate(con, set(context.selected_asset_check_keys))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from intrend_assets.defs.resources import RawStoreResource, WarehouseResource
+from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
 from intrend_assets.raw_store.store import LocalRawStore, RawObject
@@ -161,8 +161,8 @@ def _commit(
 def posts(
     context: dg.AssetExecutionContext,
     config: PostsConfig,
-    raw_store: RawStoreResource,
-    warehouse: WarehouseResource,
+    raw_store: dg.ResourceParam[LocalRawStore],
+    warehouse: dg.ResourceParam[WarehouseFile],
 ) -> dg.MaterializeResult:
     """One row per post (and one per profile fetch) from every fetch not yet loaded.
 
@@ -172,7 +172,7 @@ def posts(
     (after a crash between commit and clear) never duplicates a post.
     """
     started = time.perf_counter()
-    store = raw_store.store()
+    store = raw_store
     todo, pending = to_load(store, config.full_refresh)
     context.log.info(
         f"{len(todo)} fetches to load" + (" (full refresh)" if config.full_refresh else "")
@@ -210,7 +210,7 @@ def posts(
             "mode": "full refresh" if config.full_refresh else "pending fetches",
             "missing_from_raw_store": dg.MetadataValue.json(report.missing[:50]),
             "seconds": round(time.perf_counter() - started, 2),
-            "warehouse": dg.MetadataValue.path(warehouse.path),
+            "warehouse": dg.MetadataValue.path(str(warehouse.path)),
             "denormalized_in": dg.MetadataValue.asset(dg.AssetKey("posts_wide")),
             "unparseable": dg.MetadataValue.json(dict(list(report.unparseable.items())[:50])),
         }

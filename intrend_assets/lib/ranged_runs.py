@@ -1,37 +1,14 @@
-"""Jobs: the profile fetch (partitioned) and the warehouse rebuild."""
+"""Ranged runs: many profile partitions in one run, in bounded slices.
+
+Dagster runs a ranged run (tags ``dagster/asset_partition_range_start``/``_end``) of an asset
+with a single-run backfill policy as one step over ``context.partition_keys``; a run per
+profile would cost a run's fixed overhead per profile. The sensors, schedules and the
+backfill policy all cut ranges with the one limit here.
+"""
+
+from collections.abc import Iterator
 
 import dagster as dg
-
-# The two halves of a full refresh: the fetch (raw_profile, partitioned by profile, and posts,
-# which loads what it stored), then the warehouse-wide assets.
-PROFILE_ASSETS = ["raw_profile", "posts"]
-WAREHOUSE_ASSETS = [
-    "hashtag_counts",
-    "posts_wide",
-    "trend_report",
-    "fetch_log",
-    "ip_log",
-    "fetch_stats",
-    "ip_ranges",
-]
-
-profiles_job = dg.define_asset_job(
-    "profiles_job",
-    selection=PROFILE_ASSETS,
-    description="Fetch profiles through the modem and load their posts.",
-)
-
-warehouse_job = dg.define_asset_job(
-    "warehouse_job",
-    selection=WAREHOUSE_ASSETS,
-    description="Rebuild the warehouse-wide tables from the normalized ones.",
-)
-
-rate_limit_experiment_job = dg.define_asset_job(
-    "rate_limit_experiment_job",
-    selection=["rate_limit_experiment"],
-    description="Compare pacing strategies against the configured target's rate limit.",
-)
 
 # Backfills and scheduled refreshes hand Dagster ranges of profiles, not one run per profile.
 MAX_PROFILES_PER_RUN = 500
@@ -66,7 +43,9 @@ def covering_ranges(
     return ranges
 
 
-def range_run_requests(keys: list[str], *, run_key_prefix: str | None = None):
+def range_run_requests(
+    keys: list[str], *, run_key_prefix: str | None = None
+) -> Iterator[dg.RunRequest]:
     """RunRequests covering ``keys`` (contiguous in partition order) in bounded slices."""
     for start in range(0, len(keys), MAX_PROFILES_PER_RUN):
         chunk = keys[start : start + MAX_PROFILES_PER_RUN]

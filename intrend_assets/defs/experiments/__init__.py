@@ -1,0 +1,1 @@
+"""The rate-limit experiments: pacing strategies compared against Instagram's limits."""

@@ -1,0 +1,82 @@
+"""``rate_limit_experiment``: each pacing strategy over the same sample, side by side.
+
+Not part of the warehouse's automation: it rotates the modem once per strategy, so it runs
+only from its own job (weekly schedule, or launched by hand).
+"""
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from intrend_assets.defs.network.assets import replace_table
+from intrend_assets.defs.profiles.partitions import profiles_partitions
+from intrend_assets.defs.resources import WarehouseFile
+from intrend_assets.fetching.access import InstagramAccess
+from intrend_assets.fetching.experiments import STRATEGIES, run_pacing_strategy, summarize
+from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.lib.metadata import frame_markdown
+from warehouse.load import load_fetch_log
+
+
+class ExperimentConfig(dg.Config):
+    """Which pacing strategies to compare, on how many profiles, for how long each."""
+
+    sample_size: int = 100
+    strategies: list[str] = Field(default_factory=lambda: list(STRATEGIES))
+    pacing_seconds: float = 1.0
+    max_seconds_per_strategy: float = 600.0
+
+
+@dg.asset(
+    kinds={"python", "duckdb"},
+    group_name="network",
+    pool="instagram",
+    owners=["team:intrend"],
+)
+def rate_limit_experiment(
+    context: dg.AssetExecutionContext,
+    config: ExperimentConfig,
+    instagram: dg.ResourceParam[InstagramAccess],
+    modem: dg.ResourceParam[ModemEndpoint],
+    warehouse: dg.ResourceParam[WarehouseFile],
+) -> dg.MaterializeResult:
+    """Each pacing strategy over the same sample of profiles, compared side by side.
+
+    Every strategy starts on a fresh IP; its requests land in ``fetch_log`` (strategy
+    ``experiment:<name>``) and its summary in the ``rate_limit_experiment`` table.
+    """
+    unknown = [s for s in config.strategies if s not in STRATEGIES]
+    if unknown:
+        raise dg.Failure(f"unknown strategies {unknown}; known: {sorted(STRATEGIES)}")
+    sample = context.instance.get_dynamic_partitions(profiles_partitions.name)
+    sample = sample[: config.sample_size]
+    if not sample:
+        raise dg.Failure("no profiles registered to experiment on")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="intrend-experiment-") as tmp:
+        for name in config.strategies:
+            report = asyncio.run(
+                run_pacing_strategy(
+                    STRATEGIES[name],
+                    sample,
+                    instagram,
+                    modem,
+                    Path(tmp) / name,
+                    pacing_seconds=config.pacing_seconds,
+                    run_id=context.run.run_id,
+                    stop_after=config.max_seconds_per_strategy,
+                )
+            )
+            with warehouse.connect() as con:
+                load_fetch_log(con, pl.DataFrame(report.log))
+            row = summarize(STRATEGIES[name], report, len(sample))
+            context.log.info(f"strategy {name}: {row}")
+            rows.append(row)
+    frame = pl.DataFrame(rows)
+    with warehouse.connect() as con:
+        replace_table(con, "rate_limit_experiment", frame)
+    return dg.MaterializeResult(metadata={"comparison": dg.MetadataValue.md(frame_markdown(frame))})

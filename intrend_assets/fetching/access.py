@@ -1,0 +1,45 @@
+"""Everything a fetch run needs to reach Instagram, as one value: the seam the Dagster
+resources expose and tests swap (a fake with the same methods serves canned answers).
+
+Clients are opened by the code that uses them, inside its own event loop, and closed there:
+this object holds configuration only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.instagram.client import ClientConfig, InstagramClient
+from intrend_assets.instagram.session import load_session_cookies
+from intrend_assets.instagram.ways import Ways
+
+
+@dataclass(frozen=True)
+class InstagramAccess:
+    """Instagram's public web endpoints, reached through the modem (proxy host or VPN route)."""
+
+    client_config: ClientConfig
+    policy: FetchPolicy
+    profile_strategies: Sequence[str]
+    timeline_strategies: Sequence[str]
+    session_cookies_file: Path | None = None
+
+    def open_client(self) -> InstagramClient:
+        """A pooled client; call inside the event loop that will use it, and aclose() it."""
+        return InstagramClient(self.client_config)
+
+    def open_session_client(self) -> InstagramClient | None:
+        """The logged-in client, or None without a session; a bad cookie file raises
+        :class:`~intrend_assets.instagram.session.SessionFileError` (never showing a value)."""
+        if not self.session_cookies_file:
+            return None
+        cookies = load_session_cookies(Path(self.session_cookies_file))
+        return InstagramClient(self.client_config, cookies=cookies.values)
+
+    def ways(self, client: InstagramClient, session_client: InstagramClient | None) -> Ways:
+        return Ways.from_clients(
+            client, self.profile_strategies, self.timeline_strategies, session_client
+        )

@@ -1,0 +1,32 @@
+"""How a fetch run behaves: concurrency, retries, pacing, paging (one value, built from the
+settings by :meth:`intrend_assets.settings.IntrendSettings.fetch_policy`).
+
+The fields that are deployment settings have no defaults here: their defaults live in the
+settings alone. The others are the rate-limit experiments' knobs, off in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PacingKind = Literal["none", "fixed", "jittered"]
+Ordering = Literal["as_given", "shuffled"]
+PROFILE_POSTS = 12  # posts a profile answer carries; only more than that needs paging
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    concurrency: int
+    max_attempts: int  # per request, for upstream/network errors
+    max_rate_limited: int  # per request, rate-limit answers before giving up
+    backoff_seconds: float
+    pacing: PacingKind
+    pacing_seconds: float
+    max_posts: int  # more than PROFILE_POSTS pages the timeline
+    fast_update: bool
+    session_pacing_seconds: float  # between two logged-in requests (jittered ±50%)
+    max_backoff_seconds: float = 30.0
+    ordering: Ordering = "as_given"
+    rotate: bool = True  # False: the "no rotation" baseline of the experiments
+    strategy_name: str = "default"  # the pacing strategy (rate-limit experiments)
