@@ -1,0 +1,1 @@
+"""The reports area: ``trend_report``, what the analyst reads (chart and Markdown)."""

@@ -1,0 +1,2 @@
+"""The warehouse area: ``posts`` (the load queue into DuckDB), ``hashtag_counts``,
+``posts_wide``, the warehouse checks, ``warehouse_job`` and its daily rebuild."""
