@@ -1,6 +1,6 @@
 # The two commands a fresh clone needs (see README.md):
 #   make demo   set everything up, run the pipeline on the offline sandbox, print the trends
-#   make test   set everything up, run the test suite
+#   make test   set everything up, lint (ruff, import rules), run the test suite
 # Everything is installed into ./.venv from uv.lock; nothing outside the project is touched.
 
 PYTHON ?= python3
@@ -34,6 +34,7 @@ dev: setup
 test: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports  # the import rules in pyproject.toml's [tool.importlinter]
 	-scripts/ensure-chromium  # on failure the UI test fails and says why; the rest still runs
 	.venv/bin/python -m pytest -n auto
 

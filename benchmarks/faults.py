@@ -467,7 +467,7 @@ def child_main(spec_path: str) -> int:
     if spec.get("hold_in_load"):
         # Instrumentation for the kill: inside the posts load's transaction, after its posts
         # rows are written, say so on disk and hold still long enough to be killed there.
-        import intrend_assets.defs.warehouse.posts as parsed
+        import intrend_assets.loading.queue as parsed
         from warehouse.load import load_parsed
 
         marker = Path(spec["hold_in_load"])

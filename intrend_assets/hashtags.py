@@ -22,7 +22,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import lru_cache
+
+# The counting key is the warehouse's: hashtag_daily is keyed by it.
+from warehouse.contract import normalize_hashtag as normalize_hashtag
 
 # Instagram refuses to publish a caption with more than 30 hashtags, so a caption that
 # carries more (an old post, an edited one, a comment pasted into the caption) has tags that
@@ -154,14 +156,3 @@ def extract_mentions(text: str | None) -> list[str]:
         if name:
             out.append(name)
     return out
-
-
-@lru_cache(maxsize=1 << 16)
-def normalize_hashtag(tag: str) -> str:
-    """The counting key: NFC, case folded (``Café``, ``CAFE\\u0301`` and ``café`` are one tag).
-
-    A leading sign is dropped so ``#Tag`` and ``Tag`` count together. NFC is applied again
-    after folding because folding can decompose (``İ`` → ``i̇``).
-    """
-    tag = tag.lstrip("#＃")
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", tag).casefold())

@@ -26,6 +26,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from warehouse.contract import normalize_hashtag
+
 _PARAM_RE = re.compile(r"^--\s*@param\s+(\w+)\s+(\w+)\s*=\s*(\S+)\s*(.*)$")
 _TITLE_RE = re.compile(r"^--\s*(\w+):\s*(.*)$")
 TYPES = ("int", "float", "str", "bool", "date", "timestamptz", "hashtag")
@@ -82,8 +84,6 @@ def _convert(param: Param, value: Any) -> Any:
                 )
                 return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
             case "hashtag":
-                from intrend_assets.hashtags import normalize_hashtag
-
                 return normalize_hashtag(str(value))
             case _:
                 return str(value)

@@ -24,7 +24,7 @@ Missing or null fields become nulls; unknown fields are ignored (the endpoint mo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -32,10 +32,9 @@ from typing import Any
 
 import jmespath
 import polars as pl
-import pyarrow as pa
 import zstandard
 
-from intrend_assets.hashtags import extract_hashtags, extract_mentions, normalize_hashtag
+from intrend_assets.hashtags import extract_hashtags, extract_mentions
 from intrend_assets.parsing.cdn import url_expires_at
 from intrend_assets.parsing.shapes import (
     V1_TIMELINE,
@@ -46,57 +45,14 @@ from intrend_assets.parsing.shapes import (
     graphql_errors,
     to_graph,
 )
+from warehouse.contract import (
+    POSTS_SCHEMA,
+    PROFILE_FIELDS,
+    normalize_hashtag,
+    posts_frame_from_columns,
+)
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-POSTS_SCHEMA: pl.Schema = pl.Schema(
-    {
-        "post_id": pl.String,
-        "shortcode": pl.String,
-        "owner_id": pl.String,
-        "owner_username": pl.String,
-        "taken_at": pl.Datetime("us", "UTC"),
-        "caption": pl.String,
-        "hashtags": pl.List(pl.String),
-        "hashtags_norm": pl.List(pl.String),
-        "mentions": pl.List(pl.String),
-        "like_count": pl.Int64,
-        "comment_count": pl.Int64,
-        "media_type": pl.String,
-        "is_video": pl.Boolean,
-        "video_view_count": pl.Int64,
-        "child_count": pl.Int32,
-        "is_pinned": pl.Boolean,
-        "product_type": pl.String,
-        "display_url": pl.String,
-        "display_url_expires_at": pl.Datetime("us", "UTC"),
-        "location_id": pl.String,
-        "location_name": pl.String,
-        "accessibility_caption": pl.String,
-        "fetched_at": pl.Datetime("us", "UTC"),
-    }
-)
-"""Columns of :attr:`ParsedProfile.posts`; the warehouse's ``posts`` table has the same ones."""
-
-_ARROW_POSTS_SCHEMA: pa.Schema = pl.DataFrame(schema=POSTS_SCHEMA).to_arrow().schema
-
-PROFILE_FIELDS: tuple[str, ...] = (
-    "id",
-    "username",
-    "full_name",
-    "biography",
-    "followers",
-    "following",
-    "post_count",
-    "is_private",
-    "is_verified",
-    "is_business_account",
-    "category_name",
-    "external_url",
-    "profile_pic_url",
-    "fetched_at",
-)
-"""Keys of :attr:`ParsedProfile.profile`, always all present (``None`` when unknown)."""
 
 _USER = jmespath.compile("data.user || graphql.user")
 _PROFILE = jmespath.compile(
@@ -146,9 +102,10 @@ class ProfileParseError(ValueError):
 class ParsedProfile:
     """One parsed answer: the profile as it was at ``fetched_at`` and its posts.
 
-    The posts are kept as plain column lists and become a DataFrame on first access of
-    :attr:`posts`: building a frame costs more than parsing a dozen posts, so a batch loader
-    (:func:`posts_columns_frame`) concatenates the lists of many answers into one frame.
+    An :class:`warehouse.contract.Answer`: ``profile`` holds the contract's
+    ``PROFILE_FIELDS``, ``post_columns`` its ``POSTS_SCHEMA`` columns as plain lists, which
+    become a DataFrame on first access of :attr:`posts` (a batch loader concatenates the
+    lists of many answers into one frame instead).
     """
 
     profile: dict[str, Any]
@@ -160,7 +117,12 @@ class ParsedProfile:
     @cached_property
     def posts(self) -> pl.DataFrame:
         """One row per post, :data:`POSTS_SCHEMA` columns (also when there are none)."""
-        return _frame(self.post_columns)
+        return posts_frame_from_columns(self.post_columns)
+
+    @property
+    def is_full(self) -> bool:
+        """A full profile answer (its counts are a snapshot), not a timeline page."""
+        return self.kind == "profile"
 
     @property
     def post_count(self) -> int:
@@ -169,20 +131,6 @@ class ParsedProfile:
     @property
     def username(self) -> str | None:
         return self.profile.get("username")
-
-
-def posts_columns_frame(parsed: Iterable[ParsedProfile]) -> pl.DataFrame:
-    """The posts of many answers as ONE frame, built once from the concatenated columns."""
-    merged: dict[str, list[Any]] = {name: [] for name in POSTS_SCHEMA}
-    for item in parsed:
-        for name, values in item.post_columns.items():
-            merged[name].extend(values)
-    return _frame(merged)
-
-
-def _frame(columns: dict[str, list[Any]]) -> pl.DataFrame:
-    # Arrow builds nested string lists from Python about twice as fast as polars does.
-    return pl.from_arrow(pa.Table.from_pydict(columns, schema=_ARROW_POSTS_SCHEMA))
 
 
 def decode_body(
@@ -299,24 +247,6 @@ def parse_profile(
         has_next_page=_bool(page_info.get("has_next_page")),
         end_cursor=_str(page_info.get("end_cursor")),
     )
-
-
-def parse_timeline_page(
-    payload: bytes | bytearray | memoryview | str | Mapping[str, Any],
-    *,
-    fetched_at: datetime | float | str | None = None,
-    username: str | None = None,
-) -> ParsedProfile:
-    """A pagination page (same post code as :func:`parse_profile`); refuses a full profile."""
-    parsed = parse_profile(payload, fetched_at=fetched_at, username=username)
-    if parsed.kind != "timeline_page":
-        raise ProfileParseError(username, "expected a timeline page, got a full profile answer")
-    return parsed
-
-
-def empty_posts() -> pl.DataFrame:
-    """A posts frame with no rows and the full schema."""
-    return pl.DataFrame(schema=POSTS_SCHEMA)
 
 
 def _user_of(body: Any, username: str | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-import intrend_assets.defs.warehouse.posts as parsed
+import intrend_assets.loading.queue as parsed
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.posts import posts
 from intrend_assets.fetching.fetcher import fetch_profiles

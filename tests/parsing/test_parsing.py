@@ -15,8 +15,8 @@ from intrend_assets.parsing.profile import (
     PROFILE_FIELDS,
     ProfileParseError,
     parse_profile,
-    parse_timeline_page,
 )
+from tests.parsing.pages import parse_timeline_page
 
 FETCHED = datetime(2022, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -25,7 +25,6 @@ from intrend_assets.parsing.profile import (
     ParsedProfile,
     ProfileParseError,
     parse_profile,
-    parse_timeline_page,
 )
 from intrend_assets.parsing.shapes import (
     GRAPH_PAGE,
@@ -39,6 +38,7 @@ from intrend_assets.parsing.shapes import (
     graphql_errors,
     to_graph,
 )
+from tests.parsing.pages import parse_timeline_page
 from tests.property.test_hashtags_props import TEXT
 
 from .wire import (

@@ -9,8 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse import load
 from warehouse.load import load_fetch_log_batches
+from warehouse.load import network as load
 
 from .test_strategy_health import DAY1, row, two_day_log
 

@@ -12,7 +12,6 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from intrend_assets.defs.network.assets import replace_table
 from intrend_assets.defs.profiles.partitions import profiles_partitions
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.fetching.access import InstagramAccess
@@ -20,6 +19,7 @@ from intrend_assets.fetching.experiments import STRATEGIES, run_pacing_strategy,
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.metadata import frame_markdown
 from warehouse.load import load_fetch_log
+from warehouse.tables import replace_table
 
 
 class ExperimentConfig(dg.Config):

@@ -4,7 +4,6 @@ import asyncio
 from datetime import datetime
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from intrend_assets.defs.resources import WarehouseFile
@@ -14,21 +13,9 @@ from intrend_assets.lib.metadata import frame_markdown
 from intrend_assets.raw_store.store import LocalRawStore
 from warehouse.load import load_fetch_log_batches, load_ip_log
 from warehouse.queries import run_query
+from warehouse.tables import replace_table
 
 COMMON = {"group_name": "network", "pool": "warehouse", "owners": ["team:intrend"]}
-# Tables these assets own; names are fixed here, never taken from input.
-DERIVED_TABLES = frozenset({"fetch_stats", "ip_ranges", "rate_limit_experiment"})
-
-
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Replace ``table`` with ``frame`` in one statement (readers see old or new, never half)."""
-    if table not in DERIVED_TABLES:
-        raise ValueError(f"{table!r} is not a table these assets own")
-    con.register("_incoming", frame.to_arrow())
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _incoming")  # noqa: S608
-    finally:
-        con.unregister("_incoming")
 
 
 def _query_to_table(

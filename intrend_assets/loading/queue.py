@@ -1,0 +1,178 @@
+"""The posts queue: stored fetches, oldest first, parsed and loaded into the warehouse.
+
+``raw_profile`` queues each fetch in the raw store (``pending/``) once its answer and pages
+are stored. A load takes the queue, parses and loads it in slices of :data:`LOAD_BATCH`
+fetches, and clears a fetch from the queue only after its rows are committed; loads are
+upserts by key, so loading a fetch twice (after a crash between commit and clear) never
+duplicates a post. The queue is durable and independent of runs: a fetch whose load failed
+or was killed is loaded next time, and a profile fetched twice before a load has both
+fetches loaded, oldest first, so fast update's pages from the first are not lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import duckdb
+
+from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
+from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.tracking.refresh import posts_per_day
+from warehouse.load import load_parsed, mark_posts_wide_stale
+
+# Parse and load in slices of fetches: memory stays flat however much is pending, and a
+# crash part way keeps the slices already committed.
+LOAD_BATCH = 250
+
+
+@dataclass
+class LoadReport:
+    """What a load of the queue did, summed over its batches."""
+
+    fetches: int = 0  # fetches committed
+    profiles: int = 0  # profiles loaded (distinct per batch, summed)
+    posts: int = 0  # posts loaded (distinct per batch, summed)
+    set_aside: int = 0  # fetches the warehouse refused, moved out of the queue
+    missing: list[str] = field(default_factory=list)  # queued, gone from the raw store
+    unparseable: dict[str, str] = field(default_factory=dict)  # raw key -> why
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """One slice committed and cleared from the queue."""
+
+    loaded: int  # fetches of ``todo`` handled so far (loaded, set aside, missing or unparseable)
+    refused: list[tuple[RawObject, str]]  # set aside in this slice, with the warehouse's error
+
+
+def to_load(store: LocalRawStore, full_refresh: bool) -> tuple[list[RawObject], set[str]]:
+    """The fetches this run loads, oldest first, and the keys of those that are pending.
+
+    With ``full_refresh``, every stored fetch: under fast update a fetch's pages hold only the
+    posts since the one before, so re-parsing only the latest answers would leave older posts
+    as the old parser read them. Only the pending keys are taken off the queue afterwards: a
+    stored answer that is not pending yet may still be paging in another run.
+    """
+    pending = store.pending()
+    objects = {obj.key: obj for obj in pending}
+    if full_refresh:
+        for username in store.usernames():
+            for obj in store.objects(username):
+                objects.setdefault(obj.key, obj)
+    ordered = sorted(objects.values(), key=lambda o: (o.fetched_at, o.username))
+    return ordered, {obj.key for obj in pending}
+
+
+def load_queue(
+    con: duckdb.DuckDBPyConnection,
+    store: LocalRawStore,
+    todo: list[RawObject],
+    pending: set[str],
+    report: LoadReport,
+) -> Iterator[BatchDone]:
+    """Parse and load ``todo`` slice by slice, yielding after each slice leaves the queue.
+
+    A fetch the warehouse refuses is set aside in the raw store (not lost, not retried for
+    ever); only keys in ``pending`` are cleared (see :func:`to_load`).
+    """
+    for start in range(0, len(todo), LOAD_BATCH):
+        objects = todo[start : start + LOAD_BATCH]
+        fetches = []
+        for obj in objects:
+            if obj.size < 0:  # queued, then deleted from the store by hand
+                report.missing.append(obj.key)
+                continue
+            parsed = parse_fetch(store, obj, report.unparseable)
+            if parsed:
+                fetches.append((obj, parsed))
+        refused = load_fetches(con, store, fetches, report)
+        for obj, why in refused:
+            store.set_aside_pending(obj, why)
+        # Committed (or set aside): off the queue. Only what was queued: see to_load.
+        store.clear_pending(o for o in objects if o.key in pending)
+        yield BatchDone(loaded=start + len(objects), refused=refused)
+
+
+def parse_fetch(
+    store: LocalRawStore, obj: RawObject, unparseable: dict[str, str]
+) -> list[ParsedProfile]:
+    """The profile answer, then the timeline pages fetched right after it. A bad page costs
+    only its own posts; a bad profile answer costs the fetch, recorded as failed."""
+    parsed: list[ParsedProfile] = []
+    for number, key in enumerate([obj.key, *store.pages(obj)]):
+        try:
+            body = store.read(key)  # an OSError here is the disk's, not the fetch's: raise
+        except FileNotFoundError:
+            why = "gone from the raw store"
+        else:
+            try:
+                parsed.append(parse_profile(body, fetched_at=obj.fetched_at, username=obj.username))
+                continue
+            except ProfileParseError as exc:
+                why = str(exc)
+            except Exception as exc:  # a parser bug on odd input: this fetch's, not the queue's
+                why = f"{type(exc).__name__} in the parser: {exc}"
+        unparseable[key] = why
+        if number == 0:
+            store.record_failure(obj.username, "invalid", why, 0)
+            return []
+    return parsed
+
+
+def load_fetches(
+    con: duckdb.DuckDBPyConnection,
+    store: LocalRawStore,
+    fetches: list[tuple[RawObject, list[ParsedProfile]]],
+    report: LoadReport,
+) -> list[tuple[RawObject, str]]:
+    """Load parsed fetches in one transaction; returns those the warehouse refused.
+
+    Should a batch fail, its fetches are loaded one by one: one fetch the warehouse refuses
+    must not hold the whole queue (and every run after) back. If it refuses every one, the
+    warehouse itself is the problem: the error is raised and the queue stays as it was.
+    """
+    if not fetches:
+        return []
+    try:
+        _commit(con, store, fetches, report)
+        return []
+    except Exception as exc:
+        if len(fetches) == 1:
+            raise
+        first = exc
+    refused = []
+    for fetch in fetches:
+        try:
+            _commit(con, store, [fetch], report)
+        except Exception as exc:
+            refused.append((fetch[0], f"{type(exc).__name__}: {exc}"))
+    if len(refused) == len(fetches):
+        raise first
+    report.set_aside += len(refused)
+    return refused
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    store: LocalRawStore,
+    fetches: list[tuple[RawObject, list[ParsedProfile]]],
+    report: LoadReport,
+) -> None:
+    batch = [parsed for _, answers in fetches for parsed in answers]
+    stats = load_parsed(con, batch)
+    mark_posts_wide_stale(con, {p.username for p in batch if p.username})
+    for username, rate in posting_rates(batch).items():
+        store.write_cadence(username, rate)
+    report.fetches += len(fetches)
+    report.posts += stats.posts
+    report.profiles += stats.profiles
+
+
+def posting_rates(batch: list[ParsedProfile]) -> dict[str, float]:
+    """Posts per day of each profile in the batch, from all its posts (answer and pages)."""
+    times: dict[str, list] = {}
+    for parsed in batch:
+        if parsed.username:
+            times.setdefault(parsed.username, []).extend(parsed.post_columns["taken_at"])
+    return {name: posts_per_day(stamps) for name, stamps in times.items()}

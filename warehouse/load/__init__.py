@@ -1,0 +1,46 @@
+"""Idempotent, columnar loads into the warehouse, one module per family of tables.
+
+- :mod:`.posts`: parsed answers (frames of :mod:`warehouse.contract`) into the normalized
+  post and profile tables;
+- :mod:`.wide`: the tables derived from those (``hashtag_daily``, ``posts_wide``);
+- :mod:`.network`: the request log and the modem's IP log;
+- :mod:`.transaction`: the one transaction every load runs in.
+
+Callers import from here; the modules are the places to read and change.
+"""
+
+from warehouse.load.network import (
+    BatchLoadStats,
+    fetch_log_frame,
+    load_fetch_log,
+    load_fetch_log_batches,
+    load_ip_log,
+)
+from warehouse.load.posts import LoadStats, load_frames, load_parsed, posts_frame, profiles_frame
+from warehouse.load.transaction import transaction
+from warehouse.load.wide import (
+    mark_posts_wide_stale,
+    rebuild_posts_wide,
+    refresh_hashtag_daily,
+    refresh_posts_wide,
+    upsert_posts_wide,
+)
+
+__all__ = [
+    "BatchLoadStats",
+    "LoadStats",
+    "fetch_log_frame",
+    "load_fetch_log",
+    "load_fetch_log_batches",
+    "load_frames",
+    "load_ip_log",
+    "load_parsed",
+    "mark_posts_wide_stale",
+    "posts_frame",
+    "profiles_frame",
+    "rebuild_posts_wide",
+    "refresh_hashtag_daily",
+    "refresh_posts_wide",
+    "transaction",
+    "upsert_posts_wide",
+]

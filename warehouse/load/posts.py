@@ -1,0 +1,251 @@
+"""Parsed answers into ``posts``, ``post_metrics``, ``post_hashtags``, ``profiles`` and
+``profile_snapshots``.
+
+Every load stages polars frames as Arrow tables, then in ONE transaction deletes the rows
+whose keys it brings and inserts the new ones (set-based SQL, never row by row). Running a
+load twice, or re-running one that died half way (the transaction rolls back), leaves the same
+rows. "Latest wins" is decided by ``fetched_at``: reloading an old answer after a newer one
+changes nothing in ``posts``/``profiles`` but still records its metrics snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from warehouse.contract import (
+    PROFILE_SCHEMA,
+    UTC_TIMESTAMP,
+    Answer,
+    posts_frame_from_answers,
+    profiles_frame_from_answers,
+)
+from warehouse.load.transaction import scalar, transaction
+
+# Profile columns merged field by field: a timeline page knows only id/username/post_count,
+# and must not blank out the followers a full answer brought.
+_PROFILE_MERGED = [c for c in PROFILE_SCHEMA if c not in ("id", "fetched_at")]
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    """What one :func:`load_parsed` call wrote."""
+
+    profiles: int = 0  # profiles in the batch (distinct ids)
+    snapshots: int = 0  # profile_snapshots rows written (full answers only)
+    posts: int = 0  # distinct posts in the batch
+    posts_updated: int = 0  # posts rows inserted or replaced (the batch's copy was newest)
+    metrics: int = 0  # post_metrics rows written
+    hashtags: int = 0  # post_hashtags rows written
+
+
+def posts_frame(parsed: Sequence[Answer]) -> pl.DataFrame:
+    """The posts of many parsed answers as one frame (the schema even when empty)."""
+    return posts_frame_from_answers(parsed)
+
+
+def profiles_frame(parsed: Sequence[Answer]) -> pl.DataFrame:
+    """Profile dicts as a frame, plus ``is_full`` (a full answer, not a timeline page)."""
+    return profiles_frame_from_answers(parsed)
+
+
+def load_parsed(
+    con: duckdb.DuckDBPyConnection,
+    parsed: Sequence[Answer],
+    *,
+    _fail_after: Callable[[str], None] | None = None,
+) -> LoadStats:
+    """Upsert many parsed answers in one transaction.
+
+    ``fetched_at`` left null by the parser is stamped with the database's clock. Within the
+    batch, the latest fetch of a post wins (ties: the later answer in the list).
+    ``_fail_after`` is a test hook called after each step, to simulate a crash mid-load.
+    """
+    parsed = list(parsed)
+    if not parsed:
+        return LoadStats()
+    posts = posts_frame(parsed)
+    profiles = profiles_frame(parsed)
+    return load_frames(con, posts, profiles, _fail_after=_fail_after)
+
+
+def load_frames(
+    con: duckdb.DuckDBPyConnection,
+    posts: pl.DataFrame,
+    profiles: pl.DataFrame,
+    *,
+    _fail_after: Callable[[str], None] | None = None,
+) -> LoadStats:
+    """:func:`load_parsed` on frames already built (posts: ``POSTS_SCHEMA``; profiles:
+    ``PROFILES_FRAME_SCHEMA``, both in :mod:`warehouse.contract`). The benchmark builds
+    them in bulk."""
+    step = _fail_after or (lambda _name: None)
+    with transaction(con):
+        now = scalar(con, "SELECT current_timestamp")  # one clock: the db's
+        posts = posts.with_columns(pl.col("fetched_at").fill_null(pl.lit(now).cast(UTC_TIMESTAMP)))
+        profiles = profiles.with_columns(
+            pl.col("fetched_at").fill_null(pl.lit(now).cast(UTC_TIMESTAMP))
+        ).filter(pl.col("id").is_not_null())
+        # Latest copy of each post within the batch.
+        latest = posts.sort("fetched_at", maintain_order=True).unique(
+            "post_id", keep="last", maintain_order=False
+        )
+        metrics = posts.select(
+            "post_id", "fetched_at", "like_count", "comment_count", "video_view_count"
+        ).unique(["post_id", "fetched_at"], keep="last")
+        con.register("_stage_posts", latest.to_arrow())
+        con.register("_stage_metrics", metrics.to_arrow())
+        con.register("_stage_profiles", profiles.to_arrow())
+        try:
+            stats = _load_staged(con, step, posts=latest.height, metrics=metrics.height)
+        finally:
+            for name in ("_stage_posts", "_stage_metrics", "_stage_profiles"):
+                con.unregister(name)
+    return stats
+
+
+def _load_staged(
+    con: duckdb.DuckDBPyConnection, step: Callable[[str], None], *, posts: int, metrics: int
+) -> LoadStats:
+    # The batch's posts the warehouse already holds. A first load of new posts (the common
+    # case, and every bulk load) then skips the deletes, which scan whole tables.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _known AS
+        SELECT o.post_id, o.fetched_at, o.first_seen_at
+        FROM posts AS o SEMI JOIN _stage_posts AS s ON s.post_id = o.post_id;
+        """
+    )
+    known = scalar(con, "SELECT count(*) FROM _known")
+    if known:
+        con.execute(
+            """
+            DELETE FROM post_metrics AS m USING _stage_metrics AS s
+            WHERE m.post_id = s.post_id AND m.fetched_at = s.fetched_at
+              AND m.post_id IN (SELECT post_id FROM _known);
+            """
+        )
+    con.execute("INSERT INTO post_metrics BY NAME SELECT * FROM _stage_metrics")
+    step("post_metrics")
+    # The batch's copy wins unless the warehouse already holds a newer fetch of that post.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _winners AS
+        SELECT s.*, least(coalesce(o.first_seen_at, s.fetched_at), s.fetched_at) AS first_seen_at
+        FROM _stage_posts AS s
+        LEFT JOIN _known AS o ON o.post_id = s.post_id
+        WHERE o.post_id IS NULL OR o.fetched_at IS NULL OR s.fetched_at >= o.fetched_at;
+        """
+    )
+    winners = scalar(con, "SELECT count(*) FROM _winners")
+    if known:
+        con.execute(
+            """
+            DELETE FROM posts WHERE post_id IN
+                (SELECT post_id FROM _known SEMI JOIN _winners USING (post_id));
+            """
+        )
+    con.execute("INSERT INTO posts BY NAME SELECT * FROM _winners")
+    step("posts")
+    if known:
+        con.execute(
+            """
+            DELETE FROM post_hashtags WHERE post_id IN
+                (SELECT post_id FROM _known SEMI JOIN _winners USING (post_id));
+            """
+        )
+    con.execute(
+        """
+        INSERT INTO post_hashtags BY NAME
+        SELECT post_id,
+               CAST(unnest(generate_series(1, len(hashtags))) AS INTEGER) AS position,
+               unnest(hashtags) AS tag,
+               unnest(hashtags_norm) AS tag_norm
+        FROM _winners
+        WHERE len(hashtags) > 0;
+        """
+    )
+    hashtags = scalar(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
+    con.execute("DROP TABLE _winners")
+    step("post_hashtags")
+    if known:
+        # An older fetch loaded late does not win, but it does move first_seen_at back.
+        con.execute(
+            """
+            UPDATE posts SET first_seen_at = e.earliest
+            FROM (SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics
+                  WHERE post_id IN (SELECT post_id FROM _known) GROUP BY 1) AS e
+            WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
+            """
+        )
+    con.execute("DROP TABLE _known")
+
+    profiles = scalar(con, "SELECT count(DISTINCT id) FROM _stage_profiles")
+    snapshots = _load_profiles(con)
+    step("profiles")
+    return LoadStats(
+        profiles=profiles,
+        snapshots=snapshots,
+        posts=posts,
+        posts_updated=winners,
+        metrics=metrics,
+        hashtags=int(hashtags),
+    )
+
+
+def _load_profiles(con: duckdb.DuckDBPyConnection) -> int:
+    # Collapse the batch to one row per id: per field, the latest non-null value.
+    collapse = ",\n".join(
+        f"arg_max({c}, fetched_at) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _PROFILE_MERGED
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _batch_profiles AS
+        SELECT id, max(fetched_at) AS fetched_at, {collapse}
+        FROM _stage_profiles GROUP BY id;
+        """  # noqa: S608 - column names from a constant, no values
+    )
+    # Merge with the stored row: the newer side wins field by field, falling back to the
+    # other side where it knows nothing.
+    merged = ",\n".join(
+        f"CASE WHEN o.fetched_at IS NULL OR b.fetched_at >= o.fetched_at "
+        f"THEN coalesce(b.{c}, o.{c}) ELSE coalesce(o.{c}, b.{c}) END AS {c}"
+        for c in _PROFILE_MERGED
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _merged_profiles AS
+        SELECT b.id,
+               greatest(b.fetched_at, o.fetched_at) AS fetched_at,
+               least(coalesce(o.first_seen_at, b.fetched_at), b.fetched_at) AS first_seen_at,
+               {merged}
+        FROM _batch_profiles AS b LEFT JOIN profiles AS o ON o.id = b.id;
+        DELETE FROM profiles WHERE id IN (SELECT id FROM _merged_profiles);
+        INSERT INTO profiles BY NAME SELECT * FROM _merged_profiles;
+        DROP TABLE _batch_profiles;
+        DROP TABLE _merged_profiles;
+        """  # noqa: S608 - column names from a constant, no values
+    )
+    # Snapshots: full answers only (a page has no follower counts to chart).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _snapshots AS
+        SELECT id AS profile_id,
+               arg_max(username, fetched_at) AS username, fetched_at,
+               arg_max(followers, fetched_at) AS followers,
+               arg_max(following, fetched_at) AS following,
+               arg_max(post_count, fetched_at) AS post_count,
+               arg_max(is_private, fetched_at) AS is_private,
+               arg_max(is_verified, fetched_at) AS is_verified
+        FROM _stage_profiles WHERE is_full GROUP BY id, fetched_at;
+        DELETE FROM profile_snapshots AS p USING _snapshots AS s
+        WHERE p.profile_id = s.profile_id AND p.fetched_at = s.fetched_at;
+        INSERT INTO profile_snapshots BY NAME SELECT * FROM _snapshots;
+        """
+    )
+    written = scalar(con, "SELECT count(*) FROM _snapshots")
+    con.execute("DROP TABLE _snapshots")
+    return written
