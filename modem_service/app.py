@@ -126,8 +126,6 @@ def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastA
                 current_ip=current,
                 metrics=metrics,
             )
-            # Backwards-compatible handles used by the sandbox and older tests.
-            app.state.backend, app.state.iplog, app.state.rotator = modem, iplog, rotator
             try:
                 first_ip = await modem.public_ip()
             except Exception as exc:  # the service must start to report a broken modem

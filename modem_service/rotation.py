@@ -77,11 +77,6 @@ class Rotator:
         self._last: RotationResult | None = None
         self._last_at = float("-inf")
         self.known_ip: str | None = None
-        self.rotations = 0
-
-    @property
-    def last_result(self) -> RotationResult | None:
-        return self._last
 
     async def rotate(self) -> RotationResult:
         if self._inflight is not None and not self._inflight.done():
@@ -140,7 +135,6 @@ class Rotator:
         if new_ip is None:  # the last step failed: look once more before reporting
             new_ip = await self._read_ip(errors)
         changed = new_ip is not None and new_ip != old_ip
-        self.rotations += 1
         result = RotationResult(
             old_ip=old_ip,
             new_ip=new_ip,

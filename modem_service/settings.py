@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["mmcli", "hilink", "simulated"]
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 
 class Settings(BaseSettings):
@@ -17,9 +22,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MODEM_", extra="ignore")
 
-    backend: Literal["simulated", "mmcli", "hilink"] = Field(
-        "simulated", description="Which modem driver rotates the IP."
-    )
+    backend: Backend = Field("simulated", description="Which modem driver rotates the IP.")
     token: SecretStr | None = Field(
         None, description="Bearer token required on every endpoint but /health."
     )
@@ -46,6 +49,8 @@ class Settings(BaseSettings):
         "climbing the ladder (disable-enable, reset or reboot, USB power cycle).",
     )
     ip_cache_seconds: float = Field(2.0, ge=0, description="How long GET /ip answers from cache.")
+    log_level: LogLevel = Field("info", description="uvicorn log level.")
+    access_log: bool = Field(True, description="One log line per request (off for load tests).")
 
     # Public IP check (mmcli and hilink): echo services reached through the modem.
     echo_urls: str = Field(
@@ -144,3 +149,36 @@ def parse_weighted_ranges(text: str) -> list[tuple[str, float]]:
     if not ranges:
         raise ValueError("at least one carrier range is needed")
     return ranges
+
+
+class SettingsError(ValueError):
+    """A bad ``MODEM_*`` value, explained in one line naming the variable."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings`` from the environment plus ``overrides``, or one :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(explain(exc)) from None
+
+
+def explain(exc: ValidationError) -> str:
+    """``MODEM_BACKEND='foo': expected one of mmcli, hilink, simulated``, ``; `` between."""
+    parts = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = f"MODEM_{field.upper()}"
+        parts.append(f"{variable}={error.get('input')!r}: {_accepts(field, error)}")
+    return "; ".join(parts)
+
+
+def _accepts(field: str, error: Any) -> str:
+    info = Settings.model_fields.get(field)
+    choices = get_args(info.annotation) if info is not None else ()
+    if error["type"] == "literal_error" and choices:
+        return "expected one of " + ", ".join(str(c) for c in choices)
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    message = str(error["msg"])
+    return message.replace("Input should be", "expected", 1)
