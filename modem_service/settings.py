@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "climbing the ladder (disable-enable, reset or reboot, USB power cycle).",
     )
     ip_cache_seconds: float = Field(2.0, ge=0, description="How long GET /ip answers from cache.")
+    ip_check_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Check the public IP this often and log a change the service did not "
+        "cause (source 'carrier'); 0 turns the check off.",
+    )
     log_level: LogLevel = Field("info", description="uvicorn log level.")
     access_log: bool = Field(True, description="One log line per request (off for load tests).")
 
@@ -105,12 +111,27 @@ class Settings(BaseSettings):
         description="Carrier blocks the simulated modem draws public IPs from, with weights.",
     )
     sim_rotation_seconds: float = Field(
-        2.0, ge=0, description="How long a simulated reconnect takes (real seconds)."
+        2.0,
+        ge=0,
+        description="How long a simulated reconnect takes (simulated seconds, see "
+        "MODEM_SIM_SPEED); a reset takes twice as long.",
     )
     sim_unchanged_probability: float = Field(
         0.1, ge=0, le=1, description="Chance that a simulated reconnect keeps the same IP."
     )
     sim_seed: int = Field(0, description="Seed of the simulated modem's random draws.")
+    sim_speed: float = Field(
+        1.0,
+        gt=0,
+        description="Simulated seconds per real second: divides the simulated rotation time, "
+        "the carrier schedule and the cooldown (answers report real seconds).",
+    )
+    sim_carrier_change_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="The simulated carrier changes the IP by itself this often (simulated "
+        "seconds); 0 = never.",
+    )
 
     @field_validator("sim_ranges")
     @classmethod

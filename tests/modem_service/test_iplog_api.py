@@ -123,4 +123,4 @@ def test_ip_check_logs_a_carrier_initiated_change() -> None:
             return (await client.get("/ips", headers=AUTH)).json()["items"]
 
     items = asyncio.run(scenario())
-    assert [i["source"] for i in items] == ["check", "start"]
+    assert [i["source"] for i in items] == ["carrier", "start"]
