@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from modem_service.settings import Settings
+from modem_service.settings import BACKENDS, LOG_LEVELS, Settings, SettingsError, load_settings
 
 SECRET_FIELDS = {"token", "hilink_password"}
 
 
-def default_database_url(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+def default_database_url(environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
     state_dir = Path(environ.get("STATE_DIRECTORY", ".").split(":")[0])
     return f"sqlite+pysqlite:///{(state_dir / 'iplog.sqlite3').absolute()}"
 
@@ -30,39 +32,43 @@ def settings_help() -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modem-service",
         description="Rotate the 4G modem's public IP over HTTP and keep the log of every IP "
-        "it had.\n\nConfigured by environment variables (systemd: EnvironmentFile=):\n"
+        "it had.\n\nConfigured by environment variables (systemd: EnvironmentFile=); an "
+        "option overrides its variable:\n"
         + settings_help()
         + "\n\nWithout MODEM_DATABASE_URL the IP log is $STATE_DIRECTORY/iplog.sqlite3 "
         "(or ./iplog.sqlite3).\nThe service refuses to start without MODEM_TOKEN unless "
         "MODEM_ALLOW_OPEN=true and it binds a loopback address.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", help="override MODEM_HOST")
-    parser.add_argument("--port", type=int, help="override MODEM_PORT")
-    parser.add_argument("--backend", choices=["simulated", "mmcli", "hilink"])
-    parser.add_argument("--database-url", help="override MODEM_DATABASE_URL")
-    parser.add_argument("--log-level", default="info", help="uvicorn log level")
+    parser.add_argument("--host", help="MODEM_HOST")
+    parser.add_argument("--port", type=int, help="MODEM_PORT")
+    parser.add_argument("--backend", choices=BACKENDS, help="MODEM_BACKEND")
+    parser.add_argument("--database-url", help="MODEM_DATABASE_URL")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help="MODEM_LOG_LEVEL")
     parser.add_argument(
-        "--no-access-log", action="store_true", help="no per-request log lines (load tests)"
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        default=None,
+        help="no per-request log lines (load tests); MODEM_ACCESS_LOG=false",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    overrides: dict[str, object] = {
-        k: v
-        for k, v in (
-            ("host", args.host),
-            ("port", args.port),
-            ("backend", args.backend),
-            ("database_url", args.database_url),
-        )
-        if v is not None
-    }
+    overrides = {k: v for k, v in vars(args).items() if v is not None}
     if "database_url" not in overrides and "MODEM_DATABASE_URL" not in os.environ:
         overrides["database_url"] = default_database_url()
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        parser.exit(2, f"modem-service: {exc}\n")
 
     import uvicorn
 
@@ -77,8 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         host=settings.host,
         port=settings.port,
         proxy_headers=False,
-        log_level=args.log_level,
-        access_log=not args.no_access_log,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
     )
 
 

@@ -13,12 +13,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from modem_service.backends.base import ModemBackend
 from modem_service.current_ip import CurrentIp
 from modem_service.deps import Services
 from modem_service.echo import EchoChecker
 from modem_service.ip_history import IpHistory
+from modem_service.ip_watch import IpWatch
 from modem_service.iplog import IpLog, make_engine
 from modem_service.metrics import ServiceMetrics
 from modem_service.rotation import Rotator
@@ -38,6 +40,8 @@ def build_backend(settings: Settings) -> ModemBackend:
             rotation_seconds=settings.sim_rotation_seconds,
             unchanged_probability=settings.sim_unchanged_probability,
             seed=settings.sim_seed,
+            speed=settings.sim_speed,
+            carrier_change_seconds=settings.sim_carrier_change_seconds,
         )
     echo = EchoChecker(
         settings.echo_url_list(),
@@ -92,6 +96,38 @@ def check_can_start(settings: Settings) -> None:
         raise RuntimeError("MODEM_ALLOW_OPEN is only honoured on a loopback address")
 
 
+def cooldown_seconds(settings: Settings) -> float:
+    """The cooldown in real seconds: a simulated modem's time runs ``sim_speed`` times faster."""
+    speed = settings.sim_speed if settings.backend == "simulated" else 1.0
+    return settings.cooldown_seconds / speed
+
+
+async def open_services(settings: Settings, modem: ModemBackend, engine: Engine) -> Services:
+    """The log, the rotator and the IP history around ``modem``, wired to each other."""
+    iplog = await asyncio.to_thread(IpLog, engine)
+    metrics = ServiceMetrics()
+    rotator: Rotator | None = None
+    history = IpHistory(iplog, metrics, rotating=lambda: rotator is not None and rotator.busy)
+    await history.open()
+    rotator = Rotator(
+        modem,
+        max_attempts=settings.max_attempts,
+        cooldown_seconds=cooldown_seconds(settings),
+        on_ip=history.seen,
+        on_result=metrics.rotation_done,
+        last_known_ip=lambda: history.current,
+    )
+    return Services(
+        settings=settings,
+        backend=modem,
+        iplog=iplog,
+        rotator=rotator,
+        current_ip=CurrentIp(modem, settings.ip_cache_seconds, on_check=history.checked),
+        metrics=metrics,
+        history=history,
+    )
+
+
 def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastAPI:
     """Build the service. Nothing is opened until the lifespan starts.
 
@@ -104,39 +140,23 @@ def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         modem = backend if backend is not None else build_backend(settings)
         engine = make_engine(settings.database_url)
+        watch: IpWatch | None = None
         try:
-            iplog = await asyncio.to_thread(IpLog, engine)
-            metrics = ServiceMetrics()
-            history = IpHistory(iplog, metrics)
-            await history.open()
-            rotator = Rotator(
-                modem,
-                max_attempts=settings.max_attempts,
-                cooldown_seconds=settings.cooldown_seconds,
-                on_ip=history.seen,
-                on_result=metrics.rotation_done,
-                last_known_ip=lambda: history.current,
-            )
-            current = CurrentIp(modem, settings.ip_cache_seconds, on_check=history.checked)
-            app.state.services = Services(
-                settings=settings,
-                backend=modem,
-                iplog=iplog,
-                rotator=rotator,
-                current_ip=current,
-                metrics=metrics,
-            )
-            # Backwards-compatible handles used by the sandbox and older tests.
-            app.state.backend, app.state.iplog, app.state.rotator = modem, iplog, rotator
+            services = await open_services(settings, modem, engine)
+            app.state.services = services
             try:
                 first_ip = await modem.public_ip()
             except Exception as exc:  # the service must start to report a broken modem
                 log.warning("public IP check at start failed: %s", exc)
                 first_ip = None
             if first_ip is not None:
-                await history.seen(first_ip, "start")
+                await services.history.seen(first_ip, "start")
+            watch = IpWatch(modem, services.rotator, services.history, settings.ip_check_seconds)
+            watch.start()
             yield
         finally:
+            if watch is not None:
+                await watch.stop()
             await modem.aclose()
             engine.dispose()
 

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from modem_service.backends.base import ModemBackend
 from modem_service.current_ip import CurrentIp
+from modem_service.ip_history import IpHistory
 from modem_service.iplog import IpLog
 from modem_service.metrics import ServiceMetrics
 from modem_service.rotation import Rotator
@@ -27,6 +28,7 @@ class Services:
     rotator: Rotator
     current_ip: CurrentIp
     metrics: ServiceMetrics
+    history: IpHistory
 
 
 def get_services(request: Request) -> Services:

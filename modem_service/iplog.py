@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.expression import FunctionElement
 
-from modem_service.ranges import Sighting
+from modem_service.ranges import Sighting, classify
 
 
 class utcnow(FunctionElement[datetime]):
@@ -93,7 +93,12 @@ class IpLog:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> tuple[list[dict[str, object]], int]:
-        """One page of sightings, newest first, and the total matching the filter."""
+        """One page of sightings, newest first, and the total matching the filter.
+
+        Each item says how it relates to the log before it (``seen_as``, see
+        :func:`modem_service.ranges.classify`), so a reader of one page can tell a return
+        from an IP kept through a rotation without fetching the rest.
+        """
         query = select(IpObservation)
         count = select(func.count()).select_from(IpObservation)
         if since is not None:
@@ -106,11 +111,27 @@ class IpLog:
         with Session(self.engine) as session:
             rows = session.scalars(query).all()
             total = session.scalar(count) or 0
+            seen_as = self._seen_as(session, rows[0].id) if rows else {}
             items = [
-                {"ip": r.ip, "source": r.source, "seen_at": as_utc(r.seen_at).isoformat()}
+                {
+                    "ip": r.ip,
+                    "source": r.source,
+                    "seen_at": as_utc(r.seen_at).isoformat(),
+                    "seen_as": seen_as[r.id],
+                }
                 for r in rows
             ]
             return items, total
+
+    @staticmethod
+    def _seen_as(session: Session, up_to_id: int) -> dict[int, str]:
+        history = session.execute(
+            select(IpObservation.id, IpObservation.ip, IpObservation.source, IpObservation.seen_at)
+            .where(IpObservation.id <= up_to_id)
+            .order_by(IpObservation.id)
+        ).all()
+        sightings = [Sighting(ip=r[1], seen_at=r[3], source=r[2]) for r in history]
+        return {r[0]: label for r, label in zip(history, classify(sightings), strict=True)}
 
     def last_ip(self) -> str | None:
         with Session(self.engine) as session:

@@ -19,6 +19,10 @@ class RotationResult:
 
     ``steps`` lists every rung tried in order, ``errors`` the ones that raised (the ladder
     went on), ``escalated`` whether anything stronger than the weakest step was needed.
+    ``cooldown_remaining_seconds`` is how long until a call would rotate again;
+    ``retry_after_seconds`` is set on a coalesced answer, the wait before asking again is
+    worth it. A coalesced answer within the cooldown has ``changed: false`` and the current
+    IP as ``old_ip`` and ``new_ip``: the caller got no new IP, whatever the last walk did.
     """
 
     old_ip: str | None
@@ -32,6 +36,8 @@ class RotationResult:
     escalated: bool = False
     changed_by: str | None = None
     coalesced: bool = False
+    cooldown_remaining_seconds: float = 0.0
+    retry_after_seconds: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -50,8 +56,9 @@ class Rotator:
     Callers arriving while a rotation runs share its result; callers arriving within the
     cooldown after it get the last result (marked ``coalesced``) rather than a new rotation,
     because a modem reconnected twice in a row gains nothing and loses seconds (a rotation
-    that ended offline starts no cooldown). One lock
-    covers the whole ladder, so no two walks ever interleave on the modem.
+    that ended offline starts no cooldown). One lock covers the whole ladder, so no two
+    walks ever interleave on the modem; the periodic IP check takes the same lock
+    (:meth:`quiet`), so it never mistakes a rotation for a change by the carrier.
     """
 
     def __init__(
@@ -77,34 +84,74 @@ class Rotator:
         self._last: RotationResult | None = None
         self._last_at = float("-inf")
         self.known_ip: str | None = None
-        self.rotations = 0
 
     @property
-    def last_result(self) -> RotationResult | None:
-        return self._last
+    def busy(self) -> bool:
+        """A walk of the ladder is running (or waiting for the lock)."""
+        return self._inflight is not None and not self._inflight.done()
 
-    async def rotate(self) -> RotationResult:
-        if self._inflight is not None and not self._inflight.done():
-            result = _as_coalesced(await asyncio.shield(self._inflight))
-        elif self._in_cooldown():
-            assert self._last is not None
-            result = _as_coalesced(self._last)
-        else:
-            self._inflight = asyncio.create_task(self._rotate_locked())
-            result = await asyncio.shield(self._inflight)
-        if self._on_result is not None:
-            self._on_result(result)
-        return result
+    def quiet(self) -> asyncio.Lock:
+        """The rotation lock: ``async with rotator.quiet():`` runs while no walk does."""
+        return self._lock
 
-    def _in_cooldown(self) -> bool:
-        """Within the cooldown of the last rotation that reached the network.
+    def cooldown_remaining(self) -> float:
+        """Seconds until a call would rotate again (0.0 outside the cooldown).
 
         A rotation that ended offline (no public IP) starts no cooldown: the caller may try
         again as soon as the modem is back, and a stale "offline" answer would help nobody.
         """
         if self._last is None or self._last.new_ip is None:
-            return False
-        return self._clock() - self._last_at < self.cooldown_seconds
+            return 0.0
+        return max(0.0, self.cooldown_seconds - (self._clock() - self._last_at))
+
+    def _known(self) -> str | None:
+        return self._last_known_ip() if self._last_known_ip else self.known_ip
+
+    async def rotate(self) -> RotationResult:
+        before = self._known()
+        if self.busy:
+            assert self._inflight is not None
+            result = self._coalesced(await asyncio.shield(self._inflight), before)
+        elif self.cooldown_remaining() > 0:
+            assert self._last is not None
+            result = self._in_cooldown(self._last, before)
+        else:
+            self._inflight = asyncio.create_task(self._rotate_locked())
+            result = await asyncio.shield(self._inflight)
+            result = replace(result, cooldown_remaining_seconds=self._remaining())
+        if self._on_result is not None:
+            self._on_result(result)
+        return result
+
+    def _remaining(self) -> float:
+        return round(self.cooldown_remaining(), 3)
+
+    def _coalesced(self, result: RotationResult, before: str | None) -> RotationResult:
+        """A running walk's result for a caller who joined it: changed only if it moved the
+        IP away from the one the caller had."""
+        changed = result.changed and result.new_ip != before
+        remaining = self._remaining()
+        return replace(
+            result,
+            changed=changed,
+            coalesced=True,
+            cooldown_remaining_seconds=remaining,
+            retry_after_seconds=remaining,
+        )
+
+    def _in_cooldown(self, last: RotationResult, before: str | None) -> RotationResult:
+        """No walk for this caller: the IP it has is the IP it keeps until the cooldown ends."""
+        current = before if before is not None else last.new_ip
+        remaining = self._remaining()
+        return replace(
+            last,
+            old_ip=current,
+            new_ip=current,
+            changed=False,
+            coalesced=True,
+            cooldown_remaining_seconds=remaining,
+            retry_after_seconds=remaining,
+        )
 
     async def _rotate_locked(self) -> RotationResult:
         async with self._lock:
@@ -122,8 +169,7 @@ class Rotator:
         steps: list[str] = []
         errors: list[str] = []
         # When the modem cannot say (offline before the walk), compare with the last IP seen.
-        known = self._last_known_ip() if self._last_known_ip else self.known_ip
-        old_ip = await self._read_ip(errors) or known
+        old_ip = await self._read_ip(errors) or self._known()
         new_ip: str | None = None
         changed_by: str | None = None
         for step in rotation_plan(self.backend.ladder, self.max_attempts):
@@ -140,7 +186,6 @@ class Rotator:
         if new_ip is None:  # the last step failed: look once more before reporting
             new_ip = await self._read_ip(errors)
         changed = new_ip is not None and new_ip != old_ip
-        self.rotations += 1
         result = RotationResult(
             old_ip=old_ip,
             new_ip=new_ip,
@@ -168,7 +213,3 @@ class Rotator:
                 await self._on_ip(new_ip, "rotate" if changed else "rotate-same")
             self.known_ip = new_ip
         return result
-
-
-def _as_coalesced(result: RotationResult) -> RotationResult:
-    return replace(result, coalesced=True)

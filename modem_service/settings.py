@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["mmcli", "hilink", "simulated"]
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 
 class Settings(BaseSettings):
@@ -17,9 +22,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MODEM_", extra="ignore")
 
-    backend: Literal["simulated", "mmcli", "hilink"] = Field(
-        "simulated", description="Which modem driver rotates the IP."
-    )
+    backend: Backend = Field("simulated", description="Which modem driver rotates the IP.")
     token: SecretStr | None = Field(
         None, description="Bearer token required on every endpoint but /health."
     )
@@ -46,6 +49,14 @@ class Settings(BaseSettings):
         "climbing the ladder (disable-enable, reset or reboot, USB power cycle).",
     )
     ip_cache_seconds: float = Field(2.0, ge=0, description="How long GET /ip answers from cache.")
+    ip_check_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Check the public IP this often and log a change the service did not "
+        "cause (source 'carrier'); 0 turns the check off.",
+    )
+    log_level: LogLevel = Field("info", description="uvicorn log level.")
+    access_log: bool = Field(True, description="One log line per request (off for load tests).")
 
     # Public IP check (mmcli and hilink): echo services reached through the modem.
     echo_urls: str = Field(
@@ -100,12 +111,27 @@ class Settings(BaseSettings):
         description="Carrier blocks the simulated modem draws public IPs from, with weights.",
     )
     sim_rotation_seconds: float = Field(
-        2.0, ge=0, description="How long a simulated reconnect takes (real seconds)."
+        2.0,
+        ge=0,
+        description="How long a simulated reconnect takes (simulated seconds, see "
+        "MODEM_SIM_SPEED); a reset takes twice as long.",
     )
     sim_unchanged_probability: float = Field(
         0.1, ge=0, le=1, description="Chance that a simulated reconnect keeps the same IP."
     )
     sim_seed: int = Field(0, description="Seed of the simulated modem's random draws.")
+    sim_speed: float = Field(
+        1.0,
+        gt=0,
+        description="Simulated seconds per real second: divides the simulated rotation time, "
+        "the carrier schedule and the cooldown (answers report real seconds).",
+    )
+    sim_carrier_change_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="The simulated carrier changes the IP by itself this often (simulated "
+        "seconds); 0 = never.",
+    )
 
     @field_validator("sim_ranges")
     @classmethod
@@ -144,3 +170,36 @@ def parse_weighted_ranges(text: str) -> list[tuple[str, float]]:
     if not ranges:
         raise ValueError("at least one carrier range is needed")
     return ranges
+
+
+class SettingsError(ValueError):
+    """A bad ``MODEM_*`` value, explained in one line naming the variable."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings`` from the environment plus ``overrides``, or one :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(explain(exc)) from None
+
+
+def explain(exc: ValidationError) -> str:
+    """``MODEM_BACKEND='foo': expected one of mmcli, hilink, simulated``, ``; `` between."""
+    parts = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = f"MODEM_{field.upper()}"
+        parts.append(f"{variable}={error.get('input')!r}: {_accepts(field, error)}")
+    return "; ".join(parts)
+
+
+def _accepts(field: str, error: Any) -> str:
+    info = Settings.model_fields.get(field)
+    choices = get_args(info.annotation) if info is not None else ()
+    if error["type"] == "literal_error" and choices:
+        return "expected one of " + ", ".join(str(c) for c in choices)
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    message = str(error["msg"])
+    return message.replace("Input should be", "expected", 1)

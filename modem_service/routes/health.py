@@ -13,6 +13,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/health")
 async def health(services: ServicesDep) -> dict[str, Any]:
     """Liveness plus the modem's state. Needs no token, so it says nothing secret."""
+    cooldown = round(services.rotator.cooldown_remaining(), 3)
     try:
         state = await services.backend.state()
     except Exception as exc:  # the service is alive even when the modem driver is not
@@ -22,6 +23,7 @@ async def health(services: ServicesDep) -> dict[str, Any]:
             "present": False,
             "connected": False,
             "detail": {"error": type(exc).__name__},
+            "cooldown_remaining_seconds": cooldown,
         }
     return {
         "status": "ok",
@@ -29,6 +31,7 @@ async def health(services: ServicesDep) -> dict[str, Any]:
         "present": state.present,
         "connected": state.connected,
         "detail": state.detail,
+        "cooldown_remaining_seconds": cooldown,
     }
 
 

@@ -1,5 +1,6 @@
 """``POST /rotate``: walk the rotation ladder (or share a running / recent walk)."""
 
+import math
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,13 +18,16 @@ router = APIRouter(tags=["rotation"], dependencies=Protected)
 async def rotate(services: ServicesDep) -> Any:
     """Rotate the public IP and verify it changed.
 
-    Concurrent callers share one rotation; within the cooldown the last result is returned
-    with ``coalesced: true``. ``changed: false`` with ``steps`` and ``errors`` says what was
-    tried when the carrier kept the IP.
+    Concurrent callers share one rotation; within the cooldown no rotation runs and the
+    answer is ``coalesced: true``, ``changed: false``, with ``retry_after_seconds`` (and a
+    ``Retry-After`` header) saying when a call would rotate again. ``changed: false`` with
+    ``steps`` and ``errors`` on an answer that is not coalesced says what was tried when the
+    carrier kept the IP.
     """
     result = await services.rotator.rotate()
     services.current_ip.invalidate()
-    body = result.as_dict()
-    if result.new_ip is None:
-        return JSONResponse(body, status_code=503)
-    return body
+    headers = {}
+    if result.retry_after_seconds:
+        headers["Retry-After"] = str(math.ceil(result.retry_after_seconds))
+    status = 503 if result.new_ip is None else 200
+    return JSONResponse(result.as_dict(), status_code=status, headers=headers)

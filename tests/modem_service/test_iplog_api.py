@@ -123,4 +123,29 @@ def test_ip_check_logs_a_carrier_initiated_change() -> None:
             return (await client.get("/ips", headers=AUTH)).json()["items"]
 
     items = asyncio.run(scenario())
-    assert [i["source"] for i in items] == ["check", "start"]
+    assert [i["source"] for i in items] == ["carrier", "start"]
+
+
+def test_ips_and_ranges_tell_kept_restart_and_returned_apart(tmp_path) -> None:
+    url = f"sqlite+pysqlite:///{tmp_path / 'iplog.sqlite3'}"
+    modem = simulated(seed=3)
+
+    async def lifetime(stuck: int) -> tuple[list[dict], dict]:
+        app = create_app(_settings(database_url=url, ip_check_seconds=0), backend=modem)
+        async with running(app) as client:
+            modem.stuck_rotations = stuck
+            await client.post("/rotate", headers=AUTH)
+            ips = (await client.get("/ips", headers=AUTH)).json()["items"]
+            ranges = (await client.get("/ranges?prefix=16", headers=AUTH)).json()["items"]
+            return ips, ranges[0]
+
+    asyncio.run(lifetime(stuck=10))  # start, then a walk of the ladder that kept the IP
+    ips, row = asyncio.run(lifetime(stuck=0))  # restart on that IP, then a new one
+    assert [(i["source"], i["seen_as"]) for i in reversed(ips)] == [
+        ("start", "first"),
+        ("rotate-same", "kept"),
+        ("start", "restart"),
+        ("rotate", "first"),
+    ]
+    assert (row["kept_through_rotation"], row["seen_after_restart"]) == (1, 1)
+    assert (row["returns"], row["returning_ips"]) == (0, 0)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from modem_service.ranges import Sighting, aggregate, block_of
+from modem_service.ranges import Sighting, aggregate, block_of, classify
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -44,3 +44,40 @@ def test_empty_and_bad_rows() -> None:
 
 def test_block_of_clamps_ipv4() -> None:
     assert str(block_of("209.29.168.10", 40)) == "209.29.168.10/32"
+
+
+def _at(minutes: int, ip: str, source: str) -> Sighting:
+    return Sighting(ip, T0 + timedelta(minutes=minutes), source)
+
+
+def test_kept_through_a_rotation_is_not_a_return() -> None:
+    log = [_at(0, "209.29.168.1", "start"), _at(1, "209.29.168.1", "rotate-same")]
+    assert classify(log) == ["first", "kept"]
+    (row,) = aggregate(log, 24)
+    assert (row.kept_through_rotation, row.returns, row.returning_ips) == (1, 0, 0)
+
+
+def test_seen_again_after_a_restart_is_not_a_return() -> None:
+    log = [
+        _at(0, "209.29.168.1", "start"),
+        _at(1, "209.29.168.2", "rotate"),
+        _at(2, "209.29.168.2", "start"),
+    ]
+    assert classify(log) == ["first", "first", "restart"]
+    (row,) = aggregate(log, 24)
+    assert (row.seen_after_restart, row.returns, row.returning_ips) == (1, 0, 0)
+
+
+def test_came_back_after_other_ips_is_a_return() -> None:
+    log = [
+        _at(0, "209.29.168.1", "start"),
+        _at(1, "209.29.168.2", "rotate"),
+        _at(2, "209.29.168.1", "rotate"),
+        _at(3, "209.29.99.9", "carrier"),
+        _at(4, "209.29.168.1", "start"),  # after a restart, but other IPs came between
+    ]
+    assert classify(log) == ["first", "first", "returned", "first", "returned"]
+    rows = {r.network: r for r in aggregate(log, 24)}
+    common, rare = rows["209.29.168.0/24"], rows["209.29.99.0/24"]
+    assert (common.returns, common.returning_ips, common.seen_after_restart) == (2, 1, 0)
+    assert (rare.returns, rare.carrier_changes, rare.rotations) == (0, 1, 0)
