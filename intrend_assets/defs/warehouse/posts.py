@@ -21,6 +21,7 @@ import dagster as dg
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
+from intrend_assets.raw_store.store import LocalRawStore
 
 
 class PostsConfig(dg.Config):
