@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.instagram.client import ClientConfig
@@ -25,6 +25,7 @@ from intrend_assets.instagram.strategies import (
     StrategyConfig,
     check_order,
 )
+from warehouse.settings import WarehouseSettings
 
 StrategyList = Annotated[list[str], NoDecode]  # "a,b,c" in the environment, not JSON
 ENV_PREFIX = "INTREND_"
@@ -34,14 +35,13 @@ class SettingsError(ValueError):
     """A setting has a value it cannot take; the message names the environment variable."""
 
 
-class IntrendSettings(BaseSettings):
+class IntrendSettings(WarehouseSettings):
+    """Every setting of the code location; ``data_dir`` and ``warehouse_path`` come from
+    :class:`WarehouseSettings`, so ``intrend-warehouse`` finds the file the pipeline writes."""
+
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    data_dir: Path = Field(Path("data"), description="Root of local data (raw store, warehouse).")
     raw_dir: Path | None = Field(None, description="Raw store folder; default DATA_DIR/raw.")
-    warehouse_path: Path | None = Field(
-        None, description="DuckDB file; default DATA_DIR/warehouse.duckdb."
-    )
     profiles_file: Path = Field(
         Path("profiles.txt"), description="Tracked profiles, one username per line."
     )
@@ -151,9 +151,6 @@ class IntrendSettings(BaseSettings):
 
     def resolved_raw_dir(self) -> Path:
         return self.raw_dir or self.data_dir / "raw"
-
-    def resolved_warehouse_path(self) -> Path:
-        return self.warehouse_path or self.data_dir / "warehouse.duckdb"
 
     def strategy_config(self) -> StrategyConfig:
         """Hosts and ids of the fetch strategies (the deployment's names are kept: the API

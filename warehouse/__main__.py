@@ -73,7 +73,10 @@ def _day(text: str) -> date:
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", type=Path, default=None, help=f"warehouse file (default: ${ENV_PATH} or data/…)"
+        "--db",
+        type=Path,
+        default=None,
+        help=f"warehouse file (default: ${ENV_PATH}, else $INTREND_DATA_DIR/warehouse.duckdb)",
     )
     parser.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format")
     parser.add_argument("--output", "-o", type=Path, default=None, help="write to FILE")
@@ -120,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  intrend-warehouse query rising_hashtags --param recent_days=7 --param limit=10\n"
             "  intrend-warehouse query ip_ranges --format csv --output ranges.csv\n"
             "  intrend-warehouse strategy-health --days 14\n"
-            f"The database defaults to ${ENV_PATH}, else data/warehouse.duckdb."
+            f"The database defaults to ${ENV_PATH}, else $INTREND_DATA_DIR/warehouse.duckdb "
+            "(data/warehouse.duckdb), the file the pipeline writes."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -20,13 +20,15 @@ from pathlib import Path
 
 import duckdb
 
-DEFAULT_PATH = Path("data/warehouse.duckdb")
 ENV_PATH = "INTREND_WAREHOUSE_PATH"
 
 
 def default_path() -> Path:
-    """``$INTREND_WAREHOUSE_PATH`` or ``data/warehouse.duckdb``."""
-    return Path(os.environ.get(ENV_PATH) or DEFAULT_PATH)
+    """Where the pipeline writes: ``$INTREND_WAREHOUSE_PATH``, else
+    ``$INTREND_DATA_DIR/warehouse.duckdb`` (``data/`` by default)."""
+    from warehouse.settings import WarehouseSettings
+
+    return WarehouseSettings().resolved_warehouse_path()
 
 
 def schema_statements() -> list[tuple[str, str]]:

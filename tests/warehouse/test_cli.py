@@ -105,6 +105,19 @@ def test_env_default_path(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 0 and "(4 rows)" in out
 
 
+def test_finds_the_warehouse_in_the_data_dir_like_the_pipeline(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """INTREND_DATA_DIR alone: the pipeline writes DATA_DIR/warehouse.duckdb, so the command
+    reads it there too."""
+    db.rename(db.with_name("warehouse.duckdb"))
+    monkeypatch.delenv("INTREND_WAREHOUSE_PATH", raising=False)
+    monkeypatch.setenv("INTREND_DATA_DIR", str(db.parent))
+    code, out, err = run(["query", "engagement_by_profile"])
+    assert code == 0, err
+    assert "(4 rows)" in out
+
+
 def test_errors(db: Path, tmp_path: Path) -> None:
     code, _, err = run(["query", "rising_hashtags", "--db", str(tmp_path / "missing.duckdb")])
     assert code == 1 and "no warehouse file" in err

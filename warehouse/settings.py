@@ -1,0 +1,24 @@
+"""Where the warehouse lives, from ``INTREND_*`` environment variables.
+
+The pipeline and ``intrend-warehouse`` must find the same file, so the code location's
+settings extend these rather than declaring the two fields again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WarehouseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTREND_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Root of local data (raw store, warehouse).")
+    warehouse_path: Path | None = Field(
+        None, description="DuckDB file; default DATA_DIR/warehouse.duckdb."
+    )
+
+    def resolved_warehouse_path(self) -> Path:
+        return self.warehouse_path or self.data_dir / "warehouse.duckdb"
