@@ -27,6 +27,9 @@ TREND_PEAK = 0.3  # chance per post and per trend tag once the trend is at full 
 TREND_FLOOR = 0.002  # chance before the trend starts: near zero, not zero
 
 TRICKY_KINDS: tuple[str, ...] = ("url", "fullwidth", "digits", "punctuation", "glued")
+# Instagram's cap of 19 December 2025: new posts carry at most 5 hashtags (it was 30).
+HASHTAG_CAP_SINCE = 1766102400.0  # 2025-12-19T00:00:00Z
+HASHTAG_CAP = 5
 
 
 def planted_trends(seed: int, count: int) -> list[str]:
@@ -83,6 +86,25 @@ def tricky_fragment(rng: random.Random, kind: str, tag: str) -> str:
     raise ValueError(f"unknown tricky kind {kind!r}")
 
 
+def capped(tags: list[str], keep: list[str], cap: int) -> list[str]:
+    """``tags`` cut to ``cap``: the tags in ``keep`` (the trends) first, then the others in
+    caption order; the order of the survivors is kept."""
+    cap = max(0, cap)
+    if len(tags) <= cap:
+        return tags
+    chosen: set[int] = set()
+    for wanted in keep:
+        for i, tag in enumerate(tags):
+            if tag == wanted and i not in chosen and len(chosen) < cap:
+                chosen.add(i)
+                break
+    for i in range(len(tags)):
+        if len(chosen) >= cap:
+            break
+        chosen.add(i)
+    return [tag for i, tag in enumerate(tags) if i in chosen]
+
+
 def write_caption(
     rng: random.Random,
     *,
@@ -93,8 +115,14 @@ def write_caption(
     mention_pool: Sequence[str],
     tricky_share: float,
     no_caption_share: float,
+    hashtag_cap: bool = False,
 ) -> str | None:
-    """The caption of one post, or None for a post without one."""
+    """The caption of one post, or None for a post without one.
+
+    With ``hashtag_cap``, a post taken after :data:`HASHTAG_CAP_SINCE` carries at most
+    :data:`HASHTAG_CAP` hashtags, trend tags kept first, a tricky form's tags included. The
+    dice are rolled exactly as without the cap, so only the tag lists of capped posts differ.
+    """
     if rng.random() < no_caption_share:
         return None
     lang = pick_language(rng, main_language)
@@ -104,17 +132,32 @@ def write_caption(
     if mention_pool and rng.random() < 0.25:
         parts.append(f"with @{rng.choice(mention_pool)}" + rng.choice(("", "!", " 🙌")))
     tags = [background_tag(rng, lang) for _ in range(rng.choice((0, 1, 2, 3, 3, 4, 5, 6, 8)))]
+    trend_tags: list[str] = []
     p_trend = trend_probability(taken_at, anchor_ts)
     for trend in trends:
         if rng.random() < p_trend:
             tags.insert(rng.randint(0, len(tags)), trend)
+            trend_tags.append(trend)
+    slot: int | None = None
+    newline = ""
     if tags:
-        hashtags = " ".join(f"#{t}" for t in tags)
         if rng.random() < 0.3:
-            parts.insert(1, hashtags)  # inline, mid-caption
+            slot = 1  # inline, mid-caption
+            parts.insert(1, "")
         else:
-            parts.append(("\n\n" if rng.random() < 0.5 else "") + hashtags)
+            newline = "\n\n" if rng.random() < 0.5 else ""
+            slot = len(parts)
+            parts.append("")
+    fragment_tags = 0
     if rng.random() < tricky_share:
         kind = rng.choice(TRICKY_KINDS)
         parts.append(tricky_fragment(rng, kind, _zipf_choice(rng, lang.tags)))
+        fragment_tags = 2 if kind in ("url", "glued") else 1
+    if hashtag_cap and taken_at >= HASHTAG_CAP_SINCE:
+        tags = capped(tags, trend_tags, HASHTAG_CAP - fragment_tags)
+    if slot is not None:
+        if tags:
+            parts[slot] = newline + " ".join(f"#{t}" for t in tags)
+        else:
+            del parts[slot]
     return " ".join(parts).replace(" \n\n", "\n\n")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sandbox.field import FIELD_PRESET, apply_field_preset
 
 
 class SandboxConfig(BaseModel):
@@ -103,6 +106,93 @@ class SandboxConfig(BaseModel):
         description="Profile lookups one logged-in session may make per window_seconds.",
     )
 
+    # ---- the field's behaviours (sandbox/README.md, "Field mode"); off by default --------
+    field: bool = Field(
+        False,
+        description="Turn on every field behaviour below that is left at its friendly default "
+        "(the values of sandbox.field.FIELD_PRESET).",
+    )
+    modem_cooldown_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Modem service cooldown (sandbox s): a /rotate within it gets the last "
+        "result, marked coalesced.",
+    )
+    rotation_max_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="When above rotation_seconds, each reconnect takes a duration drawn "
+        "between the two (sandbox s); the proxy answers 503 meanwhile.",
+    )
+    carrier_change_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Mean interval of carrier-initiated IP changes (sandbox s; 0: never).",
+    )
+    throttled_strategy: str = Field(
+        "",
+        description="A strategy answering 401 'Please wait a few minutes' to every IP during "
+        "the throttle period ('' : none).",
+    )
+    throttle_start_seconds: float = Field(
+        0.0, ge=0, description="Start of the throttle period, sandbox s after the anchor."
+    )
+    throttle_seconds: float = Field(
+        0.0, ge=0, description="Length of the throttle period (sandbox s; 0: no throttle)."
+    )
+    odd_4xx_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of public profiles (business/creator accounts) web_profile_info "
+        "answers with an odd 4xx: 400 asset deleted, 403, or 400 feedback_required.",
+    )
+    graphql_budget: int = Field(
+        0,
+        ge=0,
+        description="GraphQL requests one IP may make per window_seconds before 'Rate limit "
+        "exceeded' (code 1675004); 0: no GraphQL limit.",
+    )
+    graphql_429_share: float = Field(
+        0.5, ge=0, le=1, description="Share of GraphQL rate-limit answers with HTTP 429 (else 200)."
+    )
+    graphql_error_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of GraphQL answers that are a transient execution error.",
+    )
+    burst_limit: int = Field(
+        0,
+        ge=0,
+        description="Burst rule: a profile lookup that makes more than this many from one IP "
+        "within burst_seconds is refused and spends budget (0: no burst rule).",
+    )
+    burst_seconds: float = Field(10.0, gt=0, description="Window of the burst rule (sandbox s).")
+    page_shape: Literal["data_user", "xig_user_by_username"] = Field(
+        "data_user",
+        description="Where the embedded profile page carries the user: data.user (older "
+        "pages) or data.xig_user_by_username (today's).",
+    )
+    hashtag_cap: bool = Field(
+        True,
+        description="Captions of posts after 2025-12-19 carry at most 5 hashtags.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _field_preset(cls, data: Any) -> Any:
+        return apply_field_preset(data, cls.model_fields)
+
+    @field_validator("throttled_strategy")
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        from sandbox.strategies import STRATEGIES
+
+        if value and value not in STRATEGIES:
+            raise ValueError(f"unknown strategy {value!r}; known: {', '.join(STRATEGIES)}")
+        return value
+
     @field_validator("anchor")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
@@ -127,9 +217,19 @@ class SandboxConfig(BaseModel):
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         return self.model_copy(update={"anchor": now})
 
+    def throttled(self, strategy: str, sandbox_now: float) -> bool:
+        """True when ``strategy`` is throttled for everyone at sandbox time ``sandbox_now``."""
+        if not self.throttle_seconds or strategy != self.throttled_strategy:
+            return False
+        start = self.anchor_ts + self.throttle_start_seconds
+        return start <= sandbox_now < start + self.throttle_seconds
+
     @property
     def anchor_ts(self) -> float:
         """The anchor as a Unix timestamp; call on a resolved config."""
         if self.anchor is None:
             raise ValueError("anchor is not resolved; call .resolved() first")
         return self.anchor.timestamp()
+
+
+__all__ = ["FIELD_PRESET", "SandboxConfig"]

@@ -324,6 +324,7 @@ class SandboxContent:
             mention_pool=p.friends,
             tricky_share=self.cfg.tricky_share,
             no_caption_share=self.cfg.no_caption_share,
+            hashtag_cap=self.cfg.hashtag_cap,
         )
         age = max(0.0, now - taken_at)
         grown = 1.0 - math.exp(-age / (2 * DAY))  # likes arrive over the first days

@@ -15,6 +15,8 @@ again):
 - ``doc_ids``: ``{"profile": "...", "timeline": "..."}``; the doc_ids accepted from now on
   (either key may be left out: it keeps the configured one).
 - ``useragent_mismatch``: ``true``; every Instagram request answers 401 useragent mismatch.
+- ``throttle``: ``["<strategy>", ...]``; those strategies answer every IP 401 "Please wait a
+  few minutes" (``require_login``) while the others work, as in instaloader #2501.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from typing import Any
 from sandbox.rng import stable_unit
 from sandbox.strategies import STRATEGIES
 
-DOOR_SWITCHES = ("login_wall", "gone", "doc_ids", "useragent_mismatch")
+DOOR_SWITCHES = ("login_wall", "gone", "doc_ids", "useragent_mismatch", "throttle")
 DOC_ID_KINDS = ("profile", "timeline")
 GONE_STATUSES = (404, 410)
+_OFF: dict[str, Any] = {"useragent_mismatch": False, "throttle": ()}
 
 
 def _strategy_map(name: str, value: Any) -> Mapping[str, Any]:
@@ -73,6 +76,11 @@ def parse_door(name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError("useragent_mismatch must be true or false")
         return value
+    if name == "throttle":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError("throttle must be a list of strategy names")
+        _strategy_map(name, dict.fromkeys(value))
+        return tuple(value)
     raise ValueError(f"unknown door switch {name!r}")
 
 
@@ -92,6 +100,7 @@ class Doors:
                 "gone": {},
                 "doc_ids": {},
                 "useragent_mismatch": False,
+                "throttle": (),
             }
             self._until = dict.fromkeys(DOOR_SWITCHES, 0.0)
             self.used = {"login_walled": 0, "gone": 0, "stale_doc_id": 0, "useragent_mismatch": 0}
@@ -108,7 +117,7 @@ class Doors:
     def _get(self, name: str) -> Any:
         with self._lock:
             if self._clock() >= self._until[name]:
-                return {} if name != "useragent_mismatch" else False
+                return _OFF.get(name, {})
             return self._values[name]
 
     def snapshot(self) -> dict[str, Any]:
@@ -144,6 +153,10 @@ class Doors:
 
     def useragent_mismatch(self) -> bool:
         return bool(self._get("useragent_mismatch"))
+
+    def throttled(self, strategy: str) -> bool:
+        """True while ``strategy`` is throttled for everyone by the ``throttle`` switch."""
+        return strategy in self._get("throttle")
 
 
 __all__ = ["DOC_ID_KINDS", "DOOR_SWITCHES", "GONE_STATUSES", "Doors", "parse_door"]

@@ -1,8 +1,10 @@
 """What every request to the fake Instagram passes through, whatever the strategy.
 
-In order: the closed doors (useragent mismatch, a strategy gone), the misbehaving switches
-(5xx, slow), the rate limit (per IP, or per logged-in session for profile lookups), then,
-once the profile is known, the login wall. Keeping them in one place is what makes every
+In order: the closed doors (useragent mismatch, a strategy gone), a strategy throttled for
+everyone, the misbehaving switches (5xx, slow), GraphQL's own rate limit, the burst rule and
+the rate limit (per IP, or per logged-in session for profile lookups), GraphQL's transient
+execution errors, then, once the profile is known, the odd 4xx of web_profile_info and the
+login wall. Keeping them in one place is what makes every
 strategy share one budget and obey every switch the same way.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from sandbox.field_rules import GRAPHQL_EXECUTION_ERROR_BODY, GRAPHQL_RATE_LIMIT_BODY
 from sandbox.instagram_state import InstagramState
 from sandbox.page_html import GONE_HTML
 from sandbox.ratelimit import LIMITED_BODY
@@ -51,6 +54,7 @@ class Gates:
         self.faults = state.faults
         self.doors = state.faults.doors
         self.cfg = state.content.cfg
+        self.field = state.field
 
     # ---- answers -------------------------------------------------------------------------
 
@@ -127,19 +131,57 @@ class Gates:
         """The rate-limit refusal when the budget is spent, else None (the request counts).
 
         Profile lookups of every strategy share one budget: the IP's, or the session's for a
-        logged-in request. Timeline pages of every strategy share the IP's page budget.
+        logged-in request. Timeline pages of every strategy share the IP's page budget. A
+        profile lookup that breaks the burst rule is refused and spends budget all the same.
         """
         state = self.state
         if kind == "profile":
             session = self.session(request)
-            granted = (
-                state.session_limiter.hit(session) if session else state.profile_limiter.hit(ip)
-            )
+            key = session or ip
+            limiter = state.session_limiter if session else state.profile_limiter
+            if state.burst.over(key):
+                limiter.spend(key)
+                self.field.count("burst_refused")
+                granted = False
+            else:
+                granted = limiter.hit(key)
         else:
             granted = state.page_limiter.hit(ip)
         if granted:
             return None
         return self.answer(ip, kind, strategy, state.refusals.status_for(ip), LIMITED_BODY)
+
+    def field_refusal(self, ip: str, kind: str, strategy: str) -> Response | None:
+        """A strategy throttled for everyone: 401 "Please wait a few minutes" whatever the IP
+        (not counted against any budget)."""
+        if self.field.throttled(strategy):
+            return self.answer(ip, kind, strategy, 401, LIMITED_BODY)
+        return None
+
+    def graphql_limited(self, ip: str, kind: str, strategy: str) -> Response | None:
+        """GraphQL's own rate limit (code 1675004, HTTP 200 or 429) once the IP's GraphQL
+        budget is spent; before the profile budget, which it then does not spend."""
+        status = self.field.graphql_limited(ip, strategy)
+        if status is None:
+            return None
+        return self.answer(ip, kind, strategy, status, GRAPHQL_RATE_LIMIT_BODY)
+
+    def graphql_error(self, ip: str, kind: str, strategy: str) -> Response | None:
+        """A transient GraphQL execution error (HTTP 200) for ``graphql_error_share`` of the
+        admitted GraphQL requests; they have spent their budget."""
+        if self.field.graphql_error(ip, strategy):
+            return self.answer(ip, kind, strategy, 200, GRAPHQL_EXECUTION_ERROR_BODY)
+        return None
+
+    def odd(self, ip: str, strategy: str, username: str) -> Response | None:
+        """The odd 4xx web_profile_info answers a business or creator account with."""
+        if self.state.content.kind(username) != "public":
+            return None
+        found = self.field.odd_4xx(strategy, username)
+        if found is None:
+            return None
+        status, body = found
+        return self.answer(ip, "profile", strategy, status, body)
 
     def walled(self, request: Request, strategy: str, username: str) -> bool:
         """True when this anonymous request meets the login wall for ``username``: only
@@ -157,13 +199,20 @@ class Gates:
     async def admit(
         self, request: Request, ip: str, kind: str, strategy: str, *, app_id_checked: bool
     ) -> Response | None:
-        """The refusal of the first gate that stops the request (closed doors, misbehaving
-        switches, rate limit), or None: then the request counts against its budget."""
+        """The refusal of the first gate that stops the request (closed doors, throttle,
+        misbehaving switches, GraphQL limit, burst rule and rate limit, GraphQL execution
+        error), or None: then the request has counted against its budget."""
         refused = self.closed(request, ip, kind, strategy, app_id_checked=app_id_checked)
+        if refused is None:
+            refused = self.field_refusal(ip, kind, strategy)
         if refused is None:
             refused = await self.misbehave(ip, kind, strategy)
         if refused is None:
+            refused = self.graphql_limited(ip, kind, strategy)
+        if refused is None:
             refused = self.limited(request, ip, kind, strategy)
+        if refused is None:
+            refused = self.graphql_error(ip, kind, strategy)
         return refused
 
     # ---- the world -------------------------------------------------------------------------

@@ -45,6 +45,9 @@ def create_instagram_app(state: InstagramState) -> FastAPI:
         body = gates.graph_profile(username)
         if body is None:
             return gates.answer(ip, "profile", strategy, 404, NOT_FOUND_BODY)
+        odd = gates.odd(ip, strategy, username)
+        if odd is not None:
+            return odd
         if gates.walled(request, strategy, username):
             return gates.answer(ip, "profile", strategy, 400, LOGIN_WALL_BODY)
         return gates.ok(ip, "profile", strategy, username, body)
@@ -83,6 +86,12 @@ def create_instagram_app(state: InstagramState) -> FastAPI:
     @app.get("/_sandbox/stats")
     async def stats() -> dict[str, Any]:
         return state.stats.snapshot()
+
+    @app.get("/_sandbox/field")
+    async def field() -> dict[str, Any]:
+        """What the field behaviours did: throttled, burst_refused, odd_400/403,
+        graphql_rate_limited, graphql_execution_error answers so far."""
+        return state.field.snapshot()
 
     @app.post("/_sandbox/reset-limits")
     async def reset_limits() -> dict[str, str]:

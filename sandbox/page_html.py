@@ -18,8 +18,16 @@ GONE_HTML = (
 )
 
 
+def page_result(user: dict[str, Any] | None, shape: str = "data_user") -> dict[str, Any]:
+    """The preloader's result for ``user`` (None: not found) in the page shape ``shape``:
+    ``data.user`` (older pages) or ``data.xig_user_by_username`` (today's, as instaloader 4.16
+    reads it)."""
+    key = "xig_user_by_username" if shape == "xig_user_by_username" else "user"
+    return {"data": {key: user}, "extensions": {}}
+
+
 def preloader(result: Any) -> dict[str, Any]:
-    """``result`` (``{"data": {"user": ...}}``) wrapped as the Relay preloader wraps it."""
+    """``result`` (:func:`page_result`) wrapped as the Relay preloader wraps it."""
     cache = ["RelayPrefetchedStreamCache", "next", [], [PRELOADER, {"__bbox": {"result": result}}]]
     return {"require": [["ScheduledServerJS", "handle", None, [{"__bbox": {"require": [cache]}}]]]}
 
@@ -65,10 +73,10 @@ def profile_page(username: str, preloader_json: bytes, full_name: str = "") -> b
     return _page(title, username, [_block(script_json(preloader_json))])
 
 
-def not_found_page(username: str) -> bytes:
+def not_found_page(username: str, shape: str = "data_user") -> bytes:
     """An unknown user's page (HTTP 404). Unlike :data:`GONE_HTML` it is a full Instagram page
-    whose preloader answers ``data.user: null``, the contract's "profile not found"."""
-    empty = json.dumps(preloader({"data": {"user": None}, "extensions": {}})).encode()
+    whose preloader answers a null user, the contract's "profile not found"."""
+    empty = json.dumps(preloader(page_result(None, shape))).encode()
     text = "Sorry, this page isn't available."
     return _page("Instagram", username, [_block(script_json(empty))], text)
 
@@ -78,4 +86,4 @@ def login_page(next_path: str) -> bytes:
     return _page("Login • Instagram", "accounts/login", [], f"Log in to continue to {next_path}")
 
 
-__all__ = ["GONE_HTML", "login_page", "not_found_page", "preloader", "profile_page"]
+__all__ = ["GONE_HTML", "login_page", "not_found_page", "page_result", "preloader", "profile_page"]

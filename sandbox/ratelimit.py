@@ -41,6 +41,17 @@ class SlidingWindowLimiter:
             times.append(now)
             return True
 
+    def spend(self, key: str) -> None:
+        """Record a refused request that still counts against the budget (the burst rule's
+        penalty); nothing is recorded once the budget is spent."""
+        now = self._clock()
+        with self._lock:
+            times = self._granted[key]
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) < self.budget:
+                times.append(now)
+
     def remaining(self, key: str) -> int:
         now = self._clock()
         with self._lock:
@@ -125,3 +136,35 @@ class RequestStats:
 def _is_strategy_label(key: str) -> bool:
     """True for per-strategy keys (lower-case names), not statuses, totals or kinds."""
     return key[:1].isalpha() and key not in ("ok", "total", *RequestStats.KINDS)
+
+
+class BurstCounter:
+    """Arrivals per key within the last ``seconds`` sandbox seconds, refused ones included.
+
+    The burst rule: a request is over the burst when, counting itself, more than ``limit``
+    requests arrived from its key within ``seconds``. Every arrival is remembered, so a client
+    that keeps knocking during a burst stays refused until it pauses for ``seconds``.
+    """
+
+    def __init__(self, limit: int, seconds: float, clock: Callable[[], float]) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._clock = clock
+        self._arrived: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def over(self, key: str) -> bool:
+        """Record an arrival from ``key``; True when it breaks the burst rule."""
+        if self.limit <= 0:
+            return False
+        now = self._clock()
+        with self._lock:
+            times = self._arrived[key]
+            while times and times[0] <= now - self.seconds:
+                times.popleft()
+            times.append(now)
+            return len(times) > self.limit
+
+    def reset(self) -> None:
+        with self._lock:
+            self._arrived.clear()

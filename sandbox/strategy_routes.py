@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from sandbox.drift_v1 import apply_drift_v1
 from sandbox.gates import LOGIN_WALL_BODY, Gates, client_ip
-from sandbox.page_html import login_page, not_found_page, preloader, profile_page
+from sandbox.page_html import login_page, not_found_page, page_result, preloader, profile_page
 from sandbox.shapes_v1 import v1_timeline_body, v1_user_body
 from sandbox.strategies import EMBEDDED_PAGE, GRAPHQL_DOC_ID
 
@@ -123,12 +123,13 @@ def add_strategy_routes(app: FastAPI, gates: Gates) -> None:
         graph = gates.graph_profile(username)
         user = ((graph or {}).get("data") or {}).get("user")
         if graph is None or not isinstance(user, dict):
-            return gates.html(ip, "profile", strategy, 404, not_found_page(username))
+            page = not_found_page(username, cfg.page_shape)
+            return gates.html(ip, "profile", strategy, 404, page)
         if gates.walled(request, strategy, username):
             target = f"/accounts/login/?next=/{quote(username, safe='')}/"
             return gates.html(ip, "profile", strategy, 302, b"", headers={"location": target})
         drifted = gates.faults.drift(username, graph)
-        result = {"data": drifted.get("data"), "extensions": {}}
+        result = page_result((drifted.get("data") or {}).get("user"), cfg.page_shape)
         state.stats.record(ip, 200, "profile", strategy)
         raw = gates.faults.encode(preloader(result))
         page = profile_page(user["username"], raw, user.get("full_name") or "")

@@ -15,26 +15,46 @@ from typing import Any
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from modem_service import Settings, create_app
-from modem_service.backends.simulated import SimulatedModem
 from modem_service.settings import parse_weighted_ranges
 from sandbox.clock import SandboxClock
 from sandbox.config import SandboxConfig
 from sandbox.content import SandboxContent
 from sandbox.faults import SandboxFaults, refusing_protocol
 from sandbox.instagram import InstagramState, create_instagram_app
+from sandbox.modem import FieldModem
 from sandbox.proxy import ForwardProxy, ProxyState, counting_protocol
 from sandbox.servers import ServerThread, stop_all
 
-__all__ = ["SandboxConfig", "SandboxWorld", "build_modem", "start_sandbox"]
+__all__ = ["SandboxConfig", "SandboxWorld", "build_modem", "modem_settings", "start_sandbox"]
 
 
-def build_modem(cfg: SandboxConfig) -> SimulatedModem:
-    """The simulated modem for ``cfg``; a reconnect takes ``rotation_seconds`` sandbox time."""
-    return SimulatedModem(
+def build_modem(cfg: SandboxConfig, clock: SandboxClock | None = None) -> FieldModem:
+    """The simulated modem for ``cfg``: a reconnect takes ``rotation_seconds`` sandbox time (up
+    to ``rotation_max_seconds``); the carrier moves it every ``carrier_change_seconds`` of
+    ``clock`` (never without a clock)."""
+    return FieldModem(
         parse_weighted_ranges(cfg.carrier_ranges),
-        rotation_seconds=cfg.rotation_seconds / cfg.speed,
+        rotation_seconds=cfg.rotation_seconds,
+        rotation_max_seconds=cfg.rotation_max_seconds,
+        carrier_change_seconds=cfg.carrier_change_seconds,
+        speed=cfg.speed,
+        clock=clock.now if clock is not None else None,
         unchanged_probability=cfg.unchanged_probability,
         seed=cfg.seed,
+    )
+
+
+def modem_settings(cfg: SandboxConfig, token: str) -> Settings:
+    """The modem service's settings for ``cfg``. The service counts real seconds, so sandbox
+    durations (cooldown, rotation time) are divided by ``speed``."""
+    return Settings(
+        backend="simulated",
+        token=token,
+        cooldown_seconds=cfg.modem_cooldown_seconds / cfg.speed,
+        sim_ranges=cfg.carrier_ranges,
+        sim_rotation_seconds=cfg.rotation_seconds / cfg.speed,
+        sim_unchanged_probability=cfg.unchanged_probability,
+        sim_seed=cfg.seed,
     )
 
 
@@ -46,7 +66,7 @@ class SandboxWorld:
         cfg: SandboxConfig,
         content: SandboxContent,
         clock: SandboxClock,
-        modem: SimulatedModem,
+        modem: FieldModem,
         instagram: InstagramState,
         proxy: ProxyState,
         modem_token: str,
@@ -87,6 +107,14 @@ class SandboxWorld:
     def stats(self) -> dict[str, Any]:
         """Requests per client IP, as ``GET /_sandbox/stats`` reports them."""
         return self.instagram.stats.snapshot()
+
+    def field_stats(self) -> dict[str, int]:
+        """What the field behaviours did, as ``GET /_sandbox/field`` reports it; the modem's
+        own (carrier changes, slow rotations) are on ``world.modem``."""
+        return {
+            **self.instagram.field.snapshot(),
+            "carrier_changes": len(self.modem.carrier_changes),
+        }
 
     def reset_limits(self) -> None:
         self.instagram.reset_limits()
@@ -129,21 +157,13 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
     cfg = (cfg or SandboxConfig()).resolved()
     content = SandboxContent(cfg)
     clock = SandboxClock(cfg.anchor_ts, cfg.speed)
-    modem = build_modem(cfg)
+    modem = build_modem(cfg, clock)
     token = cfg.modem_token or secrets.token_urlsafe(24)
     ig_state = InstagramState(content, clock)
     proxy_state = ProxyState(modem.egress_ip)
     proxy_state.faults = ig_state.faults
     world = SandboxWorld(cfg, content, clock, modem, ig_state, proxy_state, token)
 
-    modem_settings = Settings(
-        backend="simulated",
-        token=token,
-        sim_ranges=cfg.carrier_ranges,
-        sim_rotation_seconds=cfg.rotation_seconds / cfg.speed,
-        sim_unchanged_probability=cfg.unchanged_probability,
-        sim_seed=cfg.seed,
-    )
     servers = [
         ("instagram", ServerThread(create_instagram_app(ig_state), "instagram")),
         (
@@ -160,7 +180,7 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
         (
             "modem",
             ServerThread(
-                create_app(modem_settings, backend=modem),
+                create_app(modem_settings(cfg, token), backend=modem),
                 "modem",
                 http=refusing_protocol(H11Protocol, ig_state.faults, "modem"),
                 lifespan="on",

@@ -147,7 +147,8 @@ def extract_embedded(html: str) -> dict[str, Any]:
 
     Reads every ``<script type="application/json">`` block and every legacy
     ``window._sharedData = {...};`` assignment, in document order, and returns the first object
-    found depth-first under a ``"user"`` key that has a ``"username"``. Instagram nests it deep
+    found depth-first under a ``"user"`` or ``"xig_user_by_username"`` key that has a
+    ``"username"``. Instagram nests it deep
     in its Relay preloader and moves it between releases, so no path is assumed. Blocks that are
     not JSON (or nest too deep to load) are skipped; the search is iterative, so no nesting
     depth can exhaust the stack. The user is returned as found (graph or v1 fields: see
@@ -362,13 +363,20 @@ def _object_at(html: str, at: int) -> Any:
     return _DECODER.raw_decode(html, at)[0]
 
 
+# Keys a page's embedded user sits under: ``user`` (older pages) and ``xig_user_by_username``
+# (today's, where instaloader 4.16 reads it).
+_EMBEDDED_USER_KEYS = frozenset({"user", "xig_user_by_username"})
+
+
 def _first_user(tree: Any) -> dict[str, Any] | None:
-    """Depth-first, in document order: the first ``"user": {..., "username": ...}`` object."""
+    """Depth-first, in document order: the first ``{..., "username": ...}`` object under one of
+    :data:`_EMBEDDED_USER_KEYS`."""
     stack: list[tuple[Any, Any]] = [(None, tree)]
     while stack:
         key, value = stack.pop()
         if isinstance(value, dict):
-            if key == "user" and isinstance(value.get("username"), str) and value["username"]:
+            named = isinstance(value.get("username"), str) and value["username"]
+            if key in _EMBEDDED_USER_KEYS and named:
                 return value
             children = [(k, c) for k, c in value.items() if isinstance(c, dict | list)]
         elif isinstance(value, list):
