@@ -50,14 +50,16 @@ class FieldModem(SimulatedModem):
         unchanged_probability: float = 0.1,
         seed: int = 0,
     ) -> None:
+        # The backend divides its (sandbox) seconds by ``speed``; its own carrier schedule stays
+        # off: this class keeps a sandbox-clock schedule of its own.
         super().__init__(
             ranges,
-            rotation_seconds=rotation_seconds / speed,
+            rotation_seconds=rotation_seconds,
             unchanged_probability=unchanged_probability,
             seed=seed,
+            speed=speed,
         )
         self.seed = seed
-        self.speed = speed
         self.min_rotation_seconds = rotation_seconds  # sandbox s
         self.max_rotation_seconds = max(rotation_seconds, rotation_max_seconds)
         self.carrier_change_seconds = carrier_change_seconds
@@ -72,7 +74,21 @@ class FieldModem(SimulatedModem):
         u = stable_unit(self.seed, "carrier-change", len(self.carrier_changes))
         return after + self.carrier_change_seconds * (0.5 + u)
 
-    def _carrier_moves(self) -> None:
+    def _carrier_moves(self) -> str:
+        """One change the carrier makes now (the backend's ``carrier_change()``), recorded."""
+        old = new = self._ip
+        for _ in range(100):  # a one-address range cannot move: then it keeps the IP
+            new = self._draw()
+            if new != old:
+                break
+        self._ip = new
+        self.carrier_changes.append(CarrierChange(self._now(), old, new))
+        return new
+
+    def _now(self) -> float:
+        return self._sandbox_clock() if self._sandbox_clock else 0.0
+
+    def _due_carrier_moves(self) -> None:
         """Apply the carrier's IP changes that are due (lazily, see the module docstring)."""
         if self._sandbox_clock is None:
             return
@@ -92,7 +108,7 @@ class FieldModem(SimulatedModem):
                     self._next_change = self._schedule(now)
 
     def egress_ip(self) -> str | None:
-        self._carrier_moves()
+        self._due_carrier_moves()
         return super().egress_ip()
 
     def rotation_seconds_for(self, n: int) -> float:
@@ -106,8 +122,8 @@ class FieldModem(SimulatedModem):
         if self.max_rotation_seconds > self.min_rotation_seconds:
             duration = self.rotation_seconds_for(len(self.steps_run))
             self.rotation_durations.append(duration)
-            self.rotation_seconds = duration / self.speed
-        self._carrier_moves()
+            self.rotation_seconds = duration
+        self._due_carrier_moves()
         await super().step(name)
 
 
