@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
-import shutil
 import tempfile
 import time
 import warnings
@@ -43,13 +42,14 @@ import dagster as dg
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-from intrend_assets.definitions import ASSETS, build_defs, build_resources  # noqa: E402
+from intrend_assets.definitions import ASSETS, build_defs  # noqa: E402
 from intrend_assets.defs.profiles.jobs import PROFILE_ASSETS  # noqa: E402
 from intrend_assets.defs.profiles.sensors import profile_sensors  # noqa: E402
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS  # noqa: E402
+from intrend_assets.lib.instance import instance_yaml, storage_choice  # noqa: E402
 from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN, range_run_requests  # noqa: E402
 from intrend_assets.lib.storage import EVENT_BATCH_SIZE  # noqa: E402
-from intrend_assets.settings import IntrendSettings  # noqa: E402
+from sandbox.pipeline import intrend_env, sandbox_resources  # noqa: E402
 from sandbox.process import sandbox_process  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,16 +231,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if not args.postgres:
-        return _measure(args, ROOT / "dagster.yaml")
-    from tests.infra.postgres import running_postgres
+        return _measure(args, "dagster.yaml + intrend_assets/lib/storage/sqlite.yaml")
+    from sandbox.postgres import running_postgres
 
     with running_postgres() as server:
         os.environ.update(server.env)
-        return _measure(args, ROOT / "deploy/dagster/dagster.postgres.yaml")
+        return _measure(args, "deploy/dagster/dagster.postgres.yaml")
 
 
-def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
-    print(f"Dagster storage     {instance_yaml.relative_to(ROOT)}")
+def _measure(args: argparse.Namespace, storage: str) -> int:
+    """The figures, on the instance config ``intrend`` writes (``storage`` names it;
+    INTREND_DAGSTER_STORAGE=stock measures Dagster's own storage instead)."""
+    choice = storage_choice()
+    print(f"Dagster storage     {storage} ({choice})")
     print(
         f"sandbox             speed {args.speed:g}x, rotation {args.rotation_seconds:g} s "
         f"(sandbox time), 50 profile lookups per IP"
@@ -260,7 +263,7 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
     ):
         home = Path(tmp) / "dagster"
         home.mkdir()
-        shutil.copyfile(instance_yaml, home / "dagster.yaml")
+        (home / "dagster.yaml").write_text(instance_yaml(ROOT))
         os.environ["DAGSTER_HOME"] = str(home)  # the SQLite event log's folder comes from it
         os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
         profiles_file = Path(tmp) / "profiles.txt"
@@ -269,13 +272,9 @@ def _measure(args: argparse.Namespace, instance_yaml: Path) -> int:
         if len(names) < args.profiles + 2 * args.new:
             raise SystemExit(f"the sandbox made only {len(names)} public profiles")
         base, new = names[: args.profiles], names[args.profiles :]
-        settings = IntrendSettings(
-            data_dir=Path(tmp) / "data",
-            instagram_base_url=info["instagram_url"],
-            proxy_url=info["proxy_url"],
-            modem_url=info["modem_url"],
+        settings, resources = sandbox_resources(
+            intrend_env(info, info["modem_token"], Path(tmp) / "data")
         )
-        resources = build_resources(settings, modem_token=info["modem_token"])
         defs = build_defs(settings)  # for evaluating automation; runs get `resources`
 
         with dg.DagsterInstance.from_config(str(home)) as instance:

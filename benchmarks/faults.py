@@ -190,21 +190,6 @@ FAULTS: list[Fault] = [
 # --- running the pipeline -----------------------------------------------------------------
 
 
-def _settings(urls: dict[str, str], data_dir: Path, overrides: dict[str, Any]) -> Any:
-    from intrend_assets.settings import IntrendSettings
-
-    return IntrendSettings(
-        data_dir=data_dir,
-        instagram_base_url=urls["instagram_url"],
-        proxy_url=urls["proxy_url"],
-        modem_url=urls["modem_url"],
-        max_connections=MAX_CONNECTIONS,
-        concurrency=MAX_CONNECTIONS,
-        max_posts=24,  # one timeline page past the profile answer
-        **overrides,
-    )
-
-
 def materialize(
     urls: dict[str, str],
     token: str,
@@ -216,36 +201,24 @@ def materialize(
         ("hashtag_counts", "posts_wide"),
     ),
 ) -> bool:
-    """The demo's materializations; True when every run succeeded."""
-    import dagster as dg
+    """The demo's materializations (one ranged fetch run, then the warehouse) with this
+    benchmark's connection limits; True when every run succeeded."""
+    from sandbox.pipeline import Stage, intrend_env, run_pipeline, sandbox_resources
 
-    from intrend_assets.definitions import ASSETS, build_resources
-
-    resources = build_resources(_settings(urls, data_dir, overrides), modem_token=token)
-    keys = instance.get_dynamic_partitions("profiles")
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    ok = True
-    for selection in stages:
-        partitioned = "raw_profile" in selection
-        tags = (
-            {
-                "dagster/asset_partition_range_start": keys[0],
-                "dagster/asset_partition_range_end": keys[-1],
-            }
-            if partitioned
-            else {}
-        )
-        result = dg.materialize(
-            ASSETS,
-            selection=list(selection),
-            resources=resources,
-            instance=instance,
-            run_config=quiet,
-            tags=tags,
-            raise_on_error=False,
-        )
-        ok = ok and result.success
-    return ok
+    _, resources = sandbox_resources(
+        intrend_env(urls, token, data_dir),
+        max_connections=MAX_CONNECTIONS,
+        concurrency=MAX_CONNECTIONS,
+        max_posts=24,  # one timeline page past the profile answer
+        **overrides,
+    )
+    results = run_pipeline(
+        resources,
+        instance,
+        stages=[Stage(selection) for selection in stages],
+        raise_on_error=False,
+    )
+    return all(result.success for result in results)
 
 
 # --- auditing -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ WAL database checkpoints it and deletes its WAL, so every transaction paid that.
 prints the cost per transaction (write: one insert; read: one count) on a database in a
 temporary folder, three ways: an engine per transaction (Dagster's run storage), one engine
 with a connection per transaction (Dagster's event log, and run shards here), and one
-engine keeping its connection (the index and runs.db here, intrend_assets/lib/storage.py).
+engine keeping its connection (the index and runs.db here, intrend_assets/lib/storage/).
 
 Run:  .venv/bin/python benchmarks/sqlite_connections.py [--transactions 500]
 """

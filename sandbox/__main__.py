@@ -14,7 +14,9 @@ import time
 from datetime import datetime
 from typing import Any
 
-from sandbox.config import SandboxConfig
+from pydantic import ValidationError
+
+from sandbox.config import SandboxConfig, describe_validation_error
 from sandbox.world import start_sandbox
 
 
@@ -55,10 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     values = {name: getattr(args, name) for name in SandboxConfig.model_fields}
     values["session_ids"] = tuple(values["session_ids"])
-    cfg = SandboxConfig(**values)
+    try:
+        cfg = SandboxConfig(**values)
+    except ValidationError as exc:  # one line, exit status 2 as for an option argparse refuses
+        parser.exit(2, f"{parser.prog}: error: {describe_validation_error(exc)}\n")
     with start_sandbox(cfg) as world:
         info = {
             **world.addresses(),

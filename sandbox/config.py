@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sandbox.field import FIELD_PRESET, apply_field_preset
 
@@ -230,6 +237,18 @@ class SandboxConfig(BaseModel):
         if self.anchor is None:
             raise ValueError("anchor is not resolved; call .resolved() first")
         return self.anchor.timestamp()
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per refused field, named as its command-line option (``--carrier-ranges``),
+    with what it accepts: what ``intrend-sandbox`` and ``intrend`` print instead of
+    pydantic's multi-line report."""
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "value"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"--{field.replace('_', '-')}: {message}")
+    return "; ".join(parts)
 
 
 __all__ = ["FIELD_PRESET", "SandboxConfig"]

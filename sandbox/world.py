@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -149,6 +150,13 @@ class SandboxWorld:
             "proxy_url": self.proxy_url,
             "modem_url": self.modem_url,
         }
+
+    def intrend_env(self, data_dir: Path) -> dict[str, str]:
+        """The ``INTREND_*`` environment that points the code location at this sandbox, with
+        its raw store and warehouse in ``data_dir`` (see ``sandbox.pipeline.intrend_env``)."""
+        from sandbox.pipeline import intrend_env
+
+        return intrend_env(self.addresses(), self.modem_token, data_dir)
 
 
 @contextmanager

@@ -10,9 +10,9 @@ import dagster as dg
 import httpx
 import pytest
 
-from intrend_assets.definitions import ASSETS, build_resources
+from intrend_assets.definitions import ASSETS
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
-from intrend_assets.settings import IntrendSettings
+from sandbox.pipeline import sandbox_resources
 from sandbox.world import SandboxConfig, start_sandbox
 from warehouse.db import connect
 
@@ -33,14 +33,10 @@ def test_half_walled_run_stores_everyone_and_the_warehouse_shows_which_way(
             json={"login_wall": {"web_profile_info": 0.5}},
         )
         assert switch.status_code == 200
-        settings = IntrendSettings(
-            data_dir=tmp_path,
-            instagram_base_url=world.instagram_url,
-            proxy_url=world.proxy_url,
-            modem_url=world.modem_url,
+        _, resources = sandbox_resources(
+            world.intrend_env(tmp_path),
             profile_strategies=["web_profile_info", "graphql_doc_id"],
         )
-        resources = build_resources(settings, modem_token=world.modem_token)
         fetched = dg.materialize(
             ASSETS,
             selection=["raw_profile", "posts"],

@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.definitions import ASSETS, build_resources
-from intrend_assets.settings import IntrendSettings
+from intrend_assets.definitions import ASSETS
+from sandbox.pipeline import sandbox_resources
 from sandbox.world import SandboxConfig, start_sandbox
 from warehouse.db import connect
 
@@ -22,15 +22,11 @@ def test_experiment_fetch_stats_and_ip_ranges(tmp_path: Path) -> None:
     )
     with start_sandbox(config) as world, dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("profiles", world.public_usernames()[:40])
-        settings = IntrendSettings(
-            data_dir=tmp_path,
-            instagram_base_url=world.instagram_url,
-            proxy_url=world.proxy_url,
-            modem_url=world.modem_url,
+        _, resources = sandbox_resources(
+            world.intrend_env(tmp_path),
             concurrency=1,
             max_connections=1,
         )
-        resources = build_resources(settings, modem_token=world.modem_token)
         run_config = {
             "ops": {
                 "rate_limit_experiment": {

@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.definitions import ASSETS, build_resources
+from intrend_assets.definitions import ASSETS
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS, WAREHOUSE_CHECKS
 from intrend_assets.hashtags import normalize_hashtag
 from intrend_assets.raw_store.store import LocalRawStore, decompress
-from intrend_assets.settings import IntrendSettings
+from sandbox.pipeline import sandbox_resources
 from sandbox.world import SandboxConfig, start_sandbox
 from warehouse.db import connect
 from warehouse.queries import run_query
@@ -36,14 +36,10 @@ def test_materialize_lands_every_post_once_and_finds_the_planted_trends(tmp_path
     with start_sandbox(config) as world, dg.instance_for_test() as instance:
         usernames = list(world.usernames())[:PROFILES] + list(world.unknown_usernames())[:2]
         instance.add_dynamic_partitions("profiles", usernames)
-        settings = IntrendSettings(
-            data_dir=tmp_path,
-            instagram_base_url=world.instagram_url,
-            proxy_url=world.proxy_url,
-            modem_url=world.modem_url,
+        _, resources = sandbox_resources(
+            world.intrend_env(tmp_path),
             max_posts=24,  # one timeline page past the profile answer's 12 posts
         )
-        resources = build_resources(settings, modem_token=world.modem_token)
         fetched = dg.materialize(
             ASSETS,
             selection=["raw_profile", "posts"],

@@ -20,8 +20,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets import cli
 from intrend_assets.definitions import ASSETS
+from intrend_assets.lib.instance import prepare_dagster_home
 from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.world import SandboxConfig, start_sandbox
 from tests.infra.servers import (
@@ -124,8 +124,8 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
-    monkeypatch.setenv("DAGSTER_HOME", "")  # restored after _dagster_home sets it
-    home = cli._dagster_home(tmp_path)  # copies the project's SQLite dagster.yaml
+    monkeypatch.setenv("DAGSTER_HOME", "")  # restored after prepare_dagster_home sets it
+    home = prepare_dagster_home(tmp_path)  # the project's dagster.yaml with the storage plugin
     data_dir = tmp_path / "data"
 
     config = SandboxConfig(profiles=5, seed=3, budget=40, speed=600.0)
@@ -136,11 +136,7 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
         env = {
             **os.environ,
             "DAGSTER_HOME": str(home),
-            "INTREND_DATA_DIR": str(data_dir),
-            "INTREND_INSTAGRAM_BASE_URL": world.instagram_url,
-            "INTREND_PROXY_URL": world.proxy_url,
-            "INTREND_MODEM_URL": world.modem_url,
-            "INTREND_MODEM_TOKEN": world.modem_token,
+            **world.intrend_env(data_dir),
             # The test launches the run itself: the refresh sensor must not fetch the profile
             # first (it would, being never fetched) and change what the picker shows.
             "INTREND_SENSORS": "stopped",

@@ -1,6 +1,8 @@
 """What can be checked of the deployment configuration without a cluster, registry or Docker.
 
-- Both instance configs (SQLite, PostgreSQL) load in Dagster with the same queue and limits.
+- Both instance configs (SQLite, PostgreSQL) load in Dagster with the same queue and limits;
+  every instance config the project ships (also the Celery one and the Helm values) has the
+  same pools and run limits.
 - deploy/helm/values.yaml uses only key paths of the official chart's values (the list in
   fixtures/dagster_chart_value_paths.txt, with its sources) and the same limits.
 - deploy/celery/dagster.yaml keeps the PostgreSQL instance's storage, queue and limits.
@@ -27,9 +29,10 @@ from dagster._config import process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
 
-from intrend_assets import cli
+from intrend_assets.lib.instance import POSTGRES_YAML, prepare_dagster_home, project_dir
 
-ROOT = cli.PROJECT_ROOT
+ROOT = project_dir(Path(__file__).parent)
+POSTGRES_INSTANCE_YAML = ROOT / POSTGRES_YAML
 FIXTURES = Path(__file__).parent / "fixtures"
 HELM_VALUES = ROOT / "deploy" / "helm" / "values.yaml"
 CELERY_YAML = ROOT / "deploy" / "celery" / "dagster.yaml"
@@ -53,24 +56,89 @@ def _load(path: Path) -> Any:
 # --- instance configs ----------------------------------------------------------------------
 
 
-def test_sqlite_instance_has_the_queue_pools_and_run_limits(
+def _assert_queue_and_limits(instance: dg.DagsterInstance) -> None:
+    assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    concurrency = instance.get_concurrency_config()
+    assert concurrency.pool_config.default_pool_limit == 1
+    queue = concurrency.run_queue_config
+    assert queue is not None
+    assert queue.max_concurrent_runs == EXPECTED_RUN_LIMITS["max_concurrent_runs"]
+    assert [
+        {"key": limit["key"], "limit": limit["limit"]} for limit in queue.tag_concurrency_limits
+    ] == EXPECTED_RUN_LIMITS["tag_concurrency_limits"]
+    assert instance.telemetry_enabled is False
+
+
+def test_root_instance_is_dagster_stock_storage_with_the_queue_pools_and_run_limits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """What any Dagster tool gets from the project root: no plugin, no DAGSTER_HOME needed."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the event log's folder comes from it
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        assert type(instance.run_storage).__name__ == "KeptConnectionSqliteRunStorage"
-        assert type(instance.event_log_storage).__name__ == "BatchingSqliteEventLogStorage"
-        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        concurrency = instance.get_concurrency_config()
-        assert concurrency.pool_config.default_pool_limit == 1
-        queue = concurrency.run_queue_config
-        assert queue is not None
-        assert queue.max_concurrent_runs == EXPECTED_RUN_LIMITS["max_concurrent_runs"]
-        assert [
-            {"key": limit["key"], "limit": limit["limit"]} for limit in queue.tag_concurrency_limits
-        ] == EXPECTED_RUN_LIMITS["tag_concurrency_limits"]
-        assert instance.telemetry_enabled is False
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
+        _assert_queue_and_limits(instance)
+
+
+@pytest.mark.parametrize(
+    ("choice", "run_storage", "event_log_storage"),
+    [
+        (None, "KeptConnectionSqliteRunStorage", "BatchingSqliteEventLogStorage"),
+        ("stock", "SqliteRunStorage", "SqliteEventLogStorage"),
+    ],
+)
+def test_prepared_sqlite_instance_has_the_plugin_unless_switched_off(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    choice: str | None,
+    run_storage: str,
+    event_log_storage: str,
+) -> None:
+    monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", "")  # prepare_dagster_home sets it; restored after
+    if choice is None:
+        monkeypatch.delenv("INTREND_DAGSTER_STORAGE", raising=False)
+    else:
+        monkeypatch.setenv("INTREND_DAGSTER_STORAGE", choice)
+    home = prepare_dagster_home(tmp_path, ROOT)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.run_storage).__name__ == run_storage
+        assert type(instance.event_log_storage).__name__ == event_log_storage
+        _assert_queue_and_limits(instance)
+
+
+def test_storage_switch_refuses_an_unknown_value_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTREND_DAGSTER_STORAGE", "fast")
+    with pytest.raises(SystemExit) as info:
+        prepare_dagster_home(tmp_path, ROOT)
+    assert str(info.value) == "INTREND_DAGSTER_STORAGE='fast': expected one of batching, stock"
+    assert not (tmp_path / ".dagster").exists()
+
+
+def _snake(node: Any) -> Any:
+    """The Helm chart's camelCase keys as dagster.yaml spells them."""
+    if isinstance(node, dict):
+        return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): _snake(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_snake(item) for item in node]
+    return node
+
+
+@pytest.mark.parametrize(
+    "shipped",
+    [POSTGRES_YAML, Path("deploy/celery/dagster.yaml"), Path("deploy/helm/values.yaml")],
+    ids=str,
+)
+def test_every_shipped_instance_config_has_the_root_pools_and_run_limits(shipped: Path) -> None:
+    """The pools and run limits apply in every configuration: a copy that drifted (or lost
+    its ``concurrency`` section) would run two fetches through the modem at once."""
+    root = _load(ROOT / "dagster.yaml")["concurrency"]
+    assert root["pools"] == {"default_limit": 1}
+    assert root["runs"] == EXPECTED_RUN_LIMITS
+    assert _snake(_load(ROOT / shipped)["concurrency"]) == root
 
 
 def test_postgres_instance_config_validates_and_matches_sqlite(
@@ -78,7 +146,7 @@ def test_postgres_instance_config_validates_and_matches_sqlite(
 ) -> None:
     for name, value in PG_ENV.items():
         monkeypatch.setenv(name, value)
-    shutil.copyfile(cli.POSTGRES_INSTANCE_YAML, tmp_path / "dagster.yaml")
+    shutil.copyfile(POSTGRES_INSTANCE_YAML, tmp_path / "dagster.yaml")
     config, _ = dagster_instance_config(str(tmp_path))
     # Runs, event logs and schedules on the one database, each validated against
     # dagster-postgres' schema with environment variables resolved.
@@ -95,7 +163,7 @@ def test_postgres_instance_config_validates_and_matches_sqlite(
         assert db["port"] == 5432
         assert db["scheme"] == "postgresql+psycopg2"
     sqlite = _load(ROOT / "dagster.yaml")
-    postgres = _load(cli.POSTGRES_INSTANCE_YAML)
+    postgres = _load(POSTGRES_INSTANCE_YAML)
     for key in ("telemetry", "run_coordinator", "concurrency"):
         assert postgres[key] == sqlite[key], key
     assert sqlite["concurrency"]["runs"] == EXPECTED_RUN_LIMITS
@@ -107,7 +175,7 @@ def test_celery_instance_keeps_the_postgres_storage_queue_and_limits(
     for name, value in PG_ENV.items():
         monkeypatch.setenv(name, value)
     celery = _load(CELERY_YAML)
-    postgres = _load(cli.POSTGRES_INSTANCE_YAML)
+    postgres = _load(POSTGRES_INSTANCE_YAML)
     for key in (
         "telemetry",
         "run_storage",

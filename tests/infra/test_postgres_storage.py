@@ -1,6 +1,6 @@
 """Dagster on PostgreSQL: a real server, a real materialization, the rows checked in the tables.
 
-The instance is built the way ``intrend`` builds it: ``_dagster_home`` copies
+The instance is built the way ``intrend`` builds it: ``prepare_dagster_home`` copies
 deploy/dagster/dagster.postgres.yaml into DAGSTER_HOME because DAGSTER_PG_HOST is set.
 """
 
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
-from intrend_assets import cli
-from intrend_assets.definitions import ASSETS, build_resources
-from intrend_assets.settings import IntrendSettings
+from intrend_assets.lib.instance import POSTGRES_YAML, prepare_dagster_home, project_dir
+from sandbox.pipeline import Stage, run_pipeline, sandbox_resources
+from sandbox.postgres import Postgres, running_postgres
 from sandbox.world import SandboxConfig, start_sandbox
-from tests.infra.postgres import Postgres, running_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def postgres() -> Iterator[Postgres]:
 def pg_env(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Postgres:
     for name, value in postgres.env.items():
         monkeypatch.setenv(name, value)
-    # _dagster_home sets DAGSTER_HOME; registering it here makes monkeypatch restore it.
+    # prepare_dagster_home sets DAGSTER_HOME; registering it here makes monkeypatch restore it.
     monkeypatch.setenv("DAGSTER_HOME", "")
     return postgres
 
@@ -43,8 +43,19 @@ def pg_env(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Postgres:
 def test_dagster_home_copies_the_postgres_config_when_dagster_pg_host_is_set(
     tmp_path: Path, pg_env: Postgres
 ) -> None:
-    home = cli._dagster_home(tmp_path)
-    assert (home / "dagster.yaml").read_text() == cli.POSTGRES_INSTANCE_YAML.read_text()
+    home = prepare_dagster_home(tmp_path)
+    assert (home / "dagster.yaml").read_text() == (project_dir() / POSTGRES_YAML).read_text()
+
+
+def test_stock_storage_on_postgres_is_dagster_postgres_own_event_log(
+    tmp_path: Path, pg_env: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTREND_DAGSTER_STORAGE", "stock")
+    home = prepare_dagster_home(tmp_path)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
 
 
 def test_dagster_home_keeps_sqlite_without_dagster_pg_host(
@@ -52,8 +63,13 @@ def test_dagster_home_keeps_sqlite_without_dagster_pg_host(
 ) -> None:
     monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
     monkeypatch.setenv("DAGSTER_HOME", "")
-    home = cli._dagster_home(tmp_path)
-    assert (home / "dagster.yaml").read_text() == (cli.PROJECT_ROOT / "dagster.yaml").read_text()
+    home = prepare_dagster_home(tmp_path)
+    written = yaml.safe_load((home / "dagster.yaml").read_text())
+    assert written["event_log_storage"]["class"] == "BatchingSqliteEventLogStorage"
+    assert (
+        written["concurrency"]
+        == yaml.safe_load((project_dir() / "dagster.yaml").read_text())["concurrency"]
+    )
 
 
 def test_dagster_home_names_the_missing_postgres_variables(
@@ -64,12 +80,12 @@ def test_dagster_home_names_the_missing_postgres_variables(
     monkeypatch.delenv("DAGSTER_PG_DB", raising=False)
     monkeypatch.setenv("DAGSTER_HOME", "")
     with pytest.raises(SystemExit, match="DAGSTER_PG_USER, DAGSTER_PG_DB"):
-        cli._dagster_home(tmp_path)
+        prepare_dagster_home(tmp_path)
 
 
 def test_materialization_is_stored_in_postgres(tmp_path: Path, pg_env: Postgres) -> None:
     started = time.monotonic()
-    home = cli._dagster_home(tmp_path)
+    home = prepare_dagster_home(tmp_path)
     config = SandboxConfig(profiles=PROFILES, seed=5, budget=40, speed=600.0)
     with (
         start_sandbox(config) as world,
@@ -77,28 +93,14 @@ def test_materialization_is_stored_in_postgres(tmp_path: Path, pg_env: Postgres)
     ):
         storage = type(instance.run_storage).__name__
         assert storage == "PostgresRunStorage", storage
-        # dagster-postgres' event log, batching planned events too (intrend_assets/dagster_storage).
+        # dagster-postgres' event log, batching planned events too (intrend_assets/lib/storage).
         assert type(instance.event_log_storage).__name__ == "BatchingPostgresEventLogStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
 
         usernames = list(world.public_usernames())[:PROFILES]
         instance.add_dynamic_partitions("profiles", usernames)
-        settings = IntrendSettings(
-            data_dir=tmp_path / "data",
-            instagram_base_url=world.instagram_url,
-            proxy_url=world.proxy_url,
-            modem_url=world.modem_url,
-        )
-        result = dg.materialize(
-            ASSETS,
-            selection=["raw_profile", "posts"],
-            resources=build_resources(settings, modem_token=world.modem_token),
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": usernames[0],
-                "dagster/asset_partition_range_end": usernames[-1],
-            },
-        )
+        _, resources = sandbox_resources(world.intrend_env(tmp_path / "data"))
+        (result,) = run_pipeline(resources, instance, stages=[Stage(("raw_profile", "posts"))])
         assert result.success
         run_id = result.run_id
 

@@ -6,8 +6,9 @@ ranged runs of at most 500 profiles, and that ``posts`` then loads what they fet
 Dagster's backfill machinery, not by us. So these tests do what the UI and ``dagster dev`` do,
 with nothing of the project replaced:
 
-- the instance is built from the project's dagster.yaml (queued runs, at most 2 backfill runs
-  at a time, the pools, the batching SQLite storages) in a temporary DAGSTER_HOME;
+- the instance is built as the `intrend` commands build it (the project's dagster.yaml:
+  queued runs, at most 2 backfill runs at a time, the pools; plus the batching SQLite
+  storages) in a temporary DAGSTER_HOME;
 - the code location is loaded from workspace.yaml into a code server subprocess, as the
   daemon loads it, and runs are launched by Dagster's default run launcher, each in its own
   process (so the settings reach them through ``INTREND_*`` variables, as in a deployment);
@@ -19,7 +20,6 @@ with nothing of the project replaced:
 
 import logging
 import math
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -52,6 +52,7 @@ from dagster_graphql.test.utils import execute_dagster_graphql
 
 from intrend_assets.definitions import ASSETS, build_defs
 from intrend_assets.defs.profiles.partitions import profiles_backfill_policy
+from intrend_assets.lib.instance import instance_yaml
 from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN
 from intrend_assets.lib.storage import EVENT_BATCH_SIZE
 from intrend_assets.raw_store.store import LocalRawStore
@@ -86,7 +87,9 @@ def _deployment(
     """
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
+    monkeypatch.delenv("INTREND_DAGSTER_STORAGE", raising=False)
+    (home / "dagster.yaml").write_text(instance_yaml(ROOT))  # as the `intrend` commands write it
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
     with dg.DagsterInstance.from_config(str(home)) as instance:

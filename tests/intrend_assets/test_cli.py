@@ -1,8 +1,14 @@
 """`intrend`'s command line: options are checked before anything starts."""
 
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from intrend_assets.cli import build_parser
+from sandbox.__main__ import main as sandbox_main
+from sandbox.commands import build_parser, main
 
 
 def test_demo_login_wall_option() -> None:
@@ -25,7 +31,7 @@ def test_demo_reports_a_failed_warning_check_as_a_warning_not_a_failure() -> Non
     """The demo printed "FAILED" when only the warning-severity strategy check fired."""
     import dagster as dg
 
-    from intrend_assets.cli import describe_checks
+    from sandbox.pipeline import describe_checks
 
     def evaluation(name: str, passed: bool, severity: dg.AssetCheckSeverity):
         return dg.AssetCheckEvaluation(
@@ -40,3 +46,74 @@ def test_demo_reports_a_failed_warning_check_as_a_warning_not_a_failure() -> Non
     assert describe_checks([ok, doors, broken]) == (
         "FAILED owner_known; warning from strategy_doors_open"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["demo", "--profiles", "0"], "--profiles"),
+        (["demo", "--profiles", "-5"], "--profiles"),
+        (["dev", "--profiles", "0"], "--profiles"),
+        (["demo", "--speed", "0"], "--speed"),
+        (["demo", "--speed", "-1"], "--speed"),
+        (["demo", "--budget", "0"], "--budget"),
+        (["demo", "--top", "0"], "--top"),
+        (["dev", "--port", "70000"], "--port"),
+        (["serve", "--port", "0"], "--port"),
+    ],
+)
+def test_bad_numbers_stop_with_a_line_naming_the_option(
+    argv: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``intrend demo --profiles 0`` once started the sandbox and failed in pydantic."""
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(argv)
+    assert info.value.code == 2
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert f"argument {option}: expected" in error
+
+
+def test_sandbox_refuses_bad_carrier_ranges_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It printed pydantic's multi-line ValidationError with a traceback."""
+    with pytest.raises(SystemExit) as info:
+        sandbox_main(["--carrier-ranges", "banana"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("intrend-sandbox: error: --carrier-ranges:")
+    assert "banana" in err
+
+
+def test_dev_refuses_a_port_in_use_before_starting_anything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as info:
+            main(["dev", "--port", str(port)])
+    message = str(info.value)
+    assert message.startswith(f"intrend dev: cannot listen on 127.0.0.1:{port}")
+    assert "\n" not in message and "--port" in message
+
+
+def test_the_production_command_line_never_imports_the_sandbox() -> None:
+    code = (
+        "import sys, intrend_assets.cli as c; c.build_parser().parse_args(['serve']);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sandbox'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_intrend_has_demo_dev_and_serve() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["serve", "--port", "3100"]).port == 3100
+    assert parser.parse_args(["dev"]).port == 3000
+    assert parser.parse_args(["demo"]).profiles == 300
+    script = Path(sys.executable).parent / "intrend"
+    assert "sandbox.commands" in script.read_text()

@@ -1,11 +1,10 @@
-"""The batching SQLite event log (intrend_assets/lib/storage.py) and its configuration.
+"""The batching SQLite event log (intrend_assets/lib/storage/) and its configuration.
 
 A ranged run over many profile partitions must cost a few SQLite transactions per batch of
 asset events, not several per event, and leave exactly what Dagster's own storage leaves:
 the same events, materialized partitions, asset records and live notifications.
 """
 
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +14,16 @@ import dagster as dg
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from intrend_assets.lib import storage as dagster_storage
-from intrend_assets.lib.storage import EVENT_BATCH_SIZE, BatchingSqliteEventLogStorage
+from intrend_assets.lib.instance import instance_yaml, project_dir
+from intrend_assets.lib.storage import (
+    EVENT_BATCH_SIZE,
+    BatchingSqliteEventLogStorage,
+    KeptConnectionSqliteRunStorage,
+    engines,
+)
+from intrend_assets.lib.storage.bulk import _bulk_key
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_dir(Path(__file__).parent)
 PARTITIONS = dg.DynamicPartitionsDefinition(name="profiles")
 KEYS = [f"user{i:03d}" for i in range(25)]
 
@@ -43,10 +48,12 @@ RANGE = {
 def project_instance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yaml: Path | None = None
 ) -> Iterator[dg.DagsterInstance]:
-    """An instance from the project's dagster.yaml (or ``yaml``), as `intrend` sets it up."""
+    """An instance from the config `intrend` writes (or ``yaml``), as `intrend` sets it up."""
     home = tmp_path / "home"
     home.mkdir(parents=True)
-    shutil.copyfile(yaml or ROOT / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
+    monkeypatch.delenv("INTREND_DAGSTER_STORAGE", raising=False)
+    (home / "dagster.yaml").write_text(yaml.read_text() if yaml else instance_yaml(ROOT))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -103,7 +110,7 @@ def test_a_run_builds_one_engine_per_database_not_one_per_transaction(
     """Dagster's SQLite storage built (and threw away) a SQLAlchemy engine for every
     transaction: dozens per step. Now: the run's shard and the index, once each."""
     built: list[str] = []
-    real = dagster_storage.create_engine
+    real = engines.create_engine
 
     def counting(url: str, **kwargs):  # type: ignore[no-untyped-def]
         built.append(url)
@@ -111,7 +118,7 @@ def test_a_run_builds_one_engine_per_database_not_one_per_transaction(
 
     with project_instance(tmp_path, monkeypatch) as instance:
         opened = _connections(monkeypatch)
-        monkeypatch.setattr(dagster_storage, "create_engine", counting)
+        monkeypatch.setattr(engines, "create_engine", counting)
         result = dg.materialize([fetched, parsed], instance=instance, partition_key=KEYS[0])
         assert result.success
     assert len(opened) > 20  # every event still has its own short transaction ...
@@ -228,7 +235,7 @@ def test_unbatchable_events_in_a_batch_are_stored_one_by_one_in_order(
         assert [(e.message, e.timestamp) for e in stored] == [
             (e.message, e.timestamp) for e in copies
         ]
-        bulk = [e for e in copies if dagster_storage._bulk_key(e)]
+        bulk = [e for e in copies if _bulk_key(e)]
         assert len(bulk) == 2 * len(KEYS)  # planned + materializations of 25 partitions
         assert len(one_by_one) == len(copies) - len(bulk)
 
@@ -259,7 +266,7 @@ def test_index_and_runs_databases_stay_open_run_shards_do_not(
     time. The index and runs.db now keep a connection; a run's own database still opens
     per transaction, because the webserver follows a run's log by watching that file."""
     with project_instance(tmp_path, monkeypatch) as instance:
-        assert isinstance(instance.run_storage, dagster_storage.KeptConnectionSqliteRunStorage)
+        assert isinstance(instance.run_storage, KeptConnectionSqliteRunStorage)
         assert (tmp_path / "home" / "history" / "runs.db").is_file()
         with _new_sqlite_connections() as opened:
             result = dg.materialize([fetched, parsed], instance=instance, tags=RANGE)

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL server for tests: real binaries, loopback only, always stopped.
+"""A throwaway PostgreSQL server for tests, demos and benchmarks: real binaries, loopback only,
+always stopped.
 
 ``running_postgres()`` runs ``initdb`` in a fresh temporary folder, starts ``postgres`` on a
 free 127.0.0.1 port (no Unix socket), creates a database with a password-protected owner, and
