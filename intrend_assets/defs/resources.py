@@ -3,10 +3,10 @@
 Instagram (:class:`InstagramAccess`), the modem service (:class:`ModemEndpoint`), the raw
 store (:class:`LocalRawStore`), the warehouse file (:class:`WarehouseFile`) and the tracked
 profiles file (:class:`ProfilesFile`). They are plain Python values, handed to Dagster as
-``ResourceParam``\\ s, so every setting is declared once (in
-:class:`~intrend_assets.settings.IntrendSettings`) instead of again as resource fields, and
-no secret (the modem token) is ever part of a run's config or snapshot. Tests swap a
-resource by passing another object with the same methods.
+``ResourceParam``\\ s rather than configurable resources, so every setting is declared once
+(in :class:`~intrend_assets.settings.IntrendSettings`) and no secret (the modem token) is
+ever part of a run's config or snapshot. Tests swap a resource by passing another object with
+the same methods (``tests/fakes.py``).
 """
 
 from collections.abc import Iterator

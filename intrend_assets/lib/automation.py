@@ -9,9 +9,9 @@ The condition is Dagster's ``eager`` with two changes:
   upstream partitions are allowed (``eager`` waits for every upstream partition to exist).
 - An upstream update is ordered against the asset's own update and request by their
   times. ``eager`` resets its "a dependency updated" state whenever the asset itself
-  updated since the previous tick, whichever came first: when the warehouse run one tick
-  asked for finished and a fetch run then loaded more posts before the next tick, those
-  posts stayed out of the warehouse until posts changed again (hours, on a quiet day).
+  updated since the previous tick, whichever came first: if the warehouse run one tick
+  asked for finishes and a fetch run then loads more posts before the next tick, those
+  posts would stay out of the warehouse until posts change again (hours, on a quiet day).
   Dagster orders the two only where each side is a single timed condition (an ``or`` of
   conditions carries no times), so the condition is two ``since`` states: a dependency
   updated after the asset's latest update, and after its latest request (so a failed run

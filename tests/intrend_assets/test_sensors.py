@@ -35,6 +35,14 @@ def test_new_profiles_become_partitions_and_one_ranged_run(profiles_file: Path) 
         (run,) = result.run_requests
         assert run.tags["dagster/asset_partition_range_start"] == "bob"
         assert run.tags["dagster/asset_partition_range_end"] == "bob"
+        # No state of its own: the same file asks for the same run key, which Dagster
+        # launches once, however often the tick is evaluated.
+        assert result.cursor is None
+        again = tracked_profiles_sensor(
+            dg.build_sensor_context(instance=instance, resources=_tracked(profiles_file))
+        )
+        assert isinstance(again, dg.SensorResult)
+        assert [r.run_key for r in again.run_requests] == [run.run_key]
 
 
 def test_nothing_new_skips_and_removed_profiles_are_kept(profiles_file: Path) -> None:

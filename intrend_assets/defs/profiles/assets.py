@@ -90,11 +90,11 @@ def raw_profile(
     """
     usernames = list(context.partition_keys)
     report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
-    store = raw_store
     if report.log:
         buffer = io.BytesIO()
         pl.DataFrame(report.log).write_parquet(buffer)
-        store.write_log(f"{context.run.run_id}-{context.retry_number}.parquet", buffer.getvalue())
+        name = f"{context.run.run_id}-{context.retry_number}.parquet"
+        raw_store.write_log(name, buffer.getvalue())
     failed = {
         name: f"{o.outcome}: {o.reason}".rstrip(": ")
         for name, o in report.outcomes.items()
@@ -120,7 +120,7 @@ def raw_profile(
             "bytes_stored": report.bytes_stored,
             "compression_ratio": round(ratio, 2),
             "seconds": round(report.seconds, 2),
-            "raw_store": dg.MetadataValue.path(str(store.root.resolve())),
+            "raw_store": dg.MetadataValue.path(str(raw_store.root.resolve())),
             "parsed_by": dg.MetadataValue.asset(dg.AssetKey("posts")),
         }
     )

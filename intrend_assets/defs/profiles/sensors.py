@@ -45,14 +45,15 @@ def tracked_profiles(
         context.log.info(
             f"{len(removed)} profiles are no longer in {path} (kept): {sorted(removed)[:20]}"
         )
-    digest = hashlib.sha256(",".join(tracked.usernames).encode()).hexdigest()[:16]
     if not new:
-        return dg.SensorResult(skip_reason="no new profiles", cursor=digest)
+        return dg.SensorResult(skip_reason="no new profiles")
+    # The run key names the file's contents, so a tick Dagster evaluates again (a daemon
+    # restarted mid-tick) does not launch the same run twice: a run key is launched once.
+    digest = hashlib.sha256(",".join(tracked.usernames).encode()).hexdigest()[:16]
     # New partitions are appended at the end of the partition order, so they form one range.
     return dg.SensorResult(
         run_requests=list(range_run_requests(new, run_key_prefix=f"tracked:{digest}")),
         dynamic_partitions_requests=[profiles_partitions.build_add_request(new)],
-        cursor=digest,
     )
 
 
@@ -75,9 +76,8 @@ def due_profiles_to_fetch(
     intervals = tracked.intervals if tracked else {}
     default = tracked.default_interval if tracked else DEFAULT_INTERVAL
     pending: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    store = raw_store
     names = [n for n in order if is_valid_username(n)]
-    cadences = {name: store.cadence(name) for name in names}
+    cadences = {name: raw_store.cadence(name) for name in names}
     now = datetime.now(UTC)
     slots = dict(due_profiles(now, names, cadences, intervals, default))
     due = [(name, slot) for name, slot in slots.items() if pending.get(name) != slot]
@@ -116,15 +116,14 @@ def record_failed_run(
     keys = _run_partition_keys(context.dagster_run, order)
     stats = context.instance.get_run_stats(context.dagster_run.run_id)
     started = datetime.fromtimestamp(stats.start_time or 0, tz=UTC)
-    store = raw_store
     reason = (context.failure_event.message or "run failed")[:500]
     recorded = 0
     for name in keys:
         if not is_valid_username(name):
             continue
-        latest = store.latest(name)
+        latest = raw_store.latest(name)
         if latest is None or latest.fetched_at < started:
-            store.record_failure(name, "run_failed", reason, 0)
+            raw_store.record_failure(name, "run_failed", reason, 0)
             recorded += 1
     context.log.info(f"recorded {recorded} of {len(keys)} profiles of the failed run")
 
