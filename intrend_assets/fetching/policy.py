@@ -29,4 +29,4 @@ class FetchPolicy:
     max_backoff_seconds: float = 30.0
     ordering: Ordering = "as_given"
     rotate: bool = True  # False: the "no rotation" baseline of the experiments
-    strategy_name: str = "default"  # the pacing strategy (rate-limit experiments)
+    pacing_name: str = "default"  # the pacing under test (rate-limit experiments)

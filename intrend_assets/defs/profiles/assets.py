@@ -46,7 +46,7 @@ async def _fetch(
 
         return await fetch_profiles(
             usernames,
-            instagram.ways(client, session_client),
+            instagram.bind(client, session_client),
             gate,
             raw_store,
             instagram.policy,

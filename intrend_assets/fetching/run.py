@@ -1,0 +1,50 @@
+"""What every part of one fetch run shares: the bound strategies, the gate, the store, the
+policy, the report, and which strategies this run has dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.report import FetchReport
+from intrend_assets.fetching.request_log import RequestLog
+from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.instagram.bound import BoundStrategies
+from intrend_assets.instagram.errors import StrategyGone
+from intrend_assets.raw_store.store import LocalRawStore
+
+Warn = Callable[[str], None]
+Named = TypeVar("Named")
+
+
+@dataclass
+class FetchRun:
+    strategies: BoundStrategies
+    gate: RotationGate
+    store: LocalRawStore
+    policy: FetchPolicy
+    log: RequestLog
+    warn: Warn | None = None
+    report: FetchReport = field(default_factory=FetchReport)
+
+    def is_gone(self, kind: str, name: str) -> bool:
+        return f"{kind}:{name}" in self.report.gone
+
+    def drop(self, kind: str, name: str, exc: StrategyGone) -> None:
+        """Take a fetch strategy out of this run; say so once, loudly."""
+        key = f"{kind}:{name}"
+        if key in self.report.gone:
+            return
+        self.report.gone[key] = str(exc)
+        if self.warn is not None:
+            self.warn(
+                f"{kind} strategy {name!r} is gone for this run ({exc}); falling back to the "
+                "next one. If it stays gone, update its doc_id/host in the settings or drop "
+                "it from the strategy order."
+            )
+
+    def open(self, kind: str, strategies: Sequence[Named]) -> list[Named]:
+        """The strategies of ``kind`` not dropped in this run, in their order."""
+        return [s for s in strategies if not self.is_gone(kind, s.name)]  # type: ignore[attr-defined]
