@@ -111,6 +111,7 @@ async def fetch_profiles(
     await _pool(order, tracked, policy.concurrency, deadline)
     report.rotations = gate.stats.rotations
     report.unchanged_rotations = gate.stats.unchanged
+    report.cooldown_waits = gate.stats.cooldown_waits
     report.modem_errors = gate.stats.modem_errors
     report.rotation_seconds = gate.stats.rotation_seconds
     report.seconds = loop.time() - started

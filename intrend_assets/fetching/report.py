@@ -25,6 +25,7 @@ class FetchReport:
     log: list[dict[str, object]] = field(default_factory=list)
     rotations: int = 0
     unchanged_rotations: int = 0
+    cooldown_waits: int = 0  # the modem answered within its cooldown: no new IP yet, waited
     modem_errors: int = 0
     rotation_seconds: float = 0.0  # held up while the modem changed IP (part of ``seconds``)
     bytes_raw: int = 0

@@ -115,6 +115,7 @@ def raw_profile(
             "login_walled": report.count("login_wall"),
             "rotations": report.rotations,
             "unchanged_rotations": report.unchanged_rotations,
+            "cooldown_waits": report.cooldown_waits,
             "rotation_seconds": round(report.rotation_seconds, 2),
             "bytes_raw": report.bytes_raw,
             "bytes_stored": report.bytes_stored,
