@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import GaveUp
 from intrend_assets.fetching.run import FetchRun
+from intrend_assets.fetching.throttle import FRESH_IPS_IN_A_ROW
 from intrend_assets.instagram.errors import (
     ConfigurationError,
     FetchError,
@@ -22,6 +23,7 @@ from intrend_assets.instagram.errors import (
     ProfileNotFound,
     RateLimited,
     StrategyGone,
+    StrategyThrottled,
 )
 from intrend_assets.instagram.http import Answer
 
@@ -76,6 +78,31 @@ class Requester:
         except FetchError as exc:
             return answer, exc, generation, ip
 
+    def _throttled(self, kind: str, strategy: str, generation: int) -> bool:
+        """Whether this rate limit shows ``strategy`` throttled for everyone (benching it),
+        or it already is benched: then the request moves on rather than rotating.
+
+        Only while another strategy is open: with nowhere else to go, rotating and waiting
+        is all that is left.
+        """
+        run = self.run
+        key = f"{kind}:{strategy}"
+        fresh = generation in run.gate.fresh
+        throttled = run.throttles.answered(key, generation, fresh, True)
+        if not run.others_open(kind, strategy, False):
+            return False
+        if run.is_benched(kind, strategy):
+            return True  # benched while this request was in flight
+        if not throttled:
+            return False
+        run.throttles.bench(key)
+        if run.warn is not None:
+            run.warn(
+                f"{kind} strategy {strategy!r} is rate-limited whatever the IP; benched for "
+                f"{run.policy.bench_seconds:g} s, profiles move to the next strategy"
+            )
+        return True
+
     async def request(
         self,
         username: str,
@@ -88,9 +115,10 @@ class Requester:
     ) -> tuple[Answer, str, int]:
         """One logical request with retries: returns (answer, kind, attempts) or raises.
 
-        Raises ProfileNotFound / LoginWall / StrategyGone (final for this strategy),
-        ConfigurationError (stop the run) or GaveUp (attempts exhausted). A logged-in request
-        never rotates the IP: it holds the gate, and waits out a rate limit instead.
+        Raises ProfileNotFound / LoginWall / StrategyGone / StrategyThrottled (final for this
+        strategy), ConfigurationError (stop the run) or GaveUp (attempts exhausted). A
+        logged-in request never rotates the IP: it holds the gate, and waits out a rate limit
+        instead.
         """
         run, policy = self.run, self.run.policy
         errors = limited = attempt = 0
@@ -103,9 +131,18 @@ class Requester:
             )
             if isinstance(verdict, str):
                 assert answer is not None
+                if not session:
+                    run.throttles.answered(f"{kind}:{strategy}", generation, False, False)
                 run.report.bytes_raw += len(answer.body)
                 return answer, verdict, attempt
             exc = verdict
+            limited_here = isinstance(exc, RateLimited)
+            if limited_here and not session and self._throttled(kind, strategy, generation):
+                raise StrategyThrottled(
+                    f"rate limited on {FRESH_IPS_IN_A_ROW} fresh IPs in a row: benched for "
+                    f"{policy.bench_seconds:g} s",
+                    status=exc.status,
+                )
             if isinstance(exc, RateLimited):
                 limited += 1
                 if limited >= policy.max_rate_limited:

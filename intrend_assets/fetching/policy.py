@@ -26,6 +26,7 @@ class FetchPolicy:
     max_posts: int  # more than PROFILE_POSTS pages the timeline
     fast_update: bool
     session_pacing_seconds: float  # between two logged-in requests (jittered ±50%)
+    bench_seconds: float  # a strategy limited on two fresh IPs in a row rests this long
     max_backoff_seconds: float = 30.0
     ordering: Ordering = "as_given"
     rotate: bool = True  # False: the "no rotation" baseline of the experiments

@@ -21,7 +21,9 @@ from intrend_assets.instagram.errors import (
     ConfigurationError,
     LoginWall,
     ProfileNotFound,
+    ProfileRefused,
     StrategyGone,
+    StrategyThrottled,
 )
 from intrend_assets.instagram.http import Answer
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
@@ -46,12 +48,18 @@ class ProfileFetch:
         strategies: list[BoundProfileStrategy],
         session: bool,
         walled: list[str],
+        refused: dict[str, str],
     ) -> Found | ProfileOutcome | None:
         """Try ``strategies`` in order: the first answer, a final outcome, or None (all
-        refused)."""
+        refused: by a login wall in ``walled``, for another reason in ``refused``)."""
+        run = self.run
         for strategy in strategies:
-            if self.run.is_gone("profile", strategy.name):
+            if run.is_gone("profile", strategy.name):
                 continue  # dropped while this profile waited its turn
+            if run.is_benched("profile", strategy.name) and run.others_open(
+                "profile", strategy.name, session
+            ):
+                continue  # benched while this profile waited its turn
             try:
                 answer, kind, attempts = await self.requester.request(
                     username,
@@ -63,6 +71,9 @@ class ProfileFetch:
             except LoginWall:
                 walled.append(strategy.name)
                 continue
+            except (StrategyThrottled, ProfileRefused) as exc:
+                refused[strategy.name] = str(exc)
+                continue
             except StrategyGone as exc:
                 self.run.drop("profile", strategy.name, exc)
                 continue
@@ -73,9 +84,11 @@ class ProfileFetch:
             return strategy, answer, kind, attempts
         return None
 
-    async def _find(self, username: str) -> tuple[Found | ProfileOutcome | None, list[str], bool]:
+    async def _find(
+        self, username: str, refused: dict[str, str]
+    ) -> tuple[Found | ProfileOutcome | None, list[str], bool]:
         """Ask the strategies (then the session) for the profile; also what walled it and
-        whether the session served it."""
+        whether the session served it (other refusals land in ``refused``)."""
         run = self.run
         strategies = run.open("profile", run.strategies.profile)
         if not strategies:
@@ -85,7 +98,7 @@ class ProfileFetch:
         # wall while another strategy is open, and they are still tried when nothing else works.
         strategies.sort(key=lambda s: s.name in known_walls)
         walled: list[str] = []
-        found = await self._through(username, strategies, False, walled)
+        found = await self._through(username, strategies, False, walled, refused)
         # What walled anonymous requests is remembered; a strategy that served them is forgotten.
         walls = set(known_walls) | set(walled)
         if isinstance(found, tuple):
@@ -95,7 +108,7 @@ class ProfileFetch:
         if found is None and walled and run.strategies.session_profile:
             session_walled: list[str] = []
             session_strategies = run.open("profile", run.strategies.session_profile)
-            found = await self._through(username, session_strategies, True, session_walled)
+            found = await self._through(username, session_strategies, True, session_walled, refused)
             walled += [f"{name} (logged in)" for name in session_walled]
             return found, walled, True
         return found, walled, False
@@ -105,12 +118,18 @@ class ProfileFetch:
             username = validate_username(raw_name)
         except InvalidUsername as exc:
             return ProfileOutcome(str(raw_name), "invalid", exc.reason)
-        found, walled, session = await self._find(username)
+        refused: dict[str, str] = {}
+        found, walled, session = await self._find(username, refused)
         if isinstance(found, ProfileOutcome):
             return found
         if found is None:
+            # Every strategy refused this profile: say what each one answered.
+            reasons = [f"{name}: {why}" for name, why in refused.items()]
             if walled:
-                return ProfileOutcome(username, "login_wall", f"login wall on {', '.join(walled)}")
+                reasons.insert(0, f"login wall on {', '.join(walled)}")
+                return ProfileOutcome(username, "login_wall", "; ".join(reasons))
+            if refused:
+                return ProfileOutcome(username, "refused", "; ".join(reasons))
             raise self._all_gone()
         return await self._store(username, found, session)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 @dataclass
 class ProfileOutcome:
     username: str
-    outcome: str  # stored / private / not_found / login_wall / invalid / gave_up
+    outcome: str  # stored / private / not_found / login_wall / refused / invalid / gave_up
     reason: str = ""
     attempts: int = 0
     key: str | None = None
@@ -32,6 +32,7 @@ class FetchReport:
     bytes_stored: int = 0
     seconds: float = 0.0
     gone: dict[str, str] = field(default_factory=dict)  # "profile:<name>" -> why
+    benched: dict[str, int] = field(default_factory=dict)  # "profile:<name>" -> times benched
 
     def served(self) -> dict[str, int]:
         """Profiles stored per profile strategy (``name+session`` when logged in)."""

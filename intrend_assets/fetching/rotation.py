@@ -60,6 +60,8 @@ class RotationGate:
         self._released = asyncio.Event()
         self._released.set()
         self.generation = 0
+        self.fresh: set[int] = set()  # generations that started on an IP new to this run
+        self._new_to_run = False
         self.current_ip = current_ip
         self.stats = GateStats(ips=[current_ip] if current_ip else [])
 
@@ -110,9 +112,13 @@ class RotationGate:
                 await self._released.wait()
             self._open.clear()
             started = self._clock()
+            changed = self._new_to_run = False
             try:
-                return await self._until_changed()
+                changed = await self._until_changed()
+                return changed
             finally:
+                if changed and self._new_to_run:
+                    self.fresh.add(self.generation + 1)
                 self.stats.rotations += 1
                 self.stats.rotation_seconds += self._clock() - started
                 # Move on even after a failed rotation: requests will tell whether the
@@ -145,6 +151,7 @@ class RotationGate:
                 await self._sleep(pause)
                 continue
             if result.changed and result.new_ip:
+                self._new_to_run = result.new_ip not in self.stats.ips
                 self.current_ip = result.new_ip
                 self.stats.ips.append(result.new_ip)
                 return True

@@ -11,6 +11,7 @@ from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.request_log import RequestLog
 from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.fetching.throttle import Throttles
 from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.errors import StrategyGone
 from intrend_assets.raw_store.store import LocalRawStore
@@ -28,6 +29,11 @@ class FetchRun:
     log: RequestLog
     warn: Warn | None = None
     report: FetchReport = field(default_factory=FetchReport)
+    throttles: Throttles = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.throttles = Throttles(self.policy.bench_seconds)
+        self.report.benched = self.throttles.benched
 
     def is_gone(self, kind: str, name: str) -> bool:
         return f"{kind}:{name}" in self.report.gone
@@ -45,6 +51,24 @@ class FetchRun:
                 "it from the strategy order."
             )
 
+    def is_benched(self, kind: str, name: str) -> bool:
+        return self.throttles.is_benched(f"{kind}:{name}")
+
     def open(self, kind: str, strategies: Sequence[Named]) -> list[Named]:
-        """The strategies of ``kind`` not dropped in this run, in their order."""
-        return [s for s in strategies if not self.is_gone(kind, s.name)]  # type: ignore[attr-defined]
+        """The strategies of ``kind`` not dropped in this run, in their order; the benched
+        ones only when nothing else is left (a bench is a preference, not a drop)."""
+        usable = [s for s in strategies if not self.is_gone(kind, s.name)]  # type: ignore[attr-defined]
+        rested = [s for s in usable if not self.is_benched(kind, s.name)]  # type: ignore[attr-defined]
+        return rested or usable
+
+    def others_open(self, kind: str, name: str, session: bool) -> bool:
+        """Whether a strategy of ``kind`` other than ``name`` is neither gone nor benched."""
+        bound = self.strategies
+        if kind == "profile":
+            pool = bound.session_profile if session else bound.profile
+        else:
+            pool = bound.session_timeline if session else bound.timeline
+        return any(
+            s.name != name and not self.is_gone(kind, s.name) and not self.is_benched(kind, s.name)
+            for s in pool
+        )

@@ -18,7 +18,13 @@ from intrend_assets.fetching.fast_update import Mark, first_known_index, next_ma
 from intrend_assets.fetching.report import GaveUp, ProfileOutcome
 from intrend_assets.fetching.run import FetchRun
 from intrend_assets.instagram.bound import BoundProfileStrategy, BoundTimelineStrategy
-from intrend_assets.instagram.errors import LoginWall, ProfileNotFound, StrategyGone
+from intrend_assets.instagram.errors import (
+    LoginWall,
+    ProfileNotFound,
+    ProfileRefused,
+    StrategyGone,
+    StrategyThrottled,
+)
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
 from intrend_assets.raw_store.store import RawObject
 
@@ -130,7 +136,7 @@ class TimelinePager:
             except StrategyGone as exc:
                 self.run.drop("page", strategy.name, exc)
                 return ("switch" if pages == 0 else "stop"), f"{strategy.name} is gone: {exc}"
-            except LoginWall as exc:
+            except (LoginWall, StrategyThrottled, ProfileRefused) as exc:
                 return ("switch" if pages == 0 else "stop"), f"{strategy.name}: {exc}"
             except (GaveUp, ProfileNotFound) as exc:
                 return "stop", str(exc)

@@ -51,6 +51,22 @@ class StrategyGone(FetchError):
     outcome = "strategy_gone"
 
 
+class StrategyThrottled(FetchError):
+    """Rate-limited on fresh IPs in a row: Instagram throttles this strategy for everyone, so
+    no rotation helps for a while; the next strategy might (raised by the fetch loop, which
+    sees the IPs, never by a classifier)."""
+
+    outcome = "strategy_throttled"
+
+
+class ProfileRefused(FetchError):
+    """A 4xx no rule knows, for this profile on this strategy (a deleted business-category
+    asset, 403, ``feedback_required``): not the IP, not the strategy for everyone; the next
+    strategy might serve the profile."""
+
+    outcome = "refused"
+
+
 class UpstreamError(FetchError):
     """5xx, a proxy that cannot reach the modem, or a body that is not what was promised."""
 

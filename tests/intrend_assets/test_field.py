@@ -149,3 +149,64 @@ def test_the_modem_client_reads_coalesced_answers(extra: dict, retry: float | No
 
     rotation = asyncio.run(go())
     assert rotation.coalesced and rotation.retry_after_seconds == retry
+
+
+class FreshModem:
+    """A modem without cooldown: every rotation gives a new IP."""
+
+    def __init__(self) -> None:
+        self.ip = "10.1.0.1"
+        self.steps = 0
+
+    async def rotate(self) -> Rotation:
+        self.steps += 1
+        old, self.ip = self.ip, f"10.1.0.{self.steps + 1}"
+        return Rotation(old, self.ip, True, 5, 1)
+
+
+def test_a_strategy_throttled_for_everyone_is_benched_and_profiles_move_on(
+    tmp_path: Path,
+) -> None:
+    """One strategy answers "Please wait" whatever the IP; the next one works."""
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[str] = Counter()
+
+    async def throttled(username: str) -> Answer:
+        asked["throttled"] += 1
+        await asyncio.sleep(0)
+        return Answer(401, WAIT, 1.0)
+
+    async def working(username: str) -> Answer:
+        asked["working"] += 1
+        await asyncio.sleep(0)
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(throttled, "first"), scripted.profile(working, "second"))
+    )
+    names = [f"user{i}" for i in range(20)]
+    report = _run(strategies, names, tmp_path, modem, clock)
+    assert report.stored == 20, Counter(o.reason for o in report.outcomes.values())
+    assert report.served() == {"second": 20}
+    assert report.rotations <= 2  # the IP was never the problem
+    assert asked["throttled"] <= 3 * FAST.concurrency
+    assert report.benched == {"profile:first": 1}
+
+
+def test_a_bench_ends_and_the_strategy_is_judged_afresh() -> None:
+    from intrend_assets.fetching.throttle import Throttles
+
+    now = [0.0]
+    throttles = Throttles(900.0, clock=lambda: now[0])
+    assert not throttles.answered("profile:a", 0, False, True)  # the run's first IP: not fresh
+    assert not throttles.answered("profile:a", 1, True, True)
+    assert throttles.answered("profile:a", 2, True, True)
+    throttles.bench("profile:a")
+    assert throttles.is_benched("profile:a")
+    now[0] = 901.0
+    assert not throttles.is_benched("profile:a")
+    assert not throttles.answered("profile:a", 3, True, True)  # one strike after the bench
+    # A per-IP limit lets a fresh IP's first request through: never a strike.
+    assert not throttles.answered("profile:b", 1, True, False)
+    assert not throttles.answered("profile:b", 1, True, True)
+    assert not throttles.answered("profile:b", 2, True, False)

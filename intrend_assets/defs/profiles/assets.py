@@ -112,6 +112,7 @@ def raw_profile(
             "timeline_pages": sum(o.pages for o in report.outcomes.values()),
             "served_by_strategy": dg.MetadataValue.json(report.served()),
             "strategies_gone": dg.MetadataValue.json(report.gone),
+            "strategies_benched": dg.MetadataValue.json(report.benched),
             "login_walled": report.count("login_wall"),
             "rotations": report.rotations,
             "unchanged_rotations": report.unchanged_rotations,
