@@ -21,6 +21,7 @@ from intrend_assets.instagram.errors import (
     FetchError,
     LoginWall,
     ProfileNotFound,
+    ProfileRefused,
     RateLimited,
     StrategyGone,
     StrategyThrottled,
@@ -131,6 +132,7 @@ class Requester:
             )
             if isinstance(verdict, str):
                 assert answer is not None
+                run.answered(kind, strategy)
                 if not session:
                     run.throttles.answered(f"{kind}:{strategy}", generation, False, False)
                 run.report.bytes_raw += len(answer.body)
@@ -152,7 +154,9 @@ class Requester:
                 else:
                     await asyncio.sleep(backoff(policy, limited))
                 continue
-            if isinstance(exc, (ProfileNotFound, LoginWall, ConfigurationError, StrategyGone)):
+            if isinstance(exc, (ProfileNotFound, LoginWall, ProfileRefused, StrategyGone)):
+                raise exc  # final for this strategy: the caller tries the next
+            if isinstance(exc, ConfigurationError):
                 raise exc
             errors += 1  # upstream or network: wait and retry
             if errors >= policy.max_attempts:

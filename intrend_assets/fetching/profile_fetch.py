@@ -75,7 +75,8 @@ class ProfileFetch:
                 refused[strategy.name] = str(exc)
                 continue
             except StrategyGone as exc:
-                self.run.drop("profile", strategy.name, exc)
+                if not run.gone_answer("profile", strategy.name, exc):
+                    refused[strategy.name] = str(exc)  # once is not gone: this profile moves on
                 continue
             except ProfileNotFound as exc:
                 return ProfileOutcome(username, exc.outcome, str(exc), strategy=strategy.name)
@@ -123,6 +124,8 @@ class ProfileFetch:
         if isinstance(found, ProfileOutcome):
             return found
         if found is None:
+            if not self.run.open("profile", self.run.strategies.profile):
+                raise self._all_gone()
             # Every strategy refused this profile: say what each one answered.
             reasons = [f"{name}: {why}" for name, why in refused.items()]
             if walled:

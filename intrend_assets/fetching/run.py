@@ -18,6 +18,7 @@ from intrend_assets.raw_store.store import LocalRawStore
 
 Warn = Callable[[str], None]
 Named = TypeVar("Named")
+GONE_IN_A_ROW = 3  # gone-looking answers, with no usable one between, that drop a strategy
 
 
 @dataclass
@@ -30,6 +31,7 @@ class FetchRun:
     warn: Warn | None = None
     report: FetchReport = field(default_factory=FetchReport)
     throttles: Throttles = field(init=False)
+    _gone_in_a_row: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.throttles = Throttles(self.policy.bench_seconds)
@@ -38,11 +40,20 @@ class FetchRun:
     def is_gone(self, kind: str, name: str) -> bool:
         return f"{kind}:{name}" in self.report.gone
 
-    def drop(self, kind: str, name: str, exc: StrategyGone) -> None:
-        """Take a fetch strategy out of this run; say so once, loudly."""
+    def answered(self, kind: str, name: str) -> None:
+        """A usable answer: whatever gone-looking answers came before were not the end."""
+        self._gone_in_a_row.pop(f"{kind}:{name}", None)
+
+    def gone_answer(self, kind: str, name: str, exc: StrategyGone) -> bool:
+        """Count a gone-looking answer; after ``GONE_IN_A_ROW`` of them with no usable one
+        between, take the strategy out of this run and say so once, loudly. True when it is
+        out. One odd answer (a hiccup, a partial deploy) never drops a strategy."""
         key = f"{kind}:{name}"
         if key in self.report.gone:
-            return
+            return True
+        self._gone_in_a_row[key] = self._gone_in_a_row.get(key, 0) + 1
+        if self._gone_in_a_row[key] < GONE_IN_A_ROW:
+            return False
         self.report.gone[key] = str(exc)
         if self.warn is not None:
             self.warn(
@@ -50,6 +61,7 @@ class FetchRun:
                 "next one. If it stays gone, update its doc_id/host in the settings or drop "
                 "it from the strategy order."
             )
+        return True
 
     def is_benched(self, kind: str, name: str) -> bool:
         return self.throttles.is_benched(f"{kind}:{name}")

@@ -134,7 +134,7 @@ class TimelinePager:
                     session=session,
                 )
             except StrategyGone as exc:
-                self.run.drop("page", strategy.name, exc)
+                self.run.gone_answer("page", strategy.name, exc)
                 return ("switch" if pages == 0 else "stop"), f"{strategy.name} is gone: {exc}"
             except (LoginWall, StrategyThrottled, ProfileRefused) as exc:
                 return ("switch" if pages == 0 else "stop"), f"{strategy.name}: {exc}"

@@ -17,6 +17,7 @@ from intrend_assets.instagram.errors import (
     ConfigurationError,
     LoginWall,
     ProfileNotFound,
+    ProfileRefused,
     RateLimited,
     StrategyGone,
     UpstreamError,
@@ -31,6 +32,7 @@ from intrend_assets.parsing.shapes import (
 
 _RATE_LIMIT_PHRASES = ("please wait a few minutes", "checkpoint_required", "rate limit")
 _LOGIN_PATHS = ("/accounts/login",)
+_GRAPHQL_RATE_LIMIT_CODES = frozenset({1675004})
 _CHALLENGE_PATHS = ("/challenge", "/checkpoint")
 
 
@@ -62,8 +64,7 @@ def classify_refusal(
 
     errors = graphql_errors(payload)
     if errors:
-        shown = "; ".join(message[:120] for message in errors[:3])
-        raise StrategyGone(f"GraphQL refused the query: {shown}", status=status)
+        _graphql_refusal(payload, errors, status)
     if 300 <= status < 400:
         target = (location or "").lower()
         if any(p in target for p in _LOGIN_PATHS):
@@ -90,8 +91,26 @@ def classify_refusal(
         raise ProfileNotFound("profile not found", status=status)
     if status in (404, 410):
         raise StrategyGone(f"HTTP {status}: its URL answers {text[:60]!r}", status=status)
+    if 400 <= status < 500:
+        # A 4xx no rule above knows (a deleted business-category asset, 403,
+        # feedback_required): about this profile on this strategy; retrying cannot help.
+        raise ProfileRefused(f"HTTP {status}: {text[:160]}", status=status)
     if status != 200:
         raise UpstreamError(f"HTTP {status}: {text[:120]}", status=status)
+
+
+def _graphql_refusal(payload: Any, messages: list[str], status: int) -> None:
+    """Raise what a GraphQL error answer means: its own rate limit (rotate, whatever the HTTP
+    status), an execution error (transient: a few percent of answers there), or a query the
+    server no longer knows (the strategy may be gone)."""
+    codes = {e.get("code") for e in payload.get("errors", []) if isinstance(e, dict)}
+    lowered = [m.lower() for m in messages]
+    shown = "; ".join(message[:120] for message in messages[:3])
+    if _GRAPHQL_RATE_LIMIT_CODES & codes or any("rate limit" in m for m in lowered):
+        raise RateLimited(f"GraphQL rate limit: {shown}", status=status)
+    if any("execution error" in m for m in lowered):
+        raise UpstreamError(f"GraphQL execution error: {shown}", status=status)
+    raise StrategyGone(f"GraphQL refused the query: {shown}", status=status)
 
 
 def _user_kind(user: Any, status: int, what: str) -> str:

@@ -132,7 +132,8 @@ def test_every_strategy_gone_stops_the_run_with_a_configuration_error(tmp_path: 
     a = Door("web_profile_info", lambda u: (410, b""))
     b = Door("graphql_doc_id", lambda u: (200, b'{"data":null,"errors":[{"message":"nope"}]}'))
     with pytest.raises(ConfigurationError, match="every profile strategy is gone"):
-        _run(BoundStrategies((a.bound(), b.bound())), ["anna", "bob"], tmp_path)
+        # Three gone answers in a row drop a strategy: three profiles find both gone.
+        _run(BoundStrategies((a.bound(), b.bound())), ["anna", "bob", "carl"], tmp_path)
 
 
 def test_walled_everywhere_without_a_session_is_recorded_with_its_reason(tmp_path: Path) -> None:

@@ -210,3 +210,108 @@ def test_a_bench_ends_and_the_strategy_is_judged_afresh() -> None:
     assert not throttles.answered("profile:b", 1, True, False)
     assert not throttles.answered("profile:b", 1, True, True)
     assert not throttles.answered("profile:b", 2, True, False)
+
+
+DELETED_ASSET = (
+    b'{"message":"Asset 1234567 of type ig_business_category_subvertical has been deleted",'
+    b'"status":"fail"}'
+)
+FEEDBACK = b'{"message":"feedback_required","spam":true,"status":"fail"}'
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, DELETED_ASSET), (403, b'{"message":"","status":"fail"}'), (400, FEEDBACK)],
+)
+def test_an_odd_4xx_for_one_profile_moves_it_to_the_next_strategy(
+    tmp_path: Path, status: int, body: bytes
+) -> None:
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[str] = Counter()
+
+    async def odd(username: str) -> Answer:
+        asked[username] += 1
+        if username == "shop":
+            return Answer(status, body, 1.0)
+        return Answer(200, _ok(username), 1.0)
+
+    async def fallback(username: str) -> Answer:
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(odd, "first"), scripted.profile(fallback, "second"))
+    )
+    report = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert report.outcomes["shop"].outcome == "stored"
+    assert report.outcomes["shop"].strategy == "second"
+    assert asked["shop"] == 1  # not retried as if it were transient
+    assert report.rotations == 0 and not report.gone and not report.benched
+
+
+def test_a_profile_every_strategy_refuses_is_recorded_with_each_reason(tmp_path: Path) -> None:
+    clock, modem = Clock(), FreshModem()
+
+    async def deleted_asset(username: str) -> Answer:
+        return Answer(400, DELETED_ASSET, 1.0)
+
+    async def forbidden(username: str) -> Answer:
+        return Answer(403, b"Forbidden", 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(deleted_asset, "first"), scripted.profile(forbidden, "second"))
+    )
+    root = tmp_path / "raw"
+    report = _run(strategies, ["shop"], root, modem, clock)
+    outcome = report.outcomes["shop"]
+    assert outcome.outcome == "refused"
+    assert "first: HTTP 400" in outcome.reason and "deleted" in outcome.reason
+    assert "second: HTTP 403" in outcome.reason
+    assert len(report.log) == 2
+    [failure] = LocalRawStore(root).failures()
+    assert failure["outcome"] == "refused" and failure["reason"] == outcome.reason
+
+
+GRAPHQL_LIMIT = b'{"errors":[{"message":"Rate limit exceeded","code":1675004}],"data":null}'
+EXECUTION_ERROR = b'{"data":null,"errors":[{"message":"execution error","severity":"CRITICAL"}]}'
+
+
+@pytest.mark.parametrize("status", [200, 429])
+def test_graphqls_own_rate_limit_rotates(status: int) -> None:
+    from intrend_assets.instagram.errors import RateLimited
+    from intrend_assets.instagram.strategies import PROFILE_STRATEGIES, TIMELINE_STRATEGIES
+
+    for strategy in (PROFILE_STRATEGIES["graphql_doc_id"], TIMELINE_STRATEGIES["graphql_doc_id"]):
+        with pytest.raises(RateLimited):
+            strategy.classify(Answer(status, GRAPHQL_LIMIT, 1.0))
+
+
+def test_a_graphql_execution_error_is_transient() -> None:
+    from intrend_assets.instagram.errors import UpstreamError
+    from intrend_assets.instagram.strategies import PROFILE_STRATEGIES
+
+    with pytest.raises(UpstreamError):
+        PROFILE_STRATEGIES["graphql_doc_id"].classify(Answer(200, EXECUTION_ERROR, 1.0))
+
+
+def test_one_gone_answer_does_not_drop_a_strategy(tmp_path: Path) -> None:
+    """An intermittent odd answer moves one profile on; only gone answers in a row drop."""
+    clock, modem = Clock(), FreshModem()
+    answers: Counter[str] = Counter()
+
+    async def flaky(username: str) -> Answer:
+        answers["flaky"] += 1
+        if answers["flaky"] == 2:  # one stale-looking answer among good ones
+            return Answer(200, b'{"data":null,"errors":[{"message":"PersistedQueryNotFound"}]}', 1)
+        return Answer(200, _ok(username), 1.0)
+
+    async def fallback(username: str) -> Answer:
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(flaky, "first"), scripted.profile(fallback, "second"))
+    )
+    names = [f"user{i}" for i in range(30)]
+    report = _run(strategies, names, tmp_path, modem, clock, defaults.policy(concurrency=1))
+    assert report.stored == 30
+    assert not report.gone
+    assert report.served() == {"first": 29, "second": 1}
