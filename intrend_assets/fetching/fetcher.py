@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.profile_fetch import ProfileFetch
 from intrend_assets.fetching.report import FetchReport, ProfileOutcome, ProgressCallback
-from intrend_assets.fetching.request_log import RequestLog
+from intrend_assets.fetching.request_log import RequestLog, Sink
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.fetching.run import FetchRun, Warn
 from intrend_assets.instagram.bound import BoundStrategies
@@ -79,14 +79,17 @@ async def fetch_profiles(
     on_progress: ProgressCallback | None = None,
     on_warning: Warn | None = None,
     stop_after: float | None = None,
+    log_sink: Sink | None = None,
 ) -> FetchReport:
     """Fetch every username, concurrently up to ``policy.concurrency``.
 
     ``strategies`` are the bound fetch strategies in order. ``on_warning`` hears once per run
     of each strategy found gone. ``stop_after`` (seconds) bounds an experiment: no new
-    profile is started after it, and the report covers the profiles that were.
+    profile is started after it, and the report covers the profiles that were. ``log_sink``
+    receives the request log in batches as the fetch goes, and the rest when it ends, however
+    it ends (the report keeps every row too).
     """
-    log = RequestLog(run_id, policy.pacing_name)
+    log = RequestLog(run_id, policy.pacing_name, log_sink)
     run = FetchRun(strategies, gate, store, policy, log, on_warning)
     report = run.report
     report.log = log.rows
@@ -108,7 +111,10 @@ async def fetch_profiles(
             on_progress(done, len(order), report)
 
     deadline = None if stop_after is None else started + stop_after
-    await _pool(order, tracked, policy.concurrency, deadline)
+    try:
+        await _pool(order, tracked, policy.concurrency, deadline)
+    finally:
+        log.flush()
     report.rotations = gate.stats.rotations
     report.unchanged_rotations = gate.stats.unchanged
     report.cooldown_waits = gate.stats.cooldown_waits
