@@ -33,6 +33,7 @@ from intrend_assets.fetching.modem_client import ModemClient
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
@@ -74,7 +75,12 @@ async def _run(
         gate = RotationGate(modem.rotate, current_ip=await modem.current_ip())
         started = time.perf_counter()
         report = await fetch_profiles(
-            usernames, client.get_profile, gate, LocalRawStore(root), policy, stop_after=deadline
+            usernames,
+            BoundStrategies.from_clients(client, ["web_profile_info"], ["graphql_query_hash"]),
+            gate,
+            LocalRawStore(root),
+            policy,
+            stop_after=deadline,
         )
         return report, time.perf_counter() - started
     finally:
@@ -117,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         truth = info["truth"]
         names = truth["public_usernames"] + truth["private_usernames"]
         names = (names + truth["unknown_usernames"])[: args.profiles]
-        policy = replace(DEFAULT_POLICY, concurrency=args.concurrency, strategy_name="rotate")
+        policy = replace(DEFAULT_POLICY, concurrency=args.concurrency, pacing_name="rotate")
         report, wall = asyncio.run(_run(info, names, policy, Path(tmp) / "a"))
         answered = [e["latency_ms"] for e in report.log if e["latency_ms"] is not None]
         # Mean, not median: at a fixed concurrency throughput is concurrency / mean latency
@@ -153,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             pacing_seconds=args.window / args.budget / args.speed,
             backoff_seconds=args.window / args.speed / 4,
             max_backoff_seconds=args.window / args.speed,
-            strategy_name="fixed-sleep-no-rotation",
+            pacing_name="fixed-sleep-no-rotation",
         )
         base_report, base_wall = asyncio.run(
             _run(info, names, baseline, Path(tmp) / "b", deadline=args.baseline_seconds)

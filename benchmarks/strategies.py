@@ -65,7 +65,7 @@ async def _run(
         started = time.perf_counter()
         report = await fetch_profiles(
             names,
-            resource.ways(client, None),
+            resource.bind(client, None),
             gate,
             LocalRawStore(root),
             resource.policy,

@@ -104,6 +104,12 @@ class IntrendSettings(WarehouseSettings):
         8, ge=1, description="Rate-limit answers per request before the profile is given up."
     )
     backoff_seconds: float = Field(0.5, ge=0, description="First backoff after an error.")
+    strategy_bench_seconds: float = Field(
+        900.0,
+        ge=0,
+        description="How long a fetch strategy rate-limited on two fresh IPs in a row (throttled "
+        "for everyone, not for this IP) is left out before it is tried again.",
+    )
     pacing: Literal["none", "fixed", "jittered"] = Field(
         "none", description="Sleep between requests: none, fixed or jittered."
     )
@@ -187,6 +193,7 @@ class IntrendSettings(WarehouseSettings):
             max_posts=self.max_posts,
             fast_update=self.fast_update,
             session_pacing_seconds=self.session_pacing_seconds,
+            bench_seconds=self.strategy_bench_seconds,
         )
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.client import ClientConfig, InstagramClient
 from intrend_assets.instagram.session import load_session_cookies
-from intrend_assets.instagram.ways import Ways
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,10 @@ class InstagramAccess:
         cookies = load_session_cookies(Path(self.session_cookies_file))
         return InstagramClient(self.client_config, cookies=cookies.values)
 
-    def ways(self, client: InstagramClient, session_client: InstagramClient | None) -> Ways:
-        return Ways.from_clients(
+    def bind(
+        self, client: InstagramClient, session_client: InstagramClient | None
+    ) -> BoundStrategies:
+        """The configured fetch strategies, in order, bound to these clients."""
+        return BoundStrategies.from_clients(
             client, self.profile_strategies, self.timeline_strategies, session_client
         )

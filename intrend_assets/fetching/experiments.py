@@ -1,7 +1,8 @@
 """The rate-limit experiments of the field notes, as data and pure summaries.
 
 Questions: how many requests can be made with no sleep before being limited; whether a short
-fixed or a randomised sleep helps; whether rotating beats waiting the limit out.
+fixed or a randomised sleep helps; whether rotating beats waiting the limit out. Each way of
+pacing the requests is a :class:`Pacing`; the fetch strategies are production's.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from intrend_assets.raw_store.store import LocalRawStore
 
 
 @dataclass(frozen=True)
-class Strategy:
+class Pacing:
     name: str
     pacing: str = "none"
     ordering: str = "as_given"
@@ -34,19 +35,19 @@ class Strategy:
             pacing_seconds=pacing_seconds if self.pacing != "none" else 0.0,
             ordering=self.ordering,  # type: ignore[arg-type]
             rotate=self.rotate,
-            strategy_name=f"experiment:{self.name}",
+            pacing_name=f"experiment:{self.name}",
             max_posts=12,  # profile lookups are what Instagram limits; pages are not compared
         )
 
 
-STRATEGIES: dict[str, Strategy] = {
+PACINGS: dict[str, Pacing] = {
     s.name: s
     for s in (
-        Strategy("no-sleep"),
-        Strategy("fixed-sleep", pacing="fixed"),
-        Strategy("jittered-sleep", pacing="jittered"),
-        Strategy("shuffled", ordering="shuffled"),
-        Strategy("fixed-sleep-no-rotation", pacing="fixed", rotate=False),
+        Pacing("no-sleep"),
+        Pacing("fixed-sleep", pacing="fixed"),
+        Pacing("jittered-sleep", pacing="jittered"),
+        Pacing("shuffled", ordering="shuffled"),
+        Pacing("fixed-sleep-no-rotation", pacing="fixed", rotate=False),
     )
 }
 
@@ -63,15 +64,15 @@ def requests_before_limit(log: list[dict[str, object]]) -> list[int]:
     return counts
 
 
-def summarize(strategy: Strategy, report: FetchReport, sample: int) -> dict[str, object]:
+def summarize(pacing: Pacing, report: FetchReport, sample: int) -> dict[str, object]:
     """One row of the comparison table."""
     before = requests_before_limit(report.log)
     hours = report.seconds / 3600 if report.seconds else 0.0
     return {
-        "strategy": strategy.name,
-        "pacing": strategy.pacing,
-        "ordering": strategy.ordering,
-        "rotate": strategy.rotate,
+        "strategy": pacing.name,  # the table's column: the pacing compared
+        "pacing": pacing.pacing,
+        "ordering": pacing.ordering,
+        "rotate": pacing.rotate,
         "profiles": sample,
         "stored": report.stored,
         "failed": report.failed,
@@ -84,8 +85,8 @@ def summarize(strategy: Strategy, report: FetchReport, sample: int) -> dict[str,
     }
 
 
-async def run_pacing_strategy(
-    strategy: Strategy,
+async def run_pacing(
+    pacing: Pacing,
     sample: Sequence[str],
     instagram: InstagramAccess,
     modem: ModemEndpoint,
@@ -95,7 +96,7 @@ async def run_pacing_strategy(
     run_id: str,
     stop_after: float,
 ) -> FetchReport:
-    """One strategy over ``sample``, from a fresh IP so that strategies start equal, into a
+    """One pacing over ``sample``, from a fresh IP so that pacings start equal, into a
     throwaway raw store at ``root`` (the experiment measures requests, not content)."""
     client = instagram.open_client()
     modem_client = modem.open_client()
@@ -104,10 +105,10 @@ async def run_pacing_strategy(
         gate = RotationGate(modem_client.rotate, current_ip=await modem_client.current_ip())
         return await fetch_profiles(
             sample,
-            client.get_profile,
+            instagram.bind(client, None),
             gate,
             LocalRawStore(root),
-            strategy.policy(instagram.policy, pacing_seconds),
+            pacing.policy(instagram.policy, pacing_seconds),
             run_id=run_id,
             stop_after=stop_after,
         )

@@ -16,11 +16,26 @@ class ModemUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Rotation:
+    """The answer of ``POST /rotate``. ``coalesced``: the service did not rotate (one was
+    running, or the last one is within its cooldown) and returned the last result again;
+    ``retry_after_seconds``: how long until it will rotate again, when it says."""
+
     old_ip: str | None
     new_ip: str | None
     changed: bool
     took_ms: int
     attempts: int
+    coalesced: bool = False
+    retry_after_seconds: float | None = None
+
+
+def _seconds(value: Any) -> float | None:
+    """A positive number of seconds from the service, or None when it said nothing usable."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds > 0 else None
 
 
 class ModemClient:
@@ -54,6 +69,10 @@ class ModemClient:
             changed=bool(data.get("changed")),
             took_ms=int(data.get("took_ms") or 0),
             attempts=int(data.get("attempts") or 0),
+            coalesced=bool(data.get("coalesced")),
+            retry_after_seconds=_seconds(
+                data.get("retry_after_seconds", data.get("cooldown_remaining_seconds"))
+            ),
         )
 
     async def current_ip(self) -> str | None:

@@ -26,7 +26,8 @@ class FetchPolicy:
     max_posts: int  # more than PROFILE_POSTS pages the timeline
     fast_update: bool
     session_pacing_seconds: float  # between two logged-in requests (jittered ±50%)
+    bench_seconds: float  # a strategy limited on two fresh IPs in a row rests this long
     max_backoff_seconds: float = 30.0
     ordering: Ordering = "as_given"
     rotate: bool = True  # False: the "no rotation" baseline of the experiments
-    strategy_name: str = "default"  # the pacing strategy (rate-limit experiments)
+    pacing_name: str = "default"  # the pacing under test (rate-limit experiments)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 @dataclass
 class ProfileOutcome:
     username: str
-    outcome: str  # stored / private / not_found / login_wall / invalid / gave_up
+    outcome: str  # stored / private / not_found / login_wall / refused / invalid / gave_up
     reason: str = ""
     attempts: int = 0
     key: str | None = None
@@ -25,12 +25,14 @@ class FetchReport:
     log: list[dict[str, object]] = field(default_factory=list)
     rotations: int = 0
     unchanged_rotations: int = 0
+    cooldown_waits: int = 0  # the modem answered within its cooldown: no new IP yet, waited
     modem_errors: int = 0
     rotation_seconds: float = 0.0  # held up while the modem changed IP (part of ``seconds``)
     bytes_raw: int = 0
     bytes_stored: int = 0
     seconds: float = 0.0
     gone: dict[str, str] = field(default_factory=dict)  # "profile:<name>" -> why
+    benched: dict[str, int] = field(default_factory=dict)  # "profile:<name>" -> times benched
 
     def served(self) -> dict[str, int]:
         """Profiles stored per profile strategy (``name+session`` when logged in)."""

@@ -16,23 +16,15 @@ from dataclasses import dataclass
 import httpx
 
 from intrend_assets.instagram.errors import NetworkError
+from intrend_assets.instagram.http import Answer, HttpRequest
 from intrend_assets.instagram.strategies import (
-    HttpRequest,
+    PROFILE_STRATEGIES,
+    TIMELINE_STRATEGIES,
     StrategyConfig,
-    profile_request,
-    timeline_request,
 )
 from intrend_assets.instagram.tls import verified_context
 
-
-@dataclass(frozen=True)
-class Answer:
-    """An HTTP answer as it came: status, raw body, how long it took."""
-
-    status: int
-    body: bytes
-    latency_ms: float
-    location: str | None = None  # a redirect's target (the login wall of the HTML page)
+__all__ = ["Answer", "ClientConfig", "InstagramClient"]
 
 
 @dataclass(frozen=True)
@@ -90,18 +82,16 @@ class InstagramClient:
 
     async def get_profile(self, username: str) -> Answer:
         """GET web_profile_info for a validated username; network failures raise NetworkError."""
-        return await self.send(
-            profile_request("web_profile_info", username, self.config.strategies)
-        )
+        strategy = PROFILE_STRATEGIES["web_profile_info"]
+        return await self.send(strategy.build_request(username, self.config.strategies))
 
     async def get_timeline_page(self, user_id: str, after: str | None, first: int = 12) -> Answer:
         """One graph (query_hash) page of a profile's timeline after cursor ``after``."""
         if not user_id.isdigit():
             raise ValueError(f"user id must be digits, got {user_id!r}")
         # The query_hash endpoint is keyed by id; the username is only validated, not sent.
-        request = timeline_request(
-            "graphql_query_hash", "x", user_id, after, self.config.strategies, first
-        )
+        strategy = TIMELINE_STRATEGIES["graphql_query_hash"]
+        request = strategy.build_request("x", user_id, after, self.config.strategies, first)
         return await self.send(request)
 
     async def send(self, request: HttpRequest) -> Answer:

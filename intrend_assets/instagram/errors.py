@@ -1,6 +1,6 @@
 """What can go wrong fetching from Instagram, as one small hierarchy the fetch loop decides on.
 
-Each class says what fixes it: a rotation (RateLimited), another way in (LoginWall for this
+Each class says what fixes it: a rotation (RateLimited), another fetch strategy (LoginWall for this
 profile, StrategyGone for everyone), nothing (ProfileNotFound), waiting (UpstreamError,
 NetworkError), or a human (ConfigurationError).
 """
@@ -44,10 +44,27 @@ class ConfigurationError(FetchError):
 
 
 class StrategyGone(FetchError):
-    """The way in itself is closed: 404/410 with an HTML page, a stale GraphQL ``doc_id``, or an
-    answer whose shape this strategy never gives. No retry helps; the next strategy might."""
+    """The fetch strategy itself is closed: 404/410 with an HTML page, a stale GraphQL
+    ``doc_id``, or an answer whose shape this strategy never gives. No retry helps; the next
+    strategy might."""
 
     outcome = "strategy_gone"
+
+
+class StrategyThrottled(FetchError):
+    """Rate-limited on fresh IPs in a row: Instagram throttles this strategy for everyone, so
+    no rotation helps for a while; the next strategy might (raised by the fetch loop, which
+    sees the IPs, never by a classifier)."""
+
+    outcome = "strategy_throttled"
+
+
+class ProfileRefused(FetchError):
+    """A 4xx no rule knows, for this profile on this strategy (a deleted business-category
+    asset, 403, ``feedback_required``): not the IP, not the strategy for everyone; the next
+    strategy might serve the profile."""
+
+    outcome = "refused"
 
 
 class UpstreamError(FetchError):

@@ -1,9 +1,12 @@
-"""The ways into Instagram: what each strategy sends, as plain data.
+"""The fetch strategies: each request intrend can send Instagram for a profile or a timeline
+page, as one record in one registry.
 
 Instagram keeps closing the endpoints scrapers use, so no code path may depend on one of them.
-A *strategy* is a name, a request builder and a classifier (:mod:`.classify`); the fetch loop
-tries them in a configured order and falls back when one is closed (see
-``docs/instagram-strategies.md`` for the wire contract the sandbox also implements).
+A fetch strategy is a record (:class:`ProfileStrategy`, :class:`TimelineStrategy`): its name,
+the request it builds, the classifier of its answers (:mod:`.classify`) and what it can go on
+from. The fetch loop tries the configured ones in order and falls back when one is closed
+(``docs/instagram-strategies.md`` is the wire contract the sandbox also implements). Adding a
+strategy is adding one record to :data:`PROFILE_STRATEGIES` or :data:`TIMELINE_STRATEGIES`.
 
 This module is pure: it builds :class:`HttpRequest` values; :class:`~.client.InstagramClient`
 sends them.
@@ -12,36 +15,23 @@ sends them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from intrend_assets.instagram import classify
+from intrend_assets.instagram.http import Answer, HttpRequest
 from intrend_assets.tracking.usernames import validate_username
 
-ProfileStrategyName = Literal[
-    "web_profile_info", "web_profile_info_ipad", "graphql_doc_id", "embedded_page"
+__all__ = [
+    "PROFILE_STRATEGIES",
+    "TIMELINE_STRATEGIES",
+    "HttpRequest",
+    "ProfileStrategy",
+    "StrategyConfig",
+    "TimelineStrategy",
+    "check_order",
 ]
-TimelineStrategyName = Literal["graphql_doc_id", "graphql_query_hash"]
-PROFILE_STRATEGIES: tuple[str, ...] = (
-    "web_profile_info",
-    "web_profile_info_ipad",
-    "graphql_doc_id",
-    "embedded_page",
-)
-TIMELINE_STRATEGIES: tuple[str, ...] = ("graphql_doc_id", "graphql_query_hash")
-# Profile strategies whose answer carries no posts: the timeline's first page is always needed.
-WITHOUT_POSTS = frozenset({"graphql_doc_id"})
-
-
-@dataclass(frozen=True)
-class HttpRequest:
-    """One request to send; ``url`` is absolute, so strategies may use different hosts."""
-
-    method: Literal["GET", "POST"]
-    url: str
-    params: dict[str, str] | None = None
-    data: dict[str, str] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,7 +63,38 @@ class StrategyConfig:
         return self.api_base.rstrip("/")
 
 
-def check_order(names: list[str] | tuple[str, ...], known: tuple[str, ...], what: str) -> None:
+Classifier = Callable[[Answer], str]  # "ok" / "private", or raises a FetchError
+
+
+@dataclass(frozen=True)
+class ProfileStrategy:
+    """One fetch strategy for a profile.
+
+    ``carries_posts``: the answer holds the first posts (else the timeline's first page is
+    always needed). ``cursor_continues_with``: the timeline strategies that can page on from
+    this answer's ``end_cursor``; every other one starts from the first page.
+    """
+
+    name: str
+    build_request: Callable[[str, StrategyConfig], HttpRequest]  # (username, cfg)
+    classify: Classifier
+    carries_posts: bool = True
+    cursor_continues_with: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class TimelineStrategy:
+    """One fetch strategy for a page of a profile's timeline; ``needs_user_id``: the request is
+    keyed by the numeric id, which only a profile answer gives."""
+
+    name: str
+    # (username, user_id, after, cfg, first): after=None is the first page
+    build_request: Callable[[str, str | None, str | None, StrategyConfig, int], HttpRequest]
+    classify: Classifier
+    needs_user_id: bool = False
+
+
+def check_order(names: list[str] | tuple[str, ...], known: Collection[str], what: str) -> None:
     """Refuse an empty, unknown or repeated strategy list with a message naming the choices."""
     if not names:
         raise ValueError(f"at least one {what} strategy is needed; choose from {', '.join(known)}")
@@ -87,65 +108,6 @@ def check_order(names: list[str] | tuple[str, ...], known: tuple[str, ...], what
         raise ValueError(f"{what} strategies repeat: {', '.join(names)}")
 
 
-def profile_request(name: str, username: str, cfg: StrategyConfig) -> HttpRequest:
-    """The request for ``username``'s profile through strategy ``name``."""
-    user = validate_username(username)
-    if name in ("web_profile_info", "web_profile_info_ipad"):
-        app_id = cfg.web_app_id if name == "web_profile_info" else cfg.ipad_app_id
-        return HttpRequest(
-            "GET",
-            f"{cfg.api}/api/v1/users/web_profile_info/",
-            params={"username": user},
-            headers={"x-ig-app-id": app_id},
-        )
-    if name == "graphql_doc_id":
-        variables = {"username": user, "render_surface": "PROFILE"}
-        return _graphql_post(cfg, cfg.profile_doc_id, variables)
-    if name == "embedded_page":
-        return HttpRequest(
-            "GET",
-            f"{cfg.www}/{user}/",
-            headers={"accept": "text/html,application/xhtml+xml"},
-        )
-    raise ValueError(f"unknown profile strategy {name!r}")
-
-
-def timeline_request(
-    name: str,
-    username: str,
-    user_id: str | None,
-    after: str | None,
-    cfg: StrategyConfig,
-    first: int = 12,
-) -> HttpRequest:
-    """One timeline page after cursor ``after`` (None: the first page)."""
-    user = validate_username(username)
-    if name == "graphql_doc_id":
-        variables = {"username": user, "first": first, "after": after}
-        return _graphql_post(cfg, cfg.timeline_doc_id, variables)
-    if name == "graphql_query_hash":
-        if not user_id or not str(user_id).isdigit():
-            raise ValueError(f"user id must be digits, got {user_id!r}")
-        variables_text = json.dumps({"id": str(user_id), "first": first, "after": after})
-        return HttpRequest(
-            "GET",
-            f"{cfg.www}/graphql/query/",
-            params={"query_hash": cfg.timeline_query_hash, "variables": variables_text},
-            headers={"x-ig-app-id": cfg.web_app_id},
-        )
-    raise ValueError(f"unknown timeline strategy {name!r}")
-
-
-def continues_profile_cursor(profile_strategy: str, timeline_strategy: str) -> bool:
-    """Whether the profile answer's ``end_cursor`` is valid for this timeline strategy.
-
-    Graph-shaped answers (web_profile_info, the embedded page) page on with the graph
-    ``query_hash`` endpoint; every other pairing starts from the first page and drops the
-    posts it already has.
-    """
-    return profile_strategy not in WITHOUT_POSTS and timeline_strategy == "graphql_query_hash"
-
-
 def _graphql_post(cfg: StrategyConfig, doc_id: str, variables: dict[str, object]) -> HttpRequest:
     return HttpRequest(
         "POST",
@@ -153,3 +115,93 @@ def _graphql_post(cfg: StrategyConfig, doc_id: str, variables: dict[str, object]
         data={"doc_id": doc_id, "variables": json.dumps(variables, separators=(",", ":"))},
         headers={"x-ig-app-id": cfg.web_app_id},
     )
+
+
+def _web_profile_info(app_id: Callable[[StrategyConfig], str]) -> Callable[..., HttpRequest]:
+    def build(username: str, cfg: StrategyConfig) -> HttpRequest:
+        return HttpRequest(
+            "GET",
+            f"{cfg.api}/api/v1/users/web_profile_info/",
+            params={"username": validate_username(username)},
+            headers={"x-ig-app-id": app_id(cfg)},
+        )
+
+    return build
+
+
+def _profile_doc_id(username: str, cfg: StrategyConfig) -> HttpRequest:
+    variables = {"username": validate_username(username), "render_surface": "PROFILE"}
+    return _graphql_post(cfg, cfg.profile_doc_id, variables)
+
+
+def _profile_page(username: str, cfg: StrategyConfig) -> HttpRequest:
+    return HttpRequest(
+        "GET",
+        f"{cfg.www}/{validate_username(username)}/",
+        headers={"accept": "text/html,application/xhtml+xml"},
+    )
+
+
+def _timeline_doc_id(
+    username: str, user_id: str | None, after: str | None, cfg: StrategyConfig, first: int = 12
+) -> HttpRequest:
+    variables = {"username": validate_username(username), "first": first, "after": after}
+    return _graphql_post(cfg, cfg.timeline_doc_id, variables)
+
+
+def _timeline_query_hash(
+    username: str, user_id: str | None, after: str | None, cfg: StrategyConfig, first: int = 12
+) -> HttpRequest:
+    validate_username(username)  # the endpoint is keyed by id; the name is only checked
+    if not user_id or not str(user_id).isdigit():
+        raise ValueError(f"user id must be digits, got {user_id!r}")
+    variables_text = json.dumps({"id": str(user_id), "first": first, "after": after})
+    return HttpRequest(
+        "GET",
+        f"{cfg.www}/graphql/query/",
+        params={"query_hash": cfg.timeline_query_hash, "variables": variables_text},
+        headers={"x-ig-app-id": cfg.web_app_id},
+    )
+
+
+# Graph-shaped profile answers (web_profile_info, the profile page) page on with the graph
+# query_hash timeline; every other pairing starts from the first page.
+_GRAPH_CURSOR = frozenset({"graphql_query_hash"})
+
+PROFILE_STRATEGIES: dict[str, ProfileStrategy] = {
+    s.name: s
+    for s in (
+        ProfileStrategy(
+            "web_profile_info",
+            _web_profile_info(lambda cfg: cfg.web_app_id),
+            classify.json_user,
+            cursor_continues_with=_GRAPH_CURSOR,
+        ),
+        ProfileStrategy(
+            "web_profile_info_ipad",
+            _web_profile_info(lambda cfg: cfg.ipad_app_id),
+            classify.json_user,
+            cursor_continues_with=_GRAPH_CURSOR,
+        ),
+        ProfileStrategy("graphql_doc_id", _profile_doc_id, classify.json_user, carries_posts=False),
+        ProfileStrategy(
+            "embedded_page",
+            _profile_page,
+            classify.embedded_user,
+            cursor_continues_with=_GRAPH_CURSOR,
+        ),
+    )
+}
+
+TIMELINE_STRATEGIES: dict[str, TimelineStrategy] = {
+    s.name: s
+    for s in (
+        TimelineStrategy("graphql_doc_id", _timeline_doc_id, classify.v1_timeline_page),
+        TimelineStrategy(
+            "graphql_query_hash",
+            _timeline_query_hash,
+            classify.graph_timeline_page,
+            needs_user_id=True,
+        ),
+    )
+}

@@ -21,7 +21,7 @@ from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.raw_store.store import LocalRawStore
-from tests import defaults
+from tests import defaults, scripted
 
 HOSTILE = ["../etc", "a b", "'; drop table posts; --", "x" * 31, "", "..", "/abs", "%2e%2e"]
 
@@ -50,7 +50,7 @@ def test_fetch_records_every_hostile_name_as_failed_inside_the_store(tmp_path: P
         gate = RotationGate(rotate, current_ip="1.1.1.1")
         await fetch_profiles(
             ["good_one", *HOSTILE],
-            get_profile,
+            scripted.bound(get_profile),
             gate,
             LocalRawStore(root),
             defaults.policy(concurrency=4),

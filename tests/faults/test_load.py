@@ -12,6 +12,7 @@ import pytest
 from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemClient
 from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.raw_store.store import LocalRawStore
 from modem_service import Settings, create_app
@@ -87,11 +88,12 @@ def test_the_fetch_layer_never_exceeds_its_connection_limit(tmp_path: Path) -> N
                 )
                 report = await fetch_profiles(
                     world.usernames()[:60],
-                    client.get_profile,
+                    BoundStrategies.from_clients(
+                        client, ["web_profile_info"], ["graphql_query_hash"]
+                    ),
                     gate,
                     LocalRawStore(tmp_path),
                     defaults.policy(concurrency=16, max_posts=24),
-                    get_page=client.get_timeline_page,
                 )
             finally:
                 await client.aclose()

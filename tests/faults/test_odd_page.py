@@ -12,7 +12,7 @@ from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.raw_store.store import LocalRawStore
-from tests import defaults
+from tests import defaults, scripted
 
 
 def _profile(username: str, index: int) -> bytes:
@@ -61,11 +61,10 @@ def test_an_unparseable_page_marks_its_profile_incomplete_and_the_run_goes_on(
         gate = RotationGate(rotate, current_ip="1.1.1.1")
         return await fetch_profiles(
             names,
-            get_profile,
+            scripted.bound(get_profile, get_page),
             gate,
             LocalRawStore(tmp_path),
             defaults.policy(concurrency=3, max_posts=24),
-            get_page=get_page,
         )
 
     report = asyncio.run(go())

@@ -2,15 +2,17 @@ import json
 
 import pytest
 
-from intrend_assets.instagram.classify import classify_profile_answer
 from intrend_assets.instagram.errors import (
     ConfigurationError,
     LoginWall,
     ProfileNotFound,
+    ProfileRefused,
     RateLimited,
     StrategyGone,
     UpstreamError,
 )
+from intrend_assets.instagram.http import Answer
+from intrend_assets.instagram.strategies import PROFILE_STRATEGIES
 
 WAIT = json.dumps(
     {
@@ -19,6 +21,14 @@ WAIT = json.dumps(
         "status": "fail",
     }
 ).encode()
+
+
+def classify_profile(strategy: str, status: int, body: bytes, location: str | None = None) -> str:
+    return PROFILE_STRATEGIES[strategy].classify(Answer(status, body, 1.0, location))
+
+
+def classify_profile_answer(status: int, body: bytes) -> str:
+    return classify_profile("web_profile_info", status, body)
 
 
 def _user(**fields: object) -> bytes:
@@ -42,6 +52,13 @@ def test_ok_and_private() -> None:
         (404, b"", ProfileNotFound),
         (200, b'{"data":{"user":null},"status":"ok"}', ProfileNotFound),
         (500, b"oops", UpstreamError),
+        (
+            400,
+            b'{"message":"Asset 1 of type ig_business_category_subvertical has been deleted"}',
+            ProfileRefused,
+        ),
+        (403, b"Forbidden", ProfileRefused),
+        (400, b'{"message":"feedback_required","spam":true,"status":"fail"}', ProfileRefused),
         (502, b"", UpstreamError),
         (200, b'{"data":{"user":{"id":"1"', UpstreamError),
         (200, b"\xff\xfe", UpstreamError),
@@ -61,8 +78,6 @@ def test_answers_are_classified_by_what_fixes_them(
 
 
 def test_the_profile_page_tells_a_missing_profile_from_a_closed_door() -> None:
-    from intrend_assets.instagram.classify import classify_profile
-
     missing = b'<html><script type="application/json" data-sjs>{}</script>Sorry</html>'
     with pytest.raises(ProfileNotFound):
         classify_profile("embedded_page", 404, missing)
@@ -83,7 +98,5 @@ def test_the_profile_page_tells_a_missing_profile_from_a_closed_door() -> None:
     ],
 )
 def test_redirects_are_answers(location: str, error: type[Exception]) -> None:
-    from intrend_assets.instagram.classify import classify_profile
-
     with pytest.raises(error):
         classify_profile("embedded_page", 302, b"", location)

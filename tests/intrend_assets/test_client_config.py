@@ -1,7 +1,7 @@
 """The settings reach the wire: each knob ends up in the request it is meant for.
 
 The strategies' own tests build requests from a ``StrategyConfig`` directly; these go the way a
-run does (settings -> resource -> client config -> client -> ways), so a knob dropped or
+run does (settings -> resource -> client config -> client -> bound strategies), so a knob dropped or
 crossed on the way (the web app id sent as the iPad one, the www host lost) shows up here.
 """
 
@@ -29,7 +29,7 @@ Sent = tuple[str, str, str | None, str | None, str | None]
 
 
 def _send_everything(config: ClientConfig) -> list[Sent]:
-    """Every profile and timeline way once, the client's own two shortcuts, and one relative
+    """Every profile and timeline strategy once, the client's own two shortcuts, and one relative
     path (resolved against the client's base URL); what went out, in that order."""
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={}))
@@ -37,10 +37,10 @@ def _send_everything(config: ClientConfig) -> list[Sent]:
     async def go() -> None:
         client = InstagramClient(config, transport=transport)
         try:
-            ways = instagram_access(IntrendSettings()).ways(client, None)
-            for profile in ways.profile:
+            bound = instagram_access(IntrendSettings()).bind(client, None)
+            for profile in bound.profile:
                 await profile.fetch("anna")
-            for timeline in ways.timeline:
+            for timeline in bound.timeline:
                 await timeline.fetch("anna", "42", "CUR")
             await client.get_profile("anna")
             await client.get_timeline_page("42", None)

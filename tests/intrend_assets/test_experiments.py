@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from intrend_assets.fetching.experiments import STRATEGIES, requests_before_limit, summarize
+from intrend_assets.fetching.experiments import PACINGS, requests_before_limit, summarize
 from intrend_assets.fetching.report import FetchReport
 from tests import defaults
 
@@ -23,10 +23,10 @@ def test_requests_before_limit_counts_each_limited_stint() -> None:
     assert sorted(requests_before_limit(log)) == [3, 5]
 
 
-def test_strategies_build_policies_and_summaries() -> None:
+def test_pacings_build_policies_and_summaries() -> None:
     base = defaults.policy()
-    policy = STRATEGIES["fixed-sleep-no-rotation"].policy(base, 0.5)
+    policy = PACINGS["fixed-sleep-no-rotation"].policy(base, 0.5)
     assert policy.pacing == "fixed" and policy.pacing_seconds == 0.5 and not policy.rotate
-    assert STRATEGIES["no-sleep"].policy(base, 0.5).pacing_seconds == 0.0
-    row = summarize(STRATEGIES["no-sleep"], FetchReport(seconds=0.0), 10)
+    assert PACINGS["no-sleep"].policy(base, 0.5).pacing_seconds == 0.0
+    row = summarize(PACINGS["no-sleep"], FetchReport(seconds=0.0), 10)
     assert row["strategy"] == "no-sleep" and row["profiles_per_hour"] is None

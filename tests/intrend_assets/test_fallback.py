@@ -11,12 +11,11 @@ import pytest
 from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
-from intrend_assets.instagram.classify import classify_profile
+from intrend_assets.instagram.bound import BoundProfileStrategy, BoundStrategies
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import ConfigurationError
-from intrend_assets.instagram.ways import ProfileWay, Ways
 from intrend_assets.raw_store.store import LocalRawStore
-from tests import defaults
+from tests import defaults, scripted
 
 WALL = b'{"message":"Please make sure you are logged in to see this profile.","status":"fail"}'
 WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'
@@ -39,17 +38,14 @@ class Door:
         self.rule = rule
         self.asked: Counter[str] = Counter()
 
-    def way(self) -> ProfileWay:
+    def bound(self) -> BoundProfileStrategy:
         async def fetch(username: str) -> Answer:
             self.asked[username] += 1
             await asyncio.sleep(0.001)
             status, body = self.rule(username)
             return Answer(status, body, 1.0)
 
-        def classify(answer: Answer) -> str:
-            return classify_profile("web_profile_info", answer.status, answer.body)
-
-        return ProfileWay(self.name, fetch, classify)
+        return scripted.profile(fetch, self.name)
 
 
 class Modem:
@@ -61,14 +57,16 @@ class Modem:
         return Rotation("1.1.1.1", f"2.2.2.{self.rotations}", True, 1, 1)
 
 
-def _run(ways: Ways, names: list[str], root: Path, warnings: list[str] | None = None):
+def _run(
+    strategies: BoundStrategies, names: list[str], root: Path, warnings: list[str] | None = None
+):
     modem = Modem()
 
     async def go():
         gate = RotationGate(modem.rotate, current_ip="1.1.1.1", backoff_seconds=0.001)
         return await fetch_profiles(
             names,
-            ways,
+            strategies,
             gate,
             LocalRawStore(root),
             FAST,
@@ -85,7 +83,7 @@ def test_a_login_wall_moves_the_profile_to_the_next_strategy_and_is_remembered(
     walled = set(names[::2])  # web_profile_info walls half the profiles
     first = Door("web_profile_info", lambda u: (400, WALL) if u in walled else (200, _ok(u)))
     second = Door("graphql_doc_id", lambda u: (200, _ok(u)))
-    ways = Ways((first.way(), second.way()))
+    ways = BoundStrategies((first.bound(), second.bound()))
 
     report, modem = _run(ways, names, tmp_path)
 
@@ -109,7 +107,7 @@ def test_a_wall_that_lifts_is_forgotten(tmp_path: Path) -> None:
     store = LocalRawStore(tmp_path)
     store.write_walls("anna", {"web_profile_info"})
     only = Door("web_profile_info", lambda u: (200, _ok(u)))
-    report, _ = _run(Ways((only.way(),)), ["anna"], tmp_path)
+    report, _ = _run(BoundStrategies((only.bound(),)), ["anna"], tmp_path)
     assert report.stored == 1
     assert store.read_walls("anna") == frozenset()
 
@@ -120,7 +118,7 @@ def test_a_gone_strategy_is_dropped_for_the_run_with_one_warning(tmp_path: Path)
     fallback = Door("embedded_page", lambda u: (200, _ok(u)))
     warnings: list[str] = []
 
-    report, _ = _run(Ways((gone.way(), fallback.way())), names, tmp_path, warnings)
+    report, _ = _run(BoundStrategies((gone.bound(), fallback.bound())), names, tmp_path, warnings)
 
     assert report.stored == 40
     assert report.served() == {"embedded_page": 40}
@@ -134,13 +132,14 @@ def test_every_strategy_gone_stops_the_run_with_a_configuration_error(tmp_path: 
     a = Door("web_profile_info", lambda u: (410, b""))
     b = Door("graphql_doc_id", lambda u: (200, b'{"data":null,"errors":[{"message":"nope"}]}'))
     with pytest.raises(ConfigurationError, match="every profile strategy is gone"):
-        _run(Ways((a.way(), b.way())), ["anna", "bob"], tmp_path)
+        # Three gone answers in a row drop a strategy: three profiles find both gone.
+        _run(BoundStrategies((a.bound(), b.bound())), ["anna", "bob", "carl"], tmp_path)
 
 
 def test_walled_everywhere_without_a_session_is_recorded_with_its_reason(tmp_path: Path) -> None:
     a = Door("web_profile_info", lambda u: (400, WALL))
     b = Door("embedded_page", lambda u: (400, WALL))
-    report, _ = _run(Ways((a.way(), b.way())), ["anna"], tmp_path)
+    report, _ = _run(BoundStrategies((a.bound(), b.bound())), ["anna"], tmp_path)
     outcome = report.outcomes["anna"]
     assert outcome.outcome == "login_wall"
     assert "web_profile_info" in outcome.reason and "embedded_page" in outcome.reason
@@ -160,7 +159,7 @@ def test_a_session_serves_walled_profiles_on_a_held_ip(tmp_path: Path) -> None:
         return 200, _ok(username)
 
     session = Door("web_profile_info", session_rule)
-    ways = Ways((anonymous.way(),), (), (session.way(),))
+    ways = BoundStrategies((anonymous.bound(),), (), (session.bound(),))
 
     report, modem = _run(ways, names, tmp_path)
 

@@ -14,6 +14,7 @@ from intrend_assets.fetching.modem_client import ModemClient
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
@@ -38,11 +39,10 @@ def _fetch(world: SandboxWorld, names: list[str], root: Path, policy: FetchPolic
             )
             return await fetch_profiles(
                 names,
-                client.get_profile,
+                BoundStrategies.from_clients(client, ["web_profile_info"], ["graphql_query_hash"]),
                 gate,
                 LocalRawStore(root),
                 policy,
-                get_page=client.get_timeline_page,
             )
         finally:
             await client.aclose()

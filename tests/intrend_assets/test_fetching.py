@@ -13,7 +13,7 @@ from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.instagram.errors import ConfigurationError, NetworkError
 from intrend_assets.raw_store.store import LocalRawStore
-from tests import defaults
+from tests import defaults, scripted
 
 WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'
 
@@ -61,7 +61,9 @@ FAST = defaults.policy(concurrency=8, backoff_seconds=0.001, max_backoff_seconds
 def _run(ig: FakeInstagram, names: list[str], tmp_path: Path, policy: FetchPolicy = FAST):
     async def go():
         gate = RotationGate(ig.rotate, current_ip=ig.ip, backoff_seconds=0.001)
-        return await fetch_profiles(names, ig.get_profile, gate, LocalRawStore(tmp_path), policy)
+        return await fetch_profiles(
+            names, scripted.bound(ig.get_profile), gate, LocalRawStore(tmp_path), policy
+        )
 
     return asyncio.run(go())
 
@@ -147,7 +149,11 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
         gate = RotationGate(ig.rotate, current_ip=ig.ip)
         return await asyncio.wait_for(
             fetch_profiles(
-                ["slow", "limited"], ig.get_profile, gate, LocalRawStore(tmp_path), policy
+                ["slow", "limited"],
+                scripted.bound(ig.get_profile),
+                gate,
+                LocalRawStore(tmp_path),
+                policy,
             ),
             timeout=5,
         )

@@ -21,7 +21,7 @@ from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.raw_store.store import LocalRawStore
-from tests import defaults
+from tests import defaults, scripted
 
 T0 = 1_700_000_000
 
@@ -92,11 +92,10 @@ def _fetch(store: LocalRawStore, names: list[str], newest: int = 40) -> None:
         gate = RotationGate(rotate, current_ip="1.1.1.1")
         await fetch_profiles(
             names,
-            get_profile,
+            scripted.bound(get_profile, get_page),
             gate,
             store,
             defaults.policy(concurrency=2, max_posts=24),
-            get_page=get_page,
         )
 
     asyncio.run(go())
@@ -227,7 +226,11 @@ def test_paging_that_dies_still_queues_what_was_stored(tmp_path: Path) -> None:
     async def go() -> None:
         gate = RotationGate(rotate, current_ip="1.1.1.1")
         await fetch_profiles(
-            ["alice"], get_profile, gate, store, defaults.policy(max_posts=24), get_page=get_page
+            ["alice"],
+            scripted.bound(get_profile, get_page),
+            gate,
+            store,
+            defaults.policy(max_posts=24),
         )
 
     with pytest.raises(RuntimeError):

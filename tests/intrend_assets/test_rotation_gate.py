@@ -76,3 +76,18 @@ def test_gives_up_after_max_attempts_but_reopens() -> None:
         return changed, opened
 
     assert asyncio.run(scenario()) == (False, True)
+
+
+def test_only_an_ip_new_to_the_run_starts_a_fresh_generation() -> None:
+    ips = iter(["10.0.0.2", "10.0.0.3", "10.0.0.2"])  # the carrier hands back an old IP
+
+    async def rotate() -> Rotation:
+        return Rotation(None, next(ips), True, 1, 1)
+
+    async def scenario() -> set[int]:
+        gate = RotationGate(rotate, current_ip="10.0.0.1", sleep=_no_sleep)
+        for generation in range(3):
+            await gate.rotate(generation)
+        return gate.fresh
+
+    assert asyncio.run(scenario()) == {1, 2}

@@ -5,11 +5,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from intrend_assets.instagram.strategies import (
-    continues_profile_cursor,
-    profile_request,
-    timeline_request,
-)
+from intrend_assets.instagram.strategies import PROFILE_STRATEGIES, TIMELINE_STRATEGIES
 from intrend_assets.settings import IntrendSettings
 from tests import defaults
 
@@ -28,43 +24,47 @@ def test_www_host_follows_the_api_host() -> None:
 
 def test_profile_requests() -> None:
     cfg = defaults.strategy_config(profile_doc_id="111")
-    web = profile_request("web_profile_info", "Anna.B", cfg)
+    web = PROFILE_STRATEGIES["web_profile_info"].build_request("Anna.B", cfg)
     assert (web.method, web.url) == (
         "GET",
         "https://i.instagram.com/api/v1/users/web_profile_info/",
     )
     assert web.params == {"username": "anna.b"} and web.headers["x-ig-app-id"] == WEB_APP_ID
-    ipad = profile_request("web_profile_info_ipad", "anna", cfg)
+    ipad = PROFILE_STRATEGIES["web_profile_info_ipad"].build_request("anna", cfg)
     assert ipad.headers["x-ig-app-id"] == IPAD_APP_ID
-    doc = profile_request("graphql_doc_id", "anna", cfg)
+    doc = PROFILE_STRATEGIES["graphql_doc_id"].build_request("anna", cfg)
     assert (doc.method, doc.url) == ("POST", "https://www.instagram.com/graphql/query")
     assert doc.data is not None and doc.data["doc_id"] == "111"
     assert json.loads(doc.data["variables"])["username"] == "anna"
-    page = profile_request("embedded_page", "anna", cfg)
+    page = PROFILE_STRATEGIES["embedded_page"].build_request("anna", cfg)
     assert page.url == "https://www.instagram.com/anna/" and "text/html" in page.headers["accept"]
-    with pytest.raises(ValueError, match="unknown profile strategy"):
-        profile_request("scrape_harder", "anna", cfg)
+    assert "scrape_harder" not in PROFILE_STRATEGIES
     with pytest.raises(ValueError):
-        profile_request("embedded_page", "../etc/passwd", cfg)
+        PROFILE_STRATEGIES["embedded_page"].build_request("../etc/passwd", cfg)
 
 
 def test_timeline_requests() -> None:
     cfg = defaults.strategy_config(timeline_doc_id="222", timeline_query_hash="abc")
-    doc = timeline_request("graphql_doc_id", "anna", None, "CUR", cfg)
+    doc = TIMELINE_STRATEGIES["graphql_doc_id"].build_request("anna", None, "CUR", cfg, 12)
     assert doc.data is not None and doc.data["doc_id"] == "222"
     assert json.loads(doc.data["variables"]) == {"username": "anna", "first": 12, "after": "CUR"}
-    qh = timeline_request("graphql_query_hash", "anna", "42", None, cfg)
+    qh = TIMELINE_STRATEGIES["graphql_query_hash"].build_request("anna", "42", None, cfg, 12)
     assert qh.params is not None and qh.params["query_hash"] == "abc"
     assert json.loads(qh.params["variables"]) == {"id": "42", "first": 12, "after": None}
     with pytest.raises(ValueError, match="digits"):
-        timeline_request("graphql_query_hash", "anna", "42 OR 1=1", None, cfg)
+        TIMELINE_STRATEGIES["graphql_query_hash"].build_request("anna", "42 OR 1=1", None, cfg, 12)
 
 
 def test_which_cursor_carries_over() -> None:
-    assert continues_profile_cursor("web_profile_info", "graphql_query_hash")
-    assert continues_profile_cursor("embedded_page", "graphql_query_hash")
-    assert not continues_profile_cursor("web_profile_info", "graphql_doc_id")
-    assert not continues_profile_cursor("graphql_doc_id", "graphql_query_hash")
+    def continues(profile: str, timeline: str) -> bool:
+        return timeline in PROFILE_STRATEGIES[profile].cursor_continues_with
+
+    assert continues("web_profile_info", "graphql_query_hash")
+    assert continues("embedded_page", "graphql_query_hash")
+    assert not continues("web_profile_info", "graphql_doc_id")
+    assert not continues("graphql_doc_id", "graphql_query_hash")
+    assert [n for n, s in PROFILE_STRATEGIES.items() if not s.carries_posts] == ["graphql_doc_id"]
+    assert [n for n, s in TIMELINE_STRATEGIES.items() if s.needs_user_id] == ["graphql_query_hash"]
 
 
 def test_strategy_order_is_configuration(monkeypatch: pytest.MonkeyPatch) -> None:

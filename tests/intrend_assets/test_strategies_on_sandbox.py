@@ -64,7 +64,7 @@ def _fetch(
             )
             return await fetch_profiles(
                 names,
-                resource.ways(client, session),
+                resource.bind(client, session),
                 gate,
                 LocalRawStore(root),
                 policy,

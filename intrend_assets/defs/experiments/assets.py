@@ -1,6 +1,6 @@
-"""``rate_limit_experiment``: each pacing strategy over the same sample, side by side.
+"""``rate_limit_experiment``: each pacing over the same sample, side by side.
 
-Not part of the warehouse's automation: it rotates the modem once per strategy, so it runs
+Not part of the warehouse's automation: it rotates the modem once per pacing, so it runs
 only from its own job (weekly schedule, or launched by hand).
 """
 
@@ -15,7 +15,7 @@ from pydantic import Field
 from intrend_assets.defs.profiles.partitions import profiles_partitions
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.fetching.access import InstagramAccess
-from intrend_assets.fetching.experiments import STRATEGIES, run_pacing_strategy, summarize
+from intrend_assets.fetching.experiments import PACINGS, run_pacing, summarize
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.metadata import frame_markdown
 from warehouse.load import load_fetch_log
@@ -23,10 +23,11 @@ from warehouse.tables import replace_table
 
 
 class ExperimentConfig(dg.Config):
-    """Which pacing strategies to compare, on how many profiles, for how long each."""
+    """Which pacings to compare, on how many profiles, for how long each (``strategies`` and
+    ``max_seconds_per_strategy`` keep their names: they are the job's run config)."""
 
     sample_size: int = 100
-    strategies: list[str] = Field(default_factory=lambda: list(STRATEGIES))
+    strategies: list[str] = Field(default_factory=lambda: list(PACINGS))
     pacing_seconds: float = 1.0
     max_seconds_per_strategy: float = 600.0
 
@@ -44,14 +45,15 @@ def rate_limit_experiment(
     modem: dg.ResourceParam[ModemEndpoint],
     warehouse: dg.ResourceParam[WarehouseFile],
 ) -> dg.MaterializeResult:
-    """Each pacing strategy over the same sample of profiles, compared side by side.
+    """Each pacing over the same sample of profiles, compared side by side.
 
-    Every strategy starts on a fresh IP; its requests land in ``fetch_log`` (strategy
-    ``experiment:<name>``) and its summary in the ``rate_limit_experiment`` table.
+    Every pacing starts on a fresh IP; its requests land in ``fetch_log`` (column
+    ``strategy`` = ``experiment:<name>``) and its summary in the ``rate_limit_experiment``
+    table.
     """
-    unknown = [s for s in config.strategies if s not in STRATEGIES]
+    unknown = [s for s in config.strategies if s not in PACINGS]
     if unknown:
-        raise dg.Failure(f"unknown strategies {unknown}; known: {sorted(STRATEGIES)}")
+        raise dg.Failure(f"unknown pacings {unknown}; known: {sorted(PACINGS)}")
     sample = context.instance.get_dynamic_partitions(profiles_partitions.name)
     sample = sample[: config.sample_size]
     if not sample:
@@ -60,8 +62,8 @@ def rate_limit_experiment(
     with tempfile.TemporaryDirectory(prefix="intrend-experiment-") as tmp:
         for name in config.strategies:
             report = asyncio.run(
-                run_pacing_strategy(
-                    STRATEGIES[name],
+                run_pacing(
+                    PACINGS[name],
                     sample,
                     instagram,
                     modem,
@@ -73,8 +75,8 @@ def rate_limit_experiment(
             )
             with warehouse.connect() as con:
                 load_fetch_log(con, pl.DataFrame(report.log))
-            row = summarize(STRATEGIES[name], report, len(sample))
-            context.log.info(f"strategy {name}: {row}")
+            row = summarize(PACINGS[name], report, len(sample))
+            context.log.info(f"pacing {name}: {row}")
             rows.append(row)
     frame = pl.DataFrame(rows)
     with warehouse.connect() as con:

@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import itertools
 
 import dagster as dg
 import polars as pl
@@ -11,8 +12,24 @@ from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.fetching.report import FetchReport
+from intrend_assets.fetching.request_log import Sink
 from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.raw_store.store import LocalRawStore
+
+
+def _log_writer(context: dg.AssetExecutionContext, store: LocalRawStore) -> Sink:
+    """Write each request-log batch as its own Parquet file under the raw store's
+    ``fetch_log/`` (named by run, retry and batch: the fetch_log asset loads each once)."""
+    batches = itertools.count()
+    prefix = f"{context.run.run_id}-{context.retry_number}"
+
+    def write(rows: list[dict[str, object]]) -> None:
+        buffer = io.BytesIO()
+        pl.DataFrame(rows).write_parquet(buffer)
+        store.write_log(f"{prefix}-{next(batches):05d}.parquet", buffer.getvalue())
+
+    return write
 
 
 async def _fetch(
@@ -46,13 +63,14 @@ async def _fetch(
 
         return await fetch_profiles(
             usernames,
-            instagram.ways(client, session_client),
+            instagram.bind(client, session_client),
             gate,
             raw_store,
             instagram.policy,
             run_id=context.run.run_id,
             on_progress=progress,
             on_warning=context.log.warning,
+            log_sink=_log_writer(context, raw_store),
         )
     finally:
         await client.aclose()
@@ -86,15 +104,16 @@ def raw_profile(
 
     Rate-limit answers rotate the modem's IP (once for all concurrent requests) and retry;
     profiles that cannot be fetched are recorded under the raw store's ``failures/`` with
-    their reason rather than failing the other profiles of the run.
+    their reason rather than failing the other profiles of the run. The request log is
+    written to ``fetch_log/`` in batches as the fetch goes; a configuration error (Instagram
+    rejects our headers) fails the step without retries.
     """
     usernames = list(context.partition_keys)
-    report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
-    if report.log:
-        buffer = io.BytesIO()
-        pl.DataFrame(report.log).write_parquet(buffer)
-        name = f"{context.run.run_id}-{context.retry_number}.parquet"
-        raw_store.write_log(name, buffer.getvalue())
+    try:
+        report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
+    except ConfigurationError as exc:
+        # Our requests are wrong (headers, ids): a retry sends the same wrong requests.
+        raise dg.Failure(str(exc), allow_retries=False) from exc
     failed = {
         name: f"{o.outcome}: {o.reason}".rstrip(": ")
         for name, o in report.outcomes.items()
@@ -112,9 +131,11 @@ def raw_profile(
             "timeline_pages": sum(o.pages for o in report.outcomes.values()),
             "served_by_strategy": dg.MetadataValue.json(report.served()),
             "strategies_gone": dg.MetadataValue.json(report.gone),
+            "strategies_benched": dg.MetadataValue.json(report.benched),
             "login_walled": report.count("login_wall"),
             "rotations": report.rotations,
             "unchanged_rotations": report.unchanged_rotations,
+            "cooldown_waits": report.cooldown_waits,
             "rotation_seconds": round(report.rotation_seconds, 2),
             "bytes_raw": report.bytes_raw,
             "bytes_stored": report.bytes_stored,

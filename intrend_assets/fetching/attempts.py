@@ -1,0 +1,167 @@
+"""One logical request with its retries: what each kind of refusal costs and what fixes it.
+
+Rate-limit answers rotate the modem (once for all concurrent requests, through the
+:class:`~.rotation.RotationGate`) and retry the same request; upstream and network errors
+back off and retry; every other refusal is final for this strategy and goes to the caller.
+Every request sent is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+
+from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.report import GaveUp
+from intrend_assets.fetching.run import FetchRun
+from intrend_assets.fetching.throttle import FRESH_IPS_IN_A_ROW
+from intrend_assets.instagram.errors import (
+    ConfigurationError,
+    FetchError,
+    LoginWall,
+    ProfileNotFound,
+    ProfileRefused,
+    RateLimited,
+    StrategyGone,
+    StrategyThrottled,
+)
+from intrend_assets.instagram.http import Answer
+
+
+def backoff(policy: FetchPolicy, attempt: int) -> float:
+    """Exponential from ``backoff_seconds`` at the first retry, jittered by ±50%."""
+    base = min(policy.max_backoff_seconds, policy.backoff_seconds * 2 ** max(0, attempt - 1))
+    return base * random.uniform(0.5, 1.5)
+
+
+class Requester:
+    def __init__(self, run: FetchRun) -> None:
+        self.run = run
+        self._session_turn = asyncio.Lock()  # one logged-in request at a time
+
+    async def _pace(self, session: bool) -> None:
+        policy = self.run.policy
+        if session:
+            seconds = policy.session_pacing_seconds
+            if seconds > 0:
+                await asyncio.sleep(random.uniform(0.5 * seconds, 1.5 * seconds))
+        elif policy.pacing == "fixed" and policy.pacing_seconds > 0:
+            await asyncio.sleep(policy.pacing_seconds)
+        elif policy.pacing == "jittered" and policy.pacing_seconds > 0:
+            await asyncio.sleep(random.uniform(0, 2 * policy.pacing_seconds))
+
+    async def _send(
+        self,
+        call: Callable[[], Awaitable[Answer]],
+        classify: Callable[[Answer], str],
+        session: bool,
+    ) -> tuple[Answer | None, str | FetchError, int, str | None]:
+        """Send once: (answer, verdict, generation sent under, egress IP)."""
+        gate = self.run.gate
+        answer: Answer | None = None
+        if session:
+            async with self._session_turn:
+                await self._pace(True)  # before the hold: pauses must not stall rotations
+                async with gate.hold() as generation:
+                    ip = gate.current_ip
+                    try:
+                        answer = await call()
+                        return answer, classify(answer), generation, ip
+                    except FetchError as exc:
+                        return answer, exc, generation, ip
+        generation = await gate.wait_open()
+        ip = gate.current_ip
+        await self._pace(False)
+        try:
+            answer = await call()
+            return answer, classify(answer), generation, ip
+        except FetchError as exc:
+            return answer, exc, generation, ip
+
+    def _throttled(self, kind: str, strategy: str, generation: int) -> bool:
+        """Whether this rate limit shows ``strategy`` throttled for everyone (benching it),
+        or it already is benched: then the request moves on rather than rotating.
+
+        Only while another strategy is open: with nowhere else to go, rotating and waiting
+        is all that is left.
+        """
+        run = self.run
+        key = f"{kind}:{strategy}"
+        fresh = generation in run.gate.fresh
+        throttled = run.throttles.answered(key, generation, fresh, True)
+        if not run.others_open(kind, strategy, False):
+            return False
+        if run.is_benched(kind, strategy):
+            return True  # benched while this request was in flight
+        if not throttled:
+            return False
+        run.throttles.bench(key)
+        if run.warn is not None:
+            run.warn(
+                f"{kind} strategy {strategy!r} is rate-limited whatever the IP; benched for "
+                f"{run.policy.bench_seconds:g} s, profiles move to the next strategy"
+            )
+        return True
+
+    async def request(
+        self,
+        username: str,
+        strategy: str,
+        call: Callable[[], Awaitable[Answer]],
+        classify: Callable[[Answer], str],
+        *,
+        kind: str = "profile",
+        session: bool = False,
+    ) -> tuple[Answer, str, int]:
+        """One logical request with retries: returns (answer, kind, attempts) or raises.
+
+        Raises ProfileNotFound / LoginWall / StrategyGone / StrategyThrottled (final for this
+        strategy), ConfigurationError (stop the run) or GaveUp (attempts exhausted). A
+        logged-in request never rotates the IP: it holds the gate, and waits out a rate limit
+        instead.
+        """
+        run, policy = self.run, self.run.policy
+        errors = limited = attempt = 0
+        while True:
+            attempt += 1
+            answer, verdict, generation, ip = await self._send(call, classify, session)
+            outcome = verdict if isinstance(verdict, str) else verdict.outcome
+            run.log.record(
+                username, strategy, kind, session, answer, outcome, attempt, ip, run.gate.generation
+            )
+            if isinstance(verdict, str):
+                assert answer is not None
+                run.answered(kind, strategy)
+                if not session:
+                    run.throttles.answered(f"{kind}:{strategy}", generation, False, False)
+                run.report.bytes_raw += len(answer.body)
+                return answer, verdict, attempt
+            exc = verdict
+            limited_here = isinstance(exc, RateLimited)
+            if limited_here and not session and self._throttled(kind, strategy, generation):
+                raise StrategyThrottled(
+                    f"rate limited on {FRESH_IPS_IN_A_ROW} fresh IPs in a row: benched for "
+                    f"{policy.bench_seconds:g} s",
+                    status=exc.status,
+                )
+            if isinstance(exc, RateLimited):
+                limited += 1
+                if limited >= policy.max_rate_limited:
+                    raise GaveUp(f"rate limited {limited} times", attempt) from exc
+                if policy.rotate and not session:
+                    await run.gate.rotate(generation)
+                else:
+                    await asyncio.sleep(backoff(policy, limited))
+                continue
+            if isinstance(exc, (ProfileNotFound, LoginWall, ProfileRefused, StrategyGone)):
+                raise exc  # final for this strategy: the caller tries the next
+            if isinstance(exc, ConfigurationError):
+                raise exc
+            errors += 1  # upstream or network: wait and retry
+            if errors >= policy.max_attempts:
+                raise GaveUp(f"{exc.outcome}: {exc}", attempt) from exc
+            if run.gate.generation == generation and not run.gate.rotating:
+                await asyncio.sleep(backoff(policy, errors))
+            # else: the modem reconnected under this request (the proxy answers 503 while
+            # it does); the cause is gone, so retry as soon as the gate opens.

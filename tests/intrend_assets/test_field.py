@@ -1,0 +1,317 @@
+"""The fetch loop against what the field does and the friendly sandbox does not: a modem
+with a cooldown, a strategy throttled for every IP, odd 4xx answers for one profile, GraphQL's
+own rate limit (issue 15). Every fake here is in-process and runs on a virtual clock."""
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from intrend_assets.fetching.fetcher import fetch_profiles
+from intrend_assets.fetching.modem_client import Rotation
+from intrend_assets.fetching.report import FetchReport
+from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.instagram.bound import BoundStrategies
+from intrend_assets.instagram.http import Answer
+from intrend_assets.raw_store.store import LocalRawStore
+from tests import defaults, scripted
+
+WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'
+FAST = defaults.policy(concurrency=8, backoff_seconds=0.001, max_backoff_seconds=0.01)
+
+
+def _ok(username: str) -> bytes:
+    user = {"id": "7", "username": username, "is_private": False}
+    return json.dumps({"data": {"user": user}, "status": "ok"}).encode()
+
+
+class Clock:
+    """Virtual seconds: the gate's sleeps advance it, so a 60 s cooldown costs no real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+class CooldownModem:
+    """The modem service's Rotator: within ``cooldown`` after a rotation it answers the last
+    result again, ``coalesced: true`` (optionally saying how long is left)."""
+
+    def __init__(self, clock: Clock, cooldown: float, *, says_how_long: bool) -> None:
+        self.clock = clock
+        self.cooldown = cooldown
+        self.says_how_long = says_how_long
+        self.ip = "10.0.0.1"
+        self.steps = 0  # real rotations
+        self.asked = 0
+        self._last: Rotation | None = None
+        self._at = float("-inf")
+
+    async def rotate(self) -> Rotation:
+        self.asked += 1
+        left = self.cooldown - (self.clock.now - self._at)
+        if self._last is not None and left > 0:
+            retry = left if self.says_how_long else None
+            return Rotation(
+                self._last.old_ip, self._last.new_ip, True, 0, 0, True, retry_after_seconds=retry
+            )
+        self.steps += 1
+        old, self.ip = self.ip, f"10.0.0.{self.steps + 1}"
+        self._last, self._at = Rotation(old, self.ip, True, 5, 1), self.clock.now
+        return self._last
+
+
+class PerIpLimit:
+    """web_profile_info with a per-IP budget; counts every answer per IP."""
+
+    def __init__(self, modem: CooldownModem, budget: int) -> None:
+        self.modem = modem
+        self.budget = budget
+        self.used: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
+
+    async def get_profile(self, username: str) -> Answer:
+        await asyncio.sleep(0)
+        ip = self.modem.ip
+        self.used[ip] += 1
+        if self.used[ip] > self.budget:
+            self.refused[ip] += 1
+            return Answer(401, WAIT, 1.0)
+        return Answer(200, _ok(username), 1.0)
+
+
+def _run(
+    strategies: BoundStrategies, names: list[str], root: Path, modem, clock: Clock, policy=FAST
+) -> FetchReport:
+    async def go() -> FetchReport:
+        gate = RotationGate(modem.rotate, current_ip=modem.ip, sleep=clock.sleep, clock=clock.time)
+        return await fetch_profiles(names, strategies, gate, LocalRawStore(root), policy)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("says_how_long", [True, False])
+def test_a_modem_in_cooldown_is_waited_out_not_hammered(
+    tmp_path: Path, says_how_long: bool
+) -> None:
+    clock = Clock()
+    modem = CooldownModem(clock, cooldown=60.0, says_how_long=says_how_long)
+    instagram = PerIpLimit(modem, budget=20)
+    names = [f"user{i}" for i in range(115)]
+    report = _run(scripted.bound(instagram.get_profile), names, tmp_path, modem, clock)
+    assert report.count("gave_up") == 0, Counter(o.reason for o in report.outcomes.values())
+    assert report.stored == 115
+    # One client rotation per modem step, not one per coalesced answer.
+    assert report.rotations <= modem.steps + 1
+    # No IP is asked again once limited: at most the requests in flight when it was.
+    assert max(instagram.refused.values()) <= FAST.concurrency
+    if says_how_long:  # it waited what the service said, not a guess
+        assert any(abs(s - 60.0) < 1 for s in clock.slept)
+
+
+@pytest.mark.parametrize(
+    ("extra", "retry"),
+    [
+        ({"retry_after_seconds": 42.5}, 42.5),
+        ({"cooldown_remaining_seconds": 12}, 12.0),
+        ({}, None),
+        ({"retry_after_seconds": "soon"}, None),
+    ],
+)
+def test_the_modem_client_reads_coalesced_answers(extra: dict, retry: float | None) -> None:
+    import httpx
+
+    from intrend_assets.fetching.modem_client import ModemClient
+
+    answer = {"old_ip": "a", "new_ip": "b", "changed": True, "coalesced": True, **extra}
+
+    async def go() -> Rotation:
+        client = ModemClient("http://modem.test", None)
+        await client.aclose()
+        client._http = httpx.AsyncClient(
+            base_url="http://modem.test",
+            transport=httpx.MockTransport(lambda _: httpx.Response(200, json=answer)),
+        )
+        try:
+            return await client.rotate()
+        finally:
+            await client.aclose()
+
+    rotation = asyncio.run(go())
+    assert rotation.coalesced and rotation.retry_after_seconds == retry
+
+
+class FreshModem:
+    """A modem without cooldown: every rotation gives a new IP."""
+
+    def __init__(self) -> None:
+        self.ip = "10.1.0.1"
+        self.steps = 0
+
+    async def rotate(self) -> Rotation:
+        self.steps += 1
+        old, self.ip = self.ip, f"10.1.0.{self.steps + 1}"
+        return Rotation(old, self.ip, True, 5, 1)
+
+
+def test_a_strategy_throttled_for_everyone_is_benched_and_profiles_move_on(
+    tmp_path: Path,
+) -> None:
+    """One strategy answers "Please wait" whatever the IP; the next one works."""
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[str] = Counter()
+
+    async def throttled(username: str) -> Answer:
+        asked["throttled"] += 1
+        await asyncio.sleep(0)
+        return Answer(401, WAIT, 1.0)
+
+    async def working(username: str) -> Answer:
+        asked["working"] += 1
+        await asyncio.sleep(0)
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(throttled, "first"), scripted.profile(working, "second"))
+    )
+    names = [f"user{i}" for i in range(20)]
+    report = _run(strategies, names, tmp_path, modem, clock)
+    assert report.stored == 20, Counter(o.reason for o in report.outcomes.values())
+    assert report.served() == {"second": 20}
+    assert report.rotations <= 2  # the IP was never the problem
+    assert asked["throttled"] <= 3 * FAST.concurrency
+    assert report.benched == {"profile:first": 1}
+
+
+def test_a_bench_ends_and_the_strategy_is_judged_afresh() -> None:
+    from intrend_assets.fetching.throttle import Throttles
+
+    now = [0.0]
+    throttles = Throttles(900.0, clock=lambda: now[0])
+    assert not throttles.answered("profile:a", 0, False, True)  # the run's first IP: not fresh
+    assert not throttles.answered("profile:a", 1, True, True)
+    assert throttles.answered("profile:a", 2, True, True)
+    throttles.bench("profile:a")
+    assert throttles.is_benched("profile:a")
+    now[0] = 901.0
+    assert not throttles.is_benched("profile:a")
+    assert not throttles.answered("profile:a", 3, True, True)  # one strike after the bench
+    # A per-IP limit lets a fresh IP's first request through: never a strike.
+    assert not throttles.answered("profile:b", 1, True, False)
+    assert not throttles.answered("profile:b", 1, True, True)
+    assert not throttles.answered("profile:b", 2, True, False)
+
+
+DELETED_ASSET = (
+    b'{"message":"Asset 1234567 of type ig_business_category_subvertical has been deleted",'
+    b'"status":"fail"}'
+)
+FEEDBACK = b'{"message":"feedback_required","spam":true,"status":"fail"}'
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, DELETED_ASSET), (403, b'{"message":"","status":"fail"}'), (400, FEEDBACK)],
+)
+def test_an_odd_4xx_for_one_profile_moves_it_to_the_next_strategy(
+    tmp_path: Path, status: int, body: bytes
+) -> None:
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[str] = Counter()
+
+    async def odd(username: str) -> Answer:
+        asked[username] += 1
+        if username == "shop":
+            return Answer(status, body, 1.0)
+        return Answer(200, _ok(username), 1.0)
+
+    async def fallback(username: str) -> Answer:
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(odd, "first"), scripted.profile(fallback, "second"))
+    )
+    report = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert report.outcomes["shop"].outcome == "stored"
+    assert report.outcomes["shop"].strategy == "second"
+    assert asked["shop"] == 1  # not retried as if it were transient
+    assert report.rotations == 0 and not report.gone and not report.benched
+
+
+def test_a_profile_every_strategy_refuses_is_recorded_with_each_reason(tmp_path: Path) -> None:
+    clock, modem = Clock(), FreshModem()
+
+    async def deleted_asset(username: str) -> Answer:
+        return Answer(400, DELETED_ASSET, 1.0)
+
+    async def forbidden(username: str) -> Answer:
+        return Answer(403, b"Forbidden", 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(deleted_asset, "first"), scripted.profile(forbidden, "second"))
+    )
+    root = tmp_path / "raw"
+    report = _run(strategies, ["shop"], root, modem, clock)
+    outcome = report.outcomes["shop"]
+    assert outcome.outcome == "refused"
+    assert "first: HTTP 400" in outcome.reason and "deleted" in outcome.reason
+    assert "second: HTTP 403" in outcome.reason
+    assert len(report.log) == 2
+    [failure] = LocalRawStore(root).failures()
+    assert failure["outcome"] == "refused" and failure["reason"] == outcome.reason
+
+
+GRAPHQL_LIMIT = b'{"errors":[{"message":"Rate limit exceeded","code":1675004}],"data":null}'
+EXECUTION_ERROR = b'{"data":null,"errors":[{"message":"execution error","severity":"CRITICAL"}]}'
+
+
+@pytest.mark.parametrize("status", [200, 429])
+def test_graphqls_own_rate_limit_rotates(status: int) -> None:
+    from intrend_assets.instagram.errors import RateLimited
+    from intrend_assets.instagram.strategies import PROFILE_STRATEGIES, TIMELINE_STRATEGIES
+
+    for strategy in (PROFILE_STRATEGIES["graphql_doc_id"], TIMELINE_STRATEGIES["graphql_doc_id"]):
+        with pytest.raises(RateLimited):
+            strategy.classify(Answer(status, GRAPHQL_LIMIT, 1.0))
+
+
+def test_a_graphql_execution_error_is_transient() -> None:
+    from intrend_assets.instagram.errors import UpstreamError
+    from intrend_assets.instagram.strategies import PROFILE_STRATEGIES
+
+    with pytest.raises(UpstreamError):
+        PROFILE_STRATEGIES["graphql_doc_id"].classify(Answer(200, EXECUTION_ERROR, 1.0))
+
+
+def test_one_gone_answer_does_not_drop_a_strategy(tmp_path: Path) -> None:
+    """An intermittent odd answer moves one profile on; only gone answers in a row drop."""
+    clock, modem = Clock(), FreshModem()
+    answers: Counter[str] = Counter()
+
+    async def flaky(username: str) -> Answer:
+        answers["flaky"] += 1
+        if answers["flaky"] == 2:  # one stale-looking answer among good ones
+            return Answer(200, b'{"data":null,"errors":[{"message":"PersistedQueryNotFound"}]}', 1)
+        return Answer(200, _ok(username), 1.0)
+
+    async def fallback(username: str) -> Answer:
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(flaky, "first"), scripted.profile(fallback, "second"))
+    )
+    names = [f"user{i}" for i in range(30)]
+    report = _run(strategies, names, tmp_path, modem, clock, defaults.policy(concurrency=1))
+    assert report.stored == 30
+    assert not report.gone
+    assert report.served() == {"first": 29, "second": 1}
