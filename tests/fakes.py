@@ -122,10 +122,12 @@ class FakeInstagram(InstagramAccess):
     def open_client(self) -> InstagramClient:
         return InstagramClient(self.client_config, self.transport())
 
-    def open_session_client(self) -> InstagramClient | None:
+    def open_session_client(self, pool_of: InstagramClient | None = None) -> InstagramClient | None:
         if not self.session_cookies_file:
             return None
         cookies = load_session_cookies(Path(self.session_cookies_file)).values
+        if pool_of is not None:  # the production path: one pool for both clients
+            return InstagramClient(self.client_config, cookies=cookies, pool_of=pool_of)
         return InstagramClient(self.client_config, self.transport(), cookies=cookies)
 
     def _answer(self, request: httpx.Request) -> httpx.Response:

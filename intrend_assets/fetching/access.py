@@ -31,13 +31,17 @@ class InstagramAccess:
         """A pooled client; call inside the event loop that will use it, and aclose() it."""
         return InstagramClient(self.client_config)
 
-    def open_session_client(self) -> InstagramClient | None:
+    def open_session_client(self, pool_of: InstagramClient | None = None) -> InstagramClient | None:
         """The logged-in client, or None without a session; a bad cookie file raises
-        :class:`~intrend_assets.instagram.session.SessionFileError` (never showing a value)."""
+        :class:`~intrend_assets.instagram.session.SessionFileError` (never showing a value).
+
+        Pass the anonymous client as ``pool_of``: the session then sends through its
+        connection pool, so both together never open more than ``max_connections``.
+        """
         if not self.session_cookies_file:
             return None
         cookies = load_session_cookies(Path(self.session_cookies_file))
-        return InstagramClient(self.client_config, cookies=cookies.values)
+        return InstagramClient(self.client_config, cookies=cookies.values, pool_of=pool_of)
 
     def bind(
         self, client: InstagramClient, session_client: InstagramClient | None

@@ -9,8 +9,9 @@ Every request sent is logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import GaveUp
@@ -39,6 +40,39 @@ class Requester:
     def __init__(self, run: FetchRun) -> None:
         self.run = run
         self._session_turn = asyncio.Lock()  # one logged-in request at a time
+        self._stint_members = 0
+        self._stint_entry = asyncio.Lock()
+        self._stint_hold: contextlib.AbstractAsyncContextManager[int] | None = None
+
+    @contextlib.asynccontextmanager
+    async def session_stint(self) -> AsyncIterator[None]:
+        """One profile's logged-in requests, on one IP with those of the profiles beside it.
+
+        Accounts get checkpointed for hopping IPs, so the session keeps the IP for its whole
+        stint (its consecutive requests): the first profile to enter takes a hold on the
+        gate, the last to leave gives it back. Rotations wanted meanwhile wait (and keep
+        anonymous requests waiting); a profile arriving once one is wanted waits for it.
+        """
+        gate = self.run.gate
+        while True:
+            async with self._stint_entry:
+                if self._stint_hold is None:  # the first one in takes the hold
+                    hold = gate.hold()
+                    await hold.__aenter__()
+                    self._stint_hold = hold
+                    break
+                if not gate.rotating:
+                    break
+            # A rotation is wanted: it runs once the stint under way ends; join after it.
+            await gate.wait_open()
+        self._stint_members += 1
+        try:
+            yield
+        finally:
+            self._stint_members -= 1
+            if self._stint_members == 0 and self._stint_hold is not None:
+                hold, self._stint_hold = self._stint_hold, None
+                await hold.__aexit__(None, None, None)
 
     async def _pace(self, session: bool) -> None:
         policy = self.run.policy
@@ -60,16 +94,15 @@ class Requester:
         """Send once: (answer, verdict, generation sent under, egress IP)."""
         gate = self.run.gate
         answer: Answer | None = None
-        if session:
+        if session:  # inside a stint (:meth:`session_stint`): the IP cannot change
             async with self._session_turn:
-                await self._pace(True)  # before the hold: pauses must not stall rotations
-                async with gate.hold() as generation:
-                    ip = gate.current_ip
-                    try:
-                        answer = await call()
-                        return answer, classify(answer), generation, ip
-                    except FetchError as exc:
-                        return answer, exc, generation, ip
+                await self._pace(True)
+                generation, ip = gate.generation, gate.current_ip
+                try:
+                    answer = await call()
+                    return answer, classify(answer), generation, ip
+                except FetchError as exc:
+                    return answer, exc, generation, ip
         generation = await gate.wait_open()
         ip = gate.current_ip
         await self._pace(False)
@@ -118,8 +151,8 @@ class Requester:
 
         Raises ProfileNotFound / LoginWall / StrategyGone / StrategyThrottled (final for this
         strategy), ConfigurationError (stop the run) or GaveUp (attempts exhausted). A
-        logged-in request never rotates the IP: it holds the gate, and waits out a rate limit
-        instead.
+        logged-in request never rotates the IP: it is sent inside a session stint, and waits
+        out a rate limit instead.
         """
         run, policy = self.run, self.run.policy
         errors = limited = attempt = 0

@@ -9,6 +9,7 @@ configured) is tried, on a held IP and its own slower pacing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from intrend_assets.fetching.attempts import Requester
@@ -86,10 +87,11 @@ class ProfileFetch:
         return None
 
     async def _find(
-        self, username: str, refused: dict[str, str]
+        self, username: str, refused: dict[str, str], stint: contextlib.AsyncExitStack
     ) -> tuple[Found | ProfileOutcome | None, list[str], bool]:
         """Ask the strategies (then the session) for the profile; also what walled it and
-        whether the session served it (other refusals land in ``refused``)."""
+        whether the session served it (other refusals land in ``refused``). The session's
+        requests start a stint on ``stint``, which the caller closes after the paging."""
         run = self.run
         strategies = run.open("profile", run.strategies.profile)
         if not strategies:
@@ -107,6 +109,7 @@ class ProfileFetch:
         if walls != set(known_walls):
             await asyncio.to_thread(run.store.write_walls, username, walls)
         if found is None and walled and run.strategies.session_profile:
+            await stint.enter_async_context(self.requester.session_stint())
             session_walled: list[str] = []
             session_strategies = run.open("profile", run.strategies.session_profile)
             found = await self._through(username, session_strategies, True, session_walled, refused)
@@ -119,8 +122,12 @@ class ProfileFetch:
             username = validate_username(raw_name)
         except InvalidUsername as exc:
             return ProfileOutcome(str(raw_name), "invalid", exc.reason)
+        async with contextlib.AsyncExitStack() as stint:
+            return await self._fetch(username, stint)
+
+    async def _fetch(self, username: str, stint: contextlib.AsyncExitStack) -> ProfileOutcome:
         refused: dict[str, str] = {}
-        found, walled, session = await self._find(username, refused)
+        found, walled, session = await self._find(username, refused, stint)
         if isinstance(found, ProfileOutcome):
             return found
         if found is None:

@@ -67,17 +67,23 @@ class RotationGate:
 
     @property
     def rotating(self) -> bool:
-        """True while a rotation runs (requests must not be sent)."""
+        """True while a rotation runs or waits for a hold to end (requests must not be sent,
+        except by the holders)."""
         return not self._open.is_set()
 
     async def wait_open(self) -> int:
-        """Wait until no rotation is running; return the generation to send under."""
+        """Wait until no rotation is running or wanted; return the generation to send under."""
         await self._open.wait()
         return self.generation
 
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[int]:
-        """Keep the current IP while the block runs: rotations wait until it ends."""
+        """Keep the current IP while the block runs: rotations wait until it ends.
+
+        A hold starts only while no rotation is wanted, so holds taken one after another
+        cannot keep a limited IP for ever: once a rotation is asked for, the holds under way
+        finish, it runs, and new holds start on the new IP.
+        """
         while not self._open.is_set():  # re-check: another rotation may start before we run
             await self._open.wait()
         self._holders += 1
@@ -108,9 +114,9 @@ class RotationGate:
         async with self._lock:
             if self.generation != seen_generation:
                 return True
-            while self._holders:  # a session is using this IP: let it finish first
+            self._open.clear()  # no new request, no new hold on the limited IP
+            while self._holders:  # a session stint is using this IP: let it finish first
                 await self._released.wait()
-            self._open.clear()
             started = self._clock()
             changed = self._new_to_run = False
             try:

@@ -44,6 +44,19 @@ class ClientConfig:
     read_timeout: float
 
 
+class _Borrowed(httpx.AsyncBaseTransport):
+    """Another client's connection pool, used but never closed by the borrower."""
+
+    def __init__(self, pool: httpx.AsyncBaseTransport) -> None:
+        self._pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass  # the owner closes the pool
+
+
 class InstagramClient:
     def __init__(
         self,
@@ -51,7 +64,11 @@ class InstagramClient:
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         cookies: dict[str, str] | None = None,
+        pool_of: InstagramClient | None = None,
     ):
+        """``pool_of``: send through that client's connection pool rather than a new one (the
+        logged-in session shares the anonymous pool, so both together stay within
+        ``max_connections``; the cookie header stays this client's own)."""
         self.config = config
         self.logged_in = bool(cookies)
         headers = {
@@ -66,17 +83,24 @@ class InstagramClient:
             headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
             if "csrftoken" in cookies:
                 headers["x-csrftoken"] = cookies["csrftoken"]
+        if pool_of is not None:
+            transport = _Borrowed(pool_of.pool)
+        elif transport is None:
+            transport = httpx.AsyncHTTPTransport(
+                proxy=config.proxy_url,
+                limits=httpx.Limits(
+                    max_connections=config.max_connections,
+                    max_keepalive_connections=config.max_connections,
+                ),
+                verify=verified_context(),
+                trust_env=False,
+            )
+        self.pool: httpx.AsyncBaseTransport = transport
         self._http = httpx.AsyncClient(
             base_url=config.strategies.api_base,
-            proxy=config.proxy_url,
             transport=transport,
             headers=headers,
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_connections,
-            ),
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout, pool=None),
-            verify=verified_context(),
             trust_env=False,
         )
 

@@ -315,3 +315,40 @@ def test_one_gone_answer_does_not_drop_a_strategy(tmp_path: Path) -> None:
     assert report.stored == 30
     assert not report.gone
     assert report.served() == {"first": 29, "second": 1}
+
+
+def test_a_session_stint_keeps_one_ip_while_anonymous_requests_are_limited(
+    tmp_path: Path,
+) -> None:
+    """Walled profiles go through the session one request after another while an anonymous
+    profile keeps hitting rate limits: the stint's requests all leave from one IP, and the
+    rotations the anonymous limits ask for wait until it ends."""
+    clock, modem = Clock(), FreshModem()
+    walled = [f"walled{i}" for i in range(3)]
+    limited = [f"limited{i}" for i in range(6)]
+    wall = b'{"message":"Please make sure you are logged in to see this profile.","status":"fail"}'
+
+    async def anonymous(username: str) -> Answer:
+        if username.startswith("walled"):  # walled before the first limit comes in
+            await asyncio.sleep(0.001)
+            return Answer(400, wall, 1.0)
+        await asyncio.sleep(0.003)
+        return Answer(401, WAIT, 1.0)  # this IP, any IP: limited
+
+    async def session(username: str) -> Answer:
+        await asyncio.sleep(0.005)  # slower than the anonymous limits come in
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies((scripted.profile(anonymous),), (), (scripted.profile(session),))
+    policy = defaults.policy(
+        concurrency=6, backoff_seconds=0.001, max_backoff_seconds=0.01, session_pacing_seconds=0.01
+    )
+    names = [n for pair in zip(walled, limited[:3], strict=True) for n in pair] + limited[3:]
+    report = _run(strategies, names, tmp_path, modem, clock, policy)
+    assert [report.outcomes[n].outcome for n in walled] == ["stored"] * 3
+    session_ips = {e["egress_ip"] for e in report.log if e["session"]}
+    assert len(session_ips) == 1, session_ips  # all three were in the stint from the start
+    assert report.rotations >= 1  # the limits did rotate, once the stint was over
+    stint_ended = max(e["requested_at"] for e in report.log if e["session"])
+    first_rotated = min(e["requested_at"] for e in report.log if e["rotation"] > 0)
+    assert first_rotated > stint_ended

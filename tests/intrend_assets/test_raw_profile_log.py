@@ -37,7 +37,7 @@ class FakeInstagram:
         self.opened += 1
         return FakeClient()
 
-    def open_session_client(self) -> None:
+    def open_session_client(self, pool_of: FakeClient | None = None) -> None:
         return None
 
     def bind(self, client: FakeClient, session_client: None):  # type: ignore[no-untyped-def]

@@ -84,3 +84,35 @@ def test_file_problems_name_the_file_not_the_cookie(tmp_path: Path) -> None:
     with pytest.raises(SessionFileError) as info:
         load_session_cookies(bad)
     assert str(bad) in str(info.value) and SECRET not in str(info.value)
+
+
+def test_the_session_shares_the_anonymous_connection_pool() -> None:
+    """Two pools of ``max_connections`` each took the proxy past its limit: the session sends
+    through the anonymous client's pool, with its own cookie header, and closing it leaves the
+    pool open for the anonymous client."""
+    import asyncio
+
+    import httpx
+
+    from intrend_assets.instagram.client import InstagramClient
+    from intrend_assets.instagram.http import HttpRequest
+    from tests import defaults
+
+    seen: list[str | None] = []
+    pool = httpx.MockTransport(
+        lambda r: seen.append(r.headers.get("cookie")) or httpx.Response(200)
+    )
+    config = defaults.client_config("http://instagram.test")
+
+    async def go() -> None:
+        anonymous = InstagramClient(config, transport=pool)
+        session = InstagramClient(config, cookies={"sessionid": "s3cret"}, pool_of=anonymous)
+        try:
+            await session.send(HttpRequest("GET", "/a"))
+            await session.aclose()
+            await anonymous.send(HttpRequest("GET", "/b"))
+        finally:
+            await anonymous.aclose()
+
+    asyncio.run(go())
+    assert seen == ["sessionid=s3cret", None]

@@ -56,7 +56,7 @@ def _fetch(
 ) -> FetchReport:
     async def go() -> FetchReport:
         client = resource.open_client()
-        session = resource.open_session_client()
+        session = resource.open_session_client(pool_of=client)
         modem = ModemClient(world.modem_url, world.modem_token)
         try:
             gate = RotationGate(

@@ -40,7 +40,7 @@ async def _fetch(
     raw_store: dg.ResourceParam[LocalRawStore],
 ) -> FetchReport:
     client = instagram.open_client()
-    session_client = instagram.open_session_client()
+    session_client = instagram.open_session_client(pool_of=client)
     if session_client is not None:
         context.log.info("a logged-in session is configured for login-walled profiles")
     modem_client = modem.open_client()
