@@ -71,7 +71,7 @@ class ModemClient:
             attempts=int(data.get("attempts") or 0),
             coalesced=bool(data.get("coalesced")),
             retry_after_seconds=_seconds(
-                data.get("retry_after_seconds", data.get("cooldown_remaining_seconds"))
+                data.get("retry_after_seconds") or data.get("cooldown_remaining_seconds")
             ),
         )
 
