@@ -20,6 +20,7 @@ import dagster as dg
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.store import LocalRawStore
 
@@ -50,6 +51,7 @@ def posts(
     says how a fetch is loaded, set aside or kept queued).
     """
     started = time.perf_counter()
+    warn_if_unlimited(context, "warehouse")
     store = raw_store
     todo, pending = to_load(store, config.full_refresh)
     context.log.info(
