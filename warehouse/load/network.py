@@ -145,6 +145,11 @@ def _record_batch(
 
 
 def load_ip_log(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
-    """Upsert the modem's IP sightings by (ip, seen_at); returns rows staged."""
+    """Upsert the modem's IP sightings by (ip, seen_at); returns rows staged.
+
+    ``seen_as`` is the modem's label of each sighting (see ``schema/010_ip_log_seen_as.sql``),
+    stored as given: a frame without it (a modem service that does not label) loads it as
+    null, which ``ip_ranges`` counts as unknown rather than guessing from the rows it holds.
+    """
     with transaction(con):
         return _load_keyed(con, "ip_log", frame, IP_LOG_SCHEMA, IP_LOG_KEY)
