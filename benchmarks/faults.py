@@ -442,16 +442,23 @@ def child_main(spec_path: str) -> int:
         # rows are written, say so on disk and hold still long enough to be killed there.
         import intrend_assets.loading.queue as parsed
         from warehouse.load import load_parsed
+        from warehouse.load import posts as posts_load
 
         marker = Path(spec["hold_in_load"])
+        write_posts = posts_load._write_posts
+
+        def write_posts_then_hold(*args: Any, **kwargs: Any) -> int:
+            written = write_posts(*args, **kwargs)
+            marker.write_text("posts")
+            time.sleep(30)
+            return written
 
         def held(con: Any, batch: Any) -> Any:
-            def step(name: str) -> None:
-                if name == "posts":
-                    marker.write_text(name)
-                    time.sleep(30)
-
-            return load_parsed(con, batch, _fail_after=step)
+            posts_load._write_posts = write_posts_then_hold  # type: ignore[assignment]
+            try:
+                return load_parsed(con, batch)
+            finally:
+                posts_load._write_posts = write_posts  # type: ignore[assignment]
 
         parsed.load_parsed = held  # type: ignore[assignment]
     instance = dg.DagsterInstance.get()

@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     lister = sub.add_parser("list", help="list the queries and their parameters")
     lister.add_argument("-v", "--verbose", action="store_true", help="show each description")
+    _add_query_command(sub)
+    _add_strategy_health_command(sub)
+    return parser
+
+
+def _add_query_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     query = sub.add_parser(
         "query",
         help="run one query",
@@ -146,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a query parameter; repeatable; 'null' for none",
     )
     _add_output_options(query)
+
+
+def _add_strategy_health_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     health = sub.add_parser(
         "strategy-health",
         help="is each way into Instagram still open? (per day and fetch strategy)",
@@ -170,7 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", choices=("profile", "page"), default=None, help="only profile or page rows"
     )
     _add_output_options(health)
-    return parser
 
 
 def _list(verbose: bool, stdout: TextIO) -> None:

@@ -1,6 +1,7 @@
 """Data-quality checks over the warehouse, as plain SQL; each returns (passed, metadata).
 
-The lead wires them into Dagster asset checks; they need only a connection.
+They need only a connection, so they run from a test or a shell as well as from the asset
+checks in ``intrend_assets.defs.warehouse.checks`` (the one registry that decides which run).
 """
 
 from __future__ import annotations
@@ -135,6 +136,72 @@ MAX_LOGIN_WALL_SHARE = 0.25
 MAX_STRATEGY_GONE_SHARE = 0.0
 
 
+_DOORS_SQL = """
+    WITH latest AS (
+        SELECT coalesce(CAST($day AS DATE), max(day)) AS day FROM strategy_health
+    ),
+    previous AS (
+        SELECT max(h.day) AS day FROM strategy_health AS h, latest AS l WHERE h.day < l.day
+    )
+    SELECT CAST(l.day AS VARCHAR) AS latest_day, CAST(p.day AS VARCHAR) AS previous_day,
+           b.kind || '/' || b.strategy AS strategy,
+           b.served AS served_previous_day,
+           t.requests, t.served, t.success_rate, t.strategy_gone,
+           -- Shares of the requests Instagram answered (rate limits are the IP's).
+           round(t.login_wall / nullif(t.requests - t.rate_limited, 0), 4)
+               AS login_wall_share,
+           round(t.strategy_gone / nullif(t.requests - t.rate_limited, 0), 4)
+               AS strategy_gone_share,
+           (SELECT list(g.kind || '/' || g.strategy ORDER BY g.kind, g.strategy)
+            FROM strategy_health AS g
+            WHERE g.day = l.day AND g.strategy_gone > 0) AS gone_latest_day
+    FROM latest AS l
+    CROSS JOIN previous AS p
+    LEFT JOIN strategy_health AS b ON b.day = p.day AND b.served > 0
+    LEFT JOIN strategy_health AS t
+           ON t.day = l.day AND t.kind = b.kind AND t.strategy = b.strategy
+    ORDER BY b.kind = 'page', b.strategy
+"""
+
+# What the check's metadata says of each strategy it judged.
+_JUDGED_FIELDS = (
+    "strategy",
+    "requests",
+    "served",
+    "served_previous_day",
+    "success_rate",
+    "login_wall_share",
+    "strategy_gone",
+)
+
+
+def _door_rows(con: duckdb.DuckDBPyConnection, day: date | None) -> list[dict[str, Any]]:
+    """One row per strategy that served on the previous day, with its figures on ``day``
+    (all null when it was not tried); one all-null row when there is nothing to judge."""
+    cursor = con.execute(_DOORS_SQL, {"day": day})
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def _door_reasons(
+    row: dict[str, Any],
+    *,
+    min_success_rate: float,
+    max_login_wall_share: float,
+    max_strategy_gone_share: float,
+) -> list[str]:
+    """Why ``row``'s door looks shut; empty when it looks open."""
+    reasons = []
+    # None: every request was rate limited, which says nothing about the door.
+    if row["success_rate"] is not None and row["success_rate"] < min_success_rate:
+        reasons.append(f"success_rate {row['success_rate']} < {min_success_rate}")
+    if (row["login_wall_share"] or 0) > max_login_wall_share:
+        reasons.append(f"login_wall share {row['login_wall_share']} > {max_login_wall_share}")
+    if (row["strategy_gone_share"] or 0) > max_strategy_gone_share:
+        reasons.append(f"strategy_gone {row['strategy_gone']} of {row['requests']} requests")
+    return reasons
+
+
 def strategy_doors_open(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -153,37 +220,12 @@ def strategy_doors_open(
     but was not tried on ``day`` (an earlier one answered first) is listed, not failed: an
     untried door is not known to be shut.
     """
-    cursor = con.execute(
-        """
-        WITH latest AS (
-            SELECT coalesce(CAST($day AS DATE), max(day)) AS day FROM strategy_health
-        ),
-        previous AS (
-            SELECT max(h.day) AS day FROM strategy_health AS h, latest AS l WHERE h.day < l.day
-        )
-        SELECT CAST(l.day AS VARCHAR) AS latest_day, CAST(p.day AS VARCHAR) AS previous_day,
-               b.kind || '/' || b.strategy AS strategy,
-               b.served AS served_previous_day,
-               t.requests, t.served, t.success_rate, t.strategy_gone,
-               -- Shares of the requests Instagram answered (rate limits are the IP's).
-               round(t.login_wall / nullif(t.requests - t.rate_limited, 0), 4)
-                   AS login_wall_share,
-               round(t.strategy_gone / nullif(t.requests - t.rate_limited, 0), 4)
-                   AS strategy_gone_share,
-               (SELECT list(g.kind || '/' || g.strategy ORDER BY g.kind, g.strategy)
-                FROM strategy_health AS g
-                WHERE g.day = l.day AND g.strategy_gone > 0) AS gone_latest_day
-        FROM latest AS l
-        CROSS JOIN previous AS p
-        LEFT JOIN strategy_health AS b ON b.day = p.day AND b.served > 0
-        LEFT JOIN strategy_health AS t
-               ON t.day = l.day AND t.kind = b.kind AND t.strategy = b.strategy
-        ORDER BY b.kind = 'page', b.strategy
-        """,
-        {"day": day},
-    )
-    names = [d[0] for d in cursor.description or []]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    thresholds = {
+        "min_success_rate": min_success_rate,
+        "max_login_wall_share": max_login_wall_share,
+        "max_strategy_gone_share": max_strategy_gone_share,
+    }
+    rows = _door_rows(con, day)
     first = rows[0] if rows else {}
     judged: list[dict[str, Any]] = []
     offending: list[dict[str, Any]] = []
@@ -194,28 +236,9 @@ def strategy_doors_open(
         if not r["requests"]:
             not_tried.append(r["strategy"])
             continue
-        reasons = []
-        # None: every request was rate limited, which says nothing about the door.
-        if r["success_rate"] is not None and r["success_rate"] < min_success_rate:
-            reasons.append(f"success_rate {r['success_rate']} < {min_success_rate}")
-        if (r["login_wall_share"] or 0) > max_login_wall_share:
-            reasons.append(f"login_wall share {r['login_wall_share']} > {max_login_wall_share}")
-        if (r["strategy_gone_share"] or 0) > max_strategy_gone_share:
-            reasons.append(f"strategy_gone {r['strategy_gone']} of {r['requests']} requests")
-        entry = {
-            k: r[k]
-            for k in (
-                "strategy",
-                "requests",
-                "served",
-                "served_previous_day",
-                "success_rate",
-                "login_wall_share",
-                "strategy_gone",
-            )
-        }
+        entry = {k: r[k] for k in _JUDGED_FIELDS}
         judged.append(entry)
-        if reasons:
+        if reasons := _door_reasons(r, **thresholds):
             offending.append({**entry, "reasons": reasons})
     return not offending, {
         "latest_day": first.get("latest_day"),
@@ -225,22 +248,5 @@ def strategy_doors_open(
         "offending": offending,
         "served_previous_day_not_tried": not_tried,
         "strategy_gone_latest_day": first.get("gone_latest_day") or [],
-        "min_success_rate": min_success_rate,
-        "max_login_wall_share": max_login_wall_share,
-        "max_strategy_gone_share": max_strategy_gone_share,
+        **thresholds,
     }
-
-
-ALL_CHECKS = {
-    "posts_unique": posts_unique,
-    "posts_wide_unique": posts_wide_unique,
-    "taken_at_valid": taken_at_valid,
-    "hashtag_daily_consistent": hashtag_daily_consistent,
-    "post_owners_known": post_owners_known,
-    "strategy_doors_open": strategy_doors_open,
-}
-
-
-def run_all(con: duckdb.DuckDBPyConnection) -> dict[str, CheckResult]:
-    """Every check by name (for a quick look from a shell or a test)."""
-    return {name: check(con) for name, check in ALL_CHECKS.items()}

@@ -96,7 +96,15 @@ FETCH_LOG_SCHEMA = pl.Schema(
 """A request-log row; batches may lack columns (see :func:`warehouse.load.fetch_log_frame`)."""
 FETCH_LOG_KEY = ("run_id", "username", "requested_at", "attempt")
 
-IP_LOG_SCHEMA = pl.Schema({"ip": pl.String, "seen_at": UTC_TIMESTAMP, "source": pl.String})
+IP_LOG_SCHEMA = pl.Schema(
+    {
+        "ip": pl.String,
+        "seen_at": UTC_TIMESTAMP,
+        "source": pl.String,  # rotate, rotate-same, start, carrier, check, ...
+        "seen_as": pl.String,  # the modem's label (schema/010); null: unknown
+    }
+)
+"""A sighting of the modem's public IP, as ``GET /ips`` gives it."""
 IP_LOG_KEY = ("ip", "seen_at")
 
 _ARROW_POSTS_SCHEMA: pa.Schema = pl.DataFrame(schema=POSTS_SCHEMA).to_arrow().schema

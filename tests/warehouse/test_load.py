@@ -18,6 +18,7 @@ from warehouse.load import (
     rebuild_posts_wide,
     refresh_hashtag_daily,
 )
+from warehouse.load import posts as posts_load
 
 from .conftest import node, page_body, profile_body, snapshot, synthetic_profiles
 
@@ -82,20 +83,31 @@ def test_loading_twice_changes_nothing(con: duckdb.DuckDBPyConnection, real_pars
     assert _count(con, "posts") == len({p for x in parsed for p in x.posts["post_id"]})
 
 
-@pytest.mark.parametrize("step", ["post_metrics", "posts", "post_hashtags", "profiles"])
+@pytest.mark.parametrize(
+    "step", ["_write_metrics", "_write_posts", "_write_hashtags", "_load_profiles"]
+)
 def test_crash_mid_load_leaves_no_partial_rows(
-    con: duckdb.DuckDBPyConnection, real_parsed: list, step: str
+    con: duckdb.DuckDBPyConnection,
+    real_parsed: list,
+    step: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _build(con, real_parsed[:1])
     before = snapshot(con)
     more = synthetic_profiles(profiles=2, posts_per_profile=10)
+    wrote = getattr(posts_load, step)
+    written: list[str] = []
 
-    def crash(name: str) -> None:
-        if name == step:
-            raise KeyboardInterrupt(f"killed after {name}")
+    def write_then_die(*args: object, **kwargs: object) -> object:
+        wrote(*args, **kwargs)
+        written.append(step)
+        raise KeyboardInterrupt(f"killed after {step}")
 
-    with pytest.raises(KeyboardInterrupt):
-        load_parsed(con, real_parsed + more, _fail_after=crash)
+    with monkeypatch.context() as patched:
+        patched.setattr(posts_load, step, write_then_die)
+        with pytest.raises(KeyboardInterrupt):
+            load_parsed(con, real_parsed + more)
+    assert written == [step]  # the step ran, inside the load's transaction
     assert snapshot(con) == before
     # The rerun completes as if the crash never happened.
     load_parsed(con, real_parsed + more)

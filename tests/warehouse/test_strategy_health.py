@@ -535,10 +535,6 @@ def test_check_one_strategy_gone_answer_is_enough(con: duckdb.DuckDBPyConnection
     assert meta["offending"][0]["success_rate"] == round(30 / 31, 4)
 
 
-def test_check_is_in_the_catalog() -> None:
-    assert checks.ALL_CHECKS["strategy_doors_open"] is checks.strategy_doors_open
-
-
 def test_rate_limits_do_not_hide_a_login_wall(con: duckdb.DuckDBPyConnection) -> None:
     """4 walls in 10 answers is a closing door, however many requests the IP had refused."""
     rows = [

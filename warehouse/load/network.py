@@ -59,10 +59,10 @@ def _load_keyed(
 def fetch_log_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """A request-log batch in ``FETCH_LOG_SCHEMA``, old batches given the new columns' values.
 
-    Logs written before the fetch strategies (issue 8) have no ``kind``/``session`` and stay on
-    disk for ever; they must load like new ones. Their ``kind`` follows from the endpoint
-    (``timeline`` was the only page endpoint) and no session existed then. The same rule as
-    migration 006 applies to old rows already in the warehouse.
+    Request logs on disk stay there for ever, and those without ``kind``/``session`` must load
+    like the rest: such a log knows one page endpoint, ``timeline``, so ``kind`` follows from
+    the endpoint, and it has no logged-in requests, so ``session`` is false. Migration 006
+    applies the same rule to rows already in the warehouse, so both paths agree.
     """
     conformed = _conform(frame, FETCH_LOG_SCHEMA)
     return conformed.with_columns(
@@ -105,8 +105,8 @@ def load_fetch_log_batches(
 ) -> BatchLoadStats:
     """Upsert the request-log batch files not loaded before, and record each one loaded.
 
-    Reading every batch on every run made the fetch_log step grow with the whole history;
-    ``fetch_log_batches`` remembers what was loaded. Each batch commits with its record in
+    ``fetch_log_batches`` remembers what was loaded, so the step costs what is new, not the
+    whole history. Each batch commits with its record in
     one transaction, so a run that dies keeps the batches before it and never records one
     whose rows are missing. A batch whose file changed size or modification time since (a
     retried step rewrote it) is loaded again: the upsert by key makes that safe. A batch
@@ -145,6 +145,11 @@ def _record_batch(
 
 
 def load_ip_log(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
-    """Upsert the modem's IP sightings by (ip, seen_at); returns rows staged."""
+    """Upsert the modem's IP sightings by (ip, seen_at); returns rows staged.
+
+    ``seen_as`` is the modem's label of each sighting (see ``schema/010_ip_log_seen_as.sql``),
+    stored as given: a frame without it (a modem service that does not label) loads it as
+    null, which ``ip_ranges`` counts as unknown rather than guessing from the rows it holds.
+    """
     with transaction(con):
         return _load_keyed(con, "ip_log", frame, IP_LOG_SCHEMA, IP_LOG_KEY)

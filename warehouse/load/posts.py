@@ -10,7 +10,7 @@ changes nothing in ``posts``/``profiles`` but still records its metrics snapshot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -52,37 +52,24 @@ def profiles_frame(parsed: Sequence[Answer]) -> pl.DataFrame:
     return profiles_frame_from_answers(parsed)
 
 
-def load_parsed(
-    con: duckdb.DuckDBPyConnection,
-    parsed: Sequence[Answer],
-    *,
-    _fail_after: Callable[[str], None] | None = None,
-) -> LoadStats:
+def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Sequence[Answer]) -> LoadStats:
     """Upsert many parsed answers in one transaction.
 
     ``fetched_at`` left null by the parser is stamped with the database's clock. Within the
     batch, the latest fetch of a post wins (ties: the later answer in the list).
-    ``_fail_after`` is a test hook called after each step, to simulate a crash mid-load.
     """
     parsed = list(parsed)
     if not parsed:
         return LoadStats()
-    posts = posts_frame(parsed)
-    profiles = profiles_frame(parsed)
-    return load_frames(con, posts, profiles, _fail_after=_fail_after)
+    return load_frames(con, posts_frame(parsed), profiles_frame(parsed))
 
 
 def load_frames(
-    con: duckdb.DuckDBPyConnection,
-    posts: pl.DataFrame,
-    profiles: pl.DataFrame,
-    *,
-    _fail_after: Callable[[str], None] | None = None,
+    con: duckdb.DuckDBPyConnection, posts: pl.DataFrame, profiles: pl.DataFrame
 ) -> LoadStats:
     """:func:`load_parsed` on frames already built (posts: ``POSTS_SCHEMA``; profiles:
     ``PROFILES_FRAME_SCHEMA``, both in :mod:`warehouse.contract`). The benchmark builds
     them in bulk."""
-    step = _fail_after or (lambda _name: None)
     with transaction(con):
         now = scalar(con, "SELECT current_timestamp")  # one clock: the db's
         posts = posts.with_columns(pl.col("fetched_at").fill_null(pl.lit(now).cast(UTC_TIMESTAMP)))
@@ -100,18 +87,53 @@ def load_frames(
         con.register("_stage_metrics", metrics.to_arrow())
         con.register("_stage_profiles", profiles.to_arrow())
         try:
-            stats = _load_staged(con, step, posts=latest.height, metrics=metrics.height)
+            stats = _load_staged(con, posts=latest.height, metrics=metrics.height)
         finally:
             for name in ("_stage_posts", "_stage_metrics", "_stage_profiles"):
                 con.unregister(name)
     return stats
 
 
-def _load_staged(
-    con: duckdb.DuckDBPyConnection, step: Callable[[str], None], *, posts: int, metrics: int
-) -> LoadStats:
-    # The batch's posts the warehouse already holds. A first load of new posts (the common
-    # case, and every bulk load) then skips the deletes, which scan whole tables.
+def _load_staged(con: duckdb.DuckDBPyConnection, *, posts: int, metrics: int) -> LoadStats:
+    """The staged batch into the tables, one step per table, inside the caller's transaction.
+
+    Each step is a module-level function so that a test can make one of them fail and see
+    the whole load roll back.
+    """
+    known = _find_known(con)
+    _write_metrics(con, known=known)
+    winners = _write_posts(con, known=known)
+    hashtags = _write_hashtags(con, known=known)
+    if known:
+        _backdate_first_seen(con)
+    con.execute("DROP TABLE _winners")
+    con.execute("DROP TABLE _known")
+    profiles = _count(con, "SELECT count(DISTINCT id) FROM _stage_profiles")
+    snapshots = _load_profiles(con)
+    return LoadStats(
+        profiles=profiles,
+        snapshots=snapshots,
+        posts=posts,
+        posts_updated=winners,
+        metrics=metrics,
+        hashtags=hashtags,
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """A count query's one value as an int (DuckDB gives a sum of lengths as HUGEINT)."""
+    value = scalar(con, sql)
+    if not isinstance(value, int):
+        raise TypeError(f"{sql!r} gave {value!r}, not a count")
+    return value
+
+
+def _find_known(con: duckdb.DuckDBPyConnection) -> int:
+    """``_known``: the batch's posts the warehouse already holds; returns how many.
+
+    A first load of new posts (the common case, and every bulk load) finds none and then
+    skips the deletes, which scan whole tables.
+    """
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _known AS
@@ -119,7 +141,11 @@ def _load_staged(
         FROM posts AS o SEMI JOIN _stage_posts AS s ON s.post_id = o.post_id;
         """
     )
-    known = scalar(con, "SELECT count(*) FROM _known")
+    return _count(con, "SELECT count(*) FROM _known")
+
+
+def _write_metrics(con: duckdb.DuckDBPyConnection, *, known: int) -> None:
+    """``post_metrics``: one row per post and fetch, a reloaded fetch replacing its row."""
     if known:
         con.execute(
             """
@@ -129,8 +155,11 @@ def _load_staged(
             """
         )
     con.execute("INSERT INTO post_metrics BY NAME SELECT * FROM _stage_metrics")
-    step("post_metrics")
-    # The batch's copy wins unless the warehouse already holds a newer fetch of that post.
+
+
+def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
+    """``posts``, and ``_winners``: the batch's copies that replace the stored ones; returns
+    how many. A copy wins unless the warehouse already holds a newer fetch of that post."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _winners AS
@@ -140,7 +169,6 @@ def _load_staged(
         WHERE o.post_id IS NULL OR o.fetched_at IS NULL OR s.fetched_at >= o.fetched_at;
         """
     )
-    winners = scalar(con, "SELECT count(*) FROM _winners")
     if known:
         con.execute(
             """
@@ -149,7 +177,11 @@ def _load_staged(
             """
         )
     con.execute("INSERT INTO posts BY NAME SELECT * FROM _winners")
-    step("posts")
+    return _count(con, "SELECT count(*) FROM _winners")
+
+
+def _write_hashtags(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
+    """``post_hashtags`` of the winning copies, replacing the stored ones; returns rows written."""
     if known:
         con.execute(
             """
@@ -168,31 +200,18 @@ def _load_staged(
         WHERE len(hashtags) > 0;
         """
     )
-    hashtags = scalar(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
-    con.execute("DROP TABLE _winners")
-    step("post_hashtags")
-    if known:
-        # An older fetch loaded late does not win, but it does move first_seen_at back.
-        con.execute(
-            """
-            UPDATE posts SET first_seen_at = e.earliest
-            FROM (SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics
-                  WHERE post_id IN (SELECT post_id FROM _known) GROUP BY 1) AS e
-            WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
-            """
-        )
-    con.execute("DROP TABLE _known")
+    return _count(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
 
-    profiles = scalar(con, "SELECT count(DISTINCT id) FROM _stage_profiles")
-    snapshots = _load_profiles(con)
-    step("profiles")
-    return LoadStats(
-        profiles=profiles,
-        snapshots=snapshots,
-        posts=posts,
-        posts_updated=winners,
-        metrics=metrics,
-        hashtags=int(hashtags),
+
+def _backdate_first_seen(con: duckdb.DuckDBPyConnection) -> None:
+    """An older fetch loaded late does not win, but it does move ``first_seen_at`` back."""
+    con.execute(
+        """
+        UPDATE posts SET first_seen_at = e.earliest
+        FROM (SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics
+              WHERE post_id IN (SELECT post_id FROM _known) GROUP BY 1) AS e
+        WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
+        """
     )
 
 

@@ -3,12 +3,24 @@
 -- The field notes show the interesting differences live at /24 (209.29.168.x common,
 -- 209.29.99.x rare, both in 209.29.0.0/16), so both levels are reported. Plain SQL on the
 -- octets: DuckDB's inet extension is not available offline. IPv6 sightings are left out.
--- returning_ips = addresses of the block seen at more than one distinct time.
+--
+-- "Does an IP come back?" counts only what the modem labels returned (ip_log.seen_as): an
+-- IP kept through a failed rotation, or found again at a service start, is the modem
+-- holding on to its address, not the carrier handing it out again, and is counted apart.
+--   distinct_ips           addresses of the block
+--   sightings              times the modem was seen with one of them
+--   kept_through_rotation  sightings labelled kept (a rotation that kept the IP)
+--   seen_after_restart     sightings labelled restart (the IP found again at a start)
+--   returns                sightings labelled returned (other IPs came in between)
+--   returning_ips          addresses with at least one return
+--   carrier_changes        sightings the service did not cause (source carrier or check)
+--   unlabelled             sightings with no seen_as (loaded before the label existed):
+--                          never counted as a return, so returns is a lower bound while > 0
 --
 -- @param since timestamptz = null  Only sightings at or after this instant.
 -- @param min_sightings int = 1  Hide blocks seen fewer times.
 WITH v4 AS (
-    SELECT ip, seen_at,
+    SELECT ip, seen_at, source, seen_as,
            CAST(split_part(ip, '.', 1) AS INTEGER) AS o1,
            CAST(split_part(ip, '.', 2) AS INTEGER) AS o2,
            CAST(split_part(ip, '.', 3) AS INTEGER) AS o3
@@ -17,27 +29,28 @@ WITH v4 AS (
       AND (CAST($since AS TIMESTAMPTZ) IS NULL OR seen_at >= CAST($since AS TIMESTAMPTZ))
 ),
 blocks AS (
-    SELECT 16 AS prefix_len, o1 || '.' || o2 || '.0.0/16' AS cidr, ip, seen_at,
-           o1, o2, 0 AS o3
+    SELECT 16 AS prefix_len, o1 || '.' || o2 || '.0.0/16' AS cidr, ip, seen_at, source,
+           seen_as, o1, o2, 0 AS o3
     FROM v4
     UNION ALL
-    SELECT 24, o1 || '.' || o2 || '.' || o3 || '.0/24', ip, seen_at, o1, o2, o3
+    SELECT 24, o1 || '.' || o2 || '.' || o3 || '.0/24', ip, seen_at, source, seen_as,
+           o1, o2, o3
     FROM v4
-),
-per_ip AS (
-    SELECT prefix_len, cidr, o1, o2, o3, ip, count(DISTINCT seen_at) AS times_seen,
-           min(seen_at) AS first_seen, max(seen_at) AS last_seen
-    FROM blocks GROUP BY ALL
 )
 SELECT prefix_len,
        cidr,
-       CAST(sum(times_seen) AS BIGINT) AS sightings,
-       count(*) AS distinct_ips,
-       count(*) FILTER (WHERE times_seen > 1) AS returning_ips,
-       round(sum(times_seen) / sum(sum(times_seen)) OVER (PARTITION BY prefix_len), 4) AS share,
-       min(first_seen) AS first_seen,
-       max(last_seen) AS last_seen
-FROM per_ip
+       count(DISTINCT ip) AS distinct_ips,
+       count(*) AS sightings,
+       count(*) FILTER (WHERE seen_as = 'kept') AS kept_through_rotation,
+       count(*) FILTER (WHERE seen_as = 'restart') AS seen_after_restart,
+       count(*) FILTER (WHERE seen_as = 'returned') AS returns,
+       count(DISTINCT ip) FILTER (WHERE seen_as = 'returned') AS returning_ips,
+       count(*) FILTER (WHERE source IN ('carrier', 'check')) AS carrier_changes,
+       count(*) FILTER (WHERE seen_as IS NULL) AS unlabelled,
+       round(count(*) / sum(count(*)) OVER (PARTITION BY prefix_len), 4) AS share,
+       min(seen_at) AS first_seen,
+       max(seen_at) AS last_seen
+FROM blocks
 GROUP BY prefix_len, cidr, o1, o2, o3
-HAVING sum(times_seen) >= CAST($min_sightings AS INTEGER)
+HAVING count(*) >= CAST($min_sightings AS INTEGER)
 ORDER BY prefix_len, sightings DESC, o1, o2, o3;

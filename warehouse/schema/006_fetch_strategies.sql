@@ -1,8 +1,8 @@
--- Fetch strategies (issue 8): every fetch_log row now says which way into Instagram it took.
+-- Fetch strategies: every fetch_log row says which way into Instagram it took.
 --
 -- fetch_log.endpoint holds the FETCH strategy (web_profile_info, web_profile_info_ipad,
 -- graphql_doc_id, embedded_page for profiles; graphql_doc_id, graphql_query_hash for timeline
--- pages); fetch_log.strategy keeps its old meaning, the PACING strategy under test. Rows from
+-- pages); fetch_log.strategy is the PACING strategy under test. Rows from
 -- before this migration hold endpoint 'web_profile_info' or 'timeline'.
 -- New columns:
 --   kind     'profile' or 'page': graphql_doc_id serves both, so the endpoint alone cannot tell

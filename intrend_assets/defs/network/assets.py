@@ -11,6 +11,7 @@ from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.metadata import frame_markdown
 from intrend_assets.raw_store.store import LocalRawStore
+from warehouse.contract import IP_LOG_SCHEMA
 from warehouse.load import load_fetch_log_batches, load_ip_log
 from warehouse.queries import run_query
 from warehouse.tables import replace_table
@@ -67,7 +68,12 @@ def fetch_log(
 def ip_log(
     modem: dg.ResourceParam[ModemEndpoint], warehouse: dg.ResourceParam[WarehouseFile]
 ) -> dg.MaterializeResult:
-    """The modem's log of every public IP it had, copied from the modem service."""
+    """The modem's log of every public IP it had, copied from the modem service.
+
+    Each sighting keeps the modem's ``seen_as`` label (first, kept, restart, returned,
+    repeat): only the modem holds the whole history the label depends on. A modem service
+    that does not label gives null, which ``ip_ranges`` counts as unknown.
+    """
 
     async def read() -> list[dict[str, object]]:
         client = modem.open_client()
@@ -82,8 +88,9 @@ def ip_log(
             "ip": [str(i["ip"]) for i in items],
             "seen_at": [datetime.fromisoformat(str(i["seen_at"])) for i in items],
             "source": [str(i["source"]) for i in items],
+            "seen_as": [None if i.get("seen_as") is None else str(i["seen_as"]) for i in items],
         },
-        schema={"ip": pl.String, "seen_at": pl.Datetime("us", "UTC"), "source": pl.String},
+        schema=IP_LOG_SCHEMA,
     )
     with warehouse.connect() as con:
         loaded = load_ip_log(con, frame)

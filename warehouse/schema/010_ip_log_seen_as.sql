@@ -1,0 +1,14 @@
+-- ip_log.seen_as: how a sighting relates to the modem's log before it, as the modem service
+-- labels each item of GET /ips (modem_service.ranges.classify):
+--   first     never seen before
+--   kept      the same IP, kept through a rotation (source rotate-same): the rotation failed
+--   restart   the same IP, found again when the service started
+--   returned  seen before, and other IPs came in between: the carrier handed it out again
+--   repeat    the same IP logged again for another reason
+-- The label is the modem's because only the modem holds the whole history: the ip_log asset
+-- copies the latest items, so the warehouse may lack the sightings a label depends on.
+--
+-- NULL means unknown: rows loaded before this column existed, or from a modem service that
+-- does not label. They still count as sightings in ip_ranges but never as a return; the
+-- next load of the same (ip, seen_at) from a labelling modem fills the label in.
+ALTER TABLE ip_log ADD COLUMN IF NOT EXISTS seen_as VARCHAR;
