@@ -156,88 +156,103 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
+def _initdb(
+    bindir: Path, account: pwd.struct_passwd | None, root: Path, user: str, password: str
+) -> None:
+    """A fresh cluster in ``root/data`` with ``user`` as its superuser (scram password)."""
+    pwfile = root / "pw"
+    pwfile.write_text(password + "\n")
+    if account is not None:
+        os.chown(root, account.pw_uid, account.pw_gid)
+        os.chown(pwfile, account.pw_uid, account.pw_gid)
+    _run(
+        _as_account(
+            account,
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(root / "data"),
+                "-U",
+                user,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        ),
+        timeout=START_TIMEOUT,
+    )
+    pwfile.unlink()
+
+
+def _server_argv(bindir: Path, datadir: Path, port: int) -> list[str]:
+    """Loopback TCP only, no unix socket, durability off: a throwaway test server."""
+    settings = (
+        "listen_addresses=127.0.0.1",
+        f"port={port}",
+        "unix_socket_directories=",
+        "fsync=off",
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=50",
+    )
+    return [str(bindir / "postgres"), "-D", str(datadir), *(a for s in settings for a in ("-c", s))]
+
+
+def _start_server(
+    bindir: Path, account: pwd.struct_passwd | None, root: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    """The server as our own child (no pg_ctl daemonizing, so we stop and reap it) and its
+    port; three tries, as another process may take the free port first."""
+    log_path = root / "server.log"
+    for _attempt in range(3):
+        port = _free_port()
+        log = open(log_path, "ab")  # noqa: SIM115 - the child keeps its copy
+        proc = subprocess.Popen(
+            _as_account(account, _server_argv(bindir, root / "data", port)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        try:
+            if _wait_ready(proc, port, log_path):
+                return proc, port
+        except BaseException:
+            _stop(proc)
+            raise
+        _stop(proc)
+    text = log_path.read_text(errors="replace")
+    raise RuntimeError(f"PostgreSQL did not start:\n{text[-3000:]}")
+
+
+def _create_database(server: Postgres, db: str) -> None:
+    con = server.connect()
+    try:
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{db}"')
+    finally:
+        con.close()
+
+
 @contextlib.contextmanager
 def running_postgres(db: str = "dagster", user: str = "dagster") -> Iterator[Postgres]:
+    """A throwaway PostgreSQL server on a free loopback port with database ``db``; stopped
+    and its folder removed on exit."""
     bindir = pg_bindir()
     account = _server_account()
     # Not under pytest's tmp_path: its parents are private to root and the server's account
     # could not reach its data folder there.
     root = Path(tempfile.mkdtemp(prefix="intrend-pg-"))
-    datadir = root / "data"
     password = secrets.token_urlsafe(16)
     proc: subprocess.Popen[bytes] | None = None
     try:
-        pwfile = root / "pw"
-        pwfile.write_text(password + "\n")
-        if account is not None:
-            os.chown(root, account.pw_uid, account.pw_gid)
-            os.chown(pwfile, account.pw_uid, account.pw_gid)
-        _run(
-            _as_account(
-                account,
-                [
-                    str(bindir / "initdb"),
-                    "-D",
-                    str(datadir),
-                    "-U",
-                    user,
-                    f"--pwfile={pwfile}",
-                    "--auth=scram-sha-256",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                    "--no-sync",
-                ],
-            ),
-            timeout=START_TIMEOUT,
-        )
-        pwfile.unlink()
-        for attempt in range(3):
-            port = _free_port()
-            # The server is our own child (no pg_ctl daemonizing): we stop it and reap it.
-            log = open(root / "server.log", "ab")  # noqa: SIM115 - the child keeps its copy
-            proc = subprocess.Popen(
-                _as_account(
-                    account,
-                    [
-                        str(bindir / "postgres"),
-                        "-D",
-                        str(datadir),
-                        "-c",
-                        "listen_addresses=127.0.0.1",
-                        "-c",
-                        f"port={port}",
-                        "-c",
-                        "unix_socket_directories=",
-                        "-c",
-                        "fsync=off",
-                        "-c",
-                        "synchronous_commit=off",
-                        "-c",
-                        "full_page_writes=off",
-                        "-c",
-                        "max_connections=50",
-                    ],
-                ),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            log.close()
-            if _wait_ready(proc, port, root / "server.log"):
-                break
-            _stop(proc)
-            proc = None
-            if attempt == 2:
-                text = (root / "server.log").read_text(errors="replace")
-                raise RuntimeError(f"PostgreSQL did not start:\n{text[-3000:]}")
+        _initdb(bindir, account, root, user, password)
+        proc, port = _start_server(bindir, account, root)
         server = Postgres(host="127.0.0.1", port=port, user=user, password=password, db="postgres")
-        con = server.connect()
-        try:
-            con.autocommit = True
-            with con.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{db}"')
-        finally:
-            con.close()
+        _create_database(server, db)
         yield Postgres(host="127.0.0.1", port=port, user=user, password=password, db=db)
     finally:
         if proc is not None:

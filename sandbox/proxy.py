@@ -173,20 +173,9 @@ class ForwardProxy:
                 return
 
     async def _forward(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        method: str = scope["method"]
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        if method == "CONNECT":
-            await _reply(send, 501, b"sandbox proxy: CONNECT (https) is not supported\n")
-            return
-        if not raw_path.startswith(b"http://"):
-            await _reply(send, 400, b"sandbox proxy: send an absolute-form http:// target\n")
-            return
-        target = raw_path.decode("latin-1")
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
-        url = httpx.URL(target)
-        if not is_loopback_host(url.host):
-            await _reply(send, 403, b"sandbox proxy: only loopback targets are forwarded\n")
+        """Check the target, stamp the egress IP, relay the upstream answer (maybe cut)."""
+        url = await _target(scope, send)
+        if url is None:
             return
         body = await _read_body(receive)
         egress = self.state.egress_ip()
@@ -201,7 +190,7 @@ class ForwardProxy:
         ]
         headers.append((EGRESS_HEADER, egress))
         assert self._client is not None, "the proxy's lifespan did not run"
-        request = self._client.build_request(method, url, headers=headers, content=body)
+        request = self._client.build_request(scope["method"], url, headers=headers, content=body)
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -211,6 +200,10 @@ class ForwardProxy:
             payload = b"".join([chunk async for chunk in response.aiter_raw()])
         finally:
             await response.aclose()
+        await self._relay(send, response, payload)
+
+    async def _relay(self, send: Any, response: httpx.Response, payload: bytes) -> None:
+        """The upstream answer, hop-by-hop headers dropped; a ``truncate`` fault cuts it."""
         out_headers = [
             (k.encode("latin-1"), v.encode("latin-1"))
             for k, v in response.headers.multi_items()
@@ -233,3 +226,22 @@ class ForwardProxy:
             )
             return
         await send({"type": "http.response.body", "body": payload})
+
+
+async def _target(scope: dict[str, Any], send: Any) -> httpx.URL | None:
+    """The absolute http:// loopback URL a request names; None once it has been refused."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    if scope["method"] == "CONNECT":
+        await _reply(send, 501, b"sandbox proxy: CONNECT (https) is not supported\n")
+        return None
+    if not raw_path.startswith(b"http://"):
+        await _reply(send, 400, b"sandbox proxy: send an absolute-form http:// target\n")
+        return None
+    target = raw_path.decode("latin-1")
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    url = httpx.URL(target)
+    if not is_loopback_host(url.host):
+        await _reply(send, 403, b"sandbox proxy: only loopback targets are forwarded\n")
+        return None
+    return url

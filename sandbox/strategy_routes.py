@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sandbox.drift_v1 import apply_drift_v1
@@ -60,80 +60,88 @@ def _variables(text: str, *, timeline: bool) -> tuple[str, int, str | None]:
     return username, first, after
 
 
-def add_strategy_routes(app: FastAPI, gates: Gates) -> None:
-    """Register graphql_doc_id and embedded_page on ``app`` (after its fixed paths)."""
-    state = gates.state
-    cfg = gates.cfg
-    doors = gates.doors
+router = APIRouter()
 
-    async def graphql_doc_id(request: Request) -> Response:
-        ip = client_ip(request)
-        form = await _form(request)
-        doc_id = form.get("doc_id", "")
-        if doc_id == doors.doc_id("profile", cfg.profile_doc_id):
-            kind = "profile"
-        elif doc_id == doors.doc_id("timeline", cfg.timeline_doc_id):
-            kind = "page"
-        else:
-            kind = "stale_doc_id"  # counted under its own label, not as a lookup or page
-        refused = gates.closed(request, ip, kind, GRAPHQL_DOC_ID, app_id_checked=True)
-        if refused is not None:
-            return refused
-        if kind == "stale_doc_id":
-            doors.count("stale_doc_id")
-            return gates.answer(ip, kind, GRAPHQL_DOC_ID, 200, STALE_DOC_ID_BODY)
+
+def _doc_kind(gates: Gates, doc_id: str) -> str:
+    """Which query a doc_id names: ``profile``, ``page``, or ``stale_doc_id`` (counted under
+    its own label, not as a lookup or page)."""
+    cfg, doors = gates.cfg, gates.doors
+    if doc_id == doors.doc_id("profile", cfg.profile_doc_id):
+        return "profile"
+    if doc_id == doors.doc_id("timeline", cfg.timeline_doc_id):
+        return "page"
+    return "stale_doc_id"
+
+
+async def graphql_doc_id(request: Request) -> Response:
+    gates: Gates = request.app.state.gates
+    ip = client_ip(request)
+    form = await _form(request)
+    kind = _doc_kind(gates, form.get("doc_id", ""))
+    refused = gates.closed(request, ip, kind, GRAPHQL_DOC_ID, app_id_checked=True)
+    if refused is not None:
+        return refused
+    if kind == "stale_doc_id":
+        gates.doors.count("stale_doc_id")
+        return gates.answer(ip, kind, GRAPHQL_DOC_ID, 200, STALE_DOC_ID_BODY)
+    try:
+        username, first, after = _variables(form.get("variables", ""), timeline=kind == "page")
+    except ValueError:
+        return gates.answer(ip, kind, GRAPHQL_DOC_ID, 400, INVALID_VARIABLES)
+    refused = await gates.admit(request, ip, kind, GRAPHQL_DOC_ID, app_id_checked=True)
+    if refused is not None:
+        return refused
+    if kind == "profile":
+        body = v1_user_body(gates.graph_profile(username) or {"data": {"user": None}})
+    else:
+        state = gates.state
         try:
-            username, first, after = _variables(form.get("variables", ""), timeline=kind == "page")
-        except ValueError:
-            return gates.answer(ip, kind, GRAPHQL_DOC_ID, 400, INVALID_VARIABLES)
-        refused = await gates.admit(request, ip, kind, GRAPHQL_DOC_ID, app_id_checked=True)
-        if refused is not None:
-            return refused
-        if kind == "profile":
-            graph = gates.graph_profile(username) or {"data": {"user": None}}
-            body = v1_user_body(graph)
-        else:
-            try:
-                media = state.content.profile_timeline(username, first, after, state.clock.now())
-            except ValueError as exc:
-                failed = {"message": str(exc), "status": "fail"}
-                return gates.answer(ip, kind, GRAPHQL_DOC_ID, 400, failed)
-            body = v1_timeline_body(media)
-        if gates.walled(request, GRAPHQL_DOC_ID, username):
-            return gates.answer(ip, kind, GRAPHQL_DOC_ID, 400, LOGIN_WALL_BODY)
-        return gates.ok(ip, kind, GRAPHQL_DOC_ID, username, body, apply_drift_v1)
-
-    # Both spellings: Instagram's web client posts to /graphql/query, others to the slash form
-    # (which GET /graphql/query/ already holds for graphql_query_hash).
-    for path in ("/graphql/query", "/graphql/query/"):
-        app.add_api_route(path, graphql_doc_id, methods=["POST"], name=f"graphql_doc_id {path}")
-
-    @app.get("/accounts/login/")
-    async def login(next: str = "/") -> Response:
-        """Where the embedded page's login wall points; not a strategy, not counted."""
-        return Response(login_page(next), media_type="text/html")
-
-    @app.get("/{username}/")
-    async def embedded_page(request: Request, username: str) -> Response:
-        ip = client_ip(request)
-        strategy = EMBEDDED_PAGE
-        refused = await gates.admit(request, ip, "profile", strategy, app_id_checked=False)
-        if refused is not None:
-            return refused
-        graph = gates.graph_profile(username)
-        user = ((graph or {}).get("data") or {}).get("user")
-        if graph is None or not isinstance(user, dict):
-            page = not_found_page(username, cfg.page_shape)
-            return gates.html(ip, "profile", strategy, 404, page)
-        if gates.walled(request, strategy, username):
-            target = f"/accounts/login/?next=/{quote(username, safe='')}/"
-            return gates.html(ip, "profile", strategy, 302, b"", headers={"location": target})
-        drifted = gates.faults.drift(username, graph)
-        result = page_result((drifted.get("data") or {}).get("user"), cfg.page_shape)
-        state.stats.record(ip, 200, "profile", strategy)
-        raw = gates.faults.encode(preloader(result))
-        page = profile_page(user["username"], raw, user.get("full_name") or "")
-        return Response(page, status_code=200, media_type="text/html")
+            media = state.content.profile_timeline(username, first, after, state.clock.now())
+        except ValueError as exc:
+            failed = {"message": str(exc), "status": "fail"}
+            return gates.answer(ip, kind, GRAPHQL_DOC_ID, 400, failed)
+        body = v1_timeline_body(media)
+    if gates.walled(request, GRAPHQL_DOC_ID, username):
+        return gates.answer(ip, kind, GRAPHQL_DOC_ID, 400, LOGIN_WALL_BODY)
+    return gates.ok(ip, kind, GRAPHQL_DOC_ID, username, body, apply_drift_v1)
 
 
-__all__ = ["STALE_DOC_ID_BODY", "add_strategy_routes"]
+# Both spellings: Instagram's web client posts to /graphql/query, others to the slash form
+# (which GET /graphql/query/ already holds for graphql_query_hash).
+for _path in ("/graphql/query", "/graphql/query/"):
+    router.add_api_route(_path, graphql_doc_id, methods=["POST"], name=f"graphql_doc_id {_path}")
+
+
+@router.get("/accounts/login/")
+async def login(next: str = "/") -> Response:
+    """Where the embedded page's login wall points; not a strategy, not counted."""
+    return Response(login_page(next), media_type="text/html")
+
+
+@router.get("/{username}/")
+async def embedded_page(request: Request, username: str) -> Response:
+    gates: Gates = request.app.state.gates
+    cfg = gates.cfg
+    ip = client_ip(request)
+    strategy = EMBEDDED_PAGE
+    refused = await gates.admit(request, ip, "profile", strategy, app_id_checked=False)
+    if refused is not None:
+        return refused
+    graph = gates.graph_profile(username)
+    user = ((graph or {}).get("data") or {}).get("user")
+    if graph is None or not isinstance(user, dict):
+        page = not_found_page(username, cfg.page_shape)
+        return gates.html(ip, "profile", strategy, 404, page)
+    if gates.walled(request, strategy, username):
+        target = f"/accounts/login/?next=/{quote(username, safe='')}/"
+        return gates.html(ip, "profile", strategy, 302, b"", headers={"location": target})
+    drifted = gates.faults.drift(username, graph)
+    result = page_result((drifted.get("data") or {}).get("user"), cfg.page_shape)
+    gates.state.stats.record(ip, 200, "profile", strategy)
+    raw = gates.faults.encode(preloader(result))
+    page = profile_page(user["username"], raw, user.get("full_name") or "")
+    return Response(page, status_code=200, media_type="text/html")
+
+
+__all__ = ["STALE_DOC_ID_BODY", "router"]
