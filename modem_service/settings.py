@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="Check the public IP this often and log a change the service did not "
         "cause (source 'carrier'); 0 turns the check off.",
     )
+    iplog_buffer: int = Field(
+        10_000,
+        ge=1,
+        description="Sightings kept in memory while the IP log cannot be written (disk "
+        "full, read-only); the oldest are dropped beyond it.",
+    )
     log_level: LogLevel = Field("info", description="uvicorn log level.")
     access_log: bool = Field(True, description="One log line per request (off for load tests).")
 
