@@ -32,6 +32,11 @@ from warehouse.contract import normalize_hashtag as normalize_hashtag
 # We keep the FIRST 30 occurrences, in caption order (duplicates count as occurrences).
 INSTAGRAM_HASHTAG_CAP = 30
 
+# Instagram refuses captions longer than 2,200 characters: what lies beyond (text pasted
+# through another client, a comment thread) is ignored, which also bounds the work per
+# caption. ``ignored_characters`` counts it.
+INSTAGRAM_CAPTION_LIMIT = 2200
+
 # Non-letter characters twitter-text allows inside a hashtag (its ``hashtagSpecialChars``).
 _SPECIAL = (
     "_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003"
@@ -72,7 +77,7 @@ def _span(a: int, b: int) -> str:
     return esc(a) if a == b else f"{esc(a)}-{esc(b)}"
 
 
-def _build() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _build() -> re.Pattern[str]:
     special = {ord(c) for c in _SPECIAL}
     letters: list[int] = []  # letters and marks
     word: list[int] = []  # what a hashtag may hold: those, decimal digits, the specials
@@ -93,21 +98,108 @@ def _build() -> tuple[re.Pattern[str], re.Pattern[str]]:
         rf"[#＃](?![\ufe0f\u20e3])"
         rf"([{alnum}]*[{alpha}][{alnum}]*)"
     )
-    # URLs with a scheme, www., or a bare domain followed by a path: hashtags inside are
-    # anchors or path parts, not tags.
-    url = re.compile(
-        r"(?:\b[a-z][a-z0-9+.\-]*://|\bwww\.)[^\s<>\"]+"
-        r"|\b(?:[a-z0-9\-]+\.)+[a-z]{2,}(?::\d+)?/[^\s<>\"]*",
-        re.IGNORECASE,
-    )
-    return hashtag, url
+    return hashtag
 
 
-_HASHTAG_RE, _URL_RE = _build()
+_HASHTAG_RE = _build()
+
+# URLs: a scheme (``https://``), ``www.``, or a bare domain followed by a path
+# (``example.com/…``); a hashtag inside one is an anchor or a path part, not a tag. A URL
+# runs from its start to the end of its run of non-space characters. The single regex this
+# replaces (``\b[a-z][a-z0-9+.-]*://…|\bwww\.…|\b(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?/…``)
+# was tried at every label start of a long dotted run (``a.a.a.…``) and scanned the rest of
+# the run each time: quadratic. Here each run is split on its ``://`` and ``/`` anchors and
+# the text before an anchor is read backwards once (on the reversed text), so every
+# character is looked at a bounded number of times.
+_RUN_RE = re.compile(r"[^\s<>\"]+")
+_WWW_RE = re.compile(r"\bwww\.", re.IGNORECASE)
+_SCHEME_TAIL_RE = re.compile(r"[a-z0-9+.\-]*", re.IGNORECASE)  # on the reversed text
+_SCHEME_START_RE = re.compile(r"\b[a-z]", re.IGNORECASE)
+_PORT_RE = re.compile(r"\d+:", re.IGNORECASE)  # reversed ``:\d+``
+_TLD_RE = re.compile(r"[a-z]{2,}\.", re.IGNORECASE)  # reversed ``.tld``
+_LABELS_RE = re.compile(r"[a-z0-9\-.]*", re.IGNORECASE)  # reversed ``(?:label\.)*`` chars
+_LABEL_START_RE = re.compile(r"\b[a-z0-9\-]", re.IGNORECASE)
+
+
+def url_spans(text: str, stop: int | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` of every URL in ``text[:stop]``; linear in its length."""
+    stop = len(text) if stop is None else stop
+    if "/" not in text[:stop] and "www" not in text[:stop].lower():
+        return []
+    reverse = text[:stop][::-1]
+    spans = []
+    for run in _RUN_RE.finditer(text, 0, stop):
+        starts = [
+            _first_www(text, run.start(), run.end()),
+            _first_scheme(text, reverse, run.start(), run.end()),
+            _first_domain(text, reverse, run.start(), run.end()),
+        ]
+        found = [s for s in starts if s is not None]
+        if found:
+            spans.append((min(found), run.end()))
+    return spans
+
+
+def _back(reverse: str, pattern: re.Pattern[str], end: int) -> int | None:
+    """Where ``pattern`` read backwards from just before ``end`` starts (in forward indices)."""
+    match = pattern.match(reverse, len(reverse) - end)
+    return None if match is None else len(reverse) - match.end()
+
+
+def _first_www(text: str, start: int, end: int) -> int | None:
+    match = _WWW_RE.search(text, start, end)
+    return match.start() if match is not None and match.end() < end else None
+
+
+def _first_scheme(text: str, reverse: str, start: int, end: int) -> int | None:
+    r"""Earliest ``\b[a-z][a-z0-9+.-]*://`` with at least one character after it."""
+    anchor = text.find("://", start, end)
+    while anchor != -1 and anchor + 3 < end:
+        tail = _back(reverse, _SCHEME_TAIL_RE, anchor)
+        assert tail is not None  # ``*`` always matches
+        first = _SCHEME_START_RE.search(text, max(tail, start), anchor)
+        if first is not None:
+            return first.start()
+        anchor = text.find("://", anchor + 3, end)
+    return None
+
+
+def _first_domain(text: str, reverse: str, start: int, end: int) -> int | None:
+    r"""Earliest ``\b(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?/``."""
+    slash = text.find("/", start, end)
+    while slash != -1:
+        found = _domain_before(text, reverse, start, slash)
+        if found is not None:
+            return found
+        slash = text.find("/", slash + 1, end)
+    return None
+
+
+def _domain_before(text: str, reverse: str, start: int, slash: int) -> int | None:
+    tld_end = _back(reverse, _PORT_RE, slash)
+    tld_end = slash if tld_end is None else tld_end
+    dot = _back(reverse, _TLD_RE, tld_end)  # the dot before the top-level domain
+    if dot is None or dot < start:
+        return None
+    labels = _back(reverse, _LABELS_RE, dot)
+    assert labels is not None
+    lowest = max(labels, start)
+    double = text.rfind("..", lowest, dot + 1)
+    if double != -1:
+        lowest = double + 2
+    first = _LABEL_START_RE.search(text, lowest, dot)
+    return first.start() if first is not None else None
+
+
 _HASHTAG_END_RE = re.compile(r"[#＃]|://")
 # Instagram usernames: ASCII letters, digits, '.', '_', at most 30 characters. The '@' must
 # not follow a username character (e-mail addresses) and must not be doubled.
 _MENTION_RE = re.compile(r"(?<![A-Za-z0-9_.@＠])[@＠]([A-Za-z0-9_.]{1,30})(?![A-Za-z0-9_@＠])")
+
+
+def ignored_characters(text: str | None) -> int:
+    """How many characters of ``text`` lie past Instagram's caption limit (and are ignored)."""
+    return max(0, len(text or "") - INSTAGRAM_CAPTION_LIMIT)
 
 
 def extract_hashtags_with_indices(
@@ -116,20 +208,23 @@ def extract_hashtags_with_indices(
     """``(tag, start, end)`` per hashtag; ``start`` is the ``#``, ``end`` is exclusive.
 
     Indices count code points (Python string indices), as twitter-text's conformance data does.
+    Only the first ``INSTAGRAM_CAPTION_LIMIT`` characters count; a tag cut by the limit is
+    not taken.
     """
     if not text or ("#" not in text and "＃" not in text):
         return []
+    stop = min(len(text), INSTAGRAM_CAPTION_LIMIT)
     urls = None
     found: list[tuple[str, int, int]] = []
-    for match in _HASHTAG_RE.finditer(text):
+    for match in _HASHTAG_RE.finditer(text, 0, stop):
         end = match.end()
         if _HASHTAG_END_RE.match(text, end):
             continue
         start = match.start()
+        if end == stop < len(text) and _HASHTAG_RE.match(text, start).end() != end:  # type: ignore[union-attr]
+            continue  # the limit cut this tag
         if urls is None:
-            urls = (
-                [m.span() for m in _URL_RE.finditer(text)] if ("/" in text or "www" in text) else []
-            )
+            urls = url_spans(text, stop)
         if any(u_start < end and start < u_end for u_start, u_end in urls):
             continue
         found.append((match.group(1), start, end))

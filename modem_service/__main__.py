@@ -73,19 +73,14 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from modem_service.app import create_app
+    from modem_service.server import raise_open_files_limit, uvicorn_config
 
     try:
         app = create_app(settings)
     except RuntimeError as exc:  # no token: say why, no traceback
         parser.exit(2, f"modem-service: {exc}\n")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=False,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-    )
+    raise_open_files_limit()
+    uvicorn.Server(uvicorn_config(app, settings)).run()
 
 
 if __name__ == "__main__":

@@ -107,7 +107,12 @@ async def open_services(settings: Settings, modem: ModemBackend, engine: Engine)
     iplog = await asyncio.to_thread(IpLog, engine)
     metrics = ServiceMetrics()
     rotator: Rotator | None = None
-    history = IpHistory(iplog, metrics, rotating=lambda: rotator is not None and rotator.busy)
+    history = IpHistory(
+        iplog,
+        metrics,
+        rotating=lambda: rotator is not None and rotator.busy,
+        buffer=settings.iplog_buffer,
+    )
     await history.open()
     rotator = Rotator(
         modem,

@@ -82,9 +82,13 @@ class IpLog:
         utc = as_utc(moment)
         return utc.replace(tzinfo=None) if self._naive else utc
 
-    def record(self, ip: str, source: str) -> None:
+    def record(self, ip: str, source: str, seen_at: datetime | None = None) -> None:
+        """Append a sighting; ``seen_at`` (else the database's clock) for one written late."""
+        row = IpObservation(ip=ip, source=source)
+        if seen_at is not None:
+            row.seen_at = self._bound(seen_at)
         with Session(self.engine) as session, session.begin():
-            session.add(IpObservation(ip=ip, source=source))
+            session.add(row)
 
     def latest(
         self,

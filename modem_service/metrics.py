@@ -55,6 +55,22 @@ class ServiceMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.iplog_write_failures = Counter(
+            "modem_iplog_write_failures",
+            "Writes to the IP log that failed (disk full, read-only...); the sighting waits "
+            "in memory.",
+            registry=self.registry,
+        )
+        self.iplog_unwritten = Gauge(
+            "modem_iplog_unwritten",
+            "Sightings waiting in memory because the IP log could not take them.",
+            registry=self.registry,
+        )
+        self.iplog_dropped = Counter(
+            "modem_iplog_dropped",
+            "Waiting sightings dropped because the in-memory queue was full.",
+            registry=self.registry,
+        )
         self._ip_since: float | None = None
         self.ip_uptime = Gauge(
             "modem_ip_uptime_seconds",

@@ -55,8 +55,38 @@ class Settings(BaseSettings):
         description="Check the public IP this often and log a change the service did not "
         "cause (source 'carrier'); 0 turns the check off.",
     )
+    iplog_buffer: int = Field(
+        10_000,
+        ge=1,
+        description="Sightings kept in memory while the IP log cannot be written (disk "
+        "full, read-only); the oldest are dropped beyond it.",
+    )
     log_level: LogLevel = Field("info", description="uvicorn log level.")
     access_log: bool = Field(True, description="One log line per request (off for load tests).")
+
+    # Connection limits: the service is reachable without a token (/health), so a client
+    # must not be able to freeze it with a huge request head or starve it of sockets.
+    max_header_bytes: int = Field(
+        16_384,
+        ge=1024,
+        description="Largest request line plus headers accepted; a larger head is answered "
+        "400 and the connection closed.",
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A connection must send its whole request head within this many seconds "
+        "of opening (or of its last answer), else it is closed.",
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, description="An idle keep-alive connection is closed after this long."
+    )
+    max_connections: int = Field(
+        256,
+        ge=2,
+        description="Open connections kept at most; a new one beyond it closes the longest "
+        "idle one (keep it well under the unit's LimitNOFILE).",
+    )
 
     # Public IP check (mmcli and hilink): echo services reached through the modem.
     echo_urls: str = Field(

@@ -163,8 +163,12 @@ def normalize_hashtag(tag: str) -> str:
     """The counting key: NFC, case folded (``Café``, ``CAFE\\u0301`` and ``café`` are one tag).
 
     A leading sign is dropped so ``#Tag`` and ``Tag`` count together. NFC is applied again
-    after folding because folding can decompose (``İ`` → ``i̇``). ``hashtag_daily`` and
-    ``post_hashtags.tag_norm`` are keyed by it: changing it needs a reload of the posts.
+    after folding because folding can decompose. Folding turns the Turkish dotted capital
+    ``İ`` into ``i`` plus a combining dot above, so ``#İstanbul`` and ``#istanbul`` would be
+    two tags: the dot after an ``i`` is dropped (the lowercase ``i`` already has one).
+    ``hashtag_daily`` and ``post_hashtags.tag_norm`` are keyed by it: changing it needs a
+    reload of the posts.
     """
     tag = tag.lstrip("#＃")
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", tag).casefold())
+    folded = unicodedata.normalize("NFC", tag).casefold().replace("i\u0307", "i")
+    return unicodedata.normalize("NFC", folded)

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,6 +99,7 @@ class LocalRawStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._swept = False
 
     def _profile_dir(self, username: str) -> Path:
         return self.root / "profiles" / validate_username(username)
@@ -167,6 +169,9 @@ class LocalRawStore:
         A marker whose answer is gone (deleted by hand) comes back with ``size`` -1, so the
         loader can say so and drop it rather than fail on it for ever.
         """
+        if not self._swept:  # once per store: each run lists its pending fetches first
+            self._swept = True
+            remove_stale_temporary_files(self.root)
         folder = self.root / "pending"
         if not folder.is_dir():
             return []
@@ -307,3 +312,28 @@ class LocalRawStore:
         if not folder.is_dir():
             return []
         return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+
+
+STALE_TEMPORARY_SECONDS = 3600.0
+
+
+def remove_stale_temporary_files(root: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
+    """Delete ``.tmp-*`` files of writes killed half way; how many went.
+
+    A write in progress renames its temporary file within seconds, so one untouched for
+    ``older_than`` seconds belongs to a process that died (SIGKILL, OOM, power loss).
+    """
+    cutoff = time.time() - older_than
+    removed = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if not name.startswith(".tmp-"):
+                continue
+            path = Path(folder, name)
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # renamed or removed meanwhile
+                continue
+    return removed

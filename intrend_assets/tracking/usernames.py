@@ -22,12 +22,17 @@ def validate_username(name: object) -> str:
     """Return the canonical (lowercase, trimmed) form of ``name`` or raise InvalidUsername."""
     if not isinstance(name, str):
         raise InvalidUsername(name, "not a string")
-    candidate = name.strip().removeprefix("@").lower()
+    candidate = name.strip().removeprefix("@")
+    # ASCII is checked before lowercasing: str.lower maps the Kelvin sign (U+212A) to "k"
+    # and would let a name Instagram never issued through as a real one.
+    if not candidate.isascii():
+        raise InvalidUsername(name, "only letters a-z, digits, '.' and '_' are allowed")
+    candidate = candidate.lower()
     if not candidate:
         raise InvalidUsername(name, "empty")
     if len(candidate) > 30:
         raise InvalidUsername(name, f"{len(candidate)} characters, at most 30 allowed")
-    if not candidate.isascii() or re.search(r"[^a-z0-9._]", candidate):
+    if re.search(r"[^a-z0-9._]", candidate):
         raise InvalidUsername(name, "only letters a-z, digits, '.' and '_' are allowed")
     if not _USERNAME.fullmatch(candidate):
         raise InvalidUsername(name, "no leading, trailing or doubled '.' allowed")

@@ -12,13 +12,26 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/health")
 async def health(services: ServicesDep) -> dict[str, Any]:
-    """Liveness plus the modem's state. Needs no token, so it says nothing secret."""
+    """Liveness plus the modem's state. Needs no token, so it says nothing secret.
+
+    ``status`` is ``degraded`` while the IP log cannot be written (``iplog`` says why and
+    how many sightings wait in memory); each call retries the write first.
+    """
     cooldown = round(services.rotator.cooldown_remaining(), 3)
+    history = services.history
+    if history.unwritten:
+        await history.flush()
+    common: dict[str, Any] = {"status": "ok"}
+    if history.write_error is not None:
+        common = {
+            "status": "degraded",
+            "iplog": {"error": history.write_error, "unwritten": history.unwritten},
+        }
     try:
         state = await services.backend.state()
     except Exception as exc:  # the service is alive even when the modem driver is not
         return {
-            "status": "ok",
+            **common,
             "backend": services.backend.name,
             "present": False,
             "connected": False,
@@ -26,7 +39,7 @@ async def health(services: ServicesDep) -> dict[str, Any]:
             "cooldown_remaining_seconds": cooldown,
         }
     return {
-        "status": "ok",
+        **common,
         "backend": services.backend.name,
         "present": state.present,
         "connected": state.connected,

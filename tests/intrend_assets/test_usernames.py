@@ -25,6 +25,8 @@ def test_valid_names_are_canonicalised(raw: str, canonical: str) -> None:
         "trailing.",
         "dou..ble",
         "slash/name",
+        "\u212aelvin",  # the Kelvin sign, which str.lower turns into "k"
+        "\u0130stanbul",  # capital dotted I, which lowers to "i" plus a combining dot
         None,
         42,
     ],

@@ -40,9 +40,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 def serve(app: object, host: str = "127.0.0.1") -> Iterator[str]:
     """Run an ASGI app under uvicorn in a thread on a free loopback port; always stop it."""
     port = free_port(host)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-    )
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    with serve_config(uvicorn.Server(config)) as url:
+        yield url
+
+
+@contextmanager
+def serve_config(server: uvicorn.Server) -> Iterator[str]:
+    """Run a configured uvicorn server in a thread; its URL; always stopped."""
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -51,7 +56,7 @@ def serve(app: object, host: str = "127.0.0.1") -> Iterator[str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://{server.config.host}:{server.config.port}"
     finally:
         server.should_exit = True
         thread.join(10)

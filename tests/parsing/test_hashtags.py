@@ -121,6 +121,9 @@ def test_mentions() -> None:
         ("#Tag", "tag"),
         ("ＴＡＧ", "ｔａｇ"),  # width is kept: NFC, not NFKC
         ("日本語", "日本語"),
+        ("İstanbul", "istanbul"),  # casefold leaves a combining dot on the i: dropped
+        ("I\u0307STANBUL", "istanbul"),  # the same, decomposed
+        ("ıstanbul", "ıstanbul"),  # the dotless i is another letter
     ],
 )
 def test_normalize_hashtag(tag: str, expected: str) -> None:
