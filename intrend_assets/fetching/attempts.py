@@ -90,8 +90,11 @@ class Requester:
         call: Callable[[], Awaitable[Answer]],
         classify: Callable[[Answer], str],
         session: bool,
+        lookup: bool = False,
+        probe: bool = False,
     ) -> tuple[Answer | None, str | FetchError, int, str | None]:
-        """Send once: (answer, verdict, generation sent under, egress IP)."""
+        """Send once: (answer, verdict, generation sent under, egress IP). An anonymous
+        profile lookup also waits out a burst pause and keeps the burst spacing."""
         gate = self.run.gate
         answer: Answer | None = None
         if session:  # inside a stint (:meth:`session_stint`): the IP cannot change
@@ -104,6 +107,9 @@ class Requester:
                 except FetchError as exc:
                     return answer, exc, generation, ip
         generation = await gate.wait_open()
+        if lookup:
+            await self.run.burst.before_lookup(probe)
+            generation = await gate.wait_open()
         ip = gate.current_ip
         await self._pace(False)
         try:
@@ -137,6 +143,12 @@ class Requester:
             )
         return True
 
+    async def _burst(self, strategy: str, generation: int, epoch: int) -> str:
+        """Whether a pause (now, or since the request was sent) stands in for a rotation."""
+        stats = self.run.gate.stats
+        cost = stats.rotation_seconds / stats.rotations if stats.rotations else None
+        return await self.run.burst.limited(generation, strategy, epoch, cost)
+
     async def request(
         self,
         username: str,
@@ -156,9 +168,17 @@ class Requester:
         """
         run, policy = self.run, self.run.policy
         errors = limited = attempt = 0
+        probe = False
         while True:
             attempt += 1
-            answer, verdict, generation, ip = await self._send(call, classify, session)
+            lookup = kind == "profile" and not session
+            epoch = run.burst.epoch
+            answer, verdict, generation, ip = await self._send(
+                call, classify, session, lookup, probe
+            )
+            if probe and not isinstance(verdict, (str, RateLimited)):
+                run.burst.probe_done()
+            probe = False
             outcome = verdict if isinstance(verdict, str) else verdict.outcome
             run.log.record(
                 username, strategy, kind, session, answer, outcome, attempt, ip, run.gate.generation
@@ -166,6 +186,8 @@ class Requester:
             if isinstance(verdict, str):
                 assert answer is not None
                 run.answered(kind, strategy)
+                if lookup:
+                    run.burst.answered(generation, strategy)
                 if not session:
                     run.throttles.answered(f"{kind}:{strategy}", generation, False, False)
                 run.report.bytes_raw += len(answer.body)
@@ -178,6 +200,12 @@ class Requester:
                     f"{policy.bench_seconds:g} s",
                     status=exc.status,
                 )
+            if limited_here and lookup and policy.rotate:
+                after_pause = await self._burst(strategy, generation, epoch)
+                if after_pause != "rotate":
+                    # A pause ran: the limit may have been a burst, not the IP used up.
+                    probe = after_pause == "probe"
+                    continue
             if isinstance(exc, RateLimited):
                 limited += 1
                 if limited >= policy.max_rate_limited:

@@ -7,11 +7,18 @@ from typing import Any
 
 import httpx
 
+from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.instagram.tls import verified_context
 
 
 class ModemUnavailable(Exception):
     """The modem service did not answer, or answered with an error."""
+
+
+class ModemRejected(ConfigurationError):
+    """The modem service refused our token (401/403): no retry or backoff helps, a human must
+    set the right one. A configuration error, so the run stops rather than waiting out what
+    looks like an outage while the requests on the limited IP keep being refused."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,12 @@ class ModemClient:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise ModemUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code in (401, 403):
+            raise ModemRejected(
+                f"modem service refused the token on {method} {path} (HTTP "
+                f"{response.status_code}): check INTREND_MODEM_TOKEN",
+                status=response.status_code,
+            )
         if response.status_code >= 400:
             raise ModemUnavailable(f"{method} {path}: HTTP {response.status_code}")
         return response.json()

@@ -31,3 +31,6 @@ class FetchPolicy:
     ordering: Ordering = "as_given"
     rotate: bool = True  # False: the "no rotation" baseline of the experiments
     pacing_name: str = "default"  # the pacing under test (rate-limit experiments)
+    # A rate limit that a pause this long may clear (a burst rule) is paused for once before
+    # rotating, when rotations have cost more (:mod:`.burst`); 0 = always rotate.
+    burst_pause_seconds: float = 12.0

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from intrend_assets.fetching.burst import BurstGuard
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.request_log import RequestLog
@@ -31,11 +32,13 @@ class FetchRun:
     warn: Warn | None = None
     report: FetchReport = field(default_factory=FetchReport)
     throttles: Throttles = field(init=False)
+    burst: BurstGuard = field(init=False)
     _gone_in_a_row: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.throttles = Throttles(self.policy.bench_seconds)
         self.report.benched = self.throttles.benched
+        self.burst = BurstGuard(self.policy.burst_pause_seconds)
 
     def is_gone(self, kind: str, name: str) -> bool:
         return f"{kind}:{name}" in self.report.gone

@@ -5,6 +5,7 @@ own rate limit (issue 15). Every fake here is in-process and runs on a virtual c
 import asyncio
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from intrend_assets.raw_store.store import LocalRawStore
 from tests import defaults, scripted
 
 WAIT = b'{"message":"Please wait a few minutes before you try again.","require_login":true}'
-FAST = defaults.policy(concurrency=8, backoff_seconds=0.001, max_backoff_seconds=0.01)
+FAST = defaults.policy(
+    concurrency=8, backoff_seconds=0.001, max_backoff_seconds=0.01, burst_pause_seconds=0.01
+)
 
 
 def _ok(username: str) -> bytes:
@@ -114,7 +117,8 @@ def test_a_modem_in_cooldown_is_waited_out_not_hammered(
     # One client rotation per modem step, not one per coalesced answer.
     assert report.rotations <= modem.steps + 1
     # No IP is asked again once limited: at most the requests in flight when it was.
-    assert max(instagram.refused.values()) <= FAST.concurrency
+    # (and the one probe sent after a burst pause, which found the IP used up)
+    assert max(instagram.refused.values()) <= FAST.concurrency + 1
     if says_how_long:  # it waited what the service said, not a guess
         assert any(abs(s - 60.0) < 1 for s in clock.slept)
 
@@ -368,3 +372,37 @@ def test_a_session_stint_keeps_one_ip_while_anonymous_requests_are_limited(
     for name in walled:
         ips = {e["egress_ip"] for e in report.log if e["session"] and e["username"] == name}
         assert len(ips) == 1, (name, ips)
+
+
+class BurstLimit(PerIpLimit):
+    """PerIpLimit plus a burst rule: more than ``burst`` lookups from one IP within
+    ``window`` real seconds are refused (and remembered, as Instagram's are)."""
+
+    def __init__(self, modem: CooldownModem, budget: int, burst: int, window: float) -> None:
+        super().__init__(modem, budget)
+        self.burst, self.window = burst, window
+        self.arrivals: dict[str, list[float]] = {}
+
+    async def get_profile(self, username: str) -> Answer:
+        await asyncio.sleep(0.001)
+        now = asyncio.get_running_loop().time()
+        ip = self.modem.ip
+        recent = [t for t in self.arrivals.get(ip, []) if t > now - self.window] + [now]
+        self.arrivals[ip] = recent
+        if len(recent) > self.burst:
+            self.used[ip] += 1
+            self.refused[ip] += 1
+            return Answer(401, WAIT, 1.0)
+        return await super().get_profile(username)
+
+
+def test_a_burst_limit_is_paused_for_not_rotated_away(tmp_path: Path) -> None:
+    clock = Clock()
+    modem = CooldownModem(clock, cooldown=60.0, says_how_long=True)
+    instagram = BurstLimit(modem, budget=40, burst=6, window=0.05)
+    names = [f"user{i}" for i in range(200)]
+    policy = replace(FAST, burst_pause_seconds=0.06)
+    report = _run(scripted.bound(instagram.get_profile), names, tmp_path, modem, clock, policy)
+    assert report.stored == 200
+    # The budget allows 200 / 40 - 1 = 4 rotations; rotating at each burst would take ~33.
+    assert report.rotations <= 8, report.rotations
