@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from intrend_assets.defs.profiles.partitions import profiles_backfill_policy, profiles_partitions
+from intrend_assets.defs.profiles.selection import ProfileSelection
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemEndpoint
@@ -92,6 +93,7 @@ async def _fetch(
 )
 def raw_profile(
     context: dg.AssetExecutionContext,
+    config: ProfileSelection,
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
     raw_store: dg.ResourceParam[LocalRawStore],
@@ -107,8 +109,25 @@ def raw_profile(
     their reason rather than failing the other profiles of the run. The request log is
     written to ``fetch_log/`` in batches as the fetch goes; a configuration error (Instagram
     rejects our headers) fails the step without retries.
+
+    A refresh run names the profiles of its range that are due (``only``): the others are
+    not looked up, keep their stored data and are counted as ``skipped_not_due``.
     """
-    usernames = list(context.partition_keys)
+    partitions = list(context.partition_keys)
+    wanted = None if config.only is None else set(config.only)
+    usernames = partitions if wanted is None else [k for k in partitions if k in wanted]
+    if wanted is not None and len(usernames) < len(wanted):
+        context.log.warning(
+            f"{len(wanted) - len(usernames)} profiles in 'only' are not in the range"
+        )
+    if not usernames:
+        return dg.MaterializeResult(
+            metadata={
+                "profiles": 0,
+                "partitions": len(partitions),
+                "skipped_not_due": len(partitions),
+            }
+        )
     try:
         report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
     except ConfigurationError as exc:
@@ -123,6 +142,8 @@ def raw_profile(
     return dg.MaterializeResult(
         metadata={
             "profiles": len(usernames),
+            "partitions": len(partitions),
+            "skipped_not_due": len(partitions) - len(usernames),
             "stored": report.stored,
             "private": report.count("private"),
             "failed": len(failed),
