@@ -37,6 +37,24 @@ def test_failures_are_recorded_and_cleared(tmp_path: Path) -> None:
     assert store.failures() == []
 
 
+def test_failures_in_a_row_are_counted_by_kind_of_reason(tmp_path: Path) -> None:
+    store = LocalRawStore(tmp_path)
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    for n in range(3):
+        store.record_failure("dave", "not_found", "404", 1, at=day.replace(day=1 + n))
+    (record,) = store.failures()
+    assert record["consecutive"] == 3 and record["first_failed_at"] == day.isoformat()
+    cadence = store.cadence("dave")
+    assert cadence.failure == "not_found" and cadence.consecutive == 3 and cadence.parked
+    # A reason of another kind starts a new count; one of the same kind carries it on.
+    store.record_failure("dave", "gave_up", "rate limited 8 times", 8)
+    store.record_failure("dave", "run_failed", "proxy unreachable", 0)
+    assert store.cadence("dave").consecutive == 2 and not store.cadence("dave").parked
+    # Re-arming forgets the record; a success does the same (clear_failure).
+    assert store.rearm("dave") and not store.rearm("dave")
+    assert store.failures() == [] and store.cadence("dave").failed_at is None
+
+
 def test_a_log_batch_left_half_written_is_not_a_batch(tmp_path: Path) -> None:
     """A writer killed mid-write leaves ``.tmp-*.parquet``; fetch_log failed on it for ever."""
     store = LocalRawStore(tmp_path)

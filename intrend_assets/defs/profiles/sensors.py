@@ -145,14 +145,23 @@ def _rearm_untracked(
 
 
 def _run_partition_keys(run: dg.DagsterRun, order: list[str]) -> list[str]:
+    """The profiles a run was to fetch: its partition or range, narrowed to the run
+    config's ``only`` when it names some (a refresh run skips the rest of its range)."""
     tags = run.tags
     if "dagster/partition" in tags:
-        return [tags["dagster/partition"]]
-    start = tags.get("dagster/asset_partition_range_start")
-    end = tags.get("dagster/asset_partition_range_end")
-    if start in order and end in order:
-        return order[order.index(start) : order.index(end) + 1]
-    return []
+        keys = [tags["dagster/partition"]]
+    else:
+        start = tags.get("dagster/asset_partition_range_start")
+        end = tags.get("dagster/asset_partition_range_end")
+        if start not in order or end not in order:
+            return []
+        keys = order[order.index(start) : order.index(end) + 1]
+    ops = (run.run_config or {}).get("ops") or {}
+    only = ((ops.get("raw_profile") or {}).get("config") or {}).get("only")
+    if only is None:
+        return keys
+    wanted = set(only)
+    return [key for key in keys if key in wanted]
 
 
 def record_failed_run(
