@@ -80,6 +80,21 @@ async def _fetch(
         await modem_client.aclose()
 
 
+def _selected(
+    context: dg.AssetExecutionContext, partitions: list[str], config: ProfileSelection
+) -> list[str]:
+    """The partitions of the run's range to fetch: all of them, or those ``only`` names."""
+    if config.only is None:
+        return partitions
+    wanted = set(config.only)
+    selected = [key for key in partitions if key in wanted]
+    if len(selected) < len(wanted):
+        context.log.warning(
+            f"{len(wanted) - len(selected)} profiles in 'only' are not in the range"
+        )
+    return selected
+
+
 @dg.asset(
     partitions_def=profiles_partitions,
     backfill_policy=profiles_backfill_policy,
@@ -114,12 +129,7 @@ def raw_profile(
     not looked up, keep their stored data and are counted as ``skipped_not_due``.
     """
     partitions = list(context.partition_keys)
-    wanted = None if config.only is None else set(config.only)
-    usernames = partitions if wanted is None else [k for k in partitions if k in wanted]
-    if wanted is not None and len(usernames) < len(wanted):
-        context.log.warning(
-            f"{len(wanted) - len(usernames)} profiles in 'only' are not in the range"
-        )
+    usernames = _selected(context, partitions, config)
     if not usernames:
         return dg.MaterializeResult(
             metadata={
@@ -133,6 +143,13 @@ def raw_profile(
     except ConfigurationError as exc:
         # Our requests are wrong (headers, ids): a retry sends the same wrong requests.
         raise dg.Failure(str(exc), allow_retries=False) from exc
+    return _materialization(report, usernames, partitions, raw_store)
+
+
+def _materialization(
+    report: FetchReport, usernames: list[str], partitions: list[str], raw_store: LocalRawStore
+) -> dg.MaterializeResult:
+    """The run's metadata: what was fetched, skipped and failed, and what it cost."""
     failed = {
         name: f"{o.outcome}: {o.reason}".rstrip(": ")
         for name, o in report.outcomes.items()
