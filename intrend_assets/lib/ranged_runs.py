@@ -6,7 +6,8 @@ profile would cost a run's fixed overhead per profile. The sensors, schedules an
 backfill policy all cut ranges with the one limit here.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import dagster as dg
 
@@ -44,14 +45,21 @@ def covering_ranges(
 
 
 def range_run_requests(
-    keys: list[str], *, run_key_prefix: str | None = None
+    keys: list[str],
+    *,
+    run_key_prefix: str | None = None,
+    run_config: Callable[[list[str]], Mapping[str, Any]] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Iterator[dg.RunRequest]:
-    """RunRequests covering ``keys`` (contiguous in partition order) in bounded slices."""
+    """RunRequests covering ``keys`` (contiguous in partition order) in bounded slices;
+    ``run_config`` builds each slice's run config from its keys (e.g. which of them to fetch)."""
     for start in range(0, len(keys), MAX_PROFILES_PER_RUN):
         chunk = keys[start : start + MAX_PROFILES_PER_RUN]
         yield dg.RunRequest(
             run_key=f"{run_key_prefix}:{chunk[0]}:{chunk[-1]}" if run_key_prefix else None,
+            run_config=dict(run_config(chunk)) if run_config else None,
             tags={
+                **(tags or {}),
                 "dagster/asset_partition_range_start": chunk[0],
                 "dagster/asset_partition_range_end": chunk[-1],
             },

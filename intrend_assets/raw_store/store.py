@@ -5,7 +5,9 @@ after a profile answer go to ``pages/<username>/<fetched_at>/<n>.json.zst``, so 
 answer and its pages stay one unit. The username is validated
 before it becomes part of a path, and every write is atomic (temporary file, fsync, rename) so
 a crash never leaves a half-written object behind. Failures live beside the objects under
-``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten.
+``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten; the
+record counts the failures in a row (``consecutive``, for the same kind of reason), which
+the refresh backoff grows with and parks a profile by (:mod:`intrend_assets.tracking.refresh`).
 
 ``pending/`` holds one marker per fetch not yet loaded into the warehouse, written once the
 answer and all its pages are stored (or once paging stopped, whatever stopped it), and before
@@ -30,7 +32,7 @@ from pathlib import Path
 import zstandard
 
 from intrend_assets.fetching.fast_update import Mark
-from intrend_assets.tracking.refresh import Cadence
+from intrend_assets.tracking.refresh import Cadence, backoff_for
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
@@ -252,12 +254,15 @@ class LocalRawStore:
         name = validate_username(username)
         latest = self.latest(name)
         rate = _read_json(self.root / "cadence" / f"{name}.json").get("posts_per_day", 0.0)
-        failed = _read_json(self.root / "failures" / f"{name}.json").get("failed_at")
+        failure = _read_json(self.root / "failures" / f"{name}.json")
+        failed = failure.get("failed_at")
         return Cadence(
             name,
             latest.fetched_at if latest else None,
             float(rate),
             datetime.fromisoformat(failed) if failed else None,
+            str(failure["outcome"]) if failure.get("outcome") else None,
+            int(failure.get("consecutive", 1)),
         )
 
     def usernames(self) -> Iterator[str]:
@@ -277,19 +282,45 @@ class LocalRawStore:
             return str(username), self.root / "failures" / f"invalid-{digest}.json"
         return name, self.root / "failures" / f"{name}.json"
 
-    def record_failure(self, username: str, outcome: str, reason: str, attempts: int) -> None:
+    def record_failure(
+        self,
+        username: str,
+        outcome: str,
+        reason: str,
+        attempts: int,
+        *,
+        at: datetime | None = None,
+    ) -> None:
+        """File a failure. ``consecutive`` counts the failures in a row whose reasons share
+        a backoff (a second ``not_found`` makes 2; a ``gave_up`` after a ``not_found``
+        starts again at 1); ``first_failed_at`` is when the current run of them began."""
         name, path = self._failure_path(username)
+        moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat()
+        previous = _read_json(path)
+        same = bool(previous) and (
+            backoff_for(str(previous.get("outcome"))) == backoff_for(outcome)
+        )
         record = {
             "username": name,
             "outcome": outcome,
             "reason": reason,
             "attempts": attempts,
-            "failed_at": datetime.now(UTC).isoformat(),
+            "failed_at": moment,
+            "consecutive": int(previous.get("consecutive", 1)) + 1 if same else 1,
+            "first_failed_at": previous.get("first_failed_at", moment) if same else moment,
         }
         _atomic_write(path, json.dumps(record).encode())
 
     def clear_failure(self, username: str) -> None:
         self._failure_path(username)[1].unlink(missing_ok=True)
+
+    def rearm(self, username: str) -> bool:
+        """Forget a profile's failures, parked or not: it is due again by its last fetch (at
+        once if it never was). True when there was a record to forget."""
+        path = self._failure_path(username)[1]
+        existed = path.is_file()
+        path.unlink(missing_ok=True)
+        return existed
 
     def failures(self) -> list[dict[str, object]]:
         folder = self.root / "failures"

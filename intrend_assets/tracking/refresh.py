@@ -2,8 +2,15 @@
 
 A profile is due ``interval`` after its last fetch, sooner when it posts often: the interval
 is divided by its recent posts per day (never below ``min_interval``), so a profile posting
-five times a day is looked at more often than one posting weekly. Profiles never fetched, and
-profiles whose last attempt failed, are due at once (failures after a short backoff).
+five times a day is looked at more often than one posting weekly. Profiles never fetched are
+due at once.
+
+A profile whose last attempt failed is due again after a backoff that depends on why it
+failed and on how many times in a row it failed for that kind of reason (:data:`BACKOFF`):
+a lookup is what Instagram limits, so a profile that keeps failing is asked less and less
+often, and one that does not exist is asked a few times and then *parked* (never due again)
+until someone re-arms it (:meth:`LocalRawStore.rearm`, or removing its line from the tracked
+file).
 """
 
 from __future__ import annotations
@@ -11,11 +18,55 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 DEFAULT_INTERVAL = timedelta(days=1)
 MIN_INTERVAL = timedelta(hours=1)
-FAILURE_BACKOFF = timedelta(hours=1)
+# "Never due": what a parked profile's next due time is, so it compares later than any now.
+PARKED = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long to wait after the ``n``-th failure in a row: ``first``, doubling, at most
+    ``cap``; after ``park_after`` failures in a row the profile is parked (None: never)."""
+
+    kind: str
+    first: timedelta
+    cap: timedelta
+    park_after: int | None = None
+
+    def delay(self, consecutive: int) -> timedelta | None:
+        """The wait after ``consecutive`` failures in a row (1 = the first); None = parked."""
+        n = max(1, consecutive)
+        if self.park_after is not None and n >= self.park_after:
+            return None
+        return min(self.cap, self.first * 2 ** min(n - 1, 30))
+
+
+# Transient causes (the IP, the modem, a run that died) clear by themselves: retry soon,
+# back off to a day. A profile that does not exist, or whose answer cannot be read, will not
+# change by asking hourly: a try a day, parked after the third. A login wall or a refusal
+# of every strategy can lift (Instagram changes walls; a session may be configured): back
+# off to a week, never parked.
+TRANSIENT = Backoff("transient", timedelta(hours=1), timedelta(days=1))
+GONE = Backoff("gone", timedelta(days=1), timedelta(days=1), park_after=3)
+CLOSED = Backoff("closed", timedelta(hours=6), timedelta(days=7))
+BACKOFF: dict[str, Backoff] = {
+    "gave_up": TRANSIENT,
+    "run_failed": TRANSIENT,
+    "incomplete": TRANSIENT,
+    "not_found": GONE,
+    "invalid": GONE,
+    "login_wall": CLOSED,
+    "refused": CLOSED,
+}
+
+
+def backoff_for(outcome: str | None) -> Backoff:
+    """The backoff of a failure reason; a reason this table does not know is transient."""
+    return BACKOFF.get(outcome or "", TRANSIENT)
+
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -34,12 +85,28 @@ def parse_duration(text: str) -> timedelta:
 
 @dataclass(frozen=True)
 class Cadence:
-    """What the last fetch of a profile taught: when, how often it posts, whether it failed."""
+    """What the last fetch of a profile taught: when, how often it posts, whether it failed
+    (``failure`` the reason of the last failure, ``consecutive`` how many in a row of that
+    kind of reason)."""
 
     username: str
     last_fetched_at: datetime | None = None
     posts_per_day: float = 0.0
     failed_at: datetime | None = None
+    failure: str | None = None
+    consecutive: int = 1
+
+    @property
+    def failing(self) -> bool:
+        """The last attempt failed (no fetch stored since)."""
+        return self.failed_at is not None and (
+            self.last_fetched_at is None or self.failed_at > self.last_fetched_at
+        )
+
+    @property
+    def parked(self) -> bool:
+        """Failed too often for a reason that does not go away: never due until re-armed."""
+        return self.failing and backoff_for(self.failure).delay(self.consecutive) is None
 
 
 def posts_per_day(taken_at: Sequence[datetime | None]) -> float:
@@ -56,11 +123,10 @@ def next_due(
     interval: timedelta = DEFAULT_INTERVAL,
     min_interval: timedelta = MIN_INTERVAL,
 ) -> datetime | None:
-    """When the profile is next due; None means "now" (never fetched)."""
-    if cadence.failed_at is not None and (
-        cadence.last_fetched_at is None or cadence.failed_at > cadence.last_fetched_at
-    ):
-        return cadence.failed_at + FAILURE_BACKOFF
+    """When the profile is next due; None means "now" (never fetched), :data:`PARKED` never."""
+    if cadence.failing and cadence.failed_at is not None:
+        delay = backoff_for(cadence.failure).delay(cadence.consecutive)
+        return PARKED if delay is None else cadence.failed_at + delay
     if cadence.last_fetched_at is None:
         return None
     adaptive = interval / max(1.0, cadence.posts_per_day)

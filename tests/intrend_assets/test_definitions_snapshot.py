@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ import pytest
 import yaml
 
 from intrend_assets.definitions import build_defs
+from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import ENV_PREFIX, IntrendSettings
+from intrend_assets.tracking.tracked_file import ProfilesFile
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.yaml"
 UPDATE = "INTREND_UPDATE_SNAPSHOT"
@@ -77,8 +80,12 @@ def _job_selection(job: object, graph: Any) -> list[str] | None:
     return _keys(selection.resolve(graph)) if isinstance(selection, dg.AssetSelection) else None
 
 
-def _schedule(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance) -> dict[str, Any]:
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=TICK_TIME)
+def _schedule(
+    schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> dict[str, Any]:
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=TICK_TIME, resources=resources
+    )
     tick = schedule.evaluate_tick(context)
     return {
         "cron": schedule.cron_schedule,
@@ -123,9 +130,14 @@ def snapshot(defs: dg.Definitions) -> dict[str, Any]:
                 "description": check.description,
             }
     jobs = {job.name: {"selection": _job_selection(job, graph)} for job in defs.jobs or []}
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance, tempfile.TemporaryDirectory() as empty:
         instance.add_dynamic_partitions("profiles", PROFILES)
-        schedules = {s.name: _schedule(s, instance) for s in defs.schedules or []}
+        # An empty raw store and no tracked file: every registered profile is refreshed.
+        resources = {
+            "raw_store": LocalRawStore(Path(empty) / "raw"),
+            "tracked_profiles": ProfilesFile(Path(empty) / "profiles.txt"),
+        }
+        schedules = {s.name: _schedule(s, instance, resources) for s in defs.schedules or []}
     return {
         "assets": dict(sorted(assets.items())),
         "asset_checks": dict(sorted(checks.items())),

@@ -37,9 +37,44 @@ def test_failures_are_recorded_and_cleared(tmp_path: Path) -> None:
     assert store.failures() == []
 
 
+def test_failures_in_a_row_are_counted_by_kind_of_reason(tmp_path: Path) -> None:
+    store = LocalRawStore(tmp_path)
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    for n in range(3):
+        store.record_failure("dave", "not_found", "404", 1, at=day.replace(day=1 + n))
+    (record,) = store.failures()
+    assert record["consecutive"] == 3 and record["first_failed_at"] == day.isoformat()
+    cadence = store.cadence("dave")
+    assert cadence.failure == "not_found" and cadence.consecutive == 3 and cadence.parked
+    # A reason of another kind starts a new count; one of the same kind carries it on.
+    store.record_failure("dave", "gave_up", "rate limited 8 times", 8)
+    store.record_failure("dave", "run_failed", "proxy unreachable", 0)
+    assert store.cadence("dave").consecutive == 2 and not store.cadence("dave").parked
+    # Re-arming forgets the record; a success does the same (clear_failure).
+    assert store.rearm("dave") and not store.rearm("dave")
+    assert store.failures() == [] and store.cadence("dave").failed_at is None
+
+
 def test_a_log_batch_left_half_written_is_not_a_batch(tmp_path: Path) -> None:
     """A writer killed mid-write leaves ``.tmp-*.parquet``; fetch_log failed on it for ever."""
     store = LocalRawStore(tmp_path)
     key = store.write_log("run1-0.parquet", b"PAR1...")
     (tmp_path / "fetch_log" / ".tmp-abc123.parquet").write_bytes(b"PAR1 half")
     assert [p.name for p in store.logs()] == [Path(key).name]
+
+
+def test_parked_profiles_are_listed_and_rearmed_by_hand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intrend_assets.raw_store.__main__ import main
+
+    store = LocalRawStore(tmp_path)
+    for _ in range(3):
+        store.record_failure("deleted", "not_found", "404", 1)
+    store.record_failure("flaky", "gave_up", "rate limited 8 times", 8)
+    assert main(["--raw-dir", str(tmp_path), "parked"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in listed] == ["deleted"]
+    assert main(["--raw-dir", str(tmp_path), "rearm", "--all-parked"]) == 0
+    assert capsys.readouterr().out == "deleted: re-armed\n"
+    assert [r["username"] for r in store.failures()] == ["flaky"]  # not parked: kept

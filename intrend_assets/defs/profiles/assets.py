@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from intrend_assets.defs.profiles.partitions import profiles_backfill_policy, profiles_partitions
+from intrend_assets.defs.profiles.selection import ProfileSelection
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemEndpoint
@@ -79,6 +80,21 @@ async def _fetch(
         await modem_client.aclose()
 
 
+def _selected(
+    context: dg.AssetExecutionContext, partitions: list[str], config: ProfileSelection
+) -> list[str]:
+    """The partitions of the run's range to fetch: all of them, or those ``only`` names."""
+    if config.only is None:
+        return partitions
+    wanted = set(config.only)
+    selected = [key for key in partitions if key in wanted]
+    if len(selected) < len(wanted):
+        context.log.warning(
+            f"{len(wanted) - len(selected)} profiles in 'only' are not in the range"
+        )
+    return selected
+
+
 @dg.asset(
     partitions_def=profiles_partitions,
     backfill_policy=profiles_backfill_policy,
@@ -92,6 +108,7 @@ async def _fetch(
 )
 def raw_profile(
     context: dg.AssetExecutionContext,
+    config: ProfileSelection,
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
     raw_store: dg.ResourceParam[LocalRawStore],
@@ -107,13 +124,32 @@ def raw_profile(
     their reason rather than failing the other profiles of the run. The request log is
     written to ``fetch_log/`` in batches as the fetch goes; a configuration error (Instagram
     rejects our headers) fails the step without retries.
+
+    A refresh run names the profiles of its range that are due (``only``): the others are
+    not looked up, keep their stored data and are counted as ``skipped_not_due``.
     """
-    usernames = list(context.partition_keys)
+    partitions = list(context.partition_keys)
+    usernames = _selected(context, partitions, config)
+    if not usernames:
+        return dg.MaterializeResult(
+            metadata={
+                "profiles": 0,
+                "partitions": len(partitions),
+                "skipped_not_due": len(partitions),
+            }
+        )
     try:
         report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
     except ConfigurationError as exc:
         # Our requests are wrong (headers, ids): a retry sends the same wrong requests.
         raise dg.Failure(str(exc), allow_retries=False) from exc
+    return _materialization(report, usernames, partitions, raw_store)
+
+
+def _materialization(
+    report: FetchReport, usernames: list[str], partitions: list[str], raw_store: LocalRawStore
+) -> dg.MaterializeResult:
+    """The run's metadata: what was fetched, skipped and failed, and what it cost."""
     failed = {
         name: f"{o.outcome}: {o.reason}".rstrip(": ")
         for name, o in report.outcomes.items()
@@ -123,6 +159,8 @@ def raw_profile(
     return dg.MaterializeResult(
         metadata={
             "profiles": len(usernames),
+            "partitions": len(partitions),
+            "skipped_not_due": len(partitions) - len(usernames),
             "stored": report.stored,
             "private": report.count("private"),
             "failed": len(failed),

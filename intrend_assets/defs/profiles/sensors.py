@@ -13,10 +13,16 @@ import dagster as dg
 
 from intrend_assets.defs.profiles.jobs import profiles_job
 from intrend_assets.defs.profiles.partitions import profiles_partitions
-from intrend_assets.lib.ranged_runs import covering_ranges, range_run_requests
+from intrend_assets.defs.profiles.selection import (
+    REFRESH_TAG,
+    only_config,
+    parked_and_untracked,
+    refreshable,
+)
+from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN, covering_ranges, range_run_requests
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.tracking.refresh import DEFAULT_INTERVAL, due_profiles
-from intrend_assets.tracking.tracked_file import ProfilesFile
+from intrend_assets.tracking.tracked_file import ProfilesFile, TrackedProfiles
 from intrend_assets.tracking.usernames import is_valid_username
 
 # Keep each tick small: a file of 10,000 names is taken in over several ticks.
@@ -57,26 +63,51 @@ def tracked_profiles(
     )
 
 
+def refresh_requests(
+    order: list[str], due: set[str], *, run_key_prefix: str, kind: str
+) -> list[dg.RunRequest]:
+    """Runs that fetch exactly ``due``: ranges over the partition order that bridge any gap
+    (a skipped partition costs no lookup, only its materialization event), at most
+    ``MAX_PROFILES_PER_RUN`` partitions each, every run naming its due profiles."""
+    requests: list[dg.RunRequest] = []
+    for chunk in covering_ranges(order, due, max_gap=MAX_PROFILES_PER_RUN):
+        requests += range_run_requests(
+            chunk,
+            run_key_prefix=run_key_prefix,
+            run_config=lambda keys: only_config([k for k in keys if k in due]),
+            tags={REFRESH_TAG: kind},
+        )
+    return requests
+
+
 def due_profiles_to_fetch(
     context: dg.SensorEvaluationContext,
     raw_store: dg.ResourceParam[LocalRawStore],
     tracked_profiles: dg.ResourceParam[ProfilesFile],
 ) -> dg.SensorResult | dg.SkipReason:
-    """Requests a fetch of every profile that is due: its refresh interval has passed, sooner
-    when it posts often, at once when never fetched, an hour after a failure.
+    """Requests a fetch of every profile that is due, and only those: its refresh interval
+    has passed (sooner when it posts often), never fetched, or its failure's backoff is over
+    (by reason, growing with failures in a row; a profile that does not exist is parked
+    after a few tries and not requested again until re-armed).
+
+    Only profiles in the tracked file are refreshed (every partition when there is no file);
+    a parked profile whose line is taken out of the file is re-armed, so putting it back
+    tries it again. Due profiles scattered through the partition order share bounded ranged
+    runs whose run config names them: lookups per run = its due profiles, and the number of
+    runs is at most the partitions spanned / ``MAX_PROFILES_PER_RUN``, never one per profile.
 
     The cursor holds the due slot already requested per profile, so a slow run never causes
-    a second request for the same slot. Due profiles close together in the partition order
-    share one run.
+    a second request for the same slot.
     """
     order = context.instance.get_dynamic_partitions(profiles_partitions.name)
     if not order:
         return dg.SkipReason("no profiles registered yet")
     tracked = tracked_profiles.read()
+    _rearm_untracked(context, raw_store, order, tracked)
     intervals = tracked.intervals if tracked else {}
     default = tracked.default_interval if tracked else DEFAULT_INTERVAL
     pending: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    names = [n for n in order if is_valid_username(n)]
+    names = refreshable(order, tracked)
     cadences = {name: raw_store.cadence(name) for name in names}
     now = datetime.now(UTC)
     slots = dict(due_profiles(now, names, cadences, intervals, default))
@@ -86,25 +117,51 @@ def due_profiles_to_fetch(
     still_pending = {name: slot for name, slot in pending.items() if slots.get(name) == slot}
     if not due:
         return dg.SensorResult(skip_reason="no profile is due", cursor=json.dumps(still_pending))
-    ranges = covering_ranges(order, {name for name, _ in due})
-    requests = [
-        request
-        for chunk in ranges
-        for request in range_run_requests(chunk, run_key_prefix=f"due:{now:%Y%m%dT%H%M}")
-    ]
-    context.log.info(f"{len(due)} profiles due, requested in {len(requests)} runs")
+    requests = refresh_requests(
+        order, {name for name, _ in due}, run_key_prefix=f"due:{now:%Y%m%dT%H%M}", kind="due"
+    )
+    parked = sum(1 for c in cadences.values() if c.parked)
+    context.log.info(
+        f"{len(due)} profiles due, requested in {len(requests)} runs ({parked} parked)"
+    )
     return dg.SensorResult(run_requests=requests, cursor=json.dumps({**still_pending, **dict(due)}))
 
 
+def _rearm_untracked(
+    context: dg.SensorEvaluationContext,
+    raw_store: LocalRawStore,
+    order: list[str],
+    tracked: TrackedProfiles | None,
+) -> None:
+    """Re-arm parked profiles whose line was taken out of the tracked file."""
+    failed = {str(r.get("username")) for r in raw_store.failures()}
+    candidates = [n for n in order if n in failed and is_valid_username(n)]
+    cadences = {name: raw_store.cadence(name) for name in candidates}
+    rearmed = [n for n in parked_and_untracked(order, tracked, cadences) if raw_store.rearm(n)]
+    if rearmed:
+        context.log.info(
+            f"re-armed {len(rearmed)} parked profiles no longer tracked: {rearmed[:20]}"
+        )
+
+
 def _run_partition_keys(run: dg.DagsterRun, order: list[str]) -> list[str]:
+    """The profiles a run was to fetch: its partition or range, narrowed to the run
+    config's ``only`` when it names some (a refresh run skips the rest of its range)."""
     tags = run.tags
     if "dagster/partition" in tags:
-        return [tags["dagster/partition"]]
-    start = tags.get("dagster/asset_partition_range_start")
-    end = tags.get("dagster/asset_partition_range_end")
-    if start in order and end in order:
-        return order[order.index(start) : order.index(end) + 1]
-    return []
+        keys = [tags["dagster/partition"]]
+    else:
+        start = tags.get("dagster/asset_partition_range_start")
+        end = tags.get("dagster/asset_partition_range_end")
+        if start not in order or end not in order:
+            return []
+        keys = order[order.index(start) : order.index(end) + 1]
+    ops = (run.run_config or {}).get("ops") or {}
+    only = ((ops.get("raw_profile") or {}).get("config") or {}).get("only")
+    if only is None:
+        return keys
+    wanted = set(only)
+    return [key for key in keys if key in wanted]
 
 
 def record_failed_run(
