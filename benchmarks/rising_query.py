@@ -1,114 +1,160 @@
-"""Benchmark: ``rising_hashtags`` on a large posts_wide (default 10M rows).
+"""Benchmark: ``rising_hashtags`` now (bounds bound first) against the single-statement SQL it
+replaced, on a large posts_wide spanning 60 and 365 days.
 
-    python benchmarks/rising_query.py                       # 10M posts, 7 runs
-    python benchmarks/rising_query.py --posts 200000 --runs 3
+    python benchmarks/rising_query.py                             # 10M posts, 60 and 365 days
+    python benchmarks/rising_query.py --posts 1000000 --runs 3 --days 60
+    python benchmarks/rising_query.py --cache /tmp/rising         # keep the warehouses
 
-posts_wide is filled synthetically inside DuckDB (a year of posts, 0-8 hashtags each from a
-5,000-tag Zipf-like vocabulary, one tag planted in the last week), written in taken_at order
-as ``rebuild_posts_wide`` writes it. The query is then timed through ``run_query`` (the path
-the CLI and the Dagster assets use), the result fully fetched into polars.
+A tracker of active profiles accumulates recent posts, so the 60-day warehouse is the one
+users have: most of its rows fall in the 35-day window. posts_wide is filled by
+``warehouse_synth.fill_posts_wide``. Each measurement is a fresh process that opens the
+warehouse read-only and runs the query ``--repeat`` times (the first run pays for reading the
+file into DuckDB's buffers, the others are warm); old and new alternate, their order flipped
+every round, so both see the same machine load. Printed: medians over the processes of the
+first run and of the warm runs, the old/new ratios, and whether both SQLs gave identical
+frames. The old SQL is ``tests/warehouse/reference_sql/rising_hashtags.sql``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from warehouse.db import connect
-from warehouse.queries import run_query
-
-AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+OLD_SQL = ROOT / "tests" / "warehouse" / "reference_sql" / "rising_hashtags.sql"
+TARGET_S = 0.3
 
 
-def fill(con, posts: int) -> float:
-    started = time.perf_counter()
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE vocab AS
-        SELECT list(CASE WHEN i % 7 = 0 THEN 'Tag' || i ELSE 'tag' || i END ORDER BY i) AS v
-        FROM range(5000) AS t(i);
-        """
-    )
-    con.execute(
-        """
-        INSERT INTO posts_wide BY NAME
-        WITH base AS (
-            SELECT i,
-                   TIMESTAMPTZ '2026-06-01 00:00:00+00'
-                       - to_microseconds(CAST(random() * 365 * 86400e6 AS BIGINT)) AS taken_at,
-                   CAST(floor(random() * 9) AS INTEGER) AS k
-            FROM range(CAST($posts AS BIGINT)) AS t(i)
-        ),
-        tagged AS (
-            SELECT b.i, b.taken_at,
-                   list_transform(range(b.k),
-                       lambda j: vocab.v[1 + CAST(floor(4999 * pow(random(), 3)) AS INTEGER)])
-                   || CASE WHEN b.taken_at > TIMESTAMPTZ '2026-05-25 00:00:00+00'
-                                AND random() < 0.05
-                           THEN ['NewWave'] ELSE [] END AS hashtags
-            FROM base AS b, vocab
-        )
-        SELECT CAST(i AS VARCHAR) AS post_id,
-               CAST(i % 20000 AS VARCHAR) AS owner_id,
-               'user' || (i % 20000) AS owner_username,
-               taken_at,
-               CAST(timezone('UTC', taken_at) AS DATE) AS taken_day,
-               hashtags,
-               list_transform(hashtags, lambda t: lower(t)) AS hashtags_norm,
-               list_distinct(hashtags_norm) AS tags,
-               len(hashtags) AS hashtag_count,
-               CAST(random() * 1000 AS BIGINT) AS like_count,
-               CAST(random() * 50 AS BIGINT) AS comment_count
-        FROM tagged
-        ORDER BY taken_at, post_id
-        """,
-        {"posts": posts},
-    )
-    return time.perf_counter() - started
+def build(path: Path, posts: int, days: int) -> None:
+    """A warehouse at ``path`` holding ``posts`` posts over ``days`` (kept if it already does)."""
+    from warehouse_synth import fill_posts_wide
+
+    from warehouse.db import connect
+
+    con = connect(path)
+    try:
+        con.execute("CREATE TABLE IF NOT EXISTS bench_meta (posts BIGINT, days INTEGER)")
+        if con.execute("SELECT * FROM bench_meta").fetchall() == [(posts, days)]:
+            return
+        print(f"filling {path.name}: {posts:,} posts over {days} days …", flush=True)
+        started = time.perf_counter()
+        con.execute("DELETE FROM posts_wide")
+        con.execute("DELETE FROM bench_meta")
+        fill_posts_wide(con, posts, days=days)
+        con.execute("INSERT INTO bench_meta VALUES ($posts, $days)", {"posts": posts, "days": days})
+        con.execute("CHECKPOINT")
+        print(f"  {time.perf_counter() - started:.1f} s", flush=True)
+    finally:
+        con.close()
+
+
+def worker(db: Path, variant: str, repeat: int, threads: int) -> dict[str, Any]:
+    """Run one variant ``repeat`` times in this process; times, CPU and a digest of the result."""
+    from warehouse_synth import AS_OF
+
+    from warehouse.db import connect
+    from warehouse.queries import bind, get_query, run_query
+
+    params = {"as_of": AS_OF, "limit": 20}
+    con = connect(db, read_only=True)
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    old_sql = OLD_SQL.read_text("utf-8")
+    times, cpu, frame = [], [], None
+    for _ in range(repeat):
+        wall, proc = time.perf_counter(), time.process_time()
+        if variant == "old":
+            frame = con.sql(old_sql, params=bind(get_query("rising_hashtags"), params)).pl()
+        else:
+            frame = run_query(con, "rising_hashtags", **params)
+        times.append(time.perf_counter() - wall)
+        cpu.append(time.process_time() - proc)
+    con.close()
+    assert frame is not None
+    digest = hashlib.sha256(frame.write_csv().encode()).hexdigest()
+    return {"times": times, "cpu": cpu, "digest": digest, "top": frame["tag"].head(3).to_list()}
+
+
+def _spawn(db: Path, variant: str, repeat: int, threads: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            *(sys.executable, __file__, "--worker", variant, "--db", str(db)),
+            *("--repeat", str(repeat), "--threads", str(threads)),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure(db: Path, runs: int, repeat: int, threads: int) -> dict[str, list[dict[str, Any]]]:
+    """``runs`` rounds, old and new each in its own process, the order flipped every round."""
+    results: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
+    for round_ in range(runs):
+        for variant in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
+            results[variant].append(_spawn(db, variant, repeat, threads))
+    return results
+
+
+def report(days: int, posts: int, results: dict[str, list[dict[str, Any]]]) -> bool:
+    """Print one warehouse's figures; True when the new SQL meets the target."""
+    figures = {}
+    for variant, procs in results.items():
+        first = statistics.median(p["times"][0] for p in procs)
+        warm = statistics.median(t for p in procs for t in p["times"][1:] or p["times"])
+        cpu = statistics.median(c for p in procs for c in p["cpu"][1:] or p["cpu"])
+        figures[variant] = (first, warm, cpu)
+        runs = " ".join(f"{t:.3f}" for p in procs for t in p["times"])
+        print(f"  {variant}: first run {first:.3f} s, warm {warm:.3f} s (CPU {cpu:.3f} s)")
+        print(f"       runs (s): {runs}")
+    digests = {p["digest"] for procs in results.values() for p in procs}
+    (of, ow, _), (nf, nw, _) = figures["old"], figures["new"]
+    ok = nw <= TARGET_S
+    print(f"  old/new: first run {of / nf:.1f}x, warm {ow / nw:.1f}x")
+    same = "yes" if len(digests) == 1 else "NO"
+    print(f"  identical results: {same}; top tags: {results['new'][0]['top']}")
+    print(f"  new warm median {nw:.3f} s, target ≤ {TARGET_S} s: {'OK' if ok else 'MISSED'}")
+    return ok and len(digests) == 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=10_000_000)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--db", help="reuse (or create) this DuckDB file instead of a temp one")
+    parser.add_argument("--days", type=int, nargs="+", default=[60, 365])
+    parser.add_argument("--runs", type=int, default=3, help="processes per variant")
+    parser.add_argument("--repeat", type=int, default=3, help="queries per process")
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: default)")
+    parser.add_argument("--cache", help="keep the warehouses in this folder (reused when equal)")
+    parser.add_argument("--worker", choices=("old", "new"), help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(Path(args.db), args.worker, args.repeat, args.threads)))
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="intrend-rising-") as tmp:
-        path = Path(args.db) if args.db else Path(tmp) / "rising.duckdb"
-        con = connect(path)
-        if args.threads:
-            con.execute(f"SET threads = {int(args.threads)}")
-        have = con.execute("SELECT count(*) FROM posts_wide").fetchall()[0][0]
-        if have != args.posts:
-            con.execute("DELETE FROM posts_wide")
-            print(f"filling posts_wide with {args.posts:,} posts …", flush=True)
-            print(f"  {fill(con, args.posts):.1f} s", flush=True)
-        con.execute("CHECKPOINT")
-        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-        times = []
-        result = None
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            result = run_query(con, "rising_hashtags", as_of=AS_OF, limit=20)
-            times.append(time.perf_counter() - started)
-        con.close()
-
-    assert result is not None
-    median = statistics.median(times)
-    print(f"rising_hashtags on {args.posts:,} posts_wide rows, {threads} DuckDB threads:")
-    print("  runs (s): " + ", ".join(f"{t:.3f}" for t in times))
-    print(f"  median {median:.3f} s (target ≤ 1 s) {'OK' if median <= 1 else 'MISSED'}")
-    print(f"  top: {', '.join(result['tag'].head(5).to_list())}")
-    return 0
+        folder = Path(args.cache or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        ok = True
+        for days in args.days:
+            db = folder / f"rising_{args.posts}_{days}d.duckdb"
+            build(db, args.posts, days)
+            results = measure(db, args.runs, args.repeat, args.threads)
+            print(f"rising_hashtags on {args.posts:,} posts over {days} days:")
+            ok = report(days, args.posts, results) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,12 @@ Types: ``int``, ``float``, ``str``, ``bool``, ``date``, ``timestamptz`` and ``ha
 string normalised like stored tags, NFC + casefold, ``#`` dropped). Values given as text
 (the command line) are converted by type; every value reaches DuckDB as a bound ``$name``
 parameter, never formatted into the SQL.
+
+A file may hold several statements. Every statement before the last returns one row, whose
+columns become further bound parameters of the statements after it (``$win_as_of`` from a
+column ``win_as_of``). That is how a query computes its window bounds once: bound as
+constants, they let DuckDB skip the row groups of posts_wide outside the window, whereas a
+scalar subquery in the WHERE clause is compared row by row in every scan.
 """
 
 from __future__ import annotations
@@ -91,7 +97,8 @@ def _convert(param: Param, value: Any) -> Any:
         raise QueryError(f"parameter {param.name}: {value!r} is not a valid {param.type}") from exc
 
 
-def _parse(name: str, text: str) -> Query:
+def parse_query(name: str, text: str) -> Query:
+    """A query from the text of its file (header comments, then its statements)."""
     summary, description, params = "", [], []
     for line in text.splitlines():
         if not line.startswith("--"):
@@ -114,7 +121,7 @@ def _catalog() -> dict[str, Query]:
     folder = resources.files("warehouse") / "queries"
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return {
-        f.name.removesuffix(".sql"): _parse(f.name.removesuffix(".sql"), f.read_text("utf-8"))
+        f.name.removesuffix(".sql"): parse_query(f.name.removesuffix(".sql"), f.read_text("utf-8"))
         for f in files
     }
 
@@ -147,7 +154,33 @@ def bind(query: Query, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _needed(statement: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The values a statement references: DuckDB refuses parameters a statement lacks."""
+    return {name: values[name] for name in statement.named_parameters if name in values}
+
+
 def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
     """Run the named query with bound parameters; the result as a polars frame."""
-    query = get_query(name)
-    return con.sql(query.sql, params=bind(query, params)).pl()
+    return execute(con, get_query(name), **params)
+
+
+def execute(con: duckdb.DuckDBPyConnection, query: Query, **params: Any) -> pl.DataFrame:
+    """Run ``query``'s statements in order; the last one's result as a polars frame.
+
+    The statements before the last compute values (window bounds) that the later ones get
+    as parameters; see the module docstring.
+    """
+    values = bind(query, params)
+    *first, last = con.extract_statements(query.sql)
+    for statement in first:
+        relation = con.sql(statement.query, params=_needed(statement, values))
+        rows = relation.fetchall()
+        if len(rows) != 1:
+            raise QueryError(
+                f"{query.name}.sql: a statement before the last returned {len(rows)} rows, not 1"
+            )
+        derived = dict(zip(relation.columns, rows[0], strict=True))
+        if clash := sorted(set(derived) & set(values)):
+            raise QueryError(f"{query.name}.sql: computed {', '.join(clash)} shadows a parameter")
+        values |= derived
+    return con.sql(last.query, params=_needed(last, values)).pl()

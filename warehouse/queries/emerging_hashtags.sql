@@ -1,35 +1,35 @@
 -- emerging_hashtags: hashtags first used in the recent window, never before it.
 --
 -- "Never before" looks at all of posts_wide, not just a baseline window, so a seasonal tag
--- that returns after a year is not new (rising_hashtags catches it instead).
+-- that returns after a year is not new (rising_hashtags catches it instead). The window
+-- bounds are computed first and bound as constants (see warehouse/queries.py).
 --
 -- @param as_of timestamptz = null  End of the window (exclusive); default: just after the newest post.
 -- @param recent_days int = 7  Length of the window, days.
 -- @param min_recent int = 2  Minimum distinct posts using the tag in the window.
 -- @param limit int = 20  Rows returned.
-WITH win AS (
-    SELECT as_of, as_of - to_days(CAST($recent_days AS INTEGER)) AS recent_start
-    FROM (
-        SELECT coalesce(
-            CAST($as_of AS TIMESTAMPTZ),
-            (SELECT max(taken_at) FROM posts_wide) + INTERVAL 1 SECOND
-        ) AS as_of
-    )
-),
-uses AS (
+SELECT as_of AS win_as_of, as_of - to_days(CAST($recent_days AS INTEGER)) AS win_recent_start
+FROM (
+    SELECT coalesce(
+        CAST($as_of AS TIMESTAMPTZ),
+        (SELECT max(taken_at) FROM posts_wide) + INTERVAL 1 SECOND
+    ) AS as_of
+);
+
+WITH uses AS (
     SELECT p.post_id, p.owner_id, p.taken_at,
            unnest(p.hashtags_norm) AS tag_norm, unnest(p.hashtags) AS tag
-    FROM posts_wide AS p, win AS w
-    WHERE p.taken_at < w.as_of AND len(p.hashtags_norm) > 0
+    FROM posts_wide AS p
+    WHERE p.taken_at < CAST($win_as_of AS TIMESTAMPTZ) AND len(p.hashtags_norm) > 0
 )
 SELECT mode(u.tag) AS tag,
        u.tag_norm,
        min(u.taken_at) AS first_used_at,
        count(DISTINCT u.post_id) AS recent_posts,
        count(DISTINCT u.owner_id) AS recent_profiles
-FROM uses AS u, win AS w
-GROUP BY u.tag_norm, w.recent_start
-HAVING min(u.taken_at) >= w.recent_start
+FROM uses AS u
+GROUP BY u.tag_norm
+HAVING min(u.taken_at) >= CAST($win_recent_start AS TIMESTAMPTZ)
    AND count(DISTINCT u.post_id) >= CAST($min_recent AS INTEGER)
 ORDER BY recent_posts DESC, recent_profiles DESC, u.tag_norm
 LIMIT CAST($limit AS INTEGER);

@@ -1,25 +1,22 @@
 -- top_hashtags_weekly: the most used hashtags of each ISO week (Monday start, UTC).
 --
--- Reads hashtag_daily (refreshed by the hashtag_counts asset), so it is cheap over years.
+-- Reads hashtag_daily (refreshed by the hashtag_counts asset), so it is cheap over years. The
+-- day span is computed first and bound as constants, so the scan skips the days outside it.
 --
 -- @param start date = null  First day included; default: 12 weeks before the last day with data.
 -- @param end date = null  Last day included; default: the last day with data.
 -- @param top int = 10  Hashtags per week.
-WITH bounds AS (
-    SELECT coalesce(CAST($end AS DATE), (SELECT max(day) FROM hashtag_daily)) AS last_day
-),
-span AS (
-    SELECT coalesce(CAST($start AS DATE), CAST(last_day - INTERVAL 83 DAY AS DATE)) AS first_day,
-           last_day
-    FROM bounds
-),
-weekly AS (
+SELECT coalesce(CAST($start AS DATE), CAST(last_day - INTERVAL 83 DAY AS DATE)) AS span_first_day,
+       last_day AS span_last_day
+FROM (SELECT coalesce(CAST($end AS DATE), (SELECT max(day) FROM hashtag_daily)) AS last_day);
+
+WITH weekly AS (
     SELECT CAST(date_trunc('week', h.day) AS DATE) AS week,
            h.tag_norm,
            CAST(sum(h.posts) AS BIGINT) AS posts,
            CAST(sum(h.uses) AS BIGINT) AS uses
-    FROM hashtag_daily AS h, span AS s
-    WHERE h.day BETWEEN s.first_day AND s.last_day
+    FROM hashtag_daily AS h
+    WHERE h.day BETWEEN CAST($span_first_day AS DATE) AND CAST($span_last_day AS DATE)
     GROUP BY ALL
 )
 SELECT week,
