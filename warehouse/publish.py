@@ -81,12 +81,13 @@ class Published:
 def _rewrite(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     """Write the connection's database into ``target`` in the published storage format."""
     alias = f"publish_{uuid.uuid4().hex[:8]}"
-    source = con.execute("SELECT current_database()").fetchone()
-    assert source is not None
+    row = con.execute("SELECT current_database()").fetchone()
+    assert row is not None
+    source = str(row[0]).replace('"', '""')
     quoted = str(target).replace("'", "''")
     con.execute(f"ATTACH '{quoted}' AS {alias} (STORAGE_VERSION '{PUBLISHED_STORAGE}')")
     try:
-        con.execute(f'COPY FROM DATABASE "{source[0]}" TO {alias}')
+        con.execute(f'COPY FROM DATABASE "{source}" TO {alias}')
     finally:
         con.execute(f"DETACH {alias}")
 
