@@ -1,7 +1,8 @@
 """``python -m warehouse`` / ``intrend-warehouse``: list and run the analysis queries.
 
-Opens the warehouse read-only, so it can run beside a Dagster run that is loading it... as
-long as DuckDB allows (one writer process locks the file; read it from a copy if it must).
+Reads the published copy of the warehouse by default (``warehouse.publish``), which no pipeline
+step ever locks: a query runs while a Dagster run loads the warehouse, and the run never waits
+for the query. ``--db`` names another file (the working file too, when no run is writing it).
 A read-only open does not migrate, so a warehouse no writer has opened since a schema file was
 added lacks its tables and views; the error then says so instead of only "does not exist".
 """
@@ -20,6 +21,7 @@ import polars as pl
 
 from warehouse.db import ENV_PATH, connect, default_path
 from warehouse.formatting import format_table
+from warehouse.publish import published_path
 from warehouse.queries import QueryError, get_query, list_queries, run_query
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -55,6 +57,19 @@ examples:
   intrend-warehouse strategy-health --days 30 --kind profile
   intrend-warehouse strategy-health --as-of 2026-06-02 --format csv --output health.csv
 """
+
+
+def _missing(db: Path, published: bool) -> str:
+    """Why there is nothing to read at ``db``, and what to do about it."""
+    if not published:
+        return f"no warehouse file at {db}"
+    working = default_path()
+    if working.exists():
+        return (
+            f"no published warehouse at {db}: the pipeline publishes it after each write; "
+            f"publish {working} now with `python -m warehouse.publish {working}`"
+        )
+    return f"no warehouse at {db} (set --db, ${ENV_PATH} or $INTREND_DATA_DIR)"
 
 
 def _positive_int(text: str) -> int:
@@ -213,9 +228,9 @@ def main(
             name = args.name
             get_query(name)
             params = dict(_parse_params(args.param))
-        db = args.db or default_path()
+        db = args.db or published_path(default_path())
         if not Path(db).exists():
-            stderr.write(f"error: no warehouse file at {db} (set --db or ${ENV_PATH})\n")
+            stderr.write(f"error: {_missing(db, args.db is None)}\n")
             return 1
         con = connect(db, read_only=True)
         try:

@@ -22,6 +22,10 @@ import duckdb
 
 ENV_PATH = "INTREND_WAREHOUSE_PATH"
 
+PUBLISHED_STORAGE = "v1.4.0"
+"""The storage format of new working files and of the published copy
+(:mod:`warehouse.publish`): DuckDB 1.4 LTS reads it, and so does every later release."""
+
 
 def default_path() -> Path:
     """Where the pipeline writes: ``$INTREND_WAREHOUSE_PATH``, else
@@ -97,15 +101,21 @@ def connect(
     """Open the warehouse (``:memory:`` works too); writable opens create and migrate it
     (see :func:`migrate`).
 
+    New files are made in the storage format DuckDB 1.4 LTS reads (see
+    :mod:`warehouse.publish`), so publishing them is a file copy.
+
     Read-only opens of a file that does not exist fail with ``FileNotFoundError`` instead of
     DuckDB's less direct message.
     """
     target = str(default_path() if path is None else path)
     if read_only and target != ":memory:" and not Path(target).exists():
         raise FileNotFoundError(f"no warehouse at {target}")
+    config: dict[str, str] = {}
     if not read_only and target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(target, read_only=read_only and target != ":memory:")
+        if not Path(target).exists():  # the format is chosen once, when the file is made
+            config["storage_compatibility_version"] = PUBLISHED_STORAGE
+    con = duckdb.connect(target, read_only=read_only and target != ":memory:", config=config)
     try:
         con.execute("SET TimeZone = 'UTC'")
         if not read_only or target == ":memory:":

@@ -22,11 +22,18 @@ from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
 from intrend_assets.tracking.tracked_file import ProfilesFile
 from warehouse.db import connect
+from warehouse.publish import Published, connect_published, publish, published_path
 
 
 @dataclass(frozen=True)
 class WarehouseFile:
-    """The DuckDB warehouse file. One writer at a time: writers share the ``warehouse`` pool."""
+    """The DuckDB warehouse: the pipeline's working file and the copy published for readers.
+
+    One writer at a time: writers share the ``warehouse`` pool, open :meth:`connect` and call
+    :meth:`publish` once they have committed. Everything that only reads (the trend report,
+    the asset checks, analysts) opens :meth:`connect_published`, so no reader ever holds a
+    lock a writer needs, nor waits for one (``warehouse.publish`` says how).
+    """
 
     path: Path
 
@@ -35,10 +42,29 @@ class WarehouseFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         return self.path.parent
 
+    @property
+    def published(self) -> Path:
+        """The read-only copy analysts open."""
+        return published_path(self.path)
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The working file: for writers, inside the ``warehouse`` pool."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = connect(self.path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def publish(self) -> Published:
+        """Swap in a new published copy of what the writers have committed."""
+        return publish(self.path)
+
+    @contextmanager
+    def connect_published(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the published copy; a writer may publish meanwhile."""
+        con = connect_published(self.path)
         try:
             yield con
         finally:

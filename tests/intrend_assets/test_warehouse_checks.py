@@ -18,7 +18,9 @@ from warehouse.db import connect
 def _warehouse(tmp_path: Path) -> WarehouseFile:
     path = tmp_path / "warehouse.duckdb"
     connect(path).close()  # create the schema
-    return WarehouseFile(path)
+    warehouse = WarehouseFile(path)
+    warehouse.publish()  # the checks read the published copy, as after any writing step
+    return warehouse
 
 
 def test_every_check_keeps_its_own_key_and_one_step_runs_them() -> None:

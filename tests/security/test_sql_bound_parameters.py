@@ -30,6 +30,8 @@ REVIEWED = {
     ("warehouse/load/network.py", "match"): "_load_keyed: key column names from *_KEY constants",
     ("warehouse/checks.py", "table"): "taken_at_valid: checked against a fixed whitelist",
     ("warehouse/tables.py", "table"): "replace_table: checked against DERIVED_TABLES",
+    ("warehouse/publish.py", "source"): "_rewrite: current_database(), quoted (DuckDB's own name)",
+    ("warehouse/publish.py", "alias"): "_rewrite: 'publish_' + uuid hex, made in the function",
 }
 
 

@@ -14,8 +14,19 @@ import pytest
 from warehouse.__main__ import main
 from warehouse.db import connect
 from warehouse.load import load_parsed, rebuild_posts_wide, refresh_hashtag_daily
+from warehouse.publish import publish
 
 from .conftest import AS_OF, REPO_ROOT, synthetic_profiles
+
+# A pipeline step in another process: the working file open for writing, until killed.
+HOLD_WRITER = """
+import sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE IF NOT EXISTS held (i INTEGER)")
+print("locked", flush=True)
+time.sleep(600)
+"""
 
 
 @pytest.fixture
@@ -101,8 +112,40 @@ def test_csv_to_stdout(db: Path) -> None:
 
 def test_env_default_path(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTREND_WAREHOUSE_PATH", str(db))
+    publish(db)
     code, out, _ = run(["query", "engagement_by_profile"])
     assert code == 0 and "(4 rows)" in out
+
+
+def test_reads_the_published_copy_while_a_writer_holds_the_working_file(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default is the published copy: a pipeline step writing the working file (another
+    process, holding DuckDB's lock) does not lock the analyst out."""
+    monkeypatch.setenv("INTREND_WAREHOUSE_PATH", str(db))
+    publish(db)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITER, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+        code, out, err = run(["query", "engagement_by_profile"])
+        assert code == 0, err
+        assert "(4 rows)" in out
+        code, _, err = run(["query", "engagement_by_profile", "--db", str(db)])
+        assert code == 1 and "lock" in err  # the working file itself is what was locked
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_says_how_to_publish_when_nothing_is_published(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTREND_WAREHOUSE_PATH", str(db))
+    code, _, err = run(["query", "engagement_by_profile"])
+    assert code == 1
+    assert "no published warehouse" in err and "python -m warehouse.publish" in err
 
 
 def test_finds_the_warehouse_in_the_data_dir_like_the_pipeline(
@@ -111,6 +154,7 @@ def test_finds_the_warehouse_in_the_data_dir_like_the_pipeline(
     """INTREND_DATA_DIR alone: the pipeline writes DATA_DIR/warehouse.duckdb, so the command
     reads it there too."""
     db.rename(db.with_name("warehouse.duckdb"))
+    publish(db.with_name("warehouse.duckdb"))
     monkeypatch.delenv("INTREND_WAREHOUSE_PATH", raising=False)
     monkeypatch.setenv("INTREND_DATA_DIR", str(db.parent))
     code, out, err = run(["query", "engagement_by_profile"])

@@ -26,6 +26,7 @@ def _query_to_table(
     with warehouse.connect() as con:
         frame = run_query(con, query)
         replace_table(con, table, frame)
+    warehouse.publish()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": frame.height,
@@ -54,6 +55,7 @@ def fetch_log(
     paths = raw_store.logs()
     with warehouse.connect() as con:
         stats = load_fetch_log_batches(con, paths, full_reload=config.full_reload)
+    warehouse.publish()
     return dg.MaterializeResult(
         metadata={
             "mode": "full reload" if config.full_reload else "new batches",
@@ -94,6 +96,7 @@ def ip_log(
     )
     with warehouse.connect() as con:
         loaded = load_ip_log(con, frame)
+    warehouse.publish()
     return dg.MaterializeResult(metadata={"ips_seen": len(items), "rows_loaded": loaded})
 
 
@@ -125,6 +128,7 @@ def fetch_stats(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeRes
         frame = run_query(con, "fetch_stats_by_strategy")
         replace_table(con, "fetch_stats", frame)
         served = run_query(con, "served_by_fetch_strategy")
+    warehouse.publish()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": frame.height,

@@ -34,7 +34,7 @@ def trend_report(
     The chart is embedded in this asset's metadata and written next to the warehouse
     (``trend_report.png`` and ``trend_report.md``) for those who do not open Dagster.
     """
-    with warehouse.connect(read_only=True) as con:
+    with warehouse.connect_published() as con:
         frame = run_query(
             con,
             "rising_hashtags",

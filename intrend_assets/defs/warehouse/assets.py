@@ -19,6 +19,7 @@ def hashtag_counts(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.Materialize
     """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query."""
     with warehouse.connect() as con:
         rows = refresh_hashtag_daily(con)
+    warehouse.publish()
     return dg.MaterializeResult(metadata={"rows": rows})
 
 
@@ -50,6 +51,7 @@ def posts_wide(
         else:
             profiles, rows = refresh_posts_wide(con)
         total = con.execute("SELECT count(*) FROM posts_wide").fetchall()[0][0]
+    published = warehouse.publish()
     return dg.MaterializeResult(
         metadata={
             "mode": "full rebuild" if config.full_rebuild else "incremental",
@@ -57,6 +59,8 @@ def posts_wide(
             "rows_written": rows,
             "dagster/row_count": total,
             "warehouse": dg.MetadataValue.path(str(warehouse.path)),
+            "published": dg.MetadataValue.path(str(published.path)),
+            "publish_seconds": round(published.seconds, 3),
             "reported_in": dg.MetadataValue.asset(dg.AssetKey("trend_report")),
         }
     )

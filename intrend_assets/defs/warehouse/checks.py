@@ -122,12 +122,15 @@ def evaluate(
     specs=[check.spec for check in WAREHOUSE_CHECKS],
     can_subset=True,
     name="warehouse_checks",
-    description="The warehouse's checks, run together on one read-only connection.",
+    description=(
+        "The warehouse's checks, run together on one read-only connection to the published "
+        "copy (so they need no pool and never hold a lock a writer needs)."
+    ),
 )
 def warehouse_checks(
     context: dg.AssetCheckExecutionContext, warehouse: dg.ResourceParam[WarehouseFile]
 ) -> Iterator[dg.AssetCheckResult]:
-    with warehouse.connect(read_only=True) as con:
+    with warehouse.connect_published() as con:
         yield from evaluate(con, set(context.selected_asset_check_keys))
 
 

@@ -63,6 +63,7 @@ def posts(
             for obj, why in done.refused:
                 context.log.error(f"the warehouse refused {obj.key}, set aside: {why}")
             context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
+    published = warehouse.publish()
     if report.missing:
         context.log.warning(f"{len(report.missing)} queued fetches were gone from the raw store")
     if report.unparseable:
@@ -78,6 +79,8 @@ def posts(
             "missing_from_raw_store": dg.MetadataValue.json(report.missing[:50]),
             "seconds": round(time.perf_counter() - started, 2),
             "warehouse": dg.MetadataValue.path(str(warehouse.path)),
+            "published": dg.MetadataValue.path(str(published.path)),
+            "publish_seconds": round(published.seconds, 3),
             "denormalized_in": dg.MetadataValue.asset(dg.AssetKey("posts_wide")),
             "unparseable": dg.MetadataValue.json(dict(list(report.unparseable.items())[:50])),
         }
