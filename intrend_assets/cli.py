@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from intrend_assets.lib.instance import prepare_dagster_home, project_dir
+from intrend_assets.parked import add_parked_commands
 
 
 def check_port_free(command: str, host: str, port: int) -> None:
@@ -115,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="intrend", description="Hashtag trends from public Instagram profiles."
     )
-    add_serve_command(parser.add_subparsers(dest="command", required=True))
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_serve_command(sub)
+    add_parked_commands(sub)
     return parser
 
 

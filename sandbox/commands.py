@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from intrend_assets.cli import (
+    add_parked_commands,
     add_serve_command,
     check_port_free,
     dagster_dev_command,
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.set_defaults(func=cmd_dev)
 
     add_serve_command(sub)
+    add_parked_commands(sub)
     return parser
 
 

@@ -66,15 +66,15 @@ def test_a_log_batch_left_half_written_is_not_a_batch(tmp_path: Path) -> None:
 def test_parked_profiles_are_listed_and_rearmed_by_hand(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from intrend_assets.raw_store.__main__ import main
+    from intrend_assets.parked import main
 
     store = LocalRawStore(tmp_path)
     for _ in range(3):
         store.record_failure("deleted", "not_found", "404", 1)
     store.record_failure("flaky", "gave_up", "rate limited 8 times", 8)
-    assert main(["--raw-dir", str(tmp_path), "parked"]) == 0
+    assert main(["parked", "--raw-dir", str(tmp_path)]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in listed] == ["deleted"]
-    assert main(["--raw-dir", str(tmp_path), "rearm", "--all-parked"]) == 0
+    assert main(["rearm", "--all-parked", "--raw-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out == "deleted: re-armed\n"
     assert [r["username"] for r in store.failures()] == ["flaky"]  # not parked: kept

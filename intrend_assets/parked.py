@@ -1,8 +1,10 @@
-"""Parked profiles, listed and re-armed by hand::
+"""Parked profiles, listed and re-armed by hand (a command, so it reads the settings)::
 
-    python -m intrend_assets.raw_store parked            # who is parked, why, since when
-    python -m intrend_assets.raw_store rearm NAME [NAME...]
-    python -m intrend_assets.raw_store rearm --all-parked
+    intrend parked                    # who is parked, why, since when
+    intrend rearm NAME [NAME...]
+    intrend rearm --all-parked
+
+(``python -m intrend_assets.parked ...`` is the same.)
 
 The raw store is the deployment's (``INTREND_RAW_DIR``, else ``INTREND_DATA_DIR``/raw) unless
 ``--raw-dir`` says otherwise. Re-arming forgets a profile's failure record, so the refresh
@@ -30,15 +32,28 @@ def parked(store: LocalRawStore) -> list[dict[str, object]]:
     ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m intrend_assets.raw_store")
-    parser.add_argument("--raw-dir", type=Path, help="raw store folder (default: the settings')")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("parked", help="list parked profiles")
-    rearm = commands.add_parser("rearm", help="re-arm profiles so they are refreshed again")
+def add_parked_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``parked`` and ``rearm``, for ``intrend``'s parsers."""
+    listing = sub.add_parser("parked", help="list profiles parked after repeated failures")
+    rearm = sub.add_parser("rearm", help="re-arm parked profiles so they are refreshed again")
     rearm.add_argument("names", nargs="*")
     rearm.add_argument("--all-parked", action="store_true")
+    for command in (listing, rearm):
+        command.add_argument(
+            "--raw-dir", type=Path, help="raw store folder (default: the settings')"
+        )
+        command.set_defaults(func=run_parked_command, parser=command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m intrend_assets.parked")
+    add_parked_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    return run_parked_command(args)
+
+
+def run_parked_command(args: argparse.Namespace) -> int:
+    parser = args.parser
     if args.raw_dir is None:
         from intrend_assets.settings import load_settings
 
