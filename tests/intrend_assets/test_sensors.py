@@ -219,12 +219,14 @@ def test_the_daily_schedule_skips_untracked_and_parked_profiles(
     profiles_file.write_text("alice\nghost\ncarol\n")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("profiles", ORDER)
-        context = dg.build_schedule_context(
+        # A schedule context with resources must be closed: left open it leaves Dagster's
+        # current state storage pointing at a disposed instance, which fails later tests.
+        with dg.build_schedule_context(
             instance=instance,
             scheduled_execution_time=datetime(2026, 12, 1, 3, tzinfo=UTC),
             resources={"raw_store": store, **_tracked(profiles_file)},
-        )
-        requests = daily_profile_refresh.evaluate_tick(context).run_requests or []
+        ) as context:
+            requests = daily_profile_refresh.evaluate_tick(context).run_requests or []
     result = dg.SensorResult(run_requests=requests)
     assert _due_run_names(result, ORDER) == {"alice", "carol"}
     assert all(r.tags["intrend/refresh"] == "daily" for r in requests)
