@@ -83,10 +83,10 @@ def _job_selection(job: object, graph: Any) -> list[str] | None:
 def _schedule(
     schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, resources: dict[str, Any]
 ) -> dict[str, Any]:
-    context = dg.build_schedule_context(
+    with dg.build_schedule_context(
         instance=instance, scheduled_execution_time=TICK_TIME, resources=resources
-    )
-    tick = schedule.evaluate_tick(context)
+    ) as context:  # closed, or Dagster's current defs-state storage outlives the instance
+        tick = schedule.evaluate_tick(context)
     return {
         "cron": schedule.cron_schedule,
         "timezone": schedule.execution_timezone,
