@@ -125,3 +125,36 @@ def test_the_settings_strategy_order_is_followed_and_pages_counted(
     assert {s for s, _ in instagram.requests} == {"graphql_doc_id"}
     store = LocalRawStore(settings.resolved_raw_dir())
     assert [r["username"] for r in store.failures()] == ["ghost"]
+
+
+def test_a_refused_modem_token_stops_the_run_before_any_lookup_and_without_retries(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    """A 401/403 from the modem service at the first IP check is a configuration error: the
+    run fails at once (no lookup sent on an IP we could never rotate, no step retry)."""
+    from intrend_assets.fetching.modem_client import ModemRejected
+    from tests.fakes import FakeModemClient
+
+    class RefusingClient(FakeModemClient):
+        async def current_ip(self) -> str | None:
+            raise ModemRejected("GET /ip: HTTP 401 (check INTREND_MODEM_TOKEN)")
+
+    class RefusingModem(FakeModem):
+        def open_client(self) -> FakeModemClient:  # type: ignore[override]
+            return RefusingClient(self.state)
+
+    settings = IntrendSettings(data_dir=tmp_path)
+    instagram = FakeInstagram.of(instagram_access(settings), SCRIPT)
+    (request,) = range_run_requests(NAMES)
+    result = dg.materialize(
+        [raw_profile],
+        resources={**build_resources(settings), "instagram": instagram, "modem": RefusingModem()},
+        instance=instance,
+        tags=request.tags,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "INTREND_MODEM_TOKEN" in str(failure.step_failure_data.error)
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    assert instagram.requests == []

@@ -16,6 +16,7 @@ from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.request_log import Sink
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.errors import ConfigurationError
+from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.raw_store.store import LocalRawStore
 
 
@@ -48,6 +49,8 @@ async def _fetch(
     try:
         try:
             first_ip = await modem_client.current_ip()
+        except ConfigurationError:  # a refused token: no fetch may start on it
+            raise
         except Exception as exc:  # the gate copes with a modem that is down; say so
             context.log.warning(f"modem service unreachable at start: {exc}")
             first_ip = None
@@ -128,6 +131,7 @@ def raw_profile(
     A refresh run names the profiles of its range that are due (``only``): the others are
     not looked up, keep their stored data and are counted as ``skipped_not_due``.
     """
+    warn_if_unlimited(context, "instagram")
     partitions = list(context.partition_keys)
     usernames = _selected(context, partitions, config)
     if not usernames:
