@@ -127,11 +127,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         served = raw_meta["served_by_strategy"].value
         planted = set(world.planted_trends())
         stats = world.stats()
-    _print_trends(args, settings.resolved_warehouse_path(), planted)
+    from warehouse.publish import published_path
+
+    # What analysts read: the copy published after each write (the working file is the
+    # pipeline's own).
+    published = published_path(settings.resolved_warehouse_path())
+    _print_trends(args, published, planted)
     print(f"Sandbox requests: {stats.get('total', stats)}")
     ways = ", ".join(f"{name} {count}" for name, count in served.items()) or "none"
     print(f"Profiles served by strategy: {ways}")
-    _print_where(settings.resolved_warehouse_path(), checks)
+    _print_where(published, checks)
     print(f"done in {time.monotonic() - started:.1f} s")
     return 0
 
@@ -177,8 +182,10 @@ def _print_where(db_path: Path, checks: str) -> None:
         con.close()
     assert totals is not None
     print(f"posts_wide: {totals[0]} posts from {totals[1]} profiles")
-    print(f"DuckDB warehouse: {db_path}")
-    print(f"trend report:     {db_path.parent / 'trend_report.md'} (chart: trend_report.png)")
+    print(f"DuckDB warehouse: {db_path} (the published copy analysts read)")
+    print(
+        f"trend report:     {db_path.parent.parent / 'trend_report.md'} (chart: trend_report.png)"
+    )
     print(f"asset checks:     {checks}")
     print(f"  query it:  .venv/bin/intrend-warehouse query rising_hashtags --db {db_path}")
     print("  browse it: make dev   (Dagster UI on the sandbox)")
