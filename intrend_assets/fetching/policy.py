@@ -12,6 +12,10 @@ from typing import Literal
 
 PacingKind = Literal["none", "fixed", "jittered"]
 Ordering = Literal["as_given", "shuffled"]
+# together: a worker pages a profile's timeline right after its lookup, page after page;
+# interleaved: page requests take turns across the profiles being paged (round robin, one
+# page in flight at a time), so one profile's pages are spread among the others'.
+Paging = Literal["together", "interleaved"]
 PROFILE_POSTS = 12  # posts a profile answer carries; only more than that needs paging
 
 
@@ -29,6 +33,7 @@ class FetchPolicy:
     bench_seconds: float  # a strategy limited on two fresh IPs in a row rests this long
     max_backoff_seconds: float = 30.0
     ordering: Ordering = "as_given"
+    paging: Paging = "together"
     rotate: bool = True  # False: the "no rotation" baseline of the experiments
     pacing_name: str = "default"  # the pacing under test (rate-limit experiments)
     # A rate limit that a pause this long may clear (a burst rule) is paused for once before

@@ -3,7 +3,9 @@ policy, the report, and which strategies this run has dropped."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -34,11 +36,26 @@ class FetchRun:
     throttles: Throttles = field(init=False)
     burst: BurstGuard = field(init=False)
     _gone_in_a_row: dict[str, int] = field(default_factory=dict)
+    _page_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.throttles = Throttles(self.policy.bench_seconds)
         self.report.benched = self.throttles.benched
         self.burst = BurstGuard(self.policy.burst_pause_seconds)
+
+    @contextlib.asynccontextmanager
+    async def page_turn(self, session: bool = False) -> AsyncIterator[None]:
+        """Hold for one page request. With ``paging="interleaved"`` pages take turns across
+        the profiles being paged: asyncio's lock wakes its waiters in arrival order, so a
+        profile that just had a page queues behind the others (round robin).
+
+        A session stint's pages skip the turn: the stint holds the IP, a rotation waits for
+        it, and a turn held by a request waiting on that rotation would never come round."""
+        if self.policy.paging != "interleaved" or session:
+            yield
+            return
+        async with self._page_turn:
+            yield
 
     def is_gone(self, kind: str, name: str) -> bool:
         return f"{kind}:{name}" in self.report.gone

@@ -125,14 +125,15 @@ class TimelinePager:
         while len(walk.seen) < self.run.policy.max_posts:
             cursors.add(cursor)
             try:
-                answer, _, _ = await self.requester.request(
-                    username,
-                    strategy.name,
-                    lambda a=cursor: strategy.fetch(username, walk.user_id, a),
-                    strategy.classify,
-                    kind="page",
-                    session=session,
-                )
+                async with self.run.page_turn(session):
+                    answer, _, _ = await self.requester.request(
+                        username,
+                        strategy.name,
+                        lambda a=cursor: strategy.fetch(username, walk.user_id, a),
+                        strategy.classify,
+                        kind="page",
+                        session=session,
+                    )
             except StrategyGone as exc:
                 self.run.gone_answer("page", strategy.name, exc)
                 return ("switch" if pages == 0 else "stop"), f"{strategy.name} is gone: {exc}"

@@ -64,6 +64,9 @@ def test_experiment_fetch_stats_and_ip_ranges(tmp_path: Path) -> None:
                 " profiles_per_hour from rate_limit_experiment"
             ).fetchall()
         }
+        history = con.execute(
+            "select count(*), count(distinct run_id) from rate_limit_experiment_history"
+        ).fetchone()
         blocks = con.execute("select count(*) from ip_ranges").fetchone()[0]
         strategies = con.execute("select count(*) from fetch_stats").fetchone()[0]
     finally:
@@ -75,3 +78,4 @@ def test_experiment_fetch_stats_and_ip_ranges(tmp_path: Path) -> None:
     assert rows["fixed-sleep-no-rotation"][2] == 0
     assert rows["no-sleep"][3] > 2 * rows["fixed-sleep-no-rotation"][3]
     assert blocks >= 2 and strategies >= 3
+    assert history == (3, 1)  # one row per pacing of the run

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from intrend_assets.fetching.experiments import PACINGS, requests_before_limit, summarize
+from intrend_assets.fetching.policy import PROFILE_POSTS
 from intrend_assets.fetching.report import FetchReport
 from tests import defaults
 
@@ -30,3 +31,22 @@ def test_pacings_build_policies_and_summaries() -> None:
     assert PACINGS["no-sleep"].policy(base, 0.5).pacing_seconds == 0.0
     row = summarize(PACINGS["no-sleep"], FetchReport(seconds=0.0), 10)
     assert row["strategy"] == "no-sleep" and row["profiles_per_hour"] is None
+
+
+def test_lookups_before_limit_leave_pages_out() -> None:
+    log = [{**entry(i, "a", 0, "ok"), "kind": "profile" if i % 2 else "page"} for i in range(6)]
+    log.append({**entry(6, "a", 0, "rate_limited"), "kind": "profile"})
+    assert requests_before_limit(log) == [6]
+    assert requests_before_limit(log, kind="profile") == [3]
+
+
+def test_paging_pacings_page_and_the_row_keeps_its_run() -> None:
+    base = defaults.policy()
+    together = PACINGS["pages-together"].policy(base, 0.5)
+    interleaved = PACINGS["pages-interleaved"].policy(base, 0.5)
+    assert together.paging == "together" and interleaved.paging == "interleaved"
+    assert together.max_posts == interleaved.max_posts > PROFILE_POSTS
+    assert not together.fast_update  # every run pages the same posts
+    assert PACINGS["no-sleep"].policy(base, 0.5).max_posts == PROFILE_POSTS
+    row = summarize(PACINGS["pages-interleaved"], FetchReport(), 3, run_id="r1", run_date=T0.date())
+    assert (row["run_id"], row["run_date"], row["paging"]) == ("r1", T0.date(), "interleaved")

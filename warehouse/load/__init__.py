@@ -4,11 +4,13 @@
   post and profile tables;
 - :mod:`.wide`: the tables derived from those (``hashtag_daily``, ``posts_wide``);
 - :mod:`.network`: the request log and the modem's IP log;
+- :mod:`.experiments`: the rate-limit experiments' history, one row per pacing per run;
 - :mod:`.transaction`: the one transaction every load runs in.
 
 Callers import from here; the modules are the places to read and change.
 """
 
+from warehouse.load.experiments import experiment_history_frame, load_experiment_history
 from warehouse.load.network import (
     BatchLoadStats,
     fetch_log_frame,
@@ -29,7 +31,9 @@ from warehouse.load.wide import (
 __all__ = [
     "BatchLoadStats",
     "LoadStats",
+    "experiment_history_frame",
     "fetch_log_frame",
+    "load_experiment_history",
     "load_fetch_log",
     "load_fetch_log_batches",
     "load_frames",

@@ -18,7 +18,7 @@ from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.experiments import PACINGS, run_pacing, summarize
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.metadata import frame_markdown
-from warehouse.load import load_fetch_log
+from warehouse.load import load_experiment_history, load_fetch_log
 from warehouse.tables import replace_table
 
 
@@ -48,8 +48,9 @@ def rate_limit_experiment(
     """Each pacing over the same sample of profiles, compared side by side.
 
     Every pacing starts on a fresh IP; its requests land in ``fetch_log`` (column
-    ``strategy`` = ``experiment:<name>``) and its summary in the ``rate_limit_experiment``
-    table.
+    ``strategy`` = ``experiment:<name>``) and its summary, one row per pacing, in
+    ``rate_limit_experiment_history`` (kept across runs, keyed by run id and pacing) and in
+    ``rate_limit_experiment`` (the latest run only, replaced whole, for its readers).
     """
     unknown = [s for s in config.strategies if s not in PACINGS]
     if unknown:
@@ -75,10 +76,11 @@ def rate_limit_experiment(
             )
             with warehouse.connect() as con:
                 load_fetch_log(con, pl.DataFrame(report.log))
-            row = summarize(PACINGS[name], report, len(sample))
+            row = summarize(PACINGS[name], report, len(sample), run_id=context.run.run_id)
             context.log.info(f"pacing {name}: {row}")
             rows.append(row)
     frame = pl.DataFrame(rows)
     with warehouse.connect() as con:
+        load_experiment_history(con, frame)
         replace_table(con, "rate_limit_experiment", frame)
     return dg.MaterializeResult(metadata={"comparison": dg.MetadataValue.md(frame_markdown(frame))})
