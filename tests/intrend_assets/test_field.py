@@ -406,3 +406,31 @@ def test_a_burst_limit_is_paused_for_not_rotated_away(tmp_path: Path) -> None:
     assert report.stored == 200
     # The budget allows 200 / 40 - 1 = 4 rotations; rotating at each burst would take ~33.
     assert report.rotations <= 8, report.rotations
+
+
+class CostlyFreshModem(FreshModem):
+    """No cooldown, but each rotation takes ``seconds`` of the virtual clock (a reconnect)."""
+
+    def __init__(self, clock: Clock, seconds: float) -> None:
+        super().__init__()
+        self.clock, self.seconds = clock, seconds
+
+    async def rotate(self) -> Rotation:
+        self.clock.now += self.seconds
+        return await super().rotate()
+
+
+def test_a_burst_limit_is_paced_even_when_rotations_are_cheaper_than_a_pause(
+    tmp_path: Path,
+) -> None:
+    """Rotating an IP that still has budget wastes it: once rotations have cost a pause in
+    all, the fetcher pauses once, learns the burst, and paces instead of rotating."""
+    clock = Clock()
+    modem = CostlyFreshModem(clock, seconds=0.04)  # a rotation costs less than the pause
+    instagram = BurstLimit(modem, budget=40, burst=6, window=0.05)  # type: ignore[arg-type]
+    names = [f"user{i}" for i in range(240)]
+    policy = replace(FAST, burst_pause_seconds=0.06)
+    report = _run(scripted.bound(instagram.get_profile), names, tmp_path, modem, clock, policy)
+    assert report.stored == 240
+    # The budget allows 240 / 40 - 1 = 5 rotations; rotating at each burst takes ~40.
+    assert report.rotations <= 8, report.rotations
