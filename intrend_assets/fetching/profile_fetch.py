@@ -1,9 +1,10 @@
 """One profile across the configured fetch strategies, until it is stored or has a reason.
 
 A login wall for one profile moves that profile on to the next strategy (and is remembered,
-so the next run starts elsewhere); a strategy gone for everyone is dropped for the rest of the
-run. When every anonymous strategy is walled for a profile, a logged-in session (if
-configured) is tried, on a held IP and its own slower pacing.
+so the next run starts elsewhere), and so does an odd refusal (the strategy that served the
+profile instead is remembered, so the next run starts with it); a strategy gone for everyone
+is dropped for the rest of the run. When every anonymous strategy is walled for a profile, a
+logged-in session (if configured) is tried, on a held IP and its own slower pacing.
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ class ProfileFetch:
             return strategy, answer, kind, attempts
         return None
 
+    def _memory(self, username: str) -> tuple[frozenset[str], str | None]:
+        """What the store remembers of this profile: the strategies that walled it, and the
+        one that served it when that was not the first in order."""
+        store = self.run.store
+        return store.read_walls(username), store.read_served(username)
+
     async def _find(
         self, username: str, refused: dict[str, str], stint: contextlib.AsyncExitStack
     ) -> tuple[Found | ProfileOutcome | None, list[str], bool]:
@@ -96,16 +103,21 @@ class ProfileFetch:
         strategies = run.open("profile", run.strategies.profile)
         if not strategies:
             raise self._all_gone()
-        known_walls = await asyncio.to_thread(run.store.read_walls, username)
+        known_walls, served = await asyncio.to_thread(self._memory, username)
+        usual = run.strategies.profile[0].name  # production's first, benched or not
         # Strategies that walled this profile before go last: no request is spent on a known
         # wall while another strategy is open, and they are still tried when nothing else works.
-        strategies.sort(key=lambda s: s.name in known_walls)
+        # The one that served it last goes first: an odd refusal costs a request once only.
+        strategies.sort(key=lambda s: (s.name in known_walls, s.name != served))
         walled: list[str] = []
         found = await self._through(username, strategies, False, walled, refused)
         # What walled anonymous requests is remembered; a strategy that served them is forgotten.
         walls = set(known_walls) | set(walled)
         if isinstance(found, tuple):
             walls.discard(found[0].name)
+            now_served = None if found[0].name == usual else found[0].name
+            if now_served != served:
+                await asyncio.to_thread(run.store.write_served, username, now_served)
         if walls != set(known_walls):
             await asyncio.to_thread(run.store.write_walls, username, walls)
         if found is None and walled and run.strategies.session_profile:

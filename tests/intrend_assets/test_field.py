@@ -434,3 +434,42 @@ def test_a_burst_limit_is_paced_even_when_rotations_are_cheaper_than_a_pause(
     assert report.stored == 240
     # The budget allows 240 / 40 - 1 = 5 rotations; rotating at each burst takes ~40.
     assert report.rotations <= 8, report.rotations
+
+
+def test_the_next_fetch_of_a_profile_starts_with_the_strategy_that_served_it(
+    tmp_path: Path,
+) -> None:
+    """An odd 4xx costs one extra request the first time only: the store remembers which
+    strategy served the profile and tries it first; when it refuses, the others follow in order."""
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[tuple[str, str]] = Counter()
+    second_works, shop_odd = True, True
+
+    async def odd(username: str) -> Answer:
+        asked["first", username] += 1
+        if username == "shop" and shop_odd:
+            return Answer(400, DELETED_ASSET, 1.0)
+        return Answer(200, _ok(username), 1.0)
+
+    async def fallback(username: str) -> Answer:
+        asked["second", username] += 1
+        if not second_works:
+            return Answer(400, DELETED_ASSET, 1.0)
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(odd, "first"), scripted.profile(fallback, "second"))
+    )
+    first = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert len(first.log) == 3  # anna 1, shop 2 (the 400, then the next strategy)
+    assert LocalRawStore(tmp_path).read_served("shop") == "second"
+    assert LocalRawStore(tmp_path).read_served("anna") is None  # the usual order serves it
+    asked.clear()
+    again = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert len(again.log) == 2
+    assert asked == Counter({("first", "anna"): 1, ("second", "shop"): 1})
+    assert again.outcomes["shop"].strategy == "second"
+    second_works, shop_odd = False, False  # the remembered one refuses, the first serves
+    third = _run(strategies, ["shop"], tmp_path, modem, clock)
+    assert third.outcomes["shop"].strategy == "first"
+    assert LocalRawStore(tmp_path).read_served("shop") is None
