@@ -5,13 +5,13 @@ is spent; a pause of those seconds clears it. Rotating instead spends an IP that
 budget (and, in the field, costs the modem's cooldown and upsets the carrier), and the next
 IP hits the same burst rule a few lookups later: a rotation per handful of profiles.
 
-So once rotations have cost the run a pause's length in all (or one rotation alone costs
-more than a pause), a rate limit on an IP that served this strategy before, and that has
-served fewer lookups than IPs get before they are used up, first pauses every anonymous
-request once. If the strategy then answers again on that IP (the probe), the limit was a
-burst: lookups are spaced so that as many as got through within a pause's length before go
-in one, and from then on a limit on an IP with budget left is paced for, not rotated away.
-If the limit persists after the pause, the IP is used up: rotate.
+So once rotations have cost the run a pause's length in all, or two IPs in a row were limited
+after a dozen lookups or fewer (an IP's budget is far larger), a rate limit on an IP that
+served this strategy before, and that has served fewer lookups than IPs get before they are
+used up, first pauses every anonymous request once. If the strategy then answers again on
+that IP (the probe), the limit was a burst: lookups are spaced so that as many as got through
+within a pause's length before go in one, and from then on a limit on an IP with budget left
+is paced for, not rotated away. If the limit persists after the pause, the IP is used up: rotate.
 
 The spacing is additive-increase/multiplicative-decrease in rate terms: another burst while
 paced widens it ×1.5 (never beyond one lookup per pause), and each quiet stretch relaxes it
@@ -28,6 +28,9 @@ from collections.abc import Callable
 WIDEN = 1.5  # spacing factor on a burst seen while already paced
 RELAX = 0.5  # share of the excess over the measured spacing kept after a quiet stretch
 HAS_BUDGET = 0.8  # an IP below this share of the used-up count still has budget to pace for
+# An IP limited after this few lookups was hardly used: budgets are far larger (hundreds an
+# hour on Instagram), so two such IPs in a row point at a burst rule, whatever rotations cost.
+SHORT_IP = 12
 
 
 class BurstGuard:
@@ -49,6 +52,7 @@ class BurstGuard:
         self._generation = -1
         self._probing: tuple[int, str, int] | None = None  # (generation, strategy, burst)
         self._paused: set[int] = set()
+        self._short: set[int] = set()  # generations limited after SHORT_IP lookups or fewer
         self.used_up = 0  # most lookups an IP served before a limit a pause did not clear
         self.pauses = 0
         self.bursts = 0
@@ -123,6 +127,10 @@ class BurstGuard:
             return False  # a pause here showed no burst: this IP is used up
         if self.interval > 0:
             return True  # a burst rule is known: pace while the IP has budget
+        if lookups <= SHORT_IP:
+            self._short.add(generation)
+            if generation - 1 in self._short:
+                return True  # the IP before was limited as early: likely a burst rule
         return rotation_cost is not None and rotation_cost > self.pause_seconds
 
     async def limited(

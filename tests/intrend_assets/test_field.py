@@ -420,13 +420,15 @@ class CostlyFreshModem(FreshModem):
         return await super().rotate()
 
 
+@pytest.mark.parametrize("rotation_seconds", [0.0, 0.04])
 def test_a_burst_limit_is_paced_even_when_rotations_are_cheaper_than_a_pause(
-    tmp_path: Path,
+    tmp_path: Path, rotation_seconds: float
 ) -> None:
-    """Rotating an IP that still has budget wastes it: once rotations have cost a pause in
-    all, the fetcher pauses once, learns the burst, and paces instead of rotating."""
+    """Rotating an IP that still has budget wastes it: once two IPs in a row were limited
+    after a few lookups (or rotations have cost a pause in all), the fetcher pauses once,
+    learns the burst, and paces instead of rotating."""
     clock = Clock()
-    modem = CostlyFreshModem(clock, seconds=0.04)  # a rotation costs less than the pause
+    modem = CostlyFreshModem(clock, rotation_seconds)  # a rotation costs less than the pause
     instagram = BurstLimit(modem, budget=40, burst=6, window=0.05)  # type: ignore[arg-type]
     names = [f"user{i}" for i in range(240)]
     policy = replace(FAST, burst_pause_seconds=0.06)
