@@ -120,6 +120,8 @@ class BurstGuard:
         """Whether a limit on ``generation`` is worth a pause rather than a rotation."""
         if self.pause_seconds <= 0 or served == 0:
             return False  # nothing to pause for, or the strategy never got through here
+        if generation != self._generation:
+            return False  # sent before the IP changed: the gate's rotation is a no-op retry
         lookups = sum(self._lookups_on(generation))
         if self.used_up and lookups >= HAS_BUDGET * self.used_up:
             return False  # the IP is (nearly) spent: a pause would only delay the rotation
@@ -152,8 +154,7 @@ class BurstGuard:
             if not self._worth_pausing(generation, served, rotation_cost):
                 return "rotate"
             self._paused.add(generation)
-            burst = self._burst_size(self._clock()) if generation == self._generation else 0
-            self._probing = (generation, strategy, max(1, burst))
+            self._probing = (generation, strategy, max(1, self._burst_size(self._clock())))
             self.pauses += 1
             self._clear.clear()
             try:

@@ -50,3 +50,19 @@ def test_a_quiet_stretch_relaxes_the_spacing_back_to_the_measured_one() -> None:
         guard.answered(0, "web_profile_info")
     assert guard.interval < widened
     assert guard.interval <= 1.05 * PAUSE / 5
+
+
+def test_a_limit_sent_before_the_ip_changed_does_not_pause() -> None:
+    """A refusal from the IP before the current one says nothing about the current IP's
+    burst: it must not pause everyone (nor teach a spacing from an empty window)."""
+    now = [0.0]
+    guard = BurstGuard(PAUSE, clock=lambda: now[0])
+
+    async def go() -> str:
+        for _ in range(6):
+            guard.answered(0, "web_profile_info")
+        guard.answered(1, "web_profile_info")  # the gate rotated: generation 1 answers
+        return await guard.limited(0, "web_profile_info", guard.epoch, 100.0)
+
+    assert asyncio.run(go()) == "rotate"
+    assert guard.pauses == 0
