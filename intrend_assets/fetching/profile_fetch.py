@@ -55,9 +55,14 @@ class ProfileFetch:
         """Try ``strategies`` in order: the first answer, a final outcome, or None (all
         refused: by a login wall in ``walled``, for another reason in ``refused``)."""
         run = self.run
+        odd: dict[str, str] = {}  # endpoint -> the strategy it refused this profile under
         for strategy in strategies:
             if run.is_gone("profile", strategy.name):
                 continue  # dropped while this profile waited its turn
+            endpoint = strategy.strategy.endpoint_name
+            if endpoint in odd:  # the endpoint refused this profile: another app id won't do
+                refused[strategy.name] = f"skipped: {odd[endpoint]} refused it on this endpoint"
+                continue
             if run.is_benched("profile", strategy.name) and run.others_open(
                 "profile", strategy.name, session
             ):
@@ -73,7 +78,11 @@ class ProfileFetch:
             except LoginWall:
                 walled.append(strategy.name)
                 continue
-            except (StrategyThrottled, ProfileRefused) as exc:
+            except ProfileRefused as exc:
+                refused[strategy.name] = str(exc)
+                odd[endpoint] = strategy.name
+                continue
+            except StrategyThrottled as exc:
                 refused[strategy.name] = str(exc)
                 continue
             except StrategyGone as exc:

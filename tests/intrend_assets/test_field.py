@@ -475,3 +475,34 @@ def test_the_next_fetch_of_a_profile_starts_with_the_strategy_that_served_it(
     third = _run(strategies, ["shop"], tmp_path, modem, clock)
     assert third.outcomes["shop"].strategy == "first"
     assert LocalRawStore(tmp_path).read_served("shop") is None
+
+
+def test_an_odd_4xx_skips_the_strategies_on_the_same_endpoint(tmp_path: Path) -> None:
+    """The odd 400 is the endpoint's answer for that profile (a deleted asset in its data),
+    whatever app id asks: another strategy on the same endpoint would only repeat it."""
+    from intrend_assets.instagram.bound import BoundProfileStrategy
+
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[tuple[str, str]] = Counter()
+
+    def answering(label: str, odd_for: str | None):
+        async def fetch(username: str) -> Answer:
+            asked[label, username] += 1
+            if username == odd_for:
+                return Answer(400, DELETED_ASSET, 1.0)
+            return Answer(200, _ok(username), 1.0)
+
+        return fetch
+
+    twin = scripted.profile(answering("twin", "shop"), "twin")
+    strategies = BoundStrategies(
+        (
+            scripted.profile(answering("first", "shop"), "first"),
+            BoundProfileStrategy(replace(twin.strategy, endpoint="first"), twin.fetch),
+            scripted.profile(answering("other", None), "other"),
+        )
+    )
+    report = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert report.outcomes["shop"].strategy == "other"
+    assert asked["twin", "shop"] == 0
+    assert len(report.log) == 3
