@@ -51,11 +51,12 @@ class ProfileFetch:
         session: bool,
         walled: list[str],
         refused: dict[str, str],
+        odd: dict[str, str],
     ) -> Found | ProfileOutcome | None:
         """Try ``strategies`` in order: the first answer, a final outcome, or None (all
-        refused: by a login wall in ``walled``, for another reason in ``refused``)."""
+        refused: by a login wall in ``walled``, for another reason in ``refused``; an odd
+        refusal of this profile lands in ``odd``, endpoint -> strategy)."""
         run = self.run
-        odd: dict[str, str] = {}  # endpoint -> the strategy it refused this profile under
         for strategy in strategies:
             if run.is_gone("profile", strategy.name):
                 continue  # dropped while this profile waited its turn
@@ -119,12 +120,15 @@ class ProfileFetch:
         # The one that served it last goes first: an odd refusal costs a request once only.
         strategies.sort(key=lambda s: (s.name in known_walls, s.name != served))
         walled: list[str] = []
-        found = await self._through(username, strategies, False, walled, refused)
+        odd: dict[str, str] = {}
+        found = await self._through(username, strategies, False, walled, refused, odd)
         # What walled anonymous requests is remembered; a strategy that served them is forgotten.
         walls = set(known_walls) | set(walled)
         if isinstance(found, tuple):
             walls.discard(found[0].name)
-            now_served = None if found[0].name == usual else found[0].name
+            # Only an odd refusal of this profile is worth remembering: a strategy gone or
+            # benched for everyone comes back, and the usual order with it.
+            now_served = None if found[0].name == usual else (found[0].name if odd else served)
             if now_served != served:
                 await asyncio.to_thread(run.store.write_served, username, now_served)
         if walls != set(known_walls):
@@ -133,7 +137,9 @@ class ProfileFetch:
             await stint.enter_async_context(self.requester.session_stint())
             session_walled: list[str] = []
             session_strategies = run.open("profile", run.strategies.session_profile)
-            found = await self._through(username, session_strategies, True, session_walled, refused)
+            found = await self._through(
+                username, session_strategies, True, session_walled, refused, {}
+            )
             walled += [f"{name} (logged in)" for name in session_walled]
             return found, walled, True
         return found, walled, False
