@@ -6,7 +6,7 @@ budget (and, in the field, costs the modem's cooldown and upsets the carrier), a
 IP hits the same burst rule a few lookups later: a rotation per handful of profiles.
 
 So once rotations have cost the run a pause's length in all, or two IPs in a row were limited
-after a dozen lookups or fewer (an IP's budget is far larger), a rate limit on an IP that
+after eight lookups or fewer (an IP's budget is far larger), a rate limit on an IP that
 served this strategy before, and that has served fewer lookups than IPs get before they are
 used up, first pauses every anonymous request once. If the strategy then answers again on
 that IP (the probe), the limit was a burst: lookups are spaced so that as many as got through
@@ -30,7 +30,7 @@ RELAX = 0.5  # share of the excess over the measured spacing kept after a quiet 
 HAS_BUDGET = 0.8  # an IP below this share of the used-up count still has budget to pace for
 # An IP limited after this few lookups was hardly used: budgets are far larger (hundreds an
 # hour on Instagram), so two such IPs in a row point at a burst rule, whatever rotations cost.
-SHORT_IP = 12
+SHORT_IP = 8
 
 
 class BurstGuard:
