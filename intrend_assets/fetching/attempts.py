@@ -146,7 +146,7 @@ class Requester:
     async def _burst(self, strategy: str, generation: int, epoch: int) -> str:
         """Whether a pause (now, or since the request was sent) stands in for a rotation."""
         stats = self.run.gate.stats
-        cost = stats.rotation_seconds / stats.rotations if stats.rotations else None
+        cost = stats.rotation_seconds if stats.rotations else None  # in all, this run
         return await self.run.burst.limited(generation, strategy, epoch, cost)
 
     async def request(

@@ -1,9 +1,10 @@
 """One profile across the configured fetch strategies, until it is stored or has a reason.
 
 A login wall for one profile moves that profile on to the next strategy (and is remembered,
-so the next run starts elsewhere); a strategy gone for everyone is dropped for the rest of the
-run. When every anonymous strategy is walled for a profile, a logged-in session (if
-configured) is tried, on a held IP and its own slower pacing.
+so the next run starts elsewhere), and so does an odd refusal (the strategy that served the
+profile instead is remembered, so the next run starts with it); a strategy gone for everyone
+is dropped for the rest of the run. When every anonymous strategy is walled for a profile, a
+logged-in session (if configured) is tried, on a held IP and its own slower pacing.
 """
 
 from __future__ import annotations
@@ -50,13 +51,19 @@ class ProfileFetch:
         session: bool,
         walled: list[str],
         refused: dict[str, str],
+        odd: dict[str, str],
     ) -> Found | ProfileOutcome | None:
         """Try ``strategies`` in order: the first answer, a final outcome, or None (all
-        refused: by a login wall in ``walled``, for another reason in ``refused``)."""
+        refused: by a login wall in ``walled``, for another reason in ``refused``; an odd
+        refusal of this profile lands in ``odd``, endpoint -> strategy)."""
         run = self.run
         for strategy in strategies:
             if run.is_gone("profile", strategy.name):
                 continue  # dropped while this profile waited its turn
+            endpoint = strategy.strategy.endpoint_name
+            if endpoint in odd:  # the endpoint refused this profile: another app id won't do
+                refused[strategy.name] = f"skipped: {odd[endpoint]} refused it on this endpoint"
+                continue
             if run.is_benched("profile", strategy.name) and run.others_open(
                 "profile", strategy.name, session
             ):
@@ -72,7 +79,11 @@ class ProfileFetch:
             except LoginWall:
                 walled.append(strategy.name)
                 continue
-            except (StrategyThrottled, ProfileRefused) as exc:
+            except ProfileRefused as exc:
+                refused[strategy.name] = str(exc)
+                odd[endpoint] = strategy.name
+                continue
+            except StrategyThrottled as exc:
                 refused[strategy.name] = str(exc)
                 continue
             except StrategyGone as exc:
@@ -86,6 +97,12 @@ class ProfileFetch:
             return strategy, answer, kind, attempts
         return None
 
+    def _memory(self, username: str) -> tuple[frozenset[str], str | None]:
+        """What the store remembers of this profile: the strategies that walled it, and the
+        one that served it when that was not the first in order."""
+        store = self.run.store
+        return store.read_walls(username), store.read_served(username)
+
     async def _find(
         self, username: str, refused: dict[str, str], stint: contextlib.AsyncExitStack
     ) -> tuple[Found | ProfileOutcome | None, list[str], bool]:
@@ -96,23 +113,33 @@ class ProfileFetch:
         strategies = run.open("profile", run.strategies.profile)
         if not strategies:
             raise self._all_gone()
-        known_walls = await asyncio.to_thread(run.store.read_walls, username)
+        known_walls, served = await asyncio.to_thread(self._memory, username)
+        usual = run.strategies.profile[0].name  # production's first, benched or not
         # Strategies that walled this profile before go last: no request is spent on a known
         # wall while another strategy is open, and they are still tried when nothing else works.
-        strategies.sort(key=lambda s: s.name in known_walls)
+        # The one that served it last goes first: an odd refusal costs a request once only.
+        strategies.sort(key=lambda s: (s.name in known_walls, s.name != served))
         walled: list[str] = []
-        found = await self._through(username, strategies, False, walled, refused)
+        odd: dict[str, str] = {}
+        found = await self._through(username, strategies, False, walled, refused, odd)
         # What walled anonymous requests is remembered; a strategy that served them is forgotten.
         walls = set(known_walls) | set(walled)
         if isinstance(found, tuple):
             walls.discard(found[0].name)
+            # Only an odd refusal of this profile is worth remembering: a strategy gone or
+            # benched for everyone comes back, and the usual order with it.
+            now_served = None if found[0].name == usual else (found[0].name if odd else served)
+            if now_served != served:
+                await asyncio.to_thread(run.store.write_served, username, now_served)
         if walls != set(known_walls):
             await asyncio.to_thread(run.store.write_walls, username, walls)
         if found is None and walled and run.strategies.session_profile:
             await stint.enter_async_context(self.requester.session_stint())
             session_walled: list[str] = []
             session_strategies = run.open("profile", run.strategies.session_profile)
-            found = await self._through(username, session_strategies, True, session_walled, refused)
+            found = await self._through(
+                username, session_strategies, True, session_walled, refused, {}
+            )
             walled += [f"{name} (logged in)" for name in session_walled]
             return found, walled, True
         return found, walled, False

@@ -72,7 +72,9 @@ class ProfileStrategy:
 
     ``carries_posts``: the answer holds the first posts (else the timeline's first page is
     always needed). ``cursor_continues_with``: the timeline strategies that can page on from
-    this answer's ``end_cursor``; every other one starts from the first page.
+    this answer's ``end_cursor``; every other one starts from the first page. ``endpoint``:
+    the strategy whose endpoint this one asks too (empty: its own), so a refusal the endpoint
+    gives for one profile is not asked again under another app id.
     """
 
     name: str
@@ -80,6 +82,11 @@ class ProfileStrategy:
     classify: Classifier
     carries_posts: bool = True
     cursor_continues_with: frozenset[str] = frozenset()
+    endpoint: str = ""
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.endpoint or self.name
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,7 @@ PROFILE_STRATEGIES: dict[str, ProfileStrategy] = {
             _web_profile_info(lambda cfg: cfg.ipad_app_id),
             classify.json_user,
             cursor_continues_with=_GRAPH_CURSOR,
+            endpoint="web_profile_info",
         ),
         ProfileStrategy("graphql_doc_id", _profile_doc_id, classify.json_user, carries_posts=False),
         ProfileStrategy(

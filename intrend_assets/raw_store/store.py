@@ -244,6 +244,23 @@ class LocalRawStore:
             return
         _atomic_write(path, json.dumps({"strategies": sorted(strategies)}).encode())
 
+    def read_served(self, username: str) -> str | None:
+        """The anonymous strategy that served this profile last, when it was not the first
+        in order (a profile one strategy refuses starts with the one that worked)."""
+        path = self.root / "served" / f"{validate_username(username)}.json"
+        try:
+            return json.loads(path.read_bytes()).get("strategy")
+        except FileNotFoundError:
+            return None
+
+    def write_served(self, username: str, strategy: str | None) -> None:
+        """Remember ``strategy`` for this profile; None forgets (the usual order serves it)."""
+        path = self.root / "served" / f"{validate_username(username)}.json"
+        if strategy is None:
+            path.unlink(missing_ok=True)
+            return
+        _atomic_write(path, json.dumps({"strategy": strategy}).encode())
+
     def write_cadence(self, username: str, posts_per_day: float) -> None:
         """Remember how often the profile posts (what the refresh sensor adapts to)."""
         path = self.root / "cadence" / f"{validate_username(username)}.json"

@@ -406,3 +406,103 @@ def test_a_burst_limit_is_paused_for_not_rotated_away(tmp_path: Path) -> None:
     assert report.stored == 200
     # The budget allows 200 / 40 - 1 = 4 rotations; rotating at each burst would take ~33.
     assert report.rotations <= 8, report.rotations
+
+
+class CostlyFreshModem(FreshModem):
+    """No cooldown, but each rotation takes ``seconds`` of the virtual clock (a reconnect)."""
+
+    def __init__(self, clock: Clock, seconds: float) -> None:
+        super().__init__()
+        self.clock, self.seconds = clock, seconds
+
+    async def rotate(self) -> Rotation:
+        self.clock.now += self.seconds
+        return await super().rotate()
+
+
+@pytest.mark.parametrize("rotation_seconds", [0.0, 0.04])
+def test_a_burst_limit_is_paced_even_when_rotations_are_cheaper_than_a_pause(
+    tmp_path: Path, rotation_seconds: float
+) -> None:
+    """Rotating an IP that still has budget wastes it: once two IPs in a row were limited
+    after a few lookups (or rotations have cost a pause in all), the fetcher pauses once,
+    learns the burst, and paces instead of rotating."""
+    clock = Clock()
+    modem = CostlyFreshModem(clock, rotation_seconds)  # a rotation costs less than the pause
+    instagram = BurstLimit(modem, budget=40, burst=6, window=0.05)  # type: ignore[arg-type]
+    names = [f"user{i}" for i in range(240)]
+    policy = replace(FAST, burst_pause_seconds=0.06)
+    report = _run(scripted.bound(instagram.get_profile), names, tmp_path, modem, clock, policy)
+    assert report.stored == 240
+    # The budget allows 240 / 40 - 1 = 5 rotations; rotating at each burst takes ~40.
+    assert report.rotations <= 8, report.rotations
+
+
+def test_the_next_fetch_of_a_profile_starts_with_the_strategy_that_served_it(
+    tmp_path: Path,
+) -> None:
+    """An odd 4xx costs one extra request the first time only: the store remembers which
+    strategy served the profile and tries it first; when it refuses, the others follow in order."""
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[tuple[str, str]] = Counter()
+    second_works, shop_odd = True, True
+
+    async def odd(username: str) -> Answer:
+        asked["first", username] += 1
+        if username == "shop" and shop_odd:
+            return Answer(400, DELETED_ASSET, 1.0)
+        return Answer(200, _ok(username), 1.0)
+
+    async def fallback(username: str) -> Answer:
+        asked["second", username] += 1
+        if not second_works:
+            return Answer(400, DELETED_ASSET, 1.0)
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(odd, "first"), scripted.profile(fallback, "second"))
+    )
+    first = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert len(first.log) == 3  # anna 1, shop 2 (the 400, then the next strategy)
+    assert LocalRawStore(tmp_path).read_served("shop") == "second"
+    assert LocalRawStore(tmp_path).read_served("anna") is None  # the usual order serves it
+    asked.clear()
+    again = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert len(again.log) == 2
+    assert asked == Counter({("first", "anna"): 1, ("second", "shop"): 1})
+    assert again.outcomes["shop"].strategy == "second"
+    second_works, shop_odd = False, False  # the remembered one refuses, the first serves
+    third = _run(strategies, ["shop"], tmp_path, modem, clock)
+    assert third.outcomes["shop"].strategy == "first"
+    assert LocalRawStore(tmp_path).read_served("shop") is None
+
+
+def test_an_odd_4xx_skips_the_strategies_on_the_same_endpoint(tmp_path: Path) -> None:
+    """The odd 400 is the endpoint's answer for that profile (a deleted asset in its data),
+    whatever app id asks: another strategy on the same endpoint would only repeat it."""
+    from intrend_assets.instagram.bound import BoundProfileStrategy
+
+    clock, modem = Clock(), FreshModem()
+    asked: Counter[tuple[str, str]] = Counter()
+
+    def answering(label: str, odd_for: str | None):
+        async def fetch(username: str) -> Answer:
+            asked[label, username] += 1
+            if username == odd_for:
+                return Answer(400, DELETED_ASSET, 1.0)
+            return Answer(200, _ok(username), 1.0)
+
+        return fetch
+
+    twin = scripted.profile(answering("twin", "shop"), "twin")
+    strategies = BoundStrategies(
+        (
+            scripted.profile(answering("first", "shop"), "first"),
+            BoundProfileStrategy(replace(twin.strategy, endpoint="first"), twin.fetch),
+            scripted.profile(answering("other", None), "other"),
+        )
+    )
+    report = _run(strategies, ["anna", "shop"], tmp_path, modem, clock)
+    assert report.outcomes["shop"].strategy == "other"
+    assert asked["twin", "shop"] == 0
+    assert len(report.log) == 3
