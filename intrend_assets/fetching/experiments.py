@@ -48,6 +48,9 @@ class Pacing:
             pacing_name=f"experiment:{self.name}",
             max_posts=self.max_posts,
             fast_update=False,  # every run pages the same posts, whatever earlier runs stored
+            # The burst guard paces by itself: left on, it would make every pacing look alike
+            # and hide what the experiment measures (how each pacing meets the limits).
+            burst_pause_seconds=0.0,
         )
 
 
