@@ -165,6 +165,10 @@ class Requester:
         strategy), ConfigurationError (stop the run) or GaveUp (attempts exhausted). A
         logged-in request never rotates the IP: it is sent inside a session stint, and waits
         out a rate limit instead.
+
+        Longer than our ~60-line rule on purpose: one loop holds the attempt's state (errors,
+        limits, the burst probe, the rotation generation it was sent under), and every branch
+        decides on that state; split into functions, each would take and return all of it.
         """
         run, policy = self.run, self.run.policy
         errors = limited = attempt = 0
