@@ -66,10 +66,10 @@ def sandbox_resources(env: Mapping[str, str], **overrides: Any) -> tuple[Any, di
     fields = {
         name.removeprefix("INTREND_").lower(): value
         for name, value in env.items()
-        if name.startswith("INTREND_") and name != MODEM_TOKEN_VARIABLE
+        if name.startswith("INTREND_")
     }
     settings = IntrendSettings(**{**fields, **overrides})
-    return settings, build_resources(settings, modem_token=env[MODEM_TOKEN_VARIABLE])
+    return settings, build_resources(settings)
 
 
 def range_tags(keys: Sequence[str]) -> dict[str, str]:

@@ -81,14 +81,10 @@ def instagram_access(settings: IntrendSettings) -> InstagramAccess:
     )
 
 
-def build_resources(settings: IntrendSettings, modem_token: str | None = None) -> dict[str, object]:
-    """The resources of one deployment; only ``settings`` differ between sandbox and field.
-
-    ``modem_token`` overrides the settings' token (the sandbox hands out its own).
-    """
-    token = modem_token
-    if token is None and settings.modem_token is not None:
-        token = settings.modem_token.get_secret_value()
+def build_resources(settings: IntrendSettings) -> dict[str, object]:
+    """The resources of one deployment; only ``settings`` differ between sandbox and field
+    (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other)."""
+    token = settings.modem_token.get_secret_value() if settings.modem_token else None
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),

@@ -14,6 +14,7 @@ from sandbox.clock import SandboxClock
 from sandbox.config import SandboxConfig
 from sandbox.field import FIELD_PRESET
 from sandbox.world import build_modem
+from tests.sandbox.modem_calls import rotate
 
 from .conftest import ANCHOR, PROFILE_PATH
 
@@ -26,22 +27,11 @@ class FakeMonotonic:
         return self.t
 
 
-def _rotate(world) -> dict:
-    response = httpx.post(
-        world.modem_url + "/rotate",
-        headers={"Authorization": f"Bearer {world.modem_token}"},
-        timeout=30,
-        trust_env=False,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
 def test_modem_cooldown_answers_the_last_result_coalesced(world_factory) -> None:
     # 60 sandbox seconds at speed 1: the second call is well within the cooldown.
     world = world_factory(modem_cooldown_seconds=60.0, unchanged_probability=0.0)
-    first = _rotate(world)
-    second = _rotate(world)
+    first = rotate(world)
+    second = rotate(world)
     assert first["changed"] and not first["coalesced"]
     assert second["coalesced"] and second["new_ip"] == first["new_ip"]
     assert world.modem.steps_run == ["reconnect"]  # the modem was not touched again
@@ -49,7 +39,7 @@ def test_modem_cooldown_answers_the_last_result_coalesced(world_factory) -> None
 
 def test_without_cooldown_every_call_rotates(world_factory) -> None:
     world = world_factory(unchanged_probability=0.0)
-    assert not _rotate(world)["coalesced"] and not _rotate(world)["coalesced"]
+    assert not rotate(world)["coalesced"] and not rotate(world)["coalesced"]
     assert len(world.modem.steps_run) == 2
 
 

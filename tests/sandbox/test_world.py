@@ -13,6 +13,7 @@ import pytest
 
 from sandbox.ratelimit import LIMITED_BODY
 from tests.sandbox.conftest import PROFILE_PATH
+from tests.sandbox.modem_calls import rotate
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -33,17 +34,6 @@ def _page(client: httpx.Client, world) -> httpx.Response:
         world.instagram_url + "/graphql/query/",
         params={"query_hash": "42323d64886122307be10013ad2dcc44", "variables": variables},
     )
-
-
-def _rotate(world) -> dict:
-    response = httpx.post(
-        world.modem_url + "/rotate",
-        headers={"Authorization": f"Bearer {world.modem_token}"},
-        timeout=30,
-        trust_env=False,
-    )
-    response.raise_for_status()
-    return response.json()
 
 
 def test_instagram_sees_the_modem_ip_through_the_proxy(world_factory) -> None:
@@ -74,7 +64,7 @@ def test_budget_then_401_then_rotation_restores(world_factory) -> None:
             "status": "fail",
         }
         assert _page(client, world).status_code == 200  # post pages have their own budget
-        result = _rotate(world)
+        result = rotate(world)
         assert result["changed"] and result["new_ip"] == world.modem.egress_ip() != first_ip
         assert _profile(client, world).status_code == 200
     stats = world.stats()["ips"]
@@ -155,7 +145,7 @@ def test_new_posts_appear_as_the_sandbox_clock_runs(world_factory) -> None:
 
 def test_proxy_answers_503_while_the_modem_reconnects(world_factory) -> None:
     world = world_factory(rotation_seconds=1.5, speed=1.0, unchanged_probability=0.0)
-    rotation = threading.Thread(target=_rotate, args=(world,))
+    rotation = threading.Thread(target=rotate, args=(world,))
     rotation.start()
     try:
         deadline = time.monotonic() + 5
