@@ -1,7 +1,8 @@
-"""The tables derived from the normalized ones: ``hashtag_daily`` and ``posts_wide``.
+"""``posts_wide``, the denormalized table, from the normalized ones.
 
 ``posts_wide`` copies each profile's attributes onto every one of its posts, so a load marks
-the profiles it touched stale and :func:`refresh_posts_wide` upserts only their rows.
+the profiles it touched stale (:func:`warehouse.load.changes.mark_changed`) and
+:func:`refresh_posts_wide` upserts only their rows.
 """
 
 from __future__ import annotations
@@ -11,29 +12,8 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
+from warehouse.load.changes import record_refresh, staged, strings
 from warehouse.load.transaction import scalar, transaction
-
-
-def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild ``hashtag_daily`` from ``post_hashtags`` × ``posts``; returns its row count.
-
-    Posts without ``taken_at`` have no day and are left out.
-    """
-    with transaction(con):
-        con.execute(
-            """
-            DELETE FROM hashtag_daily;
-            INSERT INTO hashtag_daily BY NAME
-            SELECT h.tag_norm,
-                   CAST(timezone('UTC', p.taken_at) AS DATE) AS day,
-                   count(DISTINCT h.post_id) AS posts,
-                   count(*) AS uses
-            FROM post_hashtags AS h JOIN posts AS p ON p.post_id = h.post_id
-            WHERE p.taken_at IS NOT NULL
-            GROUP BY ALL;
-            """
-        )
-        return scalar(con, "SELECT count(*) FROM hashtag_daily")
 
 
 def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
@@ -47,21 +27,8 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
             "SELECT * FROM posts_wide_source ORDER BY taken_at, post_id"
         )
         con.execute("DELETE FROM posts_wide_stale")
+        record_refresh(con, "posts_wide", full=True)
         return scalar(con, "SELECT count(*) FROM posts_wide")
-
-
-def mark_posts_wide_stale(con: duckdb.DuckDBPyConnection, usernames: Iterable[str]) -> int:
-    """Record that these profiles' posts_wide rows must be refreshed."""
-    names = pl.DataFrame({"username": sorted(set(usernames))}, schema={"username": pl.String})
-    con.register("_stale", names.to_arrow())
-    try:
-        con.execute(
-            "INSERT INTO posts_wide_stale (username) SELECT username FROM _stale "
-            "ON CONFLICT (username) DO NOTHING"
-        )
-    finally:
-        con.unregister("_stale")
-    return names.height
 
 
 def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -78,12 +45,8 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     if not stale:
         return 0, 0
     rows = upsert_posts_wide(con, usernames=stale)
-    names = pl.DataFrame({"username": stale}, schema={"username": pl.String})
-    con.register("_done", names.to_arrow())
-    try:
+    with staged(con, "_done", strings("username", stale)):
         con.execute("DELETE FROM posts_wide_stale WHERE username IN (SELECT username FROM _done)")
-    finally:
-        con.unregister("_done")
     return len(stale), rows
 
 
@@ -125,6 +88,7 @@ def upsert_posts_wide(
                 "SELECT count(*) FROM posts_wide "
                 "WHERE post_id IN (SELECT post_id FROM _wide_targets)",
             )
+            record_refresh(con, "posts_wide", full=False, written="_wide_targets")
             con.execute("DROP TABLE _wide_targets")
         finally:
             con.unregister("_wide_ids")
