@@ -39,16 +39,18 @@ def strings(column: str, values: Iterable[str | None]) -> pl.DataFrame:
 def mark_changed(
     con: duckdb.DuckDBPyConnection, post_ids: Iterable[str], usernames: Iterable[str]
 ) -> None:
-    """Mark posts for the ``hashtag_daily`` refresh and profiles for the ``posts_wide`` one.
+    """Mark posts for the ``hashtag_daily`` and ``posts_wide`` refreshes, and profiles (whose
+    attributes every posts_wide row of theirs copies) for the ``posts_wide`` one.
 
     Call it inside the transaction that writes them. Every post of a batch may be marked,
     winners or not: a post whose rows did not change folds in a zero difference.
     """
     with staged(con, "_changed_posts", strings("post_id", post_ids)):
-        con.execute(
-            "INSERT INTO hashtag_daily_stale (post_id) SELECT post_id FROM _changed_posts "
-            "WHERE post_id NOT IN (SELECT post_id FROM hashtag_daily_stale)"
-        )
+        for table in ("hashtag_daily_stale", "posts_wide_stale_posts"):
+            con.execute(
+                f"INSERT INTO {table} (post_id) SELECT post_id FROM _changed_posts "  # noqa: S608 - constant names
+                f"WHERE post_id NOT IN (SELECT post_id FROM {table})"
+            )
     mark_posts_wide_stale(con, usernames)
 
 

@@ -33,3 +33,10 @@ CREATE TABLE IF NOT EXISTS refresh_log_posts (
     table_name VARCHAR,
     post_id    VARCHAR
 );
+
+-- posts_wide_stale_posts: posts whose posts_wide row must be rewritten, marked by the load
+-- like hashtag_daily_stale (posts_wide_stale marks the profiles whose attributes every one
+-- of their rows copies).
+CREATE TABLE IF NOT EXISTS posts_wide_stale_posts (
+    post_id VARCHAR
+);
