@@ -32,6 +32,36 @@ _CHANGED = (
 )
 
 
+# The marked posts' old contributions out, their new ones in, the (tag, day) keys that moved
+# rewritten.
+_FOLD = f"""
+    CREATE OR REPLACE TEMP TABLE _hd_ids AS
+    SELECT DISTINCT post_id FROM hashtag_daily_stale;
+    CREATE OR REPLACE TEMP TABLE _hd_new AS {_CONTRIBUTIONS.format(only=_CHANGED)};
+    CREATE OR REPLACE TEMP TABLE _hd_delta AS
+    SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
+    FROM (
+        SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM hashtag_daily_posts
+        WHERE post_id IN (SELECT post_id FROM _hd_ids)
+        UNION ALL
+        SELECT tag_norm, day, 1 AS posts, uses FROM _hd_new
+    )
+    GROUP BY ALL
+    HAVING sum(posts) <> 0 OR sum(uses) <> 0;
+    CREATE OR REPLACE TEMP TABLE _hd_merged AS
+    SELECT d.tag_norm, d.day,
+           coalesce(o.posts, 0) + d.posts AS posts, coalesce(o.uses, 0) + d.uses AS uses
+    FROM _hd_delta AS d
+    LEFT JOIN hashtag_daily AS o ON o.tag_norm = d.tag_norm AND o.day = d.day;
+    DELETE FROM hashtag_daily AS o USING _hd_delta AS d
+    WHERE o.tag_norm = d.tag_norm AND o.day = d.day;
+    INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0;
+    DELETE FROM hashtag_daily_posts WHERE post_id IN (SELECT post_id FROM _hd_ids);
+    INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new;
+    DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids);
+"""  # noqa: S608 - constant SQL
+
+
 def rebuild_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute ``hashtag_daily`` (and what each post contributes) from ``post_hashtags`` ×
     ``posts``; clears the marks. Returns its row count."""
@@ -60,34 +90,7 @@ def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
     if not _has_contributions(con):
         return rebuild_hashtag_daily(con)
     with transaction(con):
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _hd_ids AS
-            SELECT DISTINCT post_id FROM hashtag_daily_stale;
-            CREATE OR REPLACE TEMP TABLE _hd_new AS {_CONTRIBUTIONS.format(only=_CHANGED)};
-            CREATE OR REPLACE TEMP TABLE _hd_delta AS
-            SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
-            FROM (
-                SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM hashtag_daily_posts
-                WHERE post_id IN (SELECT post_id FROM _hd_ids)
-                UNION ALL
-                SELECT tag_norm, day, 1 AS posts, uses FROM _hd_new
-            )
-            GROUP BY ALL
-            HAVING sum(posts) <> 0 OR sum(uses) <> 0;
-            CREATE OR REPLACE TEMP TABLE _hd_merged AS
-            SELECT d.tag_norm, d.day,
-                   coalesce(o.posts, 0) + d.posts AS posts, coalesce(o.uses, 0) + d.uses AS uses
-            FROM _hd_delta AS d
-            LEFT JOIN hashtag_daily AS o ON o.tag_norm = d.tag_norm AND o.day = d.day;
-            DELETE FROM hashtag_daily AS o USING _hd_delta AS d
-            WHERE o.tag_norm = d.tag_norm AND o.day = d.day;
-            INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0;
-            DELETE FROM hashtag_daily_posts WHERE post_id IN (SELECT post_id FROM _hd_ids);
-            INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new;
-            DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids);
-            """  # noqa: S608 - constant SQL
-        )
+        con.execute(_FOLD)
         record_refresh(con, "hashtag_daily", full=False, written="_hd_ids")
         for name in ("_hd_ids", "_hd_new", "_hd_delta", "_hd_merged"):
             con.execute(f"DROP TABLE {name}")
