@@ -188,3 +188,23 @@ def test_checks_look_at_the_refreshed_rows_until_a_full_rebuild(
     assert passed
     assert meta["scope"] == "all rows"
     assert meta["rows"] == 16
+
+
+def test_the_incremental_hashtag_check_catches_a_wrong_fold(con: duckdb.DuckDBPyConnection) -> None:
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=10, seed=8))
+    refresh_hashtag_daily(con)
+    load_parsed(con, [_answer([node("0_new", OWNER, AS_OF, "#fresh #travel")], days=1)])
+    refresh_hashtag_daily(con)
+    passed, meta = checks.hashtag_daily_consistent(con, changed_only=True)
+    assert passed
+    assert meta["posts_refreshed"] == 1
+    con.execute("UPDATE hashtag_daily SET uses = uses + 1 WHERE tag_norm = 'music'")
+    assert not checks.hashtag_daily_consistent(con, changed_only=True)[0]
+    rebuild_hashtag_daily(con)
+    load_parsed(con, [_answer([node("0_new", OWNER, AS_OF, "#fresh")], days=2)])
+    refresh_hashtag_daily(con)
+    assert checks.hashtag_daily_consistent(con, changed_only=True)[0]
+    con.execute("UPDATE hashtag_daily_posts SET uses = 2 WHERE post_id = '0_new'")
+    passed, meta = checks.hashtag_daily_consistent(con, changed_only=True)
+    assert not passed
+    assert meta["contributions_wrong"] == 2  # the stored row differs from the source's
