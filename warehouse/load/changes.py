@@ -46,11 +46,14 @@ def mark_changed(
     winners or not: a post whose rows did not change folds in a zero difference.
     """
     with staged(con, "_changed_posts", strings("post_id", post_ids)):
-        for table in ("hashtag_daily_stale", "posts_wide_stale_posts"):
-            con.execute(
-                f"INSERT INTO {table} (post_id) SELECT post_id FROM _changed_posts "  # noqa: S608 - constant names
-                f"WHERE post_id NOT IN (SELECT post_id FROM {table})"
-            )
+        con.execute(
+            """
+            INSERT INTO hashtag_daily_stale (post_id) SELECT post_id FROM _changed_posts
+            WHERE post_id NOT IN (SELECT post_id FROM hashtag_daily_stale);
+            INSERT INTO posts_wide_stale_posts (post_id) SELECT post_id FROM _changed_posts
+            WHERE post_id NOT IN (SELECT post_id FROM posts_wide_stale_posts);
+            """
+        )
     mark_posts_wide_stale(con, usernames)
 
 

@@ -92,8 +92,9 @@ def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
     with transaction(con):
         con.execute(_FOLD)
         record_refresh(con, "hashtag_daily", full=False, written="_hd_ids")
-        for name in ("_hd_ids", "_hd_new", "_hd_delta", "_hd_merged"):
-            con.execute(f"DROP TABLE {name}")
+        con.execute(
+            "DROP TABLE _hd_ids; DROP TABLE _hd_new; DROP TABLE _hd_delta; DROP TABLE _hd_merged"
+        )
         return int(scalar(con, "SELECT count(*) FROM hashtag_daily"))  # type: ignore[arg-type]
 
 

@@ -113,8 +113,7 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         record_refresh(con, "posts_wide", full=False, written="_wide_written")
         con.execute("DELETE FROM posts_wide_stale_posts")
         con.execute("DELETE FROM posts_wide_stale")
-        for name in ("_wide_owners", "_wide_written"):
-            con.execute(f"DROP TABLE {name}")
+        con.execute("DROP TABLE _wide_owners; DROP TABLE _wide_written")
     return len(names), written
 
 
