@@ -208,3 +208,25 @@ def test_the_incremental_hashtag_check_catches_a_wrong_fold(con: duckdb.DuckDBPy
     passed, meta = checks.hashtag_daily_consistent(con, changed_only=True)
     assert not passed
     assert meta["contributions_wrong"] == 2  # the stored row differs from the source's
+
+
+def test_many_marked_posts_rebuild_whole(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse.load import daily, wide
+
+    load_parsed(con, synthetic_profiles(profiles=2, posts_per_profile=5, seed=9))
+    refresh_hashtag_daily(con)
+    refresh_posts_wide(con)
+    monkeypatch.setattr(daily, "MAX_INCREMENTAL_POSTS", 3)
+    monkeypatch.setattr(wide, "MAX_INCREMENTAL_POSTS", 3)
+    load_parsed(con, synthetic_profiles(profiles=1, posts_per_profile=5, seed=10))
+    refresh_hashtag_daily(con)
+    refresh_posts_wide(con)
+    assert con.execute(
+        "SELECT table_name, full_rebuild FROM refresh_log ORDER BY 1"
+    ).fetchall() == [
+        ("hashtag_daily", True),
+        ("posts_wide", True),
+    ]
+    assert con.execute("SELECT count(*) FROM hashtag_daily_stale").fetchall() == [(0,)]

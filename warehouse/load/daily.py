@@ -81,13 +81,20 @@ def rebuild_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
         return int(scalar(con, "SELECT count(*) FROM hashtag_daily"))  # type: ignore[arg-type]
 
 
+# Above this many marked posts (a full refresh of the raw store marks every post) the refresh
+# rebuilds whole: one pass over the tables beats folding most of them in.
+MAX_INCREMENTAL_POSTS = 200_000
+
+
 def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
     """Fold the marked posts' changes into ``hashtag_daily``; returns its row count.
 
     A warehouse whose ``hashtag_daily_posts`` is empty while it holds hashtags (new, or
-    made before the table existed) is rebuilt whole instead.
+    made before the table existed), or more than :data:`MAX_INCREMENTAL_POSTS` marked posts,
+    is rebuilt whole instead.
     """
-    if not _has_contributions(con):
+    marked = scalar(con, "SELECT count(DISTINCT post_id) FROM hashtag_daily_stale")
+    if not _has_contributions(con) or int(marked) > MAX_INCREMENTAL_POSTS:  # type: ignore[call-overload]
         return rebuild_hashtag_daily(con)
     with transaction(con):
         con.execute(_FOLD)
