@@ -224,7 +224,8 @@ def parse_profile(
     if is_page:
         # A page knows the owner only through its posts (or the caller); a post of another
         # owner (a collaboration, or a made-up name) does not make the page theirs.
-        mine = [n for n in nodes if n and _owned_by(n.get("owner_username"), username)]
+        requested = _canonical(username) if username is not None else None
+        mine = [n for n in nodes if n and _owned_by(n.get("owner_username"), requested)]
         owner_id = next((n.get("owner_id") for n in mine if n.get("owner_id")), None)
         owner_name = next((n.get("owner_username") for n in mine if n.get("owner_username")), None)
         profile["id"] = profile.get("id") or owner_id
@@ -275,8 +276,9 @@ def _owner(named: str | None, requested: str | None, is_page: bool) -> str | Non
 
 
 def _owned_by(name: object, requested: str | None) -> bool:
-    """Whether a post naming ``name`` as its owner may be the requested profile's."""
-    return requested is None or not name or _canonical(name) == _canonical(requested)
+    """Whether a post naming ``name`` as its owner may be the ``requested`` (canonical)
+    profile's; any may when none was requested."""
+    return requested is None or not name or _canonical(name) == requested
 
 
 def _post_owners(names: list[Any], owner: str | None) -> list[Any]:
