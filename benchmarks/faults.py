@@ -545,8 +545,8 @@ def run_kill_fault(
 
 # The full warehouse disk (issue 17): the posts load in this process, on a disk that fills.
 
-DISK_ROOM_POSTS = 1500  # room for about a third of the posts of 200 profiles
-DISK_LOAD_BATCH = 20  # several commits per load, so that the disk fills part way
+DISK_ROOM_SHARE = 1 / 3  # the disk has room for a third of the posts fetched
+DISK_LOAD_BATCH = 5  # several commits per load, so that the disk fills part way
 
 
 class FillingDisk:
@@ -592,7 +592,8 @@ def run_disk_full_fault(
         instance = dg.DagsterInstance.ephemeral(tempdir=home)
         register(instance, given)
         ok = materialize(urls, token, data_dir, instance, {}, stages=(("raw_profile",),))
-        disk, batch = FillingDisk(DISK_ROOM_POSTS), queue.LOAD_BATCH
+        fetched = sum(len(_expected_posts(store, name)) for name in store.usernames())
+        disk, batch = FillingDisk(int(fetched * DISK_ROOM_SHARE)), queue.LOAD_BATCH
         queue.load_parsed, queue.LOAD_BATCH = disk, DISK_LOAD_BATCH  # type: ignore[assignment]
         try:
             full = materialize(urls, token, data_dir, instance, {}, stages=(("posts",),))
