@@ -184,6 +184,8 @@ FAULTS: list[Fault] = [
         extra_names=lambda world: list(HOSTILE),
     ),
     Fault("12 SIGKILL while posts loads, then rerun", kind="kill"),
+    Fault("13 warehouse disk fills part way through posts, then is freed", kind="disk_full"),
+    Fault("14 answers naming another profile (../../../etc/pwned)", kind="impostor"),
 ]
 
 
@@ -365,6 +367,10 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
     started = time.monotonic()
     if fault.kind == "kill":
         return run_kill_fault(result, world, given, base, started)
+    if fault.kind == "disk_full":
+        return run_disk_full_fault(result, world, given, base, started)
+    if fault.kind == "impostor":
+        return run_impostor_fault(fault, world, names, base)
     with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
         instance = dg.DagsterInstance.ephemeral(tempdir=home)
         register(instance, given)
@@ -535,6 +541,155 @@ def run_kill_fault(
     result.dup_posts = max(result.dup_posts, after.dup_posts)
     result.lost = sorted(set(result.lost) | set(after.lost))
     return result
+
+
+# The full warehouse disk (issue 17): the posts load in this process, on a disk that fills.
+
+DISK_ROOM_SHARE = 1 / 3  # the disk has room for a third of the posts fetched
+DISK_LOAD_BATCH = 5  # several commits per load, so that the disk fills part way
+
+
+class FillingDisk:
+    """``load_parsed`` on a disk with room for ``room`` more posts: a commit that does not fit
+    fails as DuckDB fails on a full WAL (the same exception, the same words); smaller ones
+    still fit until the disk is full."""
+
+    def __init__(self, room: int) -> None:
+        import intrend_assets.loading.queue as queue
+
+        self.room = room
+        self.refused = 0
+        self.real = queue.load_parsed
+
+    def __call__(self, con: Any, batch: Any) -> Any:
+        import duckdb
+
+        posts = sum(len(p.post_columns["post_id"]) for p in batch)
+        if posts > self.room:
+            self.refused += 1
+            raise duckdb.TransactionException(
+                "TransactionContext Error: Failed to commit: Could not write file "
+                '"warehouse.duckdb.wal": No space left on device'
+            )
+        self.room -= posts
+        return self.real(con, batch)
+
+
+def run_disk_full_fault(
+    result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    """Fetch, load on a filling disk (the run must fail, setting nothing aside), free the
+    disk, load again without fetching; then audit and rerun as every row does."""
+    import dagster as dg
+
+    import intrend_assets.loading.queue as queue
+    from intrend_assets.raw_store.store import LocalRawStore
+
+    data_dir = base / "data"
+    urls, token = world.addresses(), world.modem_token
+    store = LocalRawStore(data_dir / "raw")
+    with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
+        instance = dg.DagsterInstance.ephemeral(tempdir=home)
+        register(instance, given)
+        ok = materialize(urls, token, data_dir, instance, {}, stages=(("raw_profile",),))
+        fetched = sum(len(_expected_posts(store, name)) for name in store.usernames())
+        disk, batch = FillingDisk(int(fetched * DISK_ROOM_SHARE)), queue.LOAD_BATCH
+        queue.load_parsed, queue.LOAD_BATCH = disk, DISK_LOAD_BATCH  # type: ignore[assignment]
+        try:
+            full = materialize(urls, token, data_dir, instance, {}, stages=(("posts",),))
+        finally:
+            queue.load_parsed, queue.LOAD_BATCH = disk.real, batch  # the disk is freed
+        # Read off the folder, not through the store: main's store cannot list them.
+        aside = len(list((data_dir / "raw" / "pending" / "refused").glob("*.json")))
+        queued = len(store.pending())
+        result.note = (
+            f"full-disk posts run {'FAILED as meant' if not full else 'SUCCEEDED: MISSED'}, "
+            f"{disk.refused} commits refused, {queued} fetches kept queued, {aside} set aside"
+        )
+        # The next load, on the freed disk, fetching nothing: what the full one left queued
+        # is all it has (a fetch run would refetch and hide what was set aside).
+        warehouse_only = (("posts",), ("hashtag_counts", "posts_wide"))
+        ok = materialize(urls, token, data_dir, instance, {}, stages=warehouse_only) and ok
+        result.runs_ok = ok and not full and aside == 0 and disk.refused > 0
+        result.seconds = time.monotonic() - started
+        result.peak_connections = world.peak_proxy_connections
+        audit(result, given, data_dir)
+        first = wide_snapshot(data_dir / "warehouse.duckdb")
+        result.runs_ok = materialize(urls, token, data_dir, instance, {}) and result.runs_ok
+        result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+        after = Result(result.fault)
+        audit(after, given, data_dir)
+        result.dup_posts = max(result.dup_posts, after.dup_posts)
+        result.lost = sorted(set(result.lost) | set(after.lost))
+        instance.dispose()
+    return result
+
+
+# Answers naming another profile (issue 17): the fake Instagram answers some profiles with a
+# body whose user, and whose posts' owner, is a hostile name.
+
+IMPOSTOR_NAME = "../../../etc/pwned"
+IMPOSTOR_SHARE = 20  # one profile in 20
+
+
+def run_impostor_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
+    """The plain run and rerun, with every 20th profile's answer naming IMPOSTOR_NAME; then
+    the name must be nowhere: not in the warehouse, not in a path of the data dir."""
+    content = world.instagram.content
+    real = content.profile_response
+    impostors = set(names[3::IMPOSTOR_SHARE])
+
+    def profile_response(username: str, now: float | None = None) -> dict | None:
+        body = real(username, now)
+        user = (body or {}).get("data", {}).get("user")
+        if username.lower() not in impostors or not isinstance(user, dict):
+            return body
+        body = json.loads(json.dumps(body))
+        user = body["data"]["user"]
+        user["username"] = IMPOSTOR_NAME
+        for edge in (user.get("edge_owner_to_timeline_media") or {}).get("edges") or []:
+            if isinstance((edge or {}).get("node", {}).get("owner"), dict):
+                edge["node"]["owner"]["username"] = IMPOSTOR_NAME
+        return body
+
+    content.profile_response = profile_response
+    try:
+        result = run_fault(Fault(fault.name, persistent=True), world, names, base)
+    finally:
+        del content.profile_response  # the class's own again
+    leaked = impostor_traces(base / "data")
+    result.lost += [f"{IMPOSTOR_NAME} in {where}" for where in leaked]
+    result.note = "; ".join(
+        t
+        for t in (
+            result.note,
+            f"{len(impostors)} impostor answers, name found in: {', '.join(leaked) or 'nothing'}",
+        )
+        if t
+    )
+    return result
+
+
+def impostor_traces(data_dir: Path) -> list[str]:
+    """Where the hostile name got to: warehouse tables holding it, paths containing it."""
+    from warehouse.db import connect
+
+    found = [str(p) for p in data_dir.rglob("*pwned*")]
+    con = connect(data_dir / "warehouse.duckdb", read_only=True)
+    try:
+        for table, column in (
+            ("profiles", "username"),
+            ("posts", "owner_username"),
+            ("posts_wide", "owner_username"),
+        ):
+            hits = con.execute(
+                f"select count(*) from {table} where {column} like '%pwned%'"
+            ).fetchall()[0][0]
+            if hits:
+                found.append(f"{table}.{column} ({hits} rows)")
+    finally:
+        con.close()
+    return found
 
 
 # --- main ---------------------------------------------------------------------------------

@@ -125,6 +125,13 @@ class IntrendSettings(WarehouseSettings):
         300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
     )
 
+    max_pending_hours: float = Field(
+        6.0,
+        gt=0,
+        description="Hours a stored fetch may wait for the warehouse load before the "
+        "fetches_loaded check fails (a posts run follows every fetch run within minutes).",
+    )
+
     executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
         "in_process",
         description="How a run executes its steps: in its own process (one machine), a "

@@ -18,6 +18,7 @@ import duckdb
 
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
 from intrend_assets.tracking.tracked_file import ProfilesFile
@@ -90,5 +91,6 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
         "raw_store": LocalRawStore(settings.resolved_raw_dir()),
         "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
+        "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
     }

@@ -211,6 +211,14 @@ class LocalRawStore:
             marker.parent / "refused" / f"{marker.name}.json", json.dumps(record).encode()
         )
 
+    def set_aside(self) -> list[dict[str, str]]:
+        """The records of the fetches set aside (key, username, why), oldest first."""
+        folder = self.root / "pending" / "refused"
+        if not folder.is_dir():
+            return []
+        records = (_read_json(p) for p in sorted(folder.glob("*.json")))
+        return [r for r in records if r.get("key")]
+
     def read_mark(self, username: str) -> Mark | None:
         """The fast-update mark of the last complete pass, if any."""
         path = self.root / "marks" / f"{validate_username(username)}.json"

@@ -21,6 +21,7 @@ import dagster as dg
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.pools import warn_if_unlimited
+from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.store import LocalRawStore
 
@@ -58,11 +59,23 @@ def posts(
         f"{len(todo)} fetches to load" + (" (full refresh)" if config.full_refresh else "")
     )
     report = LoadReport()
-    with warehouse.connect() as con:
-        for done in load_queue(con, store, todo, pending, report):
-            for obj, why in done.refused:
-                context.log.error(f"the warehouse refused {obj.key}, set aside: {why}")
-            context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
+    try:
+        with warehouse.connect() as con:
+            for done in load_queue(con, store, todo, pending, report):
+                for obj, why in done.refused:
+                    context.log.error(f"the warehouse refused {obj.key}, set aside: {why}")
+                context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
+    except Exception as exc:
+        # The environment's fault (here or on opening the file: a lock), not the fetches':
+        # one line, and the queue stays for the next run.
+        label = environment_label(exc)
+        if label is None:
+            raise
+        blocked = exc if isinstance(exc, LoadBlocked) else LoadBlocked(exc, label, len(pending))
+        raise dg.Failure(
+            description=str(blocked),
+            metadata={"fetches_loaded": report.fetches, "still_queued": blocked.queued},
+        ) from exc
     published = warehouse.publish()
     if report.missing:
         context.log.warning(f"{len(report.missing)} queued fetches were gone from the raw store")
