@@ -61,8 +61,24 @@ def _stored_texts(instance: dg.DagsterInstance) -> list[str]:
     return texts
 
 
+def _code_location_run(
+    env: dict[str, str], instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> dg.ExecuteInProcessResult:
+    """``profiles_job`` of the code location as Dagster loads it: the settings read from the
+    environment, the definitions built from them (``build_defs``), one partition run."""
+    from intrend_assets.definitions import build_defs
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("INTREND_PROFILE_STRATEGIES", "web_profile_info")
+    monkeypatch.setenv("INTREND_SESSION_PACING_SECONDS", "0")
+    job = build_defs().resolve_job_def("profiles_job")
+    key = instance.get_dynamic_partitions("profiles")[0]
+    return job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+
+
 def test_padded_secrets_work_and_appear_nowhere_a_run_writes(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = SandboxConfig(profiles=20, seed=3, budget=6, speed=30.0, session_ids=(SESSION,))
     secrets_dir, home = tmp_path / "secrets", tmp_path / "dagster"
@@ -92,7 +108,9 @@ def test_padded_secrets_work_and_appear_nowhere_a_run_writes(
                 log_level="DEBUG",
                 raise_on_error=False,
             )
+            results.append(_code_location_run(env, instance, monkeypatch))
             stored = _stored_texts(instance)
+            jobs = sorted(run.job_name for run in instance.get_runs())
         finally:
             instance.dispose()
     out, err = capfd.readouterr()
@@ -110,6 +128,7 @@ def test_padded_secrets_work_and_appear_nowhere_a_run_writes(
     # The stripped secrets worked: every profile was served through the session, and the
     # modem rotated when the IP's budget ran out.
     assert all(r.success for r in results)
+    assert jobs == ["__ephemeral_asset_job__", "profiles_job"]
     raw = results[0].asset_materializations_for_node("raw_profile")[0].metadata
     assert raw["stored"].value == len(names)
     assert raw["served_by_strategy"].value == {"web_profile_info+session": len(names)}
