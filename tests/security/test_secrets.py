@@ -235,3 +235,21 @@ def test_the_raw_store_writes_failures_and_refusals_through_the_redaction_point(
     written = b"".join(p.read_bytes() for p in tmp_path.rglob("*.json"))
     assert SESSION.encode() not in written
     assert store.failures()[0]["reason"].startswith("sessionid=")
+
+
+def test_the_resources_built_from_the_settings_show_no_secret(tmp_path: Path) -> None:
+    """The resources are plain objects (never in a run's config or snapshot), but a repr
+    reaches a log or a traceback all the same."""
+    from intrend_assets.defs.resources import build_resources
+
+    settings = load_settings(
+        data_dir=tmp_path,
+        modem_token=f"{TOKEN}\n",
+        proxy_url=f"http://user:{PROXY_PASSWORD}@proxy.test:3128",
+    )
+    resources = build_resources(settings)
+    assert resources["modem"].token == TOKEN
+    for resource in resources.values():
+        assert TOKEN not in repr(resource) and PROXY_PASSWORD not in repr(resource)
+    # Building them told the redaction point the values.
+    assert redaction.redact(f"{TOKEN} {PROXY_PASSWORD}") == " ".join([redaction.REDACTED] * 2)
