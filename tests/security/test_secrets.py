@@ -147,35 +147,33 @@ def test_a_cookie_a_header_cannot_carry_is_refused_naming_the_cookie_only(
 # --- HTTP library messages that quote headers are never copied ----------------------------
 
 
-def test_a_header_h11_refuses_is_not_quoted_by_the_modem_client(silent_server: str) -> None:
+def _refused(client: ModemClient | InstagramClient, error: type[Exception]) -> Exception:
+    """The error ``client`` raises when h11 refuses a header it was built with."""
+
     async def go() -> None:
-        client = ModemClient(silent_server, f"{TOKEN}\n", timeout=2)
         try:
-            await client.current_ip()
+            if isinstance(client, ModemClient):
+                await client.current_ip()
+            else:
+                await client.send(HttpRequest("GET", "/api/v1/users/web_profile_info/"))
         finally:
             await client.aclose()
 
-    with pytest.raises(ModemUnavailable) as caught:
+    with pytest.raises(error) as caught:
         asyncio.run(go())
     assert "LocalProtocolError" in str(caught.value)
-    _nowhere_in_the_chain(caught.value, TOKEN)
+    return caught.value
+
+
+def test_a_header_h11_refuses_is_not_quoted_by_the_modem_client(silent_server: str) -> None:
+    refused = _refused(ModemClient(silent_server, f"{TOKEN}\n", timeout=2), ModemUnavailable)
+    _nowhere_in_the_chain(refused, TOKEN)
 
 
 def test_a_header_h11_refuses_is_not_quoted_by_the_instagram_client(silent_server: str) -> None:
-    async def go() -> None:
-        client = InstagramClient(
-            defaults.client_config(silent_server, read_timeout=2.0),
-            cookies={"sessionid": f"{SESSION} "},
-        )
-        try:
-            await client.send(HttpRequest("GET", "/api/v1/users/web_profile_info/"))
-        finally:
-            await client.aclose()
-
-    with pytest.raises(NetworkError) as caught:
-        asyncio.run(go())
-    assert "LocalProtocolError" in str(caught.value)
-    _nowhere_in_the_chain(caught.value, SESSION)
+    config = defaults.client_config(silent_server, read_timeout=2.0)
+    client = InstagramClient(config, cookies={"sessionid": f"{SESSION} "})
+    _nowhere_in_the_chain(_refused(client, NetworkError), SESSION)
 
 
 def _nowhere_in_the_chain(exc: BaseException | None, secret: str) -> None:
