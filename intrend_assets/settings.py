@@ -160,7 +160,13 @@ class IntrendSettings(WarehouseSettings):
     @classmethod
     def _proxy_url(cls, value: str | None) -> str | None:
         cleaned = clean_secret(SecretStr(value), header=True) if value is not None else None
-        return cleaned.get_secret_value() if cleaned else None
+        if cleaned is None:
+            return None
+        url = cleaned.get_secret_value()
+        password = split_password(url)[1]
+        if password:  # checked here, so that a bad one is reported as PROXY_URL's
+            clean_secret(SecretStr(password), header=False)
+        return url
 
     @model_validator(mode="after")
     def _proxy_password_apart(self) -> Self:
@@ -169,7 +175,7 @@ class IntrendSettings(WarehouseSettings):
         if self.proxy_url:
             self.proxy_url, password = split_password(self.proxy_url)
             if password and self.proxy_password is None:
-                self.proxy_password = clean_secret(SecretStr(password), header=False)
+                self.proxy_password = SecretStr(password.strip())
         return self
 
     def secret_values(self) -> list[str]:

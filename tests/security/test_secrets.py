@@ -106,9 +106,10 @@ def test_a_percent_encoded_proxy_password_is_decoded_once() -> None:
     assert settings.proxy_url == "http://me@proxy.test:3128"
 
 
-def test_a_bad_proxy_url_is_refused_without_its_password() -> None:
+@pytest.mark.parametrize("inside", ["\x00", "%00", "%0A"])
+def test_a_bad_proxy_url_is_refused_without_its_password(inside: str) -> None:
     with pytest.raises(SettingsError) as caught:
-        load_settings(proxy_url=f"http://user:{PROXY_PASSWORD}\x00@proxy.test:3128")
+        load_settings(proxy_url=f"http://user:{PROXY_PASSWORD}{inside}x@proxy.test:3128")
     assert str(caught.value).startswith("INTREND_PROXY_URL: ")
     assert PROXY_PASSWORD not in str(caught.value)
 
