@@ -31,8 +31,9 @@ _known: frozenset[str] = frozenset()
 _pattern: re.Pattern[str] | None = None
 
 _SHAPES = [
-    # "Bearer <token>" (an Authorization header, quoted by an HTTP library's error).
-    (re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+"), rf"\1{REDACTED}"),
+    # "Bearer <token>" (an Authorization header, quoted by an HTTP library's error); eight
+    # characters at least, so that "bearer token" in a sentence stays as it is.
+    (re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]{8,}"), rf"\1{REDACTED}"),
     # A whole cookie or authorization header: everything to the end of its quoted value.
     (
         re.compile(r"(?i)\b((?:proxy-)?authorization|cookie)(\s*[:=]\s*)[^'\"\r\n]+"),
