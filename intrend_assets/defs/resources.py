@@ -20,6 +20,7 @@ from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.redaction import remember
 from intrend_assets.settings import IntrendSettings
 from intrend_assets.tracking.tracked_file import ProfilesFile
 from warehouse.db import connect
@@ -84,7 +85,9 @@ def instagram_access(settings: IntrendSettings) -> InstagramAccess:
 
 def build_resources(settings: IntrendSettings) -> dict[str, object]:
     """The resources of one deployment; only ``settings`` differ between sandbox and field
-    (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other)."""
+    (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other). Its
+    secrets are scrubbed from every message the run writes from here on."""
+    remember(*settings.secret_values())
     token = settings.modem_token.get_secret_value() if settings.modem_token else None
     return {
         "instagram": instagram_access(settings),

@@ -32,6 +32,7 @@ from pathlib import Path
 import zstandard
 
 from intrend_assets.fetching.fast_update import Mark
+from intrend_assets.redaction import redact
 from intrend_assets.tracking.refresh import Cadence, backoff_for
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
@@ -206,7 +207,7 @@ class LocalRawStore:
         ``pending/refused/<marker>.json`` says which and why, for a person to look at (and
         ``posts`` with ``full_refresh`` to retry once the cause is fixed)."""
         marker = self._pending_path(obj)
-        record = {"key": obj.key, "username": obj.username, "why": why}
+        record = {"key": obj.key, "username": obj.username, "why": redact(why)}
         _atomic_write(
             marker.parent / "refused" / f"{marker.name}.json", json.dumps(record).encode()
         )
@@ -328,7 +329,7 @@ class LocalRawStore:
         record = {
             "username": name,
             "outcome": outcome,
-            "reason": reason,
+            "reason": redact(reason),
             "attempts": attempts,
             "failed_at": moment,
             "consecutive": int(previous.get("consecutive", 1)) + 1 if same else 1,

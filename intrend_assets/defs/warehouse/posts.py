@@ -24,6 +24,7 @@ from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.redaction import redact, redact_data
 
 
 class PostsConfig(dg.Config):
@@ -63,7 +64,7 @@ def posts(
         with warehouse.connect() as con:
             for done in load_queue(con, store, todo, pending, report):
                 for obj, why in done.refused:
-                    context.log.error(f"the warehouse refused {obj.key}, set aside: {why}")
+                    context.log.error(redact(f"the warehouse refused {obj.key}, set aside: {why}"))
                 context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
     except Exception as exc:
         # The environment's fault (here or on opening the file: a lock), not the fetches':
@@ -73,7 +74,7 @@ def posts(
             raise
         blocked = exc if isinstance(exc, LoadBlocked) else LoadBlocked(exc, label, len(pending))
         raise dg.Failure(
-            description=str(blocked),
+            description=redact(str(blocked)),
             metadata={"fetches_loaded": report.fetches, "still_queued": blocked.queued},
         ) from exc
     published = warehouse.publish()
@@ -95,6 +96,8 @@ def posts(
             "published": dg.MetadataValue.path(str(published.path)),
             "publish_seconds": round(published.seconds, 3),
             "denormalized_in": dg.MetadataValue.asset(dg.AssetKey("posts_wide")),
-            "unparseable": dg.MetadataValue.json(dict(list(report.unparseable.items())[:50])),
+            "unparseable": dg.MetadataValue.json(
+                redact_data(dict(list(report.unparseable.items())[:50]))
+            ),
         }
     )
