@@ -11,6 +11,7 @@ from warehouse.report import rising_chart_png, rising_markdown
 
 
 class TrendReportConfig(dg.Config):
+    as_of: str | None = None  # end of the windows, ISO time; default: just after the newest post
     recent_days: int = 7
     baseline_days: int = 28
     min_recent: int = 3
@@ -38,6 +39,7 @@ def trend_report(
         frame = run_query(
             con,
             "rising_hashtags",
+            as_of=config.as_of,
             recent_days=config.recent_days,
             baseline_days=config.baseline_days,
             min_recent=config.min_recent,
