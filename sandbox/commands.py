@@ -149,7 +149,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # What analysts read: the copy published after each write (the working file is the
     # pipeline's own).
     published = published_path(settings.resolved_warehouse_path())
-    _print_trends(args, published, planted, as_of)
+    _print_trends(args, published, planted, as_of, settings.trend_min_profiles)
     print(f"Sandbox requests: {stats.get('total', stats)}")
     ways = ", ".join(f"{name} {count}" for name, count in served.items()) or "none"
     print(f"Profiles served by strategy: {ways}")
@@ -159,9 +159,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _print_trends(
-    args: argparse.Namespace, db_path: Path, planted: set[str], as_of: datetime
+    args: argparse.Namespace, db_path: Path, planted: set[str], as_of: datetime, min_profiles: int
 ) -> None:
-    """The rising hashtags in the warehouse as of ``as_of`` (the report's), planted marked."""
+    """The top of trend_report's ranking (same query, ``as_of`` and support), planted marked."""
     import polars as pl
 
     from intrend_assets.hashtags import normalize_hashtag
@@ -171,7 +171,9 @@ def _print_trends(
 
     con = connect(db_path, read_only=True)
     try:
-        rising = run_query(con, "rising_hashtags", as_of=as_of, limit=args.top).to_dicts()
+        rising = run_query(
+            con, "trending_terms", as_of=as_of, min_profiles=min_profiles, limit=args.top
+        ).to_dicts()
     finally:
         con.close()
     planted_norm = {normalize_hashtag(t) for t in planted}
@@ -181,10 +183,13 @@ def _print_trends(
     print()
     print(
         f"Top {len(rising)} rising hashtags as of {as_of:%Y-%m-%d %H:%M} UTC "
-        "(last 7 days vs the 28 before):"
+        f"(last 7 days vs the 28 before; ranked by lift_low, {min_profiles}+ profiles):"
     )
     if rising:
-        columns = ["tag", "recent_posts", "baseline_posts", "recent_profiles", "lift", "planted"]
+        columns = [
+            *("tag", "recent_posts", "baseline_posts", "recent_profiles"),
+            *("lift", "lift_low", "planted"),
+        ]
         print(format_table(pl.DataFrame(rising).select(columns), footer=False))
     print()
     print(f"Planted trends in the sandbox: {', '.join(sorted(planted))}")
@@ -207,7 +212,7 @@ def _print_where(db_path: Path, checks: str) -> None:
         f"trend report:     {db_path.parent.parent / 'trend_report.md'} (chart: trend_report.png)"
     )
     print(f"asset checks:     {checks}")
-    print(f"  query it:  .venv/bin/intrend-warehouse query rising_hashtags --db {db_path}")
+    print(f"  query it:  .venv/bin/intrend-warehouse query trending_terms --db {db_path}")
     print("  browse it: make dev   (Dagster UI on the sandbox)")
 
 

@@ -36,6 +36,7 @@ class WarehouseFile:
     """
 
     path: Path
+    trend_min_profiles: int = 3  # the trend report's minimum of distinct profiles per tag
 
     def folder(self) -> Path:
         """Where the warehouse file lives; reports are written beside it."""
@@ -89,6 +90,6 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
         "raw_store": LocalRawStore(settings.resolved_raw_dir()),
-        "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
+        "warehouse": WarehouseFile(settings.resolved_warehouse_path(), settings.trend_min_profiles),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
     }

@@ -1,0 +1,118 @@
+-- trending_terms: hashtags, @mentions or caption words rising in a recent window, ranked by how sure the rise is.
+--
+-- Windows end at as_of: recent = [as_of - recent_days, as_of), baseline = the baseline_days
+-- before it. A term counts once per post. With r and b the posts using the term in the
+-- recent and baseline windows and R and B all posts in them:
+--   lift       = ((r + 1) / (R + 1)) / ((b + 1) / (B + 1)), the smoothed ratio of the term's
+--                share of posts (the same lift as rising_hashtags: add-one smoothing, so a
+--                term absent from the baseline gets a finite, large lift);
+--   lift_low   = lift * exp(-1.645 * sqrt(1/(r + 1) + 1/(b + 1))), the one-sided 95 % lower
+--                bound of the lift (log rate ratio, Poisson counts): what the rise is at least;
+--   z          = (r - e) / sqrt(e), e = R * (b + 1) / (B + 1) the recent posts the baseline
+--                share predicts: a Poisson z-score;
+--   the score  = lift_low: a term with 3 posts cannot outrank one with 300 on the same lift.
+-- A term needs min_recent recent posts from min_profiles distinct profiles: one account
+-- posting a tag again and again is not a trend. kind: 'hashtag' (normalised tags),
+-- 'mention' (@usernames, lower-cased) or 'keyword' (caption words of 4 or more letters,
+-- lower-cased, hashtags and mentions taken out; scripts written without spaces give runs,
+-- not words). Window bounds are computed first and bound as constants (warehouse/queries.py).
+--
+-- @param kind str = hashtag  What to rank: hashtag, mention or keyword.
+-- @param as_of timestamptz = null  End of the recent window (exclusive); default: just after the newest post.
+-- @param recent_days int = 7  Length of the recent window, days.
+-- @param baseline_days int = 28  Length of the baseline window before it, days.
+-- @param min_recent int = 3  Minimum posts using the term in the recent window.
+-- @param min_profiles int = 3  Minimum distinct profiles using it in the recent window.
+-- @param min_lift_low float = 1.0  Only terms whose lift_low exceeds this (1: rising, with 95 % confidence).
+-- @param limit int = 20  Rows returned.
+SELECT as_of AS win_as_of,
+       as_of - to_days(CAST($recent_days AS INTEGER)) AS win_recent_start,
+       as_of - to_days(CAST($recent_days AS INTEGER) + CAST($baseline_days AS INTEGER))
+           AS win_baseline_start,
+       CASE WHEN CAST($kind AS VARCHAR) IN ('hashtag', 'mention', 'keyword')
+            THEN CAST($kind AS VARCHAR)
+            ELSE error('kind must be hashtag, mention or keyword, not ' || CAST($kind AS VARCHAR))
+       END AS win_kind
+FROM (
+    SELECT coalesce(
+        CAST($as_of AS TIMESTAMPTZ),
+        (SELECT max(taken_at) FROM posts_wide) + INTERVAL 1 SECOND
+    ) AS as_of
+);
+
+WITH windowed AS (
+    SELECT taken_at >= CAST($win_recent_start AS TIMESTAMPTZ) AS is_recent,
+           owner_id,
+           CASE CAST($win_kind AS VARCHAR)
+               WHEN 'hashtag' THEN tags
+               WHEN 'mention' THEN list_distinct(list_transform(mentions, lambda m: lower(m)))
+               ELSE list_distinct(regexp_extract_all(
+                   lower(regexp_replace(coalesce(caption, ''), '[#＃@][^\s#＃@]*', ' ', 'g')),
+                   '[\pL\pM]{4,}'))
+           END AS terms
+    FROM posts_wide
+    WHERE taken_at >= CAST($win_baseline_start AS TIMESTAMPTZ)
+      AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
+),
+totals AS (
+    SELECT count(*) FILTER (WHERE is_recent) AS recent_total,
+           count(*) FILTER (WHERE NOT is_recent) AS baseline_total
+    FROM windowed
+),
+per_term AS (
+    SELECT term,
+           count(*) FILTER (WHERE is_recent) AS recent_posts,
+           count(*) FILTER (WHERE NOT is_recent) AS baseline_posts
+    FROM (SELECT is_recent, unnest(terms) AS term FROM windowed)
+    GROUP BY term
+    HAVING count(*) FILTER (WHERE is_recent) >= CAST($min_recent AS INTEGER)
+),
+profiles AS (
+    -- Distinct profiles only for the terms with enough posts: the recent rows, semi-joined.
+    SELECT u.term, count(DISTINCT u.owner_id) AS recent_profiles
+    FROM (SELECT owner_id, unnest(terms) AS term FROM windowed WHERE is_recent) AS u
+    WHERE u.term IN (SELECT term FROM per_term)
+    GROUP BY u.term
+),
+scored AS (
+    SELECT t.term, t.recent_posts, t.baseline_posts, p.recent_profiles,
+           ((t.recent_posts + 1.0) / (x.recent_total + 1.0))
+           / ((t.baseline_posts + 1.0) / (x.baseline_total + 1.0)) AS lift,
+           sqrt(1.0 / (t.recent_posts + 1.0) + 1.0 / (t.baseline_posts + 1.0)) AS log_se,
+           x.recent_total * (t.baseline_posts + 1.0) / (x.baseline_total + 1.0) AS expected
+    FROM per_term AS t JOIN profiles AS p ON p.term = t.term, totals AS x
+    WHERE p.recent_profiles >= CAST($min_profiles AS INTEGER)
+),
+top AS (
+    SELECT *, lift * exp(-1.645 * log_se) AS lift_low
+    FROM scored
+    WHERE lift * exp(-1.645 * log_se) > CAST($min_lift_low AS DOUBLE)
+    ORDER BY lift_low DESC, recent_posts DESC, term
+    LIMIT CAST($limit AS INTEGER)
+),
+spelling AS (
+    -- The spelling most used, for hashtags (mentions and words are shown as counted).
+    SELECT u.tag_norm AS term, mode(u.tag) AS shown
+    FROM (
+        SELECT unnest(hashtags_norm) AS tag_norm, unnest(hashtags) AS tag
+        FROM posts_wide
+        WHERE CAST($win_kind AS VARCHAR) = 'hashtag'
+          AND taken_at >= CAST($win_recent_start AS TIMESTAMPTZ)
+          AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
+    ) AS u
+    WHERE u.tag_norm IN (SELECT term FROM top)
+    GROUP BY u.tag_norm
+)
+SELECT coalesce(s.shown, t.term) AS tag,
+       t.term AS tag_norm,
+       t.recent_posts,
+       t.baseline_posts,
+       t.recent_profiles,
+       round(t.recent_posts / CAST($recent_days AS DOUBLE), 3) AS recent_per_day,
+       round(t.baseline_posts / CAST($baseline_days AS DOUBLE), 3) AS baseline_per_day,
+       round(t.lift, 3) AS lift,
+       round(t.lift_low, 3) AS lift_low,
+       round((t.recent_posts - t.expected) / sqrt(t.expected), 2) AS z,
+       CAST($win_as_of AS TIMESTAMPTZ) AS as_of
+FROM top AS t LEFT JOIN spelling AS s ON s.term = t.term
+ORDER BY t.lift_low DESC, t.recent_posts DESC, t.term;
