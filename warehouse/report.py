@@ -151,15 +151,15 @@ def _coverage(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 def _emerging(con: duckdb.DuckDBPyConnection, p: ReportParams, as_of: datetime) -> pl.DataFrame:
     """Tags first used in the recent window, by at least ``min_profiles`` profiles."""
-    frame = run_query(
+    return run_query(
         con,
         "emerging_hashtags",
         as_of=as_of,
         recent_days=p.recent_days,
         min_recent=p.min_recent,
-        limit=1000,
+        min_profiles=p.min_profiles,
+        limit=p.limit,
     )
-    return frame.filter(pl.col("recent_profiles") >= p.min_profiles).head(p.limit)
 
 
 def _seasonal(

@@ -140,3 +140,28 @@ def test_non_latin_tags_are_drawn_with_real_glyphs() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would raise
         assert rising_chart_png(frame).startswith(b"\x89PNG")
+
+
+def test_the_command_line_writes_the_report(
+    trends: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from warehouse.__main__ import main
+
+    trends.execute("CHECKPOINT")
+    db = Path(trends.sql("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchall()[0][0])
+    trends.close()
+    monkeypatch.setenv("INTREND_TREND_MIN_PROFILES", "2")
+    out = io.StringIO()
+    folder = tmp_path / "report"
+    argv = ["report", "--db", str(db), "--as-of", "2026-06-01T00:00:00Z", "--out", str(folder)]
+    assert main(argv, stdout=out) == 0
+    text = (folder / "trend_report.md").read_text("utf-8")
+    assert "ラーメン料理" in text and "2 distinct profiles" in text  # the setting is read
+    assert {p.name for p in folder.glob("*.png")} == {
+        "trend_rising.png",
+        "trend_series.png",
+        "trend_profiles.png",
+    }
+    assert str(folder / "trend_report.md") in out.getvalue()

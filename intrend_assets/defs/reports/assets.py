@@ -27,7 +27,7 @@ class TrendReportConfig(dg.Config):
 
 
 @dg.asset(
-    deps=["posts_wide"],
+    deps=["posts_wide", "hashtag_counts"],  # emerging_hashtags reads hashtag_daily
     group_name="analysis",
     kinds={"duckdb", "matplotlib"},
     owners=["team:intrend"],
