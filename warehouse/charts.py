@@ -12,12 +12,12 @@ legible but not as a browser would; the Markdown tables beside the charts name e
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -155,6 +155,40 @@ def _bars(ax: Axes, rows: pl.DataFrame) -> None:
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
 
 
+def _lines_chart(
+    frame: pl.DataFrame,
+    *,
+    x: str,
+    y: str,
+    key: str,
+    prefix: str,
+    ylabel: str,
+    title: str,
+    empty: str,
+    before: Callable[[Axes], None] | None = None,
+    **style: Any,
+) -> bytes:
+    """One line per ``key`` of ``y`` against ``x``; ``before`` draws under the lines."""
+    with _drawing():
+        fig = _figure(9, 4.2)
+        ax = fig.add_subplot()
+        if frame.height == 0:
+            ax.text(0.5, 0.5, empty, ha="center", va="center")
+            ax.set_axis_off()
+            return _png(fig)
+        if before is not None:
+            before(ax)
+        for i, (name, rows) in enumerate(frame.group_by(key, maintain_order=True)):
+            color = LINE_COLORS[i % len(LINE_COLORS)]
+            label = f"{prefix}{name[0]}"
+            ax.plot(rows[x].to_list(), rows[y].to_list(), color=color, label=label, **style)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=8, ncols=2, loc="upper left")
+        fig.autofmt_xdate()
+        return _png(fig)
+
+
 def series_chart_png(
     series: pl.DataFrame, *, title: str = "Daily posts of the top rising hashtags"
 ) -> bytes:
@@ -163,53 +197,44 @@ def series_chart_png(
     The baseline window is shaded, and each tag's baseline mean per day is drawn as a dotted
     line of its colour across the whole span, so a rise reads against where the tag was.
     """
-    with _drawing():
-        fig = _figure(9, 4.2)
-        ax = fig.add_subplot()
-        if series.height == 0:
-            ax.text(0.5, 0.5, "no days to show", ha="center", va="center")
-            ax.set_axis_off()
-            return _png(fig)
+
+    def baseline(ax: Axes) -> None:
         days = series["day"].unique().sort().to_list()
-        baseline_days = series.filter(pl.col("period") == "baseline")["day"].unique()
-        if baseline_days.len():
-            ax.axvspan(
-                baseline_days.min(), baseline_days.max(), color="#eeeeee", label="baseline window"
-            )
-        for i, (tag, rows) in enumerate(series.group_by("tag_norm", maintain_order=True)):
-            color = LINE_COLORS[i % len(LINE_COLORS)]
-            ax.plot(rows["day"].to_list(), rows["posts"].to_list(), color=color, label=f"#{tag[0]}")
+        in_baseline = series.filter(pl.col("period") == "baseline")
+        if in_baseline.height:
+            span = in_baseline["day"]
+            ax.axvspan(span.min(), span.max(), color="#eeeeee", label="baseline window")
+        tags = series.group_by("tag_norm", maintain_order=True)
+        for i, (_, rows) in enumerate(tags):
             mean = rows.filter(pl.col("period") == "baseline")["posts"].mean()
             if mean is not None:
-                ax.plot([days[0], days[-1]], [mean, mean], color=color, linestyle=":", linewidth=1)
-        ax.set_ylabel("posts per day (dotted: baseline mean)")
-        ax.set_title(title)
-        ax.legend(fontsize=8, ncols=2, loc="upper left")
-        fig.autofmt_xdate()
-        return _png(fig)
+                color = LINE_COLORS[i % len(LINE_COLORS)]
+                ax.plot([days[0], days[-1]], [mean, mean], color=color, linestyle=":", lw=1)
+
+    return _lines_chart(
+        series,
+        x="day",
+        y="posts",
+        key="tag_norm",
+        prefix="#",
+        ylabel="posts per day (dotted: baseline mean)",
+        title=title,
+        empty="no days to show",
+        before=baseline,
+    )
 
 
 def profiles_chart_png(metrics: pl.DataFrame, *, title: str = "Followers per fetch") -> bytes:
     """Lines: followers at every fetch of each profile (``profile_metrics``' frame)."""
-    with _drawing():
-        fig = _figure(9, 4.0)
-        ax = fig.add_subplot()
-        if metrics.height == 0:
-            ax.text(0.5, 0.5, "no profile fetches to show", ha="center", va="center")
-            ax.set_axis_off()
-            return _png(fig)
-        for i, (name, rows) in enumerate(metrics.group_by("username", maintain_order=True)):
-            color = LINE_COLORS[i % len(LINE_COLORS)]
-            ax.plot(
-                rows["fetched_at"].to_list(),
-                rows["followers"].to_list(),
-                marker="o",
-                markersize=3,
-                color=color,
-                label=f"@{name[0]}",
-            )
-        ax.set_ylabel("followers")
-        ax.set_title(title)
-        ax.legend(fontsize=8, ncols=2, loc="upper left")
-        fig.autofmt_xdate()
-        return _png(fig)
+    return _lines_chart(
+        metrics,
+        x="fetched_at",
+        y="followers",
+        key="username",
+        prefix="@",
+        ylabel="followers",
+        title=title,
+        empty="no profile fetches to show",
+        marker="o",
+        markersize=3,
+    )
