@@ -5,7 +5,9 @@
 -- in (the windows of trending_terms and rising_hashtags: days are cut at as_of's time of
 -- day, so the first and last days may be partial). share = the tag's posts / all posts
 -- that day. tags: normalised tags (the tag_norm column of the trend queries), separated by
--- commas. Window bounds are computed first and bound as constants (warehouse/queries.py).
+-- commas. Counts come from hashtag_daily (refreshed by the hashtag_counts asset), the day
+-- totals from posts_wide. Window bounds and the list of tags are computed first and bound
+-- as constants (warehouse/queries.py).
 --
 -- @param tags str = null  Normalised hashtags, comma-separated (e.g. newwave,sunset).
 -- @param as_of timestamptz = null  End of the recent window (exclusive); default: just after the newest post.
@@ -14,7 +16,10 @@
 SELECT as_of AS win_as_of,
        as_of - to_days(CAST($recent_days AS INTEGER)) AS win_recent_start,
        as_of - to_days(CAST($recent_days AS INTEGER) + CAST($baseline_days AS INTEGER))
-           AS win_baseline_start
+           AS win_baseline_start,
+       (SELECT coalesce(list(DISTINCT trim(t)) FILTER (WHERE trim(t) <> ''), [])
+        FROM unnest(string_split(coalesce(CAST($tags AS VARCHAR), ''), ',')) AS u(t))
+           AS win_tags
 FROM (
     SELECT coalesce(
         CAST($as_of AS TIMESTAMPTZ),
@@ -23,36 +28,29 @@ FROM (
 );
 
 WITH wanted AS (
-    SELECT DISTINCT trim(t) AS tag_norm
-    FROM unnest(string_split(coalesce(CAST($tags AS VARCHAR), ''), ',')) AS u(t)
-    WHERE trim(t) <> ''
+    SELECT unnest(CAST($win_tags AS VARCHAR[])) AS tag_norm
 ),
-windowed AS (
-    SELECT taken_day, tags
+first_and_last AS (
+    SELECT CAST(timezone('UTC', CAST($win_baseline_start AS TIMESTAMPTZ)) AS DATE) AS first_day,
+           CAST(timezone('UTC', CAST($win_as_of AS TIMESTAMPTZ)) AS DATE) AS last_day
+),
+day_totals AS (
+    SELECT taken_day AS day, count(*) AS all_posts
     FROM posts_wide
     WHERE taken_at >= CAST($win_baseline_start AS TIMESTAMPTZ)
       AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
-),
-day_totals AS (
-    SELECT taken_day AS day, count(*) AS all_posts FROM windowed GROUP BY ALL
-),
-counts AS (
-    SELECT u.day, u.tag_norm, count(*) AS posts
-    FROM (
-        SELECT taken_day AS day, unnest(tags) AS tag_norm
-        FROM windowed
-        WHERE list_has_any(tags, (SELECT list(tag_norm) FROM wanted))
-    ) AS u
-    WHERE u.tag_norm IN (SELECT tag_norm FROM wanted)
     GROUP BY ALL
 ),
+counts AS (
+    -- hashtag_daily holds posts per tag and UTC day: no list of posts_wide is unnested.
+    SELECT h.day, h.tag_norm, h.posts
+    FROM hashtag_daily AS h, first_and_last AS b
+    WHERE h.day BETWEEN b.first_day AND b.last_day
+      AND list_contains(CAST($win_tags AS VARCHAR[]), h.tag_norm)
+),
 days AS (
-    SELECT CAST(d AS DATE) AS day
-    FROM range(
-        CAST(timezone('UTC', CAST($win_baseline_start AS TIMESTAMPTZ)) AS DATE),
-        CAST(timezone('UTC', CAST($win_as_of AS TIMESTAMPTZ)) AS DATE) + 1,
-        INTERVAL 1 DAY
-    ) AS r(d)
+    SELECT CAST(r.d AS DATE) AS day
+    FROM first_and_last AS b, range(b.first_day, b.last_day + 1, INTERVAL 1 DAY) AS r(d)
 )
 SELECT d.day,
        w.tag_norm,

@@ -41,12 +41,12 @@ FROM (
     ) AS as_of
 );
 
-WITH windowed AS (
+WITH windowed AS NOT MATERIALIZED (
     SELECT taken_at >= CAST($win_recent_start AS TIMESTAMPTZ) AS is_recent,
            owner_id,
            CASE CAST($win_kind AS VARCHAR)
                WHEN 'hashtag' THEN tags
-               WHEN 'mention' THEN list_distinct(list_transform(mentions, lambda m: lower(m)))
+               WHEN 'mention' THEN list_distinct(mentions)
                ELSE list_distinct(string_split_regex(
                    lower(coalesce(caption, '')), '[\s.,;:!?"()\[\]…。、！？「」]+'))
            END AS terms
@@ -59,10 +59,11 @@ totals AS (
            count(*) FILTER (WHERE NOT is_recent) AS baseline_total
     FROM windowed
 ),
-uses AS (
-    -- Caption words are filtered after unnesting: a scalar test on one column costs less
-    -- than a lambda over every caption's list.
-    SELECT is_recent, owner_id, raw AS term
+uses AS NOT MATERIALIZED (
+    -- Mentions are lower-cased and caption words filtered after unnesting: a scalar
+    -- function on one column costs less than a lambda over every post's list.
+    SELECT is_recent, owner_id,
+           CASE WHEN CAST($win_kind AS VARCHAR) = 'mention' THEN lower(raw) ELSE raw END AS term
     FROM (SELECT is_recent, owner_id, unnest(terms) AS raw FROM windowed)
     WHERE CAST($win_kind AS VARCHAR) <> 'keyword'
        OR (length(raw) >= 4 AND NOT starts_with(raw, '#') AND NOT starts_with(raw, '＃')
@@ -76,27 +77,32 @@ per_term AS (
     GROUP BY term
     HAVING count(*) FILTER (WHERE is_recent) >= CAST($min_recent AS INTEGER)
 ),
-profiles AS (
-    -- Distinct profiles only for the terms with enough posts: the recent rows, semi-joined.
-    SELECT u.term, count(DISTINCT u.owner_id) AS recent_profiles
-    FROM uses AS u
-    WHERE u.is_recent AND u.term IN (SELECT term FROM per_term)
-    GROUP BY u.term
-),
-scored AS (
-    SELECT t.term, t.recent_posts, t.baseline_posts, p.recent_profiles,
+candidates AS (
+    -- The best lift_low first; distinct profiles are counted for these only (counting them
+    -- for every term cost more than the rest of the query), so at most 10 x limit terms
+    -- are weighed against min_profiles.
+    SELECT t.term, t.recent_posts, t.baseline_posts,
            ((t.recent_posts + 1.0) / (x.recent_total + 1.0))
            / ((t.baseline_posts + 1.0) / (x.baseline_total + 1.0)) AS lift,
            sqrt(1.0 / (t.recent_posts + 1.0) + 1.0 / (t.baseline_posts + 1.0)) AS log_se,
-           x.recent_total * (t.baseline_posts + 1.0) / (x.baseline_total + 1.0) AS expected
-    FROM per_term AS t JOIN profiles AS p ON p.term = t.term, totals AS x
-    WHERE p.recent_profiles >= CAST($min_profiles AS INTEGER)
+           x.recent_total * (t.baseline_posts + 1.0) / (x.baseline_total + 1.0) AS expected,
+           lift * exp(-1.645 * log_se) AS lift_low
+    FROM per_term AS t, totals AS x
+    WHERE lift_low > CAST($min_lift_low AS DOUBLE)
+    ORDER BY lift_low DESC, t.recent_posts DESC, t.term
+    LIMIT 10 * CAST($limit AS INTEGER)
+),
+profiles AS (
+    SELECT u.term, count(DISTINCT u.owner_id) AS recent_profiles
+    FROM uses AS u
+    WHERE u.is_recent AND u.term IN (SELECT term FROM candidates)
+    GROUP BY u.term
 ),
 top AS (
-    SELECT *, lift * exp(-1.645 * log_se) AS lift_low
-    FROM scored
-    WHERE lift * exp(-1.645 * log_se) > CAST($min_lift_low AS DOUBLE)
-    ORDER BY lift_low DESC, recent_posts DESC, term
+    SELECT c.*, p.recent_profiles
+    FROM candidates AS c JOIN profiles AS p ON p.term = c.term
+    WHERE p.recent_profiles >= CAST($min_profiles AS INTEGER)
+    ORDER BY c.lift_low DESC, c.recent_posts DESC, c.term
     LIMIT CAST($limit AS INTEGER)
 ),
 spelling AS (
