@@ -209,7 +209,8 @@ def _print_where(db_path: Path, checks: str) -> None:
     print(f"posts_wide: {totals[0]} posts from {totals[1]} profiles")
     print(f"DuckDB warehouse: {db_path} (the published copy analysts read)")
     print(
-        f"trend report:     {db_path.parent.parent / 'trend_report.md'} (chart: trend_report.png)"
+        f"trend report:     {db_path.parent.parent / 'trend_report.md'} "
+        "(charts: trend_report.png, trend_series.png, trend_profiles.png)"
     )
     print(f"asset checks:     {checks}")
     print(f"  query it:  .venv/bin/intrend-warehouse query trending_terms --db {db_path}")
