@@ -119,18 +119,23 @@ class Requester:
         run = self.run
         await run.burst.before_lookup(probe)
         generation = await run.budget.admit(run.policy.rotate, probe)
-        if run.is_benched("profile", strategy) and run.others_open("profile", strategy, False):
-            # Benched while this lookup waited its turn: it would only be refused.
-            raise StrategyThrottled("benched while the lookup waited: not sent")
+        key = f"profile:{strategy}"
+        held_back = run.is_benched("profile", strategy) or run.throttles.trial_under_way(key)
+        if held_back and not probe and run.others_open("profile", strategy, False):
+            # Benched while this lookup waited its turn, or back from the bench with its
+            # trial lookup under way: this one would only be refused too.
+            raise StrategyThrottled("benched or on trial: not sent")
+        trial = run.throttles.start_trial(key)
         run.budget.sent(generation)
         spent = False
         try:
             sent = await self._call(call, classify, generation)
-            verdict = sent[1]
-            spent = not isinstance(verdict, _UNSPENT)
+            spent = not isinstance(sent[1], _UNSPENT)
             return sent
         finally:
             run.budget.done(generation, strategy, spent)
+            if trial:
+                run.throttles.end_trial(key)
 
     async def _call(
         self,

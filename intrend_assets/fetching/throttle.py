@@ -8,7 +8,8 @@ profiles move on to the next strategy.
 
 A strategy back from its bench that is refused on an IP where other strategies are answering
 lookups is still throttled: the IP has budget, so it goes back on the bench at once, without
-the two fresh IPs (two rotations) the first verdict took.
+the two fresh IPs (two rotations) the first verdict took. While it is back, one lookup at a
+time tries it (the trial); the others go to the next strategy meanwhile.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Throttles:
         self._benched_until: dict[str, float] = {}
         self.benched: dict[str, int] = {}  # how often each strategy was benched (the report)
         self._returning: set[str] = set()  # bench over, not answered since
+        self._trials: set[str] = set()  # returning keys with their trial lookup in flight
 
     def answered(self, key: str, generation: int, fresh: bool, limited: bool) -> bool:
         """Note an answer; True when it makes the strategy throttled for everyone."""
@@ -56,6 +58,20 @@ class Throttles:
         self.benched[key] = self.benched.get(key, 0) + 1
         self._records[key] = _Record()  # after the bench, judged afresh
         self._returning.discard(key)
+
+    def trial_under_way(self, key: str) -> bool:
+        return key in self._trials
+
+    def start_trial(self, key: str) -> bool:
+        """True when a lookup for ``key`` is its trial (it is back from a bench): the caller
+        ends it with :meth:`end_trial` once the answer is in."""
+        if not self.returning(key):
+            return False
+        self._trials.add(key)
+        return True
+
+    def end_trial(self, key: str) -> None:
+        self._trials.discard(key)
 
     def returning(self, key: str) -> bool:
         """Whether ``key`` is back from a bench and has not answered since."""

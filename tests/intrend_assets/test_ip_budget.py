@@ -154,3 +154,32 @@ def test_the_default_order_puts_strategies_carrying_posts_first() -> None:
     two with graphql_doc_id (its first timeline page): the default order tries those first."""
     carries = [PROFILE_STRATEGIES[n].carries_posts for n in IntrendSettings().profile_strategies]
     assert carries == sorted(carries, reverse=True)
+
+
+def test_a_strategy_back_from_its_bench_is_tried_by_one_lookup_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """Its trial: were every worker to try it at once, each would be refused."""
+    in_flight = peak = 0
+
+    async def throttled(username: str) -> Answer:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        return Answer(401, WAIT, 1.0)
+
+    async def working(username: str) -> Answer:
+        await asyncio.sleep(0.001)
+        return Answer(200, _ok(username), 1.0)
+
+    strategies = BoundStrategies(
+        (scripted.profile(throttled, "first"), scripted.profile(working, "second"))
+    )
+    policy = replace(FAST, bench_seconds=0.0)  # every bench ends at once
+    names = [f"user{i}" for i in range(40)]
+    report = _run(strategies, names, tmp_path, FreshModem(), Clock(), policy)
+    assert report.stored == 40
+    assert report.rotations == 2
+    assert peak == 1
