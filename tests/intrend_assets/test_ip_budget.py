@@ -41,6 +41,32 @@ class GrowingBudget(PerIpLimit):
         return await super().get_profile(username)
 
 
+class ThrottledThenWorking:
+    """Two strategies: "first" answers "Please wait" to every IP, "second" works. Counts the
+    first's lookups and the most of them in flight at once."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.asked = self.in_flight = self.peak = 0
+
+    async def throttled(self, username: str) -> Answer:
+        self.asked += 1
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(self.delay)
+        self.in_flight -= 1
+        return Answer(401, WAIT, 1.0)
+
+    async def working(self, username: str) -> Answer:
+        await asyncio.sleep(self.delay)
+        return Answer(200, _ok(username), 1.0)
+
+    def strategies(self) -> BoundStrategies:
+        return BoundStrategies(
+            (scripted.profile(self.throttled, "first"), scripted.profile(self.working, "second"))
+        )
+
+
 def test_an_ip_is_rotated_once_it_has_served_the_budget_learnt(tmp_path: Path) -> None:
     """Eight workers on a per-IP budget: without learning, each rotation follows up to eight
     refused lookups. Once one IP ran out, the others are rotated at that count; only the
@@ -77,25 +103,12 @@ def test_the_learnt_budget_grows_when_an_exploring_ip_serves_more(tmp_path: Path
 def test_the_first_lookup_on_an_ip_goes_alone(tmp_path: Path) -> None:
     """A strategy throttled for everyone costs one refused lookup per IP until it is
     benched, not one per worker (and none from the workers that waited meanwhile)."""
-    asked: Counter[str] = Counter()
-
-    async def throttled(username: str) -> Answer:
-        asked["throttled"] += 1
-        await asyncio.sleep(0)
-        return Answer(401, WAIT, 1.0)
-
-    async def working(username: str) -> Answer:
-        await asyncio.sleep(0)
-        return Answer(200, _ok(username), 1.0)
-
-    strategies = BoundStrategies(
-        (scripted.profile(throttled, "first"), scripted.profile(working, "second"))
-    )
+    fake = ThrottledThenWorking()
     names = [f"user{i}" for i in range(40)]
-    report = _run(strategies, names, tmp_path, FreshModem(), Clock())
+    report = _run(fake.strategies(), names, tmp_path, FreshModem(), Clock())
     assert report.stored == 40
     assert report.benched == {"profile:first": 1}
-    assert asked["throttled"] == report.rotations + 1  # one per IP it was tried on
+    assert fake.asked == report.rotations + 1  # one per IP it was tried on
 
 
 def test_a_strategy_back_from_its_bench_is_benched_again_where_others_answer(
@@ -104,21 +117,11 @@ def test_a_strategy_back_from_its_bench_is_benched_again_where_others_answer(
     """After its bench, a strategy refused on an IP where another strategy is answering is
     still throttled: benched again at once, not judged on two more fresh IPs (two rotations
     each time its bench ends)."""
-
-    async def throttled(username: str) -> Answer:
-        await asyncio.sleep(0)
-        return Answer(401, WAIT, 1.0)
-
-    async def working(username: str) -> Answer:
-        await asyncio.sleep(0)
-        return Answer(200, _ok(username), 1.0)
-
-    strategies = BoundStrategies(
-        (scripted.profile(throttled, "first"), scripted.profile(working, "second"))
-    )
     policy = replace(FAST, concurrency=1, bench_seconds=0.0)  # every bench ends at once
     names = [f"user{i}" for i in range(10)]
-    report = _run(strategies, names, tmp_path, FreshModem(), Clock(), policy)
+    report = _run(
+        ThrottledThenWorking().strategies(), names, tmp_path, FreshModem(), Clock(), policy
+    )
     assert report.stored == 10
     assert report.rotations == 2  # the first verdict's two fresh IPs, and no more
     assert report.benched["profile:first"] >= 9  # once per profile after the first
@@ -160,26 +163,10 @@ def test_a_strategy_back_from_its_bench_is_tried_by_one_lookup_at_a_time(
     tmp_path: Path,
 ) -> None:
     """Its trial: were every worker to try it at once, each would be refused."""
-    in_flight = peak = 0
-
-    async def throttled(username: str) -> Answer:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await asyncio.sleep(0.001)
-        in_flight -= 1
-        return Answer(401, WAIT, 1.0)
-
-    async def working(username: str) -> Answer:
-        await asyncio.sleep(0.001)
-        return Answer(200, _ok(username), 1.0)
-
-    strategies = BoundStrategies(
-        (scripted.profile(throttled, "first"), scripted.profile(working, "second"))
-    )
+    fake = ThrottledThenWorking(delay=0.001)
     policy = replace(FAST, bench_seconds=0.0)  # every bench ends at once
     names = [f"user{i}" for i in range(40)]
-    report = _run(strategies, names, tmp_path, FreshModem(), Clock(), policy)
+    report = _run(fake.strategies(), names, tmp_path, FreshModem(), Clock(), policy)
     assert report.stored == 40
     assert report.rotations == 2
-    assert peak == 1
+    assert fake.peak == 1
