@@ -167,12 +167,15 @@ class Requester:
             return False
         if run.is_benched(kind, strategy):
             return True  # benched while this request was in flight
-        if not throttled and not (
+        # Back from a bench and limited on an IP where other strategies get through: the IP
+        # has budget, so the strategy is still throttled (no two fresh IPs needed again).
+        still = (
             kind == "profile"
             and run.throttles.returning(key)
             and run.budget.others_answered(generation, strategy)
-        ):
-            return False  # back from a bench, limited where others get through: still throttled
+        )
+        if not throttled and not still:
+            return False
         run.throttles.bench(key)
         if run.warn is not None:
             run.warn(
