@@ -7,7 +7,7 @@ an IP that was refused after it had answered lookups (more than a burst lets thr
 served its budget. Once one has, every IP that has served as many is rotated before its next
 lookup, after the lookups already in flight come back.
 
-The first lookup on a new IP goes alone (see :meth:`IpBudget.admit`). The learnt budget is
+The first lookup on an IP rotated to goes alone (see :meth:`IpBudget.admit`). The learnt budget is
 the most any refused IP served, so the fetcher never rotates an IP
 earlier than one was seen to run out. Budgets may differ by IP (a carrier's addresses are
 shared, and Instagram's rules change): every ``EXPLORE_EVERY``-th IP is not rotated early
@@ -50,19 +50,20 @@ class IpBudget:
         """Wait until a lookup may go and return the generation to send it under (then
         :meth:`sent`, or nothing if it is not sent after all).
 
-        The first lookup on an IP goes alone: if the IP is spent already (a strategy
-        throttled for everyone, an address that came back too soon) one refusal says so,
-        not one per worker. Below the learnt budget the others go at once; at it, the
-        lookups in flight come back first, then the IP is rotated, or (an exploring IP, or
-        ``rotate`` off) lookups go on one at a time. A burst probe goes at once: it tells a
-        burst from a spent IP, which the burst guard waits on.
+        The first lookup on an IP the run rotated to goes alone: if the IP is spent already
+        (a strategy throttled for everyone, an address that came back too soon) one refusal
+        says so, not one per worker. Below the learnt budget the others go at once; at it,
+        the lookups in flight come back first, then the IP is rotated, or (an exploring IP,
+        or ``rotate`` off) lookups go on one at a time. A burst probe goes at once: it tells
+        a burst from a spent IP, which the burst guard waits on.
         """
         gate = self.gate
         while True:
             generation = await gate.wait_open()
             if probe:
                 break
-            first = not self._served.get(generation)
+            # (Not on the run's first IP: its workers start together, in no set order.)
+            first = generation > 0 and not self._served.get(generation)
             at_budget = bool(self.learned) and self.used(generation) >= self.learned
             if not first and not at_budget:
                 break
@@ -81,14 +82,16 @@ class IpBudget:
 
     def done(self, generation: int, strategy: str, spent: bool) -> None:
         """A lookup admitted under ``generation`` came back; ``spent``: it was answered (a
-        refusal or an error spends nothing). An answer that comes back once the IP has
-        changed is not counted: it may have gone out on the new IP."""
+        refusal or an error spends nothing). One that comes back once the IP has changed
+        counts on the new IP: a request through a modem that reconnects does not come back
+        from the old one, so it went out (or was retried by the client) on the new one."""
         self._inflight[generation] -= 1
-        if spent and self.gate.generation == generation:
-            self._served[generation] = self._served.get(generation, 0) + 1
-            self._answered.setdefault(generation, set()).add(strategy)
-            if generation in self._used_up:
-                self._learn(generation)
+        if spent:
+            on = self.gate.generation
+            self._served[on] = self._served.get(on, 0) + 1
+            self._answered.setdefault(on, set()).add(strategy)
+            if on in self._used_up:
+                self._learn(on)
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 

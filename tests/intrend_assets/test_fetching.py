@@ -117,10 +117,7 @@ def test_request_log_has_one_entry_per_request(tmp_path: Path) -> None:
 
 def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path) -> None:
     """A request in flight while the modem reconnects gets the proxy's 503; once the rotation
-    is done its cause is gone, so it must not sit out a (here: 30 s) backoff.
-
-    "warm" is answered first: the first lookup on an IP goes alone (``fetching.budget``), and
-    the scenario needs two lookups in flight on the IP together."""
+    is done its cause is gone, so it must not sit out a (here: 30 s) backoff."""
 
     class Reconnecting(FakeInstagram):
         async def rotate(self) -> Rotation:
@@ -155,7 +152,7 @@ def test_errors_caused_by_a_reconnect_are_retried_without_backoff(tmp_path: Path
         gate = RotationGate(ig.rotate, current_ip=ig.ip)
         return await asyncio.wait_for(
             fetch_profiles(
-                ["warm", "slow", "limited"],
+                ["slow", "limited"],
                 scripted.bound(ig.get_profile),
                 gate,
                 LocalRawStore(tmp_path),

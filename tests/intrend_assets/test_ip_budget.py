@@ -43,21 +43,24 @@ class GrowingBudget(PerIpLimit):
 
 class ThrottledThenWorking:
     """Two strategies: "first" answers "Please wait" to every IP, "second" works. Counts the
-    first's lookups and the most of them in flight at once."""
+    first's lookups, and the most of them in flight at once after "second" served one (once
+    "first" was benched)."""
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
-        self.asked = self.in_flight = self.peak = 0
+        self.asked = self.in_flight = self.peak = self.served = 0
 
     async def throttled(self, username: str) -> Answer:
         self.asked += 1
         self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
+        if self.served:
+            self.peak = max(self.peak, self.in_flight)
         await asyncio.sleep(self.delay)
         self.in_flight -= 1
         return Answer(401, WAIT, 1.0)
 
     async def working(self, username: str) -> Answer:
+        self.served += 1
         await asyncio.sleep(self.delay)
         return Answer(200, _ok(username), 1.0)
 
@@ -108,7 +111,8 @@ def test_the_first_lookup_on_an_ip_goes_alone(tmp_path: Path) -> None:
     report = _run(fake.strategies(), names, tmp_path, FreshModem(), Clock())
     assert report.stored == 40
     assert report.benched == {"profile:first": 1}
-    assert fake.asked == report.rotations + 1  # one per IP it was tried on
+    # On the first IP every worker may ask at once; on each IP after it, one lookup.
+    assert fake.asked <= FAST.concurrency + report.rotations
 
 
 def test_a_strategy_back_from_its_bench_is_benched_again_where_others_answer(
