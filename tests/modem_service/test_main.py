@@ -1,12 +1,17 @@
 """``python -m modem_service``: --help documents every setting; a file log by default."""
 
+import contextlib
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from modem_service.__main__ import default_database_url, main
 from modem_service.settings import Settings
+from tests.modem_service.conftest import free_port
 
 
 def test_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,7 +26,76 @@ def test_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
 def test_production_log_is_a_sqlite_file() -> None:
     url = default_database_url({"STATE_DIRECTORY": "/var/lib/modem-service"})
     assert url == "sqlite+pysqlite:////var/lib/modem-service/iplog.sqlite3"
-    assert Settings().database_url.endswith(":memory:")  # the library default stays throwaway
+    # the library default stays throwaway
+    assert Settings(backend="simulated").database_url.endswith(":memory:")
+
+
+def test_log_never_lands_in_the_working_directory(tmp_path: Path) -> None:
+    """Without systemd's STATE_DIRECTORY the log goes to the user's state directory."""
+    cwd = tmp_path / "repo"
+    cwd.mkdir()
+    home = tmp_path / "home"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+    with contextlib.chdir(cwd):
+        url = default_database_url(env)
+    assert url == f"sqlite+pysqlite:///{home}/.local/state/modem-service/iplog.sqlite3"
+    assert (home / ".local/state/modem-service").is_dir()
+    xdg = default_database_url({**env, "XDG_STATE_HOME": str(tmp_path / "xdg")})
+    assert xdg == f"sqlite+pysqlite:///{tmp_path}/xdg/modem-service/iplog.sqlite3"
+    chosen = default_database_url(env, state_dir=tmp_path / "chosen")
+    assert chosen == f"sqlite+pysqlite:///{tmp_path}/chosen/iplog.sqlite3"
+    assert list(cwd.iterdir()) == []
+
+
+def test_a_served_log_leaves_the_working_directory_alone(tmp_path: Path) -> None:
+    """Started from the repository root, the service writes its log elsewhere."""
+    cwd, state = tmp_path / "repo", tmp_path / "state"
+    cwd.mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path / "home"),
+        "MODEM_BACKEND": "simulated",
+        "MODEM_TOKEN": "t",
+        "MODEM_STATE_DIR": str(state),
+        "MODEM_IP_CHECK_SECONDS": "0",
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
+    port = free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "modem_service", "--port", str(port)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        try:
+            deadline = time.monotonic() + 30
+            while not (state / "iplog.sqlite3").exists() and time.monotonic() < deadline:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    assert (state / "iplog.sqlite3").exists()
+    assert list(cwd.iterdir()) == []
+
+
+def test_backend_must_be_chosen() -> None:
+    """A box started without MODEM_BACKEND must not hand out simulated IPs."""
+    env = {"PATH": "/usr/bin:/bin", "MODEM_TOKEN": "t"}
+    done = subprocess.run(
+        [sys.executable, "-m", "modem_service"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "modem-service: MODEM_BACKEND is not set: expected one of mmcli, hilink, simulated\n"
+    )
+    with pytest.raises(ValidationError):
+        Settings(token="t")
 
 
 def test_refuses_to_start_without_token() -> None:
