@@ -4,11 +4,18 @@ import dagster as dg
 
 from intrend_assets.defs.warehouse.jobs import warehouse_job
 
-daily_warehouse_rebuild = dg.ScheduleDefinition(
-    name="daily_warehouse_rebuild",
-    job=warehouse_job,
-    cron_schedule="0 5 * * *",
-    execution_timezone="UTC",
-    run_config={"ops": {"posts_wide": {"config": {"full_rebuild": True}}}},
-    description="Rebuild hashtag counts and posts_wide from scratch after the morning refresh.",
-)
+
+def warehouse_schedules(status: dg.DefaultScheduleStatus) -> list[dg.ScheduleDefinition]:
+    """The warehouse area's schedules, starting with ``status`` in a new instance."""
+    return [
+        dg.ScheduleDefinition(
+            name="daily_warehouse_rebuild",
+            job=warehouse_job,
+            cron_schedule="0 5 * * *",
+            execution_timezone="UTC",
+            run_config={"ops": {"posts_wide": {"config": {"full_rebuild": True}}}},
+            default_status=status,
+            description="Rebuild hashtag_daily and posts_wide from scratch after the morning "
+            "refresh, and the reports and network tables with them.",
+        )
+    ]
