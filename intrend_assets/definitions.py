@@ -16,7 +16,7 @@ from intrend_assets.defs.profiles.schedules import profile_schedules
 from intrend_assets.defs.profiles.sensors import profile_sensors
 from intrend_assets.defs.reports.assets import trend_report
 from intrend_assets.defs.resources import build_resources
-from intrend_assets.defs.warehouse.assets import hashtag_counts, posts_wide
+from intrend_assets.defs.warehouse.assets import hashtag_daily, posts_wide
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
 from intrend_assets.defs.warehouse.jobs import warehouse_job
 from intrend_assets.defs.warehouse.posts import posts
@@ -27,7 +27,7 @@ from intrend_assets.settings import IntrendSettings, load_settings
 ASSETS = [
     raw_profile,
     posts,
-    hashtag_counts,
+    hashtag_daily,
     posts_wide,
     trend_report,
     fetch_log,

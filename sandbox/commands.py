@@ -88,7 +88,7 @@ def _close_doors(world: Any, walls: dict[str, float]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Sandbox → raw_profile → posts → hashtag_counts → posts_wide, then the rising hashtags."""
+    """Sandbox → raw_profile → posts → hashtag_daily, posts_wide, then the rising hashtags."""
     started = time.monotonic()
     data_dir = Path(args.data_dir).resolve()
     prepare_dagster_home(Path.cwd())

@@ -6,6 +6,7 @@ import dagster as dg
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from warehouse.queries import run_query
 from warehouse.report import rising_chart_png, rising_markdown
 
@@ -23,6 +24,8 @@ class TrendReportConfig(dg.Config):
     kinds={"duckdb", "matplotlib"},
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
+    freshness_policy=DAILY,
 )
 def trend_report(
     context: dg.AssetExecutionContext,

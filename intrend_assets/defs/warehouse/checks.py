@@ -68,8 +68,8 @@ WAREHOUSE_CHECKS = (
     ),
     WarehouseCheck(
         dg.AssetCheckSpec(
-            "hashtag_counts_consistent",
-            asset="hashtag_counts",
+            "hashtag_daily_consistent",
+            asset="hashtag_daily",
             description="Daily counts add up to what post_hashtags holds.",
         ),
         checks.hashtag_daily_consistent,

@@ -20,9 +20,12 @@ import dagster as dg
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.freshness import CODE_VERSION, DAILY
+from intrend_assets.lib.metadata import contract_columns, table_metadata
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.store import LocalRawStore
+from warehouse.contract import POSTS_SCHEMA
 
 
 class PostsConfig(dg.Config):
@@ -38,6 +41,13 @@ class PostsConfig(dg.Config):
     pool="warehouse",
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
+    freshness_policy=DAILY,
+    metadata=contract_columns(
+        "posts",
+        POSTS_SCHEMA,
+        {"first_seen_at": ("TIMESTAMPTZ", "when the warehouse first loaded the post")},
+    ),
 )
 def posts(
     context: dg.AssetExecutionContext,
@@ -63,6 +73,7 @@ def posts(
             for obj, why in done.refused:
                 context.log.error(f"the warehouse refused {obj.key}, set aside: {why}")
             context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
+        table = table_metadata(con, "posts")
     published = warehouse.publish()
     if report.missing:
         context.log.warning(f"{len(report.missing)} queued fetches were gone from the raw store")
@@ -83,5 +94,6 @@ def posts(
             "publish_seconds": round(published.seconds, 3),
             "denormalized_in": dg.MetadataValue.asset(dg.AssetKey("posts_wide")),
             "unparseable": dg.MetadataValue.json(dict(list(report.unparseable.items())[:50])),
+            **table,
         }
     )
