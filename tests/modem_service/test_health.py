@@ -6,6 +6,7 @@ import httpx
 
 from modem_service import Settings, create_app
 from modem_service.backends.base import BackendState
+from modem_service.backends.simulated import SimulatedModem
 from tests.modem_service.conftest import AUTH, TOKEN, running, simulated
 
 
@@ -39,14 +40,23 @@ class UnreachableModem:
         return None
 
 
-def test_a_connected_modem_with_a_known_ip_is_ok() -> None:
+def _health_and_scrape(
+    modem: SimulatedModem, *, unplug: bool = False
+) -> tuple[httpx.Response, str]:
+    """``/health`` and a scrape of ``/metrics``, after unplugging the modem if asked."""
+
     async def scenario() -> tuple[httpx.Response, str]:
-        async with running(create_app(_settings(), backend=simulated())) as client:
+        async with running(create_app(_settings(), backend=modem)) as client:
+            modem.down = unplug
             health = await client.get("/health")
             scrape = (await client.get("/metrics", headers=AUTH)).text
             return health, scrape
 
-    health, scrape = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_a_connected_modem_with_a_known_ip_is_ok() -> None:
+    health, scrape = _health_and_scrape(simulated())
     body = health.json()
     assert health.status_code == 200 and body["status"] == "ok"
     assert body["reachable"] is True and body["present"] is True and body["connected"] is True
@@ -56,16 +66,7 @@ def test_a_connected_modem_with_a_known_ip_is_ok() -> None:
 
 
 def test_an_absent_modem_fails_with_503_and_the_metric_says_so() -> None:
-    modem = simulated()
-
-    async def scenario() -> tuple[httpx.Response, str]:
-        async with running(create_app(_settings(), backend=modem)) as client:
-            modem.down = True
-            health = await client.get("/health")
-            scrape = (await client.get("/metrics", headers=AUTH)).text
-            return health, scrape
-
-    health, scrape = asyncio.run(scenario())
+    health, scrape = _health_and_scrape(simulated(), unplug=True)
     body = health.json()
     assert health.status_code == 503 and body["status"] == "down"
     assert body["present"] is False and "modem not present" in body["problems"]

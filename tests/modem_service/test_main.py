@@ -14,6 +14,17 @@ from modem_service.settings import Settings
 from tests.modem_service.conftest import free_port
 
 
+def _service(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m modem_service`` with only ``env`` (and PATH), expected to stop at once."""
+    return subprocess.run(
+        [sys.executable, "-m", "modem_service", *args],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 def test_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--help"])
@@ -82,14 +93,7 @@ def test_a_served_log_leaves_the_working_directory_alone(tmp_path: Path) -> None
 
 def test_backend_must_be_chosen() -> None:
     """A box started without MODEM_BACKEND must not hand out simulated IPs."""
-    env = {"PATH": "/usr/bin:/bin", "MODEM_TOKEN": "t"}
-    done = subprocess.run(
-        [sys.executable, "-m", "modem_service"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = _service({"MODEM_TOKEN": "t"})
     assert done.returncode == 2
     assert done.stderr == (
         "modem-service: MODEM_BACKEND is not set: expected one of mmcli, hilink, simulated\n"
@@ -99,26 +103,12 @@ def test_backend_must_be_chosen() -> None:
 
 
 def test_refuses_to_start_without_token() -> None:
-    env = {"PATH": "/usr/bin:/bin", "MODEM_BACKEND": "simulated"}
-    done = subprocess.run(
-        [sys.executable, "-m", "modem_service", "--host", "0.0.0.0", "--port", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = _service({"MODEM_BACKEND": "simulated"}, "--host", "0.0.0.0", "--port", "1")
     assert done.returncode == 2 and "MODEM_TOKEN is not set" in done.stderr
 
 
 def test_bad_backend_is_one_line_naming_the_variable() -> None:
-    env = {"PATH": "/usr/bin:/bin", "MODEM_BACKEND": "foo", "MODEM_TOKEN": "t"}
-    done = subprocess.run(
-        [sys.executable, "-m", "modem_service"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = _service({"MODEM_BACKEND": "foo", "MODEM_TOKEN": "t"})
     assert done.returncode == 2
     assert done.stderr == (
         "modem-service: MODEM_BACKEND='foo': expected one of mmcli, hilink, simulated\n"
