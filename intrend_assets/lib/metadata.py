@@ -65,7 +65,7 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]
     ).fetchall()
     if not described:
         raise ValueError(f"no table {table!r} in the warehouse")
-    (rows,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone() or (0,)  # noqa: S608
+    ((rows,),) = con.table(table).aggregate("count(*)").fetchall()
     columns = [
         dg.TableColumn(name, dtype, constraints=dg.TableColumnConstraints(nullable=nullable))
         for name, dtype, nullable in described
