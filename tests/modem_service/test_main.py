@@ -144,3 +144,24 @@ def test_log_level_from_the_environment_is_checked_too(
     with pytest.raises(SystemExit):
         main([])
     assert "MODEM_LOG_LEVEL='loud': expected one of critical, error" in capsys.readouterr().err
+
+
+def test_the_60_s_bound_is_for_the_modem_service_tests_only() -> None:
+    """The folder's collection hook sees every test of the session; e2e keeps its 300 s."""
+    from tests.modem_service import conftest
+
+    class Item:
+        def __init__(self, path: Path) -> None:
+            self.path = path
+            self.markers: list[object] = []
+
+        def get_closest_marker(self, name: str) -> None:
+            return None
+
+        def add_marker(self, marker: object) -> None:
+            self.markers.append(marker)
+
+    inside = Item(conftest.HERE / "test_x.py")
+    outside = Item(conftest.HERE.parent / "e2e" / "test_y.py")
+    conftest.pytest_collection_modifyitems([inside, outside])  # type: ignore[list-item]
+    assert len(inside.markers) == 1 and outside.markers == []
