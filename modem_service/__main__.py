@@ -15,9 +15,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from modem_service.settings import BACKENDS, LOG_LEVELS, Settings, SettingsError, load_settings
-
-SECRET_FIELDS = {"token", "hilink_password"}
+from modem_service.settings import (
+    BACKENDS,
+    LOG_LEVELS,
+    SECRET_FIELDS,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 
 def state_directory(environ: Mapping[str, str], state_dir: str | Path | None = None) -> Path:

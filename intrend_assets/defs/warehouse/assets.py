@@ -6,7 +6,16 @@ from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from intrend_assets.lib.metadata import table_metadata
-from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily, refresh_posts_wide
+from warehouse.load import (
+    rebuild_hashtag_daily,
+    rebuild_posts_wide,
+    refresh_hashtag_daily,
+    refresh_posts_wide,
+)
+
+
+class HashtagDailyConfig(dg.Config):
+    full_rebuild: bool = False
 
 
 @dg.asset(
@@ -19,13 +28,20 @@ from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily, refresh_po
     code_version=CODE_VERSION,
     freshness_policy=DAILY,
 )
-def hashtag_daily(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeResult:
-    """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query."""
+def hashtag_daily(
+    config: HashtagDailyConfig, warehouse: dg.ResourceParam[WarehouseFile]
+) -> dg.MaterializeResult:
+    """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query.
+
+    Kept up to date by differences: the posts loaded since the last refresh are folded in.
+    ``full_rebuild`` (the daily schedule sets it) recomputes every count from the posts.
+    """
     with warehouse.connect() as con:
-        refresh_hashtag_daily(con)
+        (rebuild_hashtag_daily if config.full_rebuild else refresh_hashtag_daily)(con)
         table = table_metadata(con, "hashtag_daily")
     warehouse.publish()
-    return dg.MaterializeResult(metadata=table)
+    mode = "full rebuild" if config.full_rebuild else "incremental"
+    return dg.MaterializeResult(metadata={"mode": mode, **table})
 
 
 class PostsWideConfig(dg.Config):

@@ -13,9 +13,15 @@ def warehouse_schedules(status: dg.DefaultScheduleStatus) -> list[dg.ScheduleDef
             job=warehouse_job,
             cron_schedule="0 5 * * *",
             execution_timezone="UTC",
-            run_config={"ops": {"posts_wide": {"config": {"full_rebuild": True}}}},
+            run_config={
+                "ops": {
+                    "hashtag_daily": {"config": {"full_rebuild": True}},
+                    "posts_wide": {"config": {"full_rebuild": True}},
+                }
+            },
             default_status=status,
             description="Rebuild hashtag_daily and posts_wide from scratch after the morning "
-            "refresh, and the reports and network tables with them.",
+            "refresh (the warehouse checks then look at every row), and the reports and "
+            "network tables with them.",
         )
     ]
