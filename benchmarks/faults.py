@@ -3,7 +3,7 @@
 For each fault, in a fresh data dir and a fresh Dagster instance, on one offline sandbox
 (switches reset between faults), this materializes ``raw_profile`` + ``posts`` over every
 registered profile (one run, partition-range tags, as ``intrend demo`` does), then
-``hashtag_counts`` + ``posts_wide``, while the fault is injected. Then it audits:
+``hashtag_daily`` + ``posts_wide``, while the fault is injected. Then it audits:
 
 - stored: profiles in the raw store and in the warehouse, with no failure recorded;
 - failed: profiles in the raw store's failures list, with their reasons;
@@ -202,7 +202,7 @@ def materialize(
     overrides: dict[str, Any],
     stages: tuple[tuple[str, ...], ...] = (
         ("raw_profile", "posts"),
-        ("hashtag_counts", "posts_wide"),
+        ("hashtag_daily", "posts_wide"),
     ),
 ) -> bool:
     """The demo's materializations (one ranged fetch run, then the warehouse) with this
@@ -397,7 +397,7 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
                     data_dir,
                     instance,
                     fault.settings,
-                    stages=(("posts",), ("hashtag_counts", "posts_wide")),
+                    stages=(("posts",), ("hashtag_daily", "posts_wide")),
                 )
                 and ok
             )
@@ -612,7 +612,7 @@ def run_disk_full_fault(
         )
         # The next load, on the freed disk, fetching nothing: what the full one left queued
         # is all it has (a fetch run would refetch and hide what was set aside).
-        warehouse_only = (("posts",), ("hashtag_counts", "posts_wide"))
+        warehouse_only = (("posts",), ("hashtag_daily", "posts_wide"))
         ok = materialize(urls, token, data_dir, instance, {}, stages=warehouse_only) and ok
         result.runs_ok = ok and not full and aside == 0 and disk.refused > 0
         result.seconds = time.monotonic() - started

@@ -152,6 +152,12 @@ class IntrendSettings(WarehouseSettings):
         description="Whether the sensors (tracked file, refresh, failed runs, automation) start "
         "running with a new Dagster instance; 'stopped' leaves them to be switched on in the UI.",
     )
+    schedules: Literal["running", "stopped"] = Field(
+        "running",
+        description="Whether the schedules (daily refresh, daily warehouse rebuild, weekly "
+        "experiment) start running with a new Dagster instance, like the sensors; 'stopped' "
+        "leaves them to be switched on in the UI.",
+    )
 
     @field_validator("modem_token")
     @classmethod

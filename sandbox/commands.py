@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from intrend_assets.cli import (
+    UiAddress,
     add_parked_commands,
     add_serve_command,
     check_port_free,
@@ -100,7 +101,7 @@ def demo_anchor(now: datetime | None = None) -> datetime:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Sandbox → raw_profile → posts → hashtag_counts → posts_wide, then the rising hashtags."""
+    """Sandbox → raw_profile → posts → hashtag_daily, posts_wide, then the rising hashtags."""
     started = time.monotonic()
     data_dir = Path(args.data_dir).resolve()
     prepare_dagster_home(Path.cwd())
@@ -232,9 +233,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
         env = {**os.environ, "DAGSTER_HOME": str(home), **world.intrend_env(data_dir)}
         register_profiles(dg.DagsterInstance.get(), list(world.usernames())[: args.profiles])
         print(f"sandbox: Instagram {world.instagram_url}, proxy {world.proxy_url}")
-        print(f"Dagster UI: http://{args.host}:{args.port}", flush=True)
         command = dagster_dev_command(args.host, args.port, project / "workspace.yaml")
-        return run_until_stopped(command, env, project)
+        ui = UiAddress("dev", args.host, args.port)
+        return run_until_stopped(command, env, project, ui)
 
 
 def _sandbox_options(p: argparse.ArgumentParser, profiles: int) -> None:

@@ -7,6 +7,7 @@ import dagster as dg
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from warehouse.report import ReportParams, build_report
 
 # Chart name -> the file written beside the warehouse.
@@ -27,11 +28,13 @@ class TrendReportConfig(dg.Config):
 
 
 @dg.asset(
-    deps=["posts_wide", "hashtag_counts"],  # emerging_hashtags reads hashtag_daily
+    deps=["posts_wide", "hashtag_daily"],  # emerging_hashtags reads it
     group_name="analysis",
     kinds={"duckdb", "matplotlib"},
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
+    freshness_policy=DAILY,
 )
 def trend_report(
     context: dg.AssetExecutionContext,
