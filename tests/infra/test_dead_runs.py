@@ -86,14 +86,19 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
         process.stderr.close()
 
 
+def _wait_for(marker: Path, run: subprocess.Popen[bytes]) -> None:
+    """Until the run's step holds the slot (it writes ``marker``), at most 90 s."""
+    deadline = time.monotonic() + 90
+    while not marker.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the run never took the slot"
+
+
 def _kill_a_run_holding_the_slot(home: Path, tmp_path: Path) -> None:
     marker = tmp_path / "holding"
     victim = _run(home, marker, 120)
     try:
-        deadline = time.monotonic() + 90
-        while not marker.exists() and victim.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert marker.exists(), "the first run never took the slot"
+        _wait_for(marker, victim)
     finally:
         _kill(victim)  # reaped: its PID is gone, as after the OOM killer
 
@@ -129,10 +134,7 @@ def test_a_run_whose_worker_lives_is_left_alone(
     marker = tmp_path / "holding"
     running = _run(home, marker, 120)
     try:
-        deadline = time.monotonic() + 90
-        while not marker.exists() and running.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert marker.exists()
+        _wait_for(marker, running)
         assert fail_dead_runs(instance) == []
         runs = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
         assert len(runs) == 1
