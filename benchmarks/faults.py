@@ -18,6 +18,12 @@ registered profile (one run, partition-range tags, as ``intrend demo`` does), th
   repaired them) or ``CHANGED``;
 - peak conns: most connections the proxy host saw at once (limit: ``max_connections``).
 
+Rows 13-15 run on the instance config ``intrend serve`` writes (pools on, run monitoring on),
+in child processes: a run killed while it holds the ``instagram`` slot (the next fetch run
+must finish within ``SLOT_BACK_SECONDS``), and decompression bombs, upstream and in the raw
+store, with the peak RSS of the process running ``raw_profile`` / ``posts`` under them
+(at most ``MAX_RSS_BYTES``).
+
 The sandbox clock is frozen (tiny ``speed``) so that Instagram's answers do not change
 between a run and its rerun. Exit status 1 when anything is lost or duplicated, a run that
 was not meant to die failed, or the proxy saw more connections than the limit.
