@@ -744,7 +744,8 @@ def run_guard_fault(
         run_dead_slot(result, world, spec, base)
         if not result.runs_ok:  # the slot may still be held: a rerun would wait for ever
             result.rerun = "not run"
-            audit(result, given, data_dir)
+            if (data_dir / "warehouse.duckdb").exists():
+                audit(result, given, data_dir)
             return result
     else:
         run_bomb(fault, result, world, spec, base)
