@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(660)
 def test_fault_matrix_loses_nothing() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
@@ -24,7 +24,7 @@ def test_fault_matrix_loses_nothing() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=400,
+        timeout=640,
         check=False,
     )
     table = "\n".join(line for line in run.stdout.splitlines() if line.startswith("|"))
