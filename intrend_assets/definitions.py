@@ -22,6 +22,7 @@ from intrend_assets.defs.warehouse.jobs import warehouse_job
 from intrend_assets.defs.warehouse.posts import posts
 from intrend_assets.defs.warehouse.schedules import warehouse_schedules
 from intrend_assets.lib.automation import automation_sensor
+from intrend_assets.lib.dead_runs import dead_run_sensor
 from intrend_assets.settings import IntrendSettings, load_settings
 
 ASSETS = [
@@ -80,7 +81,7 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=JOBS,
-        sensors=[*profile_sensors(status), automation_sensor(status)],
+        sensors=[*profile_sensors(status), automation_sensor(status), dead_run_sensor(status)],
         schedules=[
             *profile_schedules(scheduled),
             *warehouse_schedules(scheduled),

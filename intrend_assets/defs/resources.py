@@ -93,7 +93,7 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
-        "raw_store": LocalRawStore(settings.resolved_raw_dir()),
+        "raw_store": LocalRawStore(settings.resolved_raw_dir(), settings.max_answer_bytes),
         "warehouse": WarehouseFile(settings.resolved_warehouse_path(), settings.trend_min_profiles),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
