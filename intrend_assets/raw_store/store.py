@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from intrend_assets.fetching.fast_update import Mark
-from intrend_assets.redaction import redact
 from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
 from intrend_assets.raw_store.codec import (
     ObjectTooLarge,
@@ -38,6 +37,7 @@ from intrend_assets.raw_store.codec import (
     decoded_size_within,
     decompress,
 )
+from intrend_assets.redaction import redact
 from intrend_assets.tracking.refresh import Cadence, backoff_for
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
