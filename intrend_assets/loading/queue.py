@@ -22,7 +22,7 @@ import duckdb
 
 from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, ObjectTooLarge, RawObject
+from intrend_assets.raw_store.store import ObjectTooLarge, RawObject, RawStore
 from intrend_assets.tracking.refresh import posts_per_day
 from warehouse.load import load_parsed, mark_posts_wide_stale
 
@@ -51,7 +51,7 @@ class BatchDone:
     refused: list[tuple[RawObject, str]]  # set aside in this slice, with the warehouse's error
 
 
-def to_load(store: LocalRawStore, full_refresh: bool) -> tuple[list[RawObject], set[str]]:
+def to_load(store: RawStore, full_refresh: bool) -> tuple[list[RawObject], set[str]]:
     """The fetches this run loads, oldest first, and the keys of those that are pending.
 
     With ``full_refresh``, every stored fetch: under fast update a fetch's pages hold only the
@@ -71,7 +71,7 @@ def to_load(store: LocalRawStore, full_refresh: bool) -> tuple[list[RawObject], 
 
 def load_queue(
     con: duckdb.DuckDBPyConnection,
-    store: LocalRawStore,
+    store: RawStore,
     todo: list[RawObject],
     pending: set[str],
     report: LoadReport,
@@ -107,7 +107,7 @@ def load_queue(
 
 
 def parse_fetch(
-    store: LocalRawStore, obj: RawObject, unparseable: dict[str, str]
+    store: RawStore, obj: RawObject, unparseable: dict[str, str]
 ) -> list[ParsedProfile]:
     """The profile answer, then the timeline pages fetched right after it. A bad page costs
     only its own posts; a bad profile answer costs the fetch, recorded as failed."""
@@ -136,7 +136,7 @@ def parse_fetch(
 
 def load_fetches(
     con: duckdb.DuckDBPyConnection,
-    store: LocalRawStore,
+    store: RawStore,
     fetches: list[tuple[RawObject, list[ParsedProfile]]],
     report: LoadReport,
 ) -> list[tuple[RawObject, str]]:
@@ -175,7 +175,7 @@ def load_fetches(
 
 def _commit(
     con: duckdb.DuckDBPyConnection,
-    store: LocalRawStore,
+    store: RawStore,
     fetches: list[tuple[RawObject, list[ParsedProfile]]],
     report: LoadReport,
 ) -> None:

@@ -18,11 +18,11 @@ from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.lib.freshness import CODE_VERSION
 from intrend_assets.lib.pools import warn_if_unlimited
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.redaction import redact, redact_data
 
 
-def _log_writer(context: dg.AssetExecutionContext, store: LocalRawStore) -> Sink:
+def _log_writer(context: dg.AssetExecutionContext, store: RawStore) -> Sink:
     """Write each request-log batch as its own Parquet file under the raw store's
     ``fetch_log/`` (named by run, retry and batch: the fetch_log asset loads each once)."""
     batches = itertools.count()
@@ -41,7 +41,7 @@ async def _fetch(
     usernames: list[str],
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
 ) -> FetchReport:
     client = instagram.open_client()
     session_client = instagram.open_session_client(pool_of=client)
@@ -117,7 +117,7 @@ def raw_profile(
     config: ProfileSelection,
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
 ) -> dg.MaterializeResult:
     """Each profile's answer as it came (JSON or the profile page), zstd-compressed.
 
@@ -154,7 +154,7 @@ def raw_profile(
 
 
 def _materialization(
-    report: FetchReport, usernames: list[str], partitions: list[str], raw_store: LocalRawStore
+    report: FetchReport, usernames: list[str], partitions: list[str], raw_store: RawStore
 ) -> dg.MaterializeResult:
     """The run's metadata: what was fetched, skipped and failed, and what it cost."""
     failed = {
@@ -186,7 +186,7 @@ def _materialization(
             "bytes_stored": report.bytes_stored,
             "compression_ratio": round(ratio, 2),
             "seconds": round(report.seconds, 2),
-            "raw_store": dg.MetadataValue.path(str(raw_store.root.resolve())),
+            "raw_store": dg.MetadataValue.path(raw_store.url),
             "parsed_by": dg.MetadataValue.asset(dg.AssetKey("posts")),
         }
     )

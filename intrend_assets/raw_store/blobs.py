@@ -1,0 +1,239 @@
+"""Where the raw store's bytes live: a local (or mounted) folder, or an S3-compatible bucket.
+
+The store above speaks only keys (``profiles/<name>/<stamp>.json.zst``), never paths, so
+the same code runs on one machine and on many. Both backends write whole objects atomically
+(a folder by temporary file, fsync and rename; S3 by its single PUT), list by key order and
+tell an object's size and modification time, which is all the store and the warehouse need.
+
+S3 goes through ``obstore`` (Rust's ``object_store``): one wheel with no botocore stack to
+pin, a synchronous API, and the same credentials chain as the AWS tools (``AWS_ACCESS_KEY_ID``,
+``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION`` from the environment, never from settings).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+STALE_TEMPORARY_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stored object: its key, size in bytes and modification time (ns since epoch)."""
+
+    key: str
+    size: int
+    modified_ns: int
+
+
+class Blobs(Protocol):
+    """The few operations the raw store is built on."""
+
+    url: str
+
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes | None: ...
+    def stat(self, key: str) -> Entry | None: ...
+    def list(self, prefix: str) -> list[Entry]: ...
+    def children(self, prefix: str) -> list[str]: ...
+    def delete(self, key: str) -> None: ...
+    def sweep(self) -> int: ...
+
+
+def _folder_of(prefix: str) -> str:
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+class LocalBlobs:
+    """Objects as files under ``root``; a key is a relative path that may not leave it."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.url = str(self.root.resolve())
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"key {key!r} escapes the raw store")
+        return path
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def stat(self, key: str) -> Entry | None:
+        try:
+            found = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return Entry(key, found.st_size, found.st_mtime_ns)
+
+    def list(self, prefix: str) -> list[Entry]:
+        """Files under the folder ``prefix``, recursively, by key; temporary files skipped."""
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        found = []
+        for folder, dirs, files in os.walk(base):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if name.startswith("."):
+                    continue
+                path = Path(folder, name)
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+                key = path.relative_to(self.root).as_posix()
+                found.append(Entry(key, stat.st_size, stat.st_mtime_ns))
+        return sorted(found, key=lambda e: e.key)
+
+    def children(self, prefix: str) -> list[str]:
+        """Names of the folders directly under ``prefix``, sorted."""
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def sweep(self) -> int:
+        return remove_stale_temporary_files(self.root)
+
+
+class S3Blobs:
+    """Objects in an S3-compatible bucket under an optional prefix (``s3://bucket/prefix``).
+
+    ``endpoint``: a server other than AWS (MinIO, Ceph, moto on loopback); plain HTTP is
+    allowed only for a loopback endpoint.
+    """
+
+    def __init__(self, url: str, *, endpoint: str | None = None, region: str | None = None):
+        from obstore.store import S3Store
+
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise ValueError(f"not an s3:// URL: {url!r}")
+        config: dict[str, str] = {}
+        options: dict[str, str | bool] = {}
+        if endpoint:
+            config["endpoint"] = endpoint
+            host = urlsplit(endpoint).hostname or ""
+            if endpoint.startswith("http://") and host in ("127.0.0.1", "localhost", "::1"):
+                options["allow_http"] = True
+        if region:
+            config["region"] = region
+        prefix = parts.path.strip("/") or None
+        self.url = url
+        self._store = S3Store(
+            parts.netloc, prefix=prefix, config=config or None, client_options=options or None
+        )
+
+    def put(self, key: str, data: bytes) -> None:
+        import obstore
+
+        obstore.put(self._store, key, data)
+
+    def get(self, key: str) -> bytes | None:
+        import obstore
+
+        try:
+            return bytes(obstore.get(self._store, key).bytes())
+        except FileNotFoundError:
+            return None
+
+    def stat(self, key: str) -> Entry | None:
+        import obstore
+
+        try:
+            meta = obstore.head(self._store, key)
+        except FileNotFoundError:
+            return None
+        return _entry(meta)
+
+    def list(self, prefix: str) -> list[Entry]:
+        import obstore
+
+        found = [
+            _entry(meta)
+            for chunk in obstore.list(self._store, _folder_of(prefix), chunk_size=1000)
+            for meta in chunk
+        ]
+        return sorted(found, key=lambda e: e.key)
+
+    def children(self, prefix: str) -> list[str]:
+        import obstore
+
+        folder = _folder_of(prefix)
+        listed = obstore.list_with_delimiter(self._store, folder)
+        names = (p.rstrip("/").rsplit("/", 1)[-1] for p in listed["common_prefixes"])
+        return sorted(n for n in names if n and not n.startswith("."))
+
+    def delete(self, key: str) -> None:
+        import obstore
+
+        with contextlib.suppress(FileNotFoundError):
+            obstore.delete(self._store, key)
+
+    def sweep(self) -> int:
+        """Nothing to sweep: a PUT that dies leaves no object behind."""
+        return 0
+
+
+def _entry(meta: dict) -> Entry:
+    modified = meta["last_modified"]
+    return Entry(str(meta["path"]), int(meta["size"]), int(modified.timestamp() * 1e9))
+
+
+def open_blobs(url: str | Path, *, endpoint: str | None = None, region: str | None = None) -> Blobs:
+    """An ``s3://`` URL opens a bucket; anything else (a path, ``file://``) a local folder."""
+    text = str(url)
+    if text.startswith("s3://"):
+        return S3Blobs(text, endpoint=endpoint, region=region)
+    return LocalBlobs(text.removeprefix("file://"))
+
+
+def remove_stale_temporary_files(root: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
+    """Delete ``.tmp-*`` files of writes killed half way; how many went.
+
+    A write in progress renames its temporary file within seconds, so one untouched for
+    ``older_than`` seconds belongs to a process that died (SIGKILL, OOM, power loss).
+    """
+    cutoff = time.time() - older_than
+    removed = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if not name.startswith(".tmp-"):
+                continue
+            path = Path(folder, name)
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # renamed or removed meanwhile
+                continue
+    return removed
