@@ -149,6 +149,7 @@ class S3Blobs:
             config["region"] = region
         prefix = parts.path.strip("/") or None
         self.url = url
+        self.endpoint = endpoint
         self._store = S3Store(
             parts.netloc, prefix=prefix, config=config or None, client_options=options or None
         )
