@@ -2,9 +2,10 @@
 
 Objects are keyed ``profiles/<username>/<fetched_at>.json.zst``; the timeline pages fetched
 after a profile answer go to ``pages/<username>/<fetched_at>/<n>.json.zst``, so a profile
-answer and its pages stay one unit. The username is validated
-before it becomes part of a path, and every write is atomic (temporary file, fsync, rename) so
-a crash never leaves a half-written object behind. Failures live beside the objects under
+answer and its pages stay one unit. Keys only, never paths: the bytes live on
+:mod:`.blobs`, a local folder or an S3 bucket (``INTREND_RAW_URL``). The username is
+validated before it becomes part of a key, and every write is atomic (temporary file, fsync
+and rename on a folder; one PUT on S3) so a crash never leaves a half-written object behind. Failures live beside the objects under
 ``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten; the
 record counts the failures in a row (``consecutive``, for the same kind of reason), which
 the refresh backoff grows with and parks a profile by (:mod:`intrend_assets.tracking.refresh`).
@@ -13,20 +14,20 @@ the refresh backoff grows with and parks a profile by (:mod:`intrend_assets.trac
 answer and all its pages are stored (or once paging stopped, whatever stopped it), and before
 the fast-update mark moves past them. The ``posts`` asset loads what is pending and removes a
 marker only after its rows are committed, so a crash between fetch and load leaves the fetch
-pending, never lost. (A crash inside the write of the answer itself loses that fetch only:
-its mark has not moved, so the next fetch pages the same posts again.)
+pending, never lost. ``opening/`` holds a marker written just before each answer and removed
+with its ``pending/`` marker: a process killed in between (after the answer, before the queue)
+leaves it, and :meth:`RawStore.pending` queues that fetch once the marker is older than a
+fetch takes. (A crash inside the write of the answer itself loses that fetch only: its mark
+has not moved, so the next fetch pages the same posts again.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from intrend_assets.fetching.fast_update import Mark
 from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
 from intrend_assets.raw_store.blobs import (
     STALE_TEMPORARY_SECONDS,
@@ -42,8 +43,9 @@ from intrend_assets.raw_store.codec import (
     decoded_size_within,
     decompress,
 )
+from intrend_assets.raw_store.records import ProfileRecords
 from intrend_assets.redaction import redact
-from intrend_assets.tracking.refresh import Cadence, backoff_for
+from intrend_assets.tracking.refresh import Cadence
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
@@ -84,18 +86,6 @@ def _object_key(username: str, stamp: str) -> str:
     return f"profiles/{username}/{stamp}.json.zst"
 
 
-def _json(data: bytes | None) -> dict:
-    """A small JSON record, or {} when it is absent or unreadable (a crash cannot leave a
-    half-written one, but a hand-edited one may be wrong)."""
-    if data is None:
-        return {}
-    try:
-        record = json.loads(data)
-    except ValueError:
-        return {}
-    return record if isinstance(record, dict) else {}
-
-
 def _pending_name(obj: RawObject) -> str:
     return f"{_stamp(obj.fetched_at)}{_PENDING_SEP}{validate_username(obj.username)}"
 
@@ -114,7 +104,7 @@ def _parse_pending(name: str) -> tuple[datetime, str] | None:
     return moment, username
 
 
-class RawStore:
+class RawStore(ProfileRecords):
     """The raw store on a set of blobs (a folder or a bucket: :mod:`.blobs`)."""
 
     def __init__(
@@ -137,12 +127,6 @@ class RawStore:
     def url(self) -> str:
         """Where the store lives, for people: a folder or an ``s3://`` URL."""
         return self.blobs.url
-
-    def _write_json(self, key: str, record: dict) -> None:
-        self.blobs.put(key, json.dumps(record).encode())
-
-    def _read_json(self, key: str) -> dict:
-        return _json(self.blobs.get(key))
 
     def put(self, username: str, fetched_at: datetime, body: bytes) -> RawObject:
         """Store one answer body (uncompressed bytes in, compressed at rest).
@@ -284,58 +268,6 @@ class RawStore:
         )
         return [r for r in records if r.get("key")]
 
-    def read_mark(self, username: str) -> Mark | None:
-        """The fast-update mark of the last complete pass, if any."""
-        data = self.blobs.get(f"marks/{validate_username(username)}.json")
-        if data is None:
-            return None
-        record = json.loads(data)
-        newest = record.get("newest_taken_at")
-        return Mark(
-            datetime.fromisoformat(newest) if newest else None, frozenset(record["post_ids"])
-        )
-
-    def write_mark(self, username: str, mark: Mark) -> None:
-        data = {
-            "newest_taken_at": mark.newest_taken_at.isoformat() if mark.newest_taken_at else None,
-            "post_ids": sorted(mark.post_ids),
-        }
-        self._write_json(f"marks/{validate_username(username)}.json", data)
-
-    def read_walls(self, username: str) -> frozenset[str]:
-        """Strategies that answered this profile with a login wall last time they were tried."""
-        data = self.blobs.get(f"walls/{validate_username(username)}.json")
-        return (
-            frozenset(json.loads(data).get("strategies", [])) if data is not None else frozenset()
-        )
-
-    def write_walls(self, username: str, strategies: set[str] | frozenset[str]) -> None:
-        key = f"walls/{validate_username(username)}.json"
-        if not strategies:
-            self.blobs.delete(key)
-            return
-        self._write_json(key, {"strategies": sorted(strategies)})
-
-    def read_served(self, username: str) -> str | None:
-        """The anonymous strategy that served this profile last, when it was not the first
-        in order (a profile one strategy refuses starts with the one that worked)."""
-        data = self.blobs.get(f"served/{validate_username(username)}.json")
-        return json.loads(data).get("strategy") if data is not None else None
-
-    def write_served(self, username: str, strategy: str | None) -> None:
-        """Remember ``strategy`` for this profile; None forgets (the usual order serves it)."""
-        key = f"served/{validate_username(username)}.json"
-        if strategy is None:
-            self.blobs.delete(key)
-            return
-        self._write_json(key, {"strategy": strategy})
-
-    def write_cadence(self, username: str, posts_per_day: float) -> None:
-        """Remember how often the profile posts (what the refresh sensor adapts to)."""
-        self._write_json(
-            f"cadence/{validate_username(username)}.json", {"posts_per_day": posts_per_day}
-        )
-
     def cadence(self, username: str) -> Cadence:
         """Last fetch, posting rate and last failure of a profile, from what the store holds."""
         name = validate_username(username)
@@ -354,63 +286,6 @@ class RawStore:
 
     def usernames(self) -> Iterator[str]:
         yield from self.blobs.children("profiles/")
-
-    # Failures: the list of profiles to retry later, with their reasons.
-
-    def _failure_key(self, username: str) -> tuple[str, str]:
-        """A valid name keeps ``failures/<name>.json``; a name Instagram never issues is
-        recorded too, as given, under a key named by its hash (never by the name)."""
-        try:
-            name = validate_username(username)
-        except InvalidUsername:
-            digest = hashlib.sha256(repr(username).encode()).hexdigest()[:24]
-            return str(username), f"failures/invalid-{digest}.json"
-        return name, f"failures/{name}.json"
-
-    def record_failure(
-        self,
-        username: str,
-        outcome: str,
-        reason: str,
-        attempts: int,
-        *,
-        at: datetime | None = None,
-    ) -> None:
-        """File a failure. ``consecutive`` counts the failures in a row whose reasons share
-        a backoff (a second ``not_found`` makes 2; a ``gave_up`` after a ``not_found``
-        starts again at 1); ``first_failed_at`` is when the current run of them began."""
-        name, key = self._failure_key(username)
-        moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat()
-        previous = self._read_json(key)
-        same = bool(previous) and (
-            backoff_for(str(previous.get("outcome"))) == backoff_for(outcome)
-        )
-        record = {
-            "username": name,
-            "outcome": outcome,
-            "reason": redact(reason),
-            "attempts": attempts,
-            "failed_at": moment,
-            "consecutive": int(previous.get("consecutive", 1)) + 1 if same else 1,
-            "first_failed_at": previous.get("first_failed_at", moment) if same else moment,
-        }
-        self._write_json(key, record)
-
-    def clear_failure(self, username: str) -> None:
-        self.blobs.delete(self._failure_key(username)[1])
-
-    def rearm(self, username: str) -> bool:
-        """Forget a profile's failures, parked or not: it is due again by its last fetch (at
-        once if it never was). True when there was a record to forget."""
-        key = self._failure_key(username)[1]
-        existed = self.blobs.stat(key) is not None
-        self.blobs.delete(key)
-        return existed
-
-    def failures(self) -> list[dict[str, object]]:
-        listed = self.blobs.list("failures/")
-        found = (self.blobs.get(e.key) for e in listed if e.key.endswith(".json"))
-        return [json.loads(data) for data in found if data is not None]
 
     def write_log(self, name: str, data: bytes) -> str:
         """Store a request-log batch (Parquet bytes) under ``fetch_log/``; returns its key."""
