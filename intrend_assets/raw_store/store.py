@@ -5,7 +5,8 @@ after a profile answer go to ``pages/<username>/<fetched_at>/<n>.json.zst``, so 
 answer and its pages stay one unit. Keys only, never paths: the bytes live on
 :mod:`.blobs`, a local folder or an S3 bucket (``INTREND_RAW_URL``). The username is
 validated before it becomes part of a key, and every write is atomic (temporary file, fsync
-and rename on a folder; one PUT on S3) so a crash never leaves a half-written object behind. Failures live beside the objects under
+and rename on a folder; one PUT on S3) so a crash
+never leaves a half-written object behind. Failures live beside the objects under
 ``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten; the
 record counts the failures in a row (``consecutive``, for the same kind of reason), which
 the refresh backoff grows with and parks a profile by (:mod:`intrend_assets.tracking.refresh`).
