@@ -20,7 +20,7 @@ from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
-from intrend_assets.raw_store.store import RawStore
+from intrend_assets.raw_store.store import LocalRawStore, RawStore
 from tests import defaults, scripted
 from tests.infra.s3 import StoreFactory
 
@@ -139,7 +139,12 @@ def test_pending_is_oldest_first_and_survives_a_missing_answer(
     assert store.pending() == []
 
 
-def _load(store: RawStore, db: Path, config: dict | None = None) -> dg.ExecuteInProcessResult:
+def _load(
+    store: RawStore | Path, db: Path, config: dict | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run ``posts`` on ``store`` (a folder path: the local store there)."""
+    if isinstance(store, Path):
+        store = LocalRawStore(store)
     with dg.instance_for_test() as instance:
         return dg.materialize(
             [posts],
