@@ -18,6 +18,7 @@ import duckdb
 
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
@@ -93,4 +94,5 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
+        "metrics": MetricsGateway(settings.pushgateway_url),
     }
