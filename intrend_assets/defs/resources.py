@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from intrend_assets.alerts.daily import StaleAfter
+from intrend_assets.alerts.webhook import Webhook
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.metrics_push import MetricsGateway
@@ -87,6 +89,7 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
     """The resources of one deployment; only ``settings`` differ between sandbox and field
     (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other)."""
     token = settings.modem_token.get_secret_value() if settings.modem_token else None
+    alert_url = settings.alert_webhook_url
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
@@ -95,4 +98,6 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
         "metrics": MetricsGateway(settings.pushgateway_url),
+        "alerts": Webhook(alert_url.get_secret_value() if alert_url else None),
+        "stale_after": StaleAfter(settings.stale_profile_days),
     }

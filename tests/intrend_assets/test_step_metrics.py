@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from intrend_assets.fetching.metrics import FetchMetrics, LoadMetrics
 from intrend_assets.fetching.report import FetchReport, ProfileOutcome
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.queue import LoadReport
 from tests.infra.servers import free_port
+from tests.receiver import receiver
 
 
 def _row(strategy: str, outcome: str, latency_ms: float | None, kind: str = "profile") -> dict:
@@ -82,40 +78,14 @@ def test_a_load_becomes_posts_and_fetches_loaded() -> None:
     assert value("intrend_step_duration_seconds") == 2.5
 
 
-class _Gateway(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[str, str, bytes]] = []  # noqa: RUF012 - per test, reset below
-    status = 200
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.received.append((self.command, self.path, body))
-        self.send_response(self.status)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def _gateway(status: int = 200) -> Iterator[str]:
-    _Gateway.received, _Gateway.status = [], status
-    server = http.server.HTTPServer(("127.0.0.1", free_port()), _Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_the_push_is_a_pushadd_to_the_steps_group() -> None:
     warnings: list[str] = []
-    with _gateway() as url:
-        assert MetricsGateway(url).push_fetch(_report(), warnings.append)
-        assert MetricsGateway(url).push_load(LoadReport(fetches=2, posts=7), 1.0, warnings.append)
+    with receiver() as gateway:
+        assert MetricsGateway(gateway.url).push_fetch(_report(), warnings.append)
+        load = LoadReport(fetches=2, posts=7)
+        assert MetricsGateway(gateway.url).push_load(load, 1.0, warnings.append)
     assert warnings == []
-    (fetch_method, fetch_path, fetch_body), (_, load_path, load_body) = _Gateway.received
+    (fetch_method, fetch_path, fetch_body), (_, load_path, load_body) = gateway.requests
     assert (fetch_method, fetch_path) == ("POST", "/metrics/job/intrend/step/raw_profile")
     assert load_path == "/metrics/job/intrend/step/posts"
     assert b"intrend_requests_total{" in fetch_body and b"intrend_posts_loaded" not in fetch_body
@@ -124,8 +94,8 @@ def test_the_push_is_a_pushadd_to_the_steps_group() -> None:
 
 def test_a_refused_or_unreachable_push_is_a_warning_not_a_failure() -> None:
     warnings: list[str] = []
-    with _gateway(status=400) as url:
-        assert not MetricsGateway(url).push_fetch(_report(), warnings.append)
+    with receiver(status=400) as gateway:
+        assert not MetricsGateway(gateway.url).push_fetch(_report(), warnings.append)
     assert not MetricsGateway(f"http://127.0.0.1:{free_port()}").push_fetch(
         _report(), warnings.append
     )
