@@ -22,8 +22,7 @@ import yaml
 
 from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.pipeline import Stage, run_pipeline, sandbox_resources
-from sandbox.world import SandboxConfig, start_sandbox
-from tests.infra.prometheus import (
+from sandbox.prometheus import (
     check_metrics,
     get,
     query,
@@ -31,6 +30,7 @@ from tests.infra.prometheus import (
     running_pushgateway,
     targets,
 )
+from sandbox.world import SandboxConfig, start_sandbox
 from tests.infra.servers import REPO_ROOT
 
 pytestmark = pytest.mark.slow

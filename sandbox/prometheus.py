@@ -1,10 +1,13 @@
-"""Debian's Prometheus and Pushgateway for a test: real binaries, loopback only, unprivileged.
+"""Debian's Prometheus and Pushgateway for tests and benchmarks: real binaries, loopback
+only, unprivileged, always stopped.
 
 ``running_pushgateway()`` and ``running_prometheus(config)`` start each on a free 127.0.0.1
 port in a fresh temporary folder and stop it (SIGTERM to its group, then SIGKILL) when the
 ``with`` block ends. As root they run as ``nobody`` (neither needs an account of its own, as
 PostgreSQL's test server does), as anyone else as the current user.
-``scripts/ensure-prometheus`` (run by ``make test``) installs the packages.
+``scripts/ensure-prometheus`` (run by ``make test``) installs the packages. Beside
+:mod:`sandbox.postgres` for the same reason: the benchmarks use it too, and they may not
+import the tests.
 """
 
 from __future__ import annotations
@@ -14,25 +17,48 @@ import json
 import os
 import pwd
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
-
-from tests.infra.servers import free_port, stop_group, tail
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
 PUSHGATEWAY = Path("/usr/bin/prometheus-pushgateway")
 START_TIMEOUT = 30.0
 UNPRIVILEGED = "nobody"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, SIGKILL what is left after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
 
 
 def require_prometheus() -> None:
@@ -58,9 +84,10 @@ def _as_account(account: pwd.struct_passwd | None, argv: list[str]) -> list[str]
 
 
 def get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> bytes:
-    request = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=timeout) as answer:
-        return answer.read()
+    """The body of a 200 answer (anything else raises ``httpx.HTTPError``)."""
+    answer = httpx.get(url, headers=headers, timeout=timeout)
+    answer.raise_for_status()
+    return answer.content
 
 
 @contextlib.contextmanager
@@ -80,16 +107,16 @@ def _server(name: str, argv: list[str], root: Path, port: int) -> Iterator[str]:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited ({proc.returncode}):\n{tail(log)}")
-            with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
+                raise RuntimeError(f"{name} exited ({proc.returncode}):\n{_tail(log)}")
+            with contextlib.suppress(httpx.HTTPError):
                 get(f"{url}/-/ready", timeout=2)
                 break
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} not ready after {START_TIMEOUT} s:\n{tail(log)}")
+                raise TimeoutError(f"{name} not ready after {START_TIMEOUT} s:\n{_tail(log)}")
             time.sleep(0.1)
         yield url
     finally:
-        stop_group(proc, timeout=10)
+        _stop(proc)
 
 
 @contextlib.contextmanager
@@ -150,8 +177,8 @@ def running_prometheus(config: dict[str, Any], files: dict[str, str]) -> Iterato
 
 def query(prometheus_url: str, promql: str) -> list[dict[str, Any]]:
     """The result vector of an instant query through Prometheus's HTTP API."""
-    url = f"{prometheus_url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
-    payload = json.loads(get(url))
+    answer = httpx.get(f"{prometheus_url}/api/v1/query", params={"query": promql}, timeout=10)
+    payload = answer.json()
     if payload.get("status") != "success":
         raise RuntimeError(f"{promql}: {payload}")
     return payload["data"]["result"]
