@@ -53,7 +53,7 @@ class MetricsGateway:
                 timeout=self.timeout,
             )
         except Exception as exc:  # unreachable, refused, bad URL: the step goes on
-            warn(f"metrics not pushed to {self.url}: {exc}")
+            warn(f"metrics not pushed to the Pushgateway: {exc}")
             return False
         return True
 

@@ -20,6 +20,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from intrend_assets.fetching.metrics import REFUSALS
 from intrend_assets.raw_store.store import LocalRawStore
 from sandbox.pipeline import Stage, run_pipeline, sandbox_resources
 from sandbox.prometheus import (
@@ -149,3 +150,5 @@ def test_the_dashboard_reads_the_provisioned_datasource() -> None:
     for wanted in ("fetch rate", "refusal share", "rotations per hour", "time per rotation"):
         assert wanted in titles
     assert "stored vs failed" in titles
+    (refusals,) = [e for t, e in dashboard_queries() if t.startswith("Refusal share")]
+    assert f'outcome=~"{"|".join(REFUSALS)}"' in refusals  # the outcomes metrics.py names
