@@ -23,6 +23,7 @@ from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.redaction import remember
 from intrend_assets.settings import IntrendSettings
 from intrend_assets.tracking.tracked_file import ProfilesFile
 from warehouse.db import connect
@@ -40,6 +41,7 @@ class WarehouseFile:
     """
 
     path: Path
+    trend_min_profiles: int = 3  # the trend report's minimum of distinct profiles per tag
 
     def folder(self) -> Path:
         """Where the warehouse file lives; reports are written beside it."""
@@ -87,14 +89,16 @@ def instagram_access(settings: IntrendSettings) -> InstagramAccess:
 
 def build_resources(settings: IntrendSettings) -> dict[str, object]:
     """The resources of one deployment; only ``settings`` differ between sandbox and field
-    (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other)."""
+    (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other). Its
+    secrets are scrubbed from every message the run writes from here on."""
+    remember(*settings.secret_values())
     token = settings.modem_token.get_secret_value() if settings.modem_token else None
     alert_url = settings.alert_webhook_url
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
-        "raw_store": LocalRawStore(settings.resolved_raw_dir()),
-        "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
+        "raw_store": LocalRawStore(settings.resolved_raw_dir(), settings.max_answer_bytes),
+        "warehouse": WarehouseFile(settings.resolved_warehouse_path(), settings.trend_min_profiles),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
         "metrics": MetricsGateway(settings.pushgateway_url),
