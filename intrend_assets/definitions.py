@@ -6,6 +6,7 @@ Nothing else happens here. The settings are read once, when the code location lo
 
 import dagster as dg
 
+from intrend_assets.defs.alerts.sensors import alert_sensors
 from intrend_assets.defs.experiments.assets import rate_limit_experiment
 from intrend_assets.defs.experiments.jobs import rate_limit_experiment_job
 from intrend_assets.defs.experiments.schedules import experiment_schedules
@@ -81,7 +82,12 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=JOBS,
-        sensors=[*profile_sensors(status), automation_sensor(status), dead_run_sensor(status)],
+        sensors=[
+            *profile_sensors(status),
+            automation_sensor(status),
+            dead_run_sensor(status),
+            *alert_sensors(status),
+        ],
         schedules=[
             *profile_schedules(scheduled),
             *warehouse_schedules(scheduled),

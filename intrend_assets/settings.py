@@ -150,6 +150,23 @@ class IntrendSettings(WarehouseSettings):
         "fetches_loaded check fails (a posts run follows every fetch run within minutes).",
     )
 
+    pushgateway_url: str | None = Field(
+        None,
+        description="Prometheus Pushgateway the fetch and load steps push their metrics to at "
+        "the end of each step (http://host:9091). Unset: no metrics are pushed.",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        None,
+        description="Webhook the alert sensors post to (Slack incoming webhooks take the same "
+        "JSON); a secret, environment only. Unset: the alert sensors skip.",
+    )
+    stale_profile_days: float = Field(
+        3.0,
+        gt=0,
+        description="Days without a stored fetch after which a tracked, not parked profile is "
+        "reported stale by the daily alert.",
+    )
+
     executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
         "in_process",
         description="How a run executes its steps: in its own process (one machine), a "

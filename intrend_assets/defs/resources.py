@@ -16,8 +16,11 @@ from pathlib import Path
 
 import duckdb
 
+from intrend_assets.alerts.daily import StaleAfter
+from intrend_assets.alerts.webhook import Webhook
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.redaction import remember
@@ -90,6 +93,7 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
     secrets are scrubbed from every message the run writes from here on."""
     remember(*settings.secret_values())
     token = settings.modem_token.get_secret_value() if settings.modem_token else None
+    alert_url = settings.alert_webhook_url
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
@@ -97,4 +101,7 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "warehouse": WarehouseFile(settings.resolved_warehouse_path(), settings.trend_min_profiles),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
+        "metrics": MetricsGateway(settings.pushgateway_url),
+        "alerts": Webhook(alert_url.get_secret_value() if alert_url else None),
+        "stale_after": StaleAfter(settings.stale_profile_days),
     }

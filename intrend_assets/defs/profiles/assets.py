@@ -17,6 +17,7 @@ from intrend_assets.fetching.request_log import Sink
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.lib.freshness import CODE_VERSION
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.redaction import redact, redact_data
@@ -118,6 +119,7 @@ def raw_profile(
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
     raw_store: dg.ResourceParam[LocalRawStore],
+    metrics: dg.ResourceParam[MetricsGateway],
 ) -> dg.MaterializeResult:
     """Each profile's answer as it came (JSON or the profile page), zstd-compressed.
 
@@ -150,6 +152,7 @@ def raw_profile(
     except ConfigurationError as exc:
         # Our requests are wrong (headers, ids): a retry sends the same wrong requests.
         raise dg.Failure(redact(str(exc)), allow_retries=False) from exc
+    metrics.push_fetch(report, context.log.warning)
     return _materialization(report, usernames, partitions, raw_store)
 
 
