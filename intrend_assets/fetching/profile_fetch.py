@@ -190,7 +190,7 @@ class ProfileFetch:
         pages_needed = (
             not strategy.strategy.carries_posts
             or policy.max_posts > PROFILE_POSTS
-            or history_until(policy, None) is not None
+            or (history_until(policy, None) is not None and bool(self.run.strategies.timeline))
         )
         try:
             if kind == "ok" and pages_needed:

@@ -47,6 +47,7 @@ class _Walk:
     user_id: str | None
     mark: Mark | None
     history_until: datetime | None = None  # a first fetch pages back to here
+    history_pages: int = 0  # in at most this many pages
     ids: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -74,7 +75,7 @@ class _Walk:
         a first fetch on until the history reaches back far enough or the pages run out."""
         if len(self.seen) < policy.max_posts:
             return True
-        return pages < policy.first_fetch_max_pages and not self.reached()
+        return pages < self.history_pages and not self.reached()
 
 
 def history_until(policy: FetchPolicy, mark: Mark | None) -> datetime | None:
@@ -114,10 +115,12 @@ class TimelinePager:
         mark = None
         if policy.fast_update:
             mark = await asyncio.to_thread(self.run.store.read_mark, username)
-        walk = _Walk(
-            _post_keys(parsed), parsed.profile.get("id"), mark, history_until(policy, mark)
-        )
         carries_posts = served_by.strategy.carries_posts
+        # An answer without posts costs a page for the posts other answers carry: the same
+        # history whichever strategy served the profile.
+        history_pages = policy.first_fetch_max_pages + (0 if carries_posts else 1)
+        until = history_until(policy, mark)
+        walk = _Walk(_post_keys(parsed), parsed.profile.get("id"), mark, until, history_pages)
         if (
             first_known_index(walk.seen, mark) is None
             and (parsed.has_next_page or not carries_posts)
