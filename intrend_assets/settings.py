@@ -134,6 +134,19 @@ class IntrendSettings(WarehouseSettings):
     pacing_seconds: float = Field(0.0, ge=0, description="Seconds of that sleep.")
     max_posts: int = Field(12, ge=1, description="Posts per profile; past 12 pages the timeline.")
     fast_update: bool = Field(True, description="Stop paging at the first post already stored.")
+    first_fetch_days: float = Field(
+        35.0,
+        ge=0,
+        description="A profile's first fetch (no fast-update mark yet) pages its timeline until "
+        "its posts reach this many days back: the trend report's recent and baseline windows "
+        "(7 + 28). 0: the first fetch is like any other. Needs FAST_UPDATE.",
+    )
+    first_fetch_max_pages: int = Field(
+        5,
+        ge=0,
+        description="Most timeline pages (12 posts each) a first fetch spends on reaching "
+        "FIRST_FETCH_DAYS; a profile posting twice a day needs 5.",
+    )
 
     modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
     modem_token: SecretStr | None = Field(
@@ -281,6 +294,8 @@ class IntrendSettings(WarehouseSettings):
             pacing_seconds=self.pacing_seconds,
             max_posts=self.max_posts,
             fast_update=self.fast_update,
+            first_fetch_days=self.first_fetch_days,
+            first_fetch_max_pages=self.first_fetch_max_pages,
             session_pacing_seconds=self.session_pacing_seconds,
             bench_seconds=self.strategy_bench_seconds,
         )
