@@ -1,7 +1,8 @@
-"""Where the warehouse lives, from ``INTREND_*`` environment variables.
+"""Where the warehouse lives and how much memory its connections take, from ``INTREND_*``
+environment variables.
 
 The pipeline and ``intrend-warehouse`` must find the same file, so the code location's
-settings extend these rather than declaring the two fields again.
+settings extend these rather than declaring the fields again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ class WarehouseSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Root of local data (raw store, warehouse).")
     warehouse_path: Path | None = Field(
         None, description="DuckDB file; default DATA_DIR/warehouse.duckdb."
+    )
+    warehouse_memory_limit: str = Field(
+        "512MB",
+        description="DuckDB memory_limit of every warehouse connection (beyond it, DuckDB "
+        "spills to disk): without one DuckDB takes 80% of the machine's memory.",
     )
 
     def resolved_warehouse_path(self) -> Path:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intrend_assets import hashtags
-from intrend_assets.parsing import fields
+from intrend_assets.parsing import cdn, fields
 from intrend_assets.parsing.decode import _decode_text, decode
 from tests.property.test_hashtags_props import TEXT
 from tests.property.test_parsing_props import BASES, drifted_bodies
@@ -186,3 +186,13 @@ def test_hashtags_at_the_caption_limit_are_the_reference(at: int, tail: str, ast
     text = ("x " if not astral else "\U0001f600 ") * 1200
     text = text[:at] + "#tag" + tail
     assert hashtags.extract_hashtags_with_indices(text, limit=None) == _reference(text, None)
+
+
+URL_PIECES = st.sampled_from(["?", "&", "oe=", "oe", "=", "1A", "ff", "g", "#", "\n", "x", "/"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(st.lists(URL_PIECES, max_size=12).map("".join), st.text(max_size=30)))
+def test_url_expiry_is_the_first_match_of_the_pattern(url: str) -> None:
+    match = cdn._OE_RE.search(url)
+    assert cdn.url_expiry_epoch(url) == (int(match.group(1), 16) if match else None)
