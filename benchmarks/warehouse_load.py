@@ -99,8 +99,8 @@ class PeakRss:
 
 
 def generate(root: Path, posts: int) -> dict[str, float]:
-    """A raw store holding ``posts`` posts, every fetch pending; the markers are listed in
-    ``markers.json`` so each round can start from the same queue."""
+    """A raw store holding ``posts`` posts, every fetch pending; the markers are kept in
+    ``markers/`` too, so each round can start from the same queue."""
     from unittest import mock
 
     from warehouse_synth import bodies
@@ -117,8 +117,7 @@ def generate(root: Path, posts: int) -> dict[str, float]:
             obj = store.put(username, FETCHED + timedelta(microseconds=n), body)
             store.mark_pending(obj)
             answers, size = n + 1, size + obj.size
-    markers = {p.name: p.read_text() for p in (root / "raw" / "pending").iterdir()}
-    (root / "markers.json").write_text(json.dumps(markers))
+    shutil.copytree(root / "raw" / "pending", root / "markers")
     return {"answers": answers, "zstd_mib": size / 2**20, "seconds": time.perf_counter() - started}
 
 
@@ -128,8 +127,8 @@ def _restore_queue(root: Path) -> None:
     for name in ("pending", "cadence", "failures"):
         shutil.rmtree(raw / name, ignore_errors=True)
     (raw / "pending").mkdir()
-    for name, key in json.loads((root / "markers.json").read_text()).items():
-        (raw / "pending" / name).write_text(key)
+    for marker in (root / "markers").iterdir():  # hard links: no data to write
+        os.link(marker, raw / "pending" / marker.name)
     for leftover in root.glob("*.duckdb*"):
         leftover.unlink()
     shutil.rmtree(root / "published", ignore_errors=True)
@@ -334,7 +333,7 @@ def _run_phase(phase: str, root: Path, args: argparse.Namespace) -> dict[str, fl
 
 def _prepare(base: Path, posts: int) -> Path:
     root = base / f"posts-{posts}"
-    if (root / "markers.json").exists():
+    if (root / "markers").is_dir():
         print(f"reusing the raw store of {posts:,} posts in {root}", flush=True)
         return root
     shutil.rmtree(root, ignore_errors=True)

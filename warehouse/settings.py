@@ -21,7 +21,7 @@ class WarehouseSettings(BaseSettings):
         None, description="DuckDB file; default DATA_DIR/warehouse.duckdb."
     )
     warehouse_memory_limit: str = Field(
-        "512MB",
+        "256MB",
         description="DuckDB memory_limit of every warehouse connection (beyond it, DuckDB "
         "spills to disk): without one DuckDB takes 80% of the machine's memory.",
     )

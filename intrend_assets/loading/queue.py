@@ -29,8 +29,9 @@ from warehouse.load import load_parsed, mark_posts_wide_stale
 
 # Parse and load in slices of fetches: memory stays flat however much is pending, and a
 # crash part way keeps the slices already committed. A slice is one transaction: DuckDB's
-# commits and per-batch scans cost the same for 250 fetches as for 1,000.
-LOAD_BATCH = 1000
+# commits and per-batch scans cost the same for 250 fetches as for 500, and the three slices
+# in flight (two parsing, one loading) stay within the memory bound.
+LOAD_BATCH = 500
 
 # Processes parsing slices while this one loads the previous: the parse is Python and the
 # load mostly DuckDB, so on a machine with two cores both keep busy. A queue of one slice or

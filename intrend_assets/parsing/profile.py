@@ -1,8 +1,8 @@
 """Raw Instagram answers → a profile dict and a frame of posts.
 
 Pure code: no I/O, no clock. The raw store keeps bodies zstd-compressed; they are decoded
-here (zstd → bytes → UTF-8 → JSON, or the JSON embedded in an HTML profile page) and the
-fields are pulled with jmespath expressions compiled once per process. Every fetch strategy's
+by :mod:`.decode` (zstd → orjson, or the JSON embedded in an HTML profile page) and the
+fields read by :mod:`.fields` (plain lookups, jmespath's rules). Every fetch strategy's
 answer is understood (:mod:`.shapes` turns the v1 ones into the graph shape, so
 the same data gives the same :class:`ParsedProfile` whichever strategy fetched it):
 

@@ -134,6 +134,6 @@ def test_the_warehouse_connection_takes_its_memory_limit_from_the_settings(
     with connect(":memory:", memory_limit="200MB") as con:
         assert limit(con) != limit(reference)
     monkeypatch.delenv("INTREND_WAREHOUSE_MEMORY_LIMIT")
-    default = duckdb.connect(config={"memory_limit": "512MB"})
+    default = duckdb.connect(config={"memory_limit": "256MB"})
     with connect(":memory:") as con:
         assert limit(con) == limit(default)
