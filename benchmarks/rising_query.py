@@ -1,5 +1,5 @@
-"""Benchmark: ``rising_hashtags`` now (bounds bound first) against the single-statement SQL it
-replaced, on a large posts_wide spanning 60 and 365 days.
+"""Benchmark: ``rising_hashtags`` now (bounds bound first, whole days from hashtag_daily)
+against the single-statement SQL it replaced, on a large posts_wide spanning 60 and 365 days.
 
     python benchmarks/rising_query.py                             # 10M posts, 60 and 365 days
     python benchmarks/rising_query.py --posts 1000000 --runs 3 --days 60
@@ -7,12 +7,17 @@ replaced, on a large posts_wide spanning 60 and 365 days.
 
 A tracker of active profiles accumulates recent posts, so the 60-day warehouse is the one
 users have: most of its rows fall in the 35-day window. posts_wide is filled by
-``warehouse_synth.fill_posts_wide``. Each measurement is a fresh process that opens the
-warehouse read-only and runs the query ``--repeat`` times (the first run pays for reading the
-file into DuckDB's buffers, the others are warm); old and new alternate, their order flipped
-every round, so both see the same machine load. Printed: medians over the processes of the
-first run and of the warm runs, the old/new ratios, and whether both SQLs gave identical
-frames. The old SQL is ``tests/warehouse/reference_sql/rising_hashtags.sql``.
+``warehouse_synth.fill_posts_wide`` and hashtag_daily from it (``fill_hashtag_daily``).
+``--as-of`` moves the end of the windows off midnight (the query then reads partial days
+from posts_wide), e.g. ``--as-of 2026-05-31T13:17:00+00:00``.
+
+Each measurement is a fresh process that opens the warehouse read-only and runs the query
+``--repeat`` times (the first run pays for reading the file into DuckDB's buffers, the others
+are warm); old and new alternate, their order flipped every round, so both see the same machine
+load. Printed: medians over the processes of the first run and of the warm runs, the old/new
+ratios, and whether both SQLs gave identical frames. The old SQL is
+``tests/warehouse/reference_sql/rising_hashtags.sql``, or the file ``--old-sql`` names (e.g. the
+query file of another checkout, to compare with main).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -38,7 +44,7 @@ TARGET_S = 0.3
 
 def build(path: Path, posts: int, days: int) -> None:
     """A warehouse at ``path`` holding ``posts`` posts over ``days`` (kept if it already does)."""
-    from warehouse_synth import fill_posts_wide
+    from warehouse_synth import fill_hashtag_daily, fill_posts_wide
 
     from warehouse.db import connect
 
@@ -46,12 +52,16 @@ def build(path: Path, posts: int, days: int) -> None:
     try:
         con.execute("CREATE TABLE IF NOT EXISTS bench_meta (posts BIGINT, days INTEGER)")
         if con.execute("SELECT * FROM bench_meta").fetchall() == [(posts, days)]:
+            if not con.execute("SELECT count(*) FROM hashtag_daily").fetchall()[0][0]:
+                fill_hashtag_daily(con)  # a cache made before the query read it
+                con.execute("CHECKPOINT")
             return
         print(f"filling {path.name}: {posts:,} posts over {days} days …", flush=True)
         started = time.perf_counter()
         con.execute("DELETE FROM posts_wide")
         con.execute("DELETE FROM bench_meta")
         fill_posts_wide(con, posts, days=days)
+        fill_hashtag_daily(con)
         con.execute("INSERT INTO bench_meta VALUES ($posts, $days)", {"posts": posts, "days": days})
         con.execute("CHECKPOINT")
         print(f"  {time.perf_counter() - started:.1f} s", flush=True)
@@ -59,23 +69,23 @@ def build(path: Path, posts: int, days: int) -> None:
         con.close()
 
 
-def worker(db: Path, variant: str, repeat: int, threads: int) -> dict[str, Any]:
+def worker(db: Path, variant: str, repeat: int, threads: int, as_of: str) -> dict[str, Any]:
     """Run one variant ``repeat`` times in this process; times, CPU and a digest of the result."""
     from warehouse_synth import AS_OF
 
     from warehouse.db import connect
-    from warehouse.queries import bind, get_query, run_query
+    from warehouse.queries import execute, parse_query, run_query
 
-    params = {"as_of": AS_OF, "limit": 20}
+    params = {"as_of": as_of or AS_OF, "limit": 20}
     con = connect(db, read_only=True)
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    old_sql = OLD_SQL.read_text("utf-8")
+    old_sql = Path(os.environ.get("RISING_OLD_SQL", OLD_SQL)).read_text("utf-8")
     times, cpu, frame = [], [], None
     for _ in range(repeat):
         wall, proc = time.perf_counter(), time.process_time()
-        if variant == "old":
-            frame = con.sql(old_sql, params=bind(get_query("rising_hashtags"), params)).pl()
+        if variant == "old":  # one statement or several, like the query files
+            frame = execute(con, parse_query("rising_hashtags", old_sql), **params)
         else:
             frame = run_query(con, "rising_hashtags", **params)
         times.append(time.perf_counter() - wall)
@@ -86,11 +96,11 @@ def worker(db: Path, variant: str, repeat: int, threads: int) -> dict[str, Any]:
     return {"times": times, "cpu": cpu, "digest": digest, "top": frame["tag"].head(3).to_list()}
 
 
-def _spawn(db: Path, variant: str, repeat: int, threads: int) -> dict[str, Any]:
+def _spawn(db: Path, variant: str, repeat: int, threads: int, as_of: str) -> dict[str, Any]:
     out = subprocess.run(
         [
             *(sys.executable, __file__, "--worker", variant, "--db", str(db)),
-            *("--repeat", str(repeat), "--threads", str(threads)),
+            *("--repeat", str(repeat), "--threads", str(threads), "--as-of", as_of),
         ],
         check=True,
         capture_output=True,
@@ -99,12 +109,14 @@ def _spawn(db: Path, variant: str, repeat: int, threads: int) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure(db: Path, runs: int, repeat: int, threads: int) -> dict[str, list[dict[str, Any]]]:
+def measure(
+    db: Path, runs: int, repeat: int, threads: int, as_of: str
+) -> dict[str, list[dict[str, Any]]]:
     """``runs`` rounds, old and new each in its own process, the order flipped every round."""
     results: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
     for round_ in range(runs):
         for variant in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
-            results[variant].append(_spawn(db, variant, repeat, threads))
+            results[variant].append(_spawn(db, variant, repeat, threads, as_of))
     return results
 
 
@@ -137,11 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="queries per process")
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: default)")
     parser.add_argument("--cache", help="keep the warehouses in this folder (reused when equal)")
+    parser.add_argument("--as-of", default="", help="end of the windows (default: AS_OF)")
+    parser.add_argument("--old-sql", help="the SQL to compare with (default: the reference)")
     parser.add_argument("--worker", choices=("old", "new"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.old_sql:
+        os.environ["RISING_OLD_SQL"] = str(Path(args.old_sql).resolve())
     if args.worker:
-        print(json.dumps(worker(Path(args.db), args.worker, args.repeat, args.threads)))
+        print(json.dumps(worker(Path(args.db), args.worker, args.repeat, args.threads, args.as_of)))
         return 0
 
     with tempfile.TemporaryDirectory(prefix="intrend-rising-") as tmp:
@@ -151,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         for days in args.days:
             db = folder / f"rising_{args.posts}_{days}d.duckdb"
             build(db, args.posts, days)
-            results = measure(db, args.runs, args.repeat, args.threads)
-            print(f"rising_hashtags on {args.posts:,} posts over {days} days:")
+            results = measure(db, args.runs, args.repeat, args.threads, args.as_of)
+            print(f"rising_hashtags on {args.posts:,} posts over {days} days", end="")
+            print(f" (as_of {args.as_of}):" if args.as_of else ":")
             ok = report(days, args.posts, results) and ok
     return 0 if ok else 1
 

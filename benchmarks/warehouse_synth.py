@@ -297,3 +297,19 @@ def fill_posts_wide(con: duckdb.DuckDBPyConnection, posts: int, *, days: int = 3
         """,
         {"posts": posts, "days": days, "as_of": AS_OF},
     )
+
+
+def fill_hashtag_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """``hashtag_daily`` from the posts_wide that :func:`fill_posts_wide` made (there are no
+    ``posts``/``post_hashtags`` behind it): distinct posts and uses per tag and UTC day, what
+    ``rebuild_hashtag_daily`` computes from the normalized tables."""
+    con.execute(
+        """
+        DELETE FROM hashtag_daily;
+        INSERT INTO hashtag_daily BY NAME
+        SELECT tag_norm, day, count(DISTINCT post_id) AS posts, count(*) AS uses
+        FROM (SELECT post_id, taken_day AS day, unnest(hashtags_norm) AS tag_norm
+              FROM posts_wide WHERE taken_at IS NOT NULL)
+        GROUP BY ALL;
+        """
+    )

@@ -13,6 +13,35 @@ import duckdb
 
 CheckResult = tuple[bool, dict[str, Any]]
 
+# The posts the last incremental refresh of a table wrote (warehouse.load.changes).
+_REFRESHED = "SELECT post_id FROM refresh_log_posts WHERE table_name = '{table}'"
+
+
+def changed_scope(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """A subquery of the post ids the last refresh of ``table`` wrote, when that refresh was
+    incremental; None when it rebuilt the table whole (or nothing says), meaning: check all.
+
+    Rows an incremental refresh did not write were checked when they were written, and the
+    daily full rebuild has every check look at every row again.
+    """
+    if table not in ("posts_wide", "hashtag_daily"):
+        raise ValueError(f"no refresh log for {table!r}")
+    try:
+        rows = con.execute(
+            "SELECT full_rebuild FROM refresh_log WHERE table_name = $t", {"t": table}
+        ).fetchall()
+    except duckdb.CatalogException:  # a published copy older than the refresh log
+        return None
+    return _REFRESHED.format(table=table) if rows and not rows[0][0] else None
+
+
+def _scope(con: duckdb.DuckDBPyConnection, table: str, changed_only: bool) -> tuple[str, str]:
+    """``(condition on post_id, name of the scope)`` for a check's WHERE clause."""
+    subquery = changed_scope(con, table) if changed_only else None
+    if subquery is None:
+        return "TRUE", "all rows"
+    return f"post_id IN ({subquery})", "rows of the last incremental refresh"
+
 
 def _row(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
@@ -20,20 +49,25 @@ def _row(
     return con.execute(sql, params).fetchall()[0] if params else con.execute(sql).fetchall()[0]
 
 
-def _unique_post_id(con: duckdb.DuckDBPyConnection, table: str) -> CheckResult:
+def _unique_post_id(con: duckdb.DuckDBPyConnection, table: str, changed_only: bool) -> CheckResult:
+    where, scope = _scope(con, "posts_wide", changed_only)
+    if where != "TRUE":  # null post ids are never written by a refresh: count them all
+        where = f"({where} OR post_id IS NULL)"
     rows, distinct, nulls = _row(
         con,
-        f"SELECT count(*), count(DISTINCT post_id), count(*) - count(post_id) FROM {table}",  # noqa: S608
+        f"SELECT count(*), count(DISTINCT post_id), count(*) - count(post_id) FROM {table} "  # noqa: S608
+        f"WHERE {where}",
     )
     dupes = [
         r[0]
         for r in con.execute(
-            f"SELECT post_id FROM {table} WHERE post_id IS NOT NULL "  # noqa: S608
+            f"SELECT post_id FROM {table} WHERE post_id IS NOT NULL AND {where} "  # noqa: S608
             "GROUP BY post_id HAVING count(*) > 1 ORDER BY post_id LIMIT 10"
         ).fetchall()
     ]
     duplicated = rows - nulls - distinct
     return duplicated == 0 and nulls == 0, {
+        "scope": scope,
         "rows": rows,
         "distinct_post_ids": distinct,
         "duplicate_rows": duplicated,
@@ -42,22 +76,31 @@ def _unique_post_id(con: duckdb.DuckDBPyConnection, table: str) -> CheckResult:
     }
 
 
-def posts_unique(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    """Every post_id appears once in ``posts``."""
-    return _unique_post_id(con, "posts")
+def posts_unique(con: duckdb.DuckDBPyConnection, *, changed_only: bool = False) -> CheckResult:
+    """Every post_id appears once in ``posts``. ``changed_only``: among the posts the last
+    incremental ``posts_wide`` refresh wrote (every post a load since wrote is one)."""
+    return _unique_post_id(con, "posts", changed_only)
 
 
-def posts_wide_unique(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    """Every post_id appears once in ``posts_wide``."""
-    return _unique_post_id(con, "posts_wide")
+def posts_wide_unique(con: duckdb.DuckDBPyConnection, *, changed_only: bool = False) -> CheckResult:
+    """Every post_id appears once in ``posts_wide`` (``changed_only``: as above)."""
+    return _unique_post_id(con, "posts_wide", changed_only)
 
 
 def taken_at_valid(
-    con: duckdb.DuckDBPyConnection, *, table: str = "posts", slack_minutes: int = 10
+    con: duckdb.DuckDBPyConnection,
+    *,
+    table: str = "posts",
+    slack_minutes: int = 10,
+    changed_only: bool = False,
 ) -> CheckResult:
-    """No post without ``taken_at``, none in the future (beyond clock slack)."""
+    """No post without ``taken_at``, none in the future (beyond clock slack).
+
+    ``changed_only``: the posts the last incremental refresh wrote (a post valid once stays
+    valid: the clock only moves on)."""
     if table not in ("posts", "posts_wide"):
         raise ValueError(f"taken_at_valid checks posts or posts_wide, not {table!r}")
+    where, scope = _scope(con, "posts_wide", changed_only)
     rows, nulls, future, latest = _row(
         con,
         f"""
@@ -66,11 +109,12 @@ def taken_at_valid(
                count(*) FILTER (WHERE taken_at > current_timestamp
                                                + to_minutes(CAST($slack AS INTEGER))),
                CAST(max(taken_at) AS VARCHAR)
-        FROM {table}
-        """,  # noqa: S608 - table name from a fixed whitelist
+        FROM {table} WHERE {where}
+        """,  # noqa: S608 - table name from a fixed whitelist, scope from a constant
         {"slack": int(slack_minutes)},
     )
     return nulls == 0 and future == 0, {
+        "scope": scope,
         "rows": rows,
         "null_taken_at": nulls,
         "future_taken_at": future,
@@ -78,8 +122,52 @@ def taken_at_valid(
     }
 
 
-def hashtag_daily_consistent(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    """``hashtag_daily`` totals equal what ``post_hashtags`` holds (for posts with a day)."""
+_DAILY_CHANGED_SQL = """
+    WITH ids AS ({refreshed}),
+    source AS (
+        SELECT h.post_id, h.tag_norm, CAST(timezone('UTC', p.taken_at) AS DATE) AS day,
+               count(*) AS uses
+        FROM post_hashtags AS h JOIN posts AS p ON p.post_id = h.post_id
+        WHERE p.taken_at IS NOT NULL AND h.post_id IN (SELECT post_id FROM ids)
+        GROUP BY ALL
+    ),
+    stored AS (
+        SELECT post_id, tag_norm, day, uses FROM hashtag_daily_posts
+        WHERE post_id IN (SELECT post_id FROM ids)
+    )
+    SELECT (SELECT count(*) FROM ids),
+           (SELECT count(*) FROM (FROM source EXCEPT ALL FROM stored))
+           + (SELECT count(*) FROM (FROM stored EXCEPT ALL FROM source)),
+           (SELECT coalesce(sum(posts), 0) FROM hashtag_daily),
+           (SELECT count(*) FROM hashtag_daily_posts),
+           (SELECT coalesce(sum(uses), 0) FROM hashtag_daily),
+           (SELECT coalesce(sum(uses), 0) FROM hashtag_daily_posts)
+"""
+
+
+def hashtag_daily_consistent(
+    con: duckdb.DuckDBPyConnection, *, changed_only: bool = False
+) -> CheckResult:
+    """``hashtag_daily`` totals equal what ``post_hashtags`` holds (for posts with a day).
+
+    ``changed_only``, after an incremental refresh: the posts it folded in contribute what
+    the source says, and hashtag_daily's totals equal the sum of every post's contribution
+    (integer columns only: no tag or post id is read beyond the refreshed posts').
+    """
+    if changed_only and (refreshed := changed_scope(con, "hashtag_daily")) is not None:
+        posts, wrong, daily_posts, contributions, daily_uses, uses = _row(
+            con,
+            _DAILY_CHANGED_SQL.format(refreshed=refreshed),
+        )
+        return wrong == 0 and daily_posts == contributions and daily_uses == uses, {
+            "scope": "rows of the last incremental refresh",
+            "posts_refreshed": posts,
+            "contributions_wrong": wrong,
+            "hashtag_daily_posts": int(daily_posts),
+            "hashtag_daily_posts_rows": contributions,
+            "hashtag_daily_uses": int(daily_uses),
+            "hashtag_daily_posts_uses": int(uses),
+        }
     daily_uses, daily_rows = _row(con, "SELECT coalesce(sum(uses), 0), count(*) FROM hashtag_daily")
     source_uses, source_tags = _row(
         con,
@@ -91,6 +179,7 @@ def hashtag_daily_consistent(con: duckdb.DuckDBPyConnection) -> CheckResult:
     )
     daily_tags = _row(con, "SELECT count(DISTINCT tag_norm) FROM hashtag_daily")[0]
     return int(daily_uses) == source_uses and daily_tags == source_tags, {
+        "scope": "all rows",
         "hashtag_daily_uses": int(daily_uses),
         "post_hashtags_uses": source_uses,
         "hashtag_daily_tags": daily_tags,
@@ -99,27 +188,29 @@ def hashtag_daily_consistent(con: duckdb.DuckDBPyConnection) -> CheckResult:
     }
 
 
-def post_owners_known(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    """Every post's owner is a row of ``profiles``."""
+def post_owners_known(con: duckdb.DuckDBPyConnection, *, changed_only: bool = False) -> CheckResult:
+    """Every post's owner is a row of ``profiles`` (``changed_only``: of the posts the last
+    incremental refresh wrote; profiles are replaced, never deleted)."""
+    where, scope = _scope(con, "posts_wide", changed_only)
+    orphaned = f"""
+        FROM (SELECT * FROM posts WHERE {where}) AS p
+        LEFT JOIN profiles AS pr ON pr.id = p.owner_id
+        WHERE pr.id IS NULL
+    """  # noqa: S608 - scope from a constant
     orphans, orphan_owners = _row(
         con,
-        """
-        SELECT count(*), count(DISTINCT coalesce(p.owner_id, '?' || p.owner_username))
-        FROM posts AS p LEFT JOIN profiles AS pr ON pr.id = p.owner_id
-        WHERE pr.id IS NULL
-        """,
+        f"SELECT count(*), count(DISTINCT coalesce(p.owner_id, '?' || p.owner_username)) "
+        f"{orphaned}",
     )
     sample = [
         r[0]
         for r in con.execute(
-            """
-            SELECT DISTINCT coalesce(p.owner_username, p.owner_id, '?')
-            FROM posts AS p LEFT JOIN profiles AS pr ON pr.id = p.owner_id
-            WHERE pr.id IS NULL ORDER BY 1 LIMIT 10
-            """
+            f"SELECT DISTINCT coalesce(p.owner_username, p.owner_id, '?') {orphaned} "
+            "ORDER BY 1 LIMIT 10"
         ).fetchall()
     ]
     return orphans == 0, {
+        "scope": scope,
         "orphan_posts": orphans,
         "unknown_owners": orphan_owners,
         "sample_owners": sample,

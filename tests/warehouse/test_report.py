@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import duckdb
 
-from warehouse.load import load_parsed, rebuild_posts_wide
+from warehouse.load import load_parsed, rebuild_posts_wide, refresh_hashtag_daily
 from warehouse.queries import run_query
 from warehouse.report import rising_chart_png, rising_markdown
 
@@ -11,6 +11,7 @@ from .conftest import AS_OF, synthetic_profiles
 
 def test_chart_and_markdown(con: duckdb.DuckDBPyConnection, tmp_path) -> None:
     load_parsed(con, synthetic_profiles())
+    refresh_hashtag_daily(con)  # rising_hashtags counts whole days from hashtag_daily
     rebuild_posts_wide(con)
     frame = run_query(con, "rising_hashtags", as_of=AS_OF, limit=8)
     png = rising_chart_png(frame)

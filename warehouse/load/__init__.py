@@ -2,7 +2,9 @@
 
 - :mod:`.posts`: parsed answers (frames of :mod:`warehouse.contract`) into the normalized
   post and profile tables;
-- :mod:`.wide`: the tables derived from those (``hashtag_daily``, ``posts_wide``);
+- :mod:`.daily` and :mod:`.wide`: the tables derived from those (``hashtag_daily``,
+  ``posts_wide``), refreshed from what changed;
+- :mod:`.changes`: what the load marks as changed and what each refresh wrote;
 - :mod:`.network`: the request log and the modem's IP log;
 - :mod:`.experiments`: the rate-limit experiments' history, one row per pacing per run;
 - :mod:`.transaction`: the one transaction every load runs in.
@@ -10,6 +12,8 @@
 Callers import from here; the modules are the places to read and change.
 """
 
+from warehouse.load.changes import mark_changed, mark_posts_wide_stale, record_refresh
+from warehouse.load.daily import rebuild_hashtag_daily, refresh_hashtag_daily
 from warehouse.load.experiments import experiment_history_frame, load_experiment_history
 from warehouse.load.network import (
     BatchLoadStats,
@@ -21,9 +25,7 @@ from warehouse.load.network import (
 from warehouse.load.posts import LoadStats, load_frames, load_parsed, posts_frame, profiles_frame
 from warehouse.load.transaction import transaction
 from warehouse.load.wide import (
-    mark_posts_wide_stale,
     rebuild_posts_wide,
-    refresh_hashtag_daily,
     refresh_posts_wide,
     upsert_posts_wide,
 )
@@ -39,10 +41,13 @@ __all__ = [
     "load_frames",
     "load_ip_log",
     "load_parsed",
+    "mark_changed",
     "mark_posts_wide_stale",
     "posts_frame",
     "profiles_frame",
+    "rebuild_hashtag_daily",
     "rebuild_posts_wide",
+    "record_refresh",
     "refresh_hashtag_daily",
     "refresh_posts_wide",
     "transaction",

@@ -25,6 +25,7 @@ from warehouse.contract import (
     posts_frame_from_answers,
     profiles_frame_from_answers,
 )
+from warehouse.load.changes import mark_changed
 from warehouse.load.transaction import scalar, transaction
 
 # Profile columns merged field by field: a timeline page knows only id/username/post_count,
@@ -100,6 +101,12 @@ def load_frames(
         # Latest copy of each post within the batch.
         latest = posts.sort("fetched_at", maintain_order=True).unique(
             "post_id", keep="last", maintain_order=False
+        )
+        # Change tracking for the derived tables, committed with the rows or not at all.
+        mark_changed(
+            con,
+            latest.get_column("post_id"),
+            [*latest.get_column("owner_username"), *profiles.get_column("username")],
         )
         metrics = posts.select(
             "post_id", "fetched_at", "like_count", "comment_count", "video_view_count"

@@ -1,7 +1,8 @@
-"""The tables derived from the normalized ones: ``hashtag_daily`` and ``posts_wide``.
+"""``posts_wide``, the denormalized table, from the normalized ones.
 
 ``posts_wide`` copies each profile's attributes onto every one of its posts, so a load marks
-the profiles it touched stale and :func:`refresh_posts_wide` upserts only their rows.
+the profiles it touched stale (:func:`warehouse.load.changes.mark_changed`) and
+:func:`refresh_posts_wide` upserts only their rows.
 """
 
 from __future__ import annotations
@@ -11,29 +12,8 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
+from warehouse.load.changes import record_refresh, staged, strings
 from warehouse.load.transaction import scalar, transaction
-
-
-def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild ``hashtag_daily`` from ``post_hashtags`` × ``posts``; returns its row count.
-
-    Posts without ``taken_at`` have no day and are left out.
-    """
-    with transaction(con):
-        con.execute(
-            """
-            DELETE FROM hashtag_daily;
-            INSERT INTO hashtag_daily BY NAME
-            SELECT h.tag_norm,
-                   CAST(timezone('UTC', p.taken_at) AS DATE) AS day,
-                   count(DISTINCT h.post_id) AS posts,
-                   count(*) AS uses
-            FROM post_hashtags AS h JOIN posts AS p ON p.post_id = h.post_id
-            WHERE p.taken_at IS NOT NULL
-            GROUP BY ALL;
-            """
-        )
-        return scalar(con, "SELECT count(*) FROM hashtag_daily")
 
 
 def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
@@ -47,44 +27,94 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
             "SELECT * FROM posts_wide_source ORDER BY taken_at, post_id"
         )
         con.execute("DELETE FROM posts_wide_stale")
+        con.execute("DELETE FROM posts_wide_stale_posts")
+        record_refresh(con, "posts_wide", full=True)
         return scalar(con, "SELECT count(*) FROM posts_wide")
 
 
-def mark_posts_wide_stale(con: duckdb.DuckDBPyConnection, usernames: Iterable[str]) -> int:
-    """Record that these profiles' posts_wide rows must be refreshed."""
-    names = pl.DataFrame({"username": sorted(set(usernames))}, schema={"username": pl.String})
-    con.register("_stale", names.to_arrow())
-    try:
+# Above this many changed posts the refresh rebuilds the table whole: the macro's id list is
+# matched row by row, and that many changes are most of a warehouse's day anyway.
+MAX_INCREMENTAL_POSTS = 5000
+
+# The profile columns every posts_wide row copies (posts_wide_source in the schema).
+_OWNER_COLUMNS = """
+    owner_full_name = pr.full_name,
+    owner_followers = pr.followers,
+    owner_following = pr.following,
+    owner_post_count = pr.post_count,
+    owner_is_verified = pr.is_verified,
+    owner_is_private = pr.is_private,
+    owner_is_business = pr.is_business_account,
+    owner_category = pr.category_name,
+    engagement_rate = CASE WHEN pr.followers > 0
+        THEN (coalesce(posts_wide.like_count, 0) + coalesce(posts_wide.comment_count, 0))
+             / pr.followers END
+"""
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, targets: str) -> None:
+    """Insert the posts_wide rows of the post ids in the relation ``targets`` (deleted first
+    by the caller), reading ``posts`` only from the first row group that holds one of them."""
+    if not targets.isidentifier():
+        raise ValueError(f"{targets!r} is not a relation name")
+    found = con.execute(
+        f"SELECT list(post_id), min(rowid) FROM posts "  # noqa: S608 - checked name
+        f"WHERE post_id IN (SELECT post_id FROM {targets})"
+    ).fetchall()
+    ids, first_row = found[0]
+    if first_row is not None:
         con.execute(
-            "INSERT INTO posts_wide_stale (username) SELECT username FROM _stale "
-            "ON CONFLICT (username) DO NOTHING"
+            "INSERT INTO posts_wide BY NAME SELECT * FROM posts_wide_rows($ids, $first)",
+            {"ids": ids, "first": first_row},
         )
-    finally:
-        con.unregister("_stale")
-    return names.height
 
 
 def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """Upsert the posts_wide rows of the stale profiles and clear them: (profiles, rows).
+    """Bring ``posts_wide`` up to what the loads marked; returns (profiles, rows written).
 
-    The marks are cleared after the upsert commits; a crash in between only repeats an
-    idempotent upsert next time. An empty posts_wide is rebuilt whole instead.
+    The marked posts' rows are rewritten from ``posts_wide_rows`` (they sit at the end of
+    ``posts``, where the load appended them); the marked profiles' attributes are updated
+    in place on the rest of their rows. Neither reads posts nobody changed. The marks are
+    cleared in the same transaction. An empty posts_wide, or a change of more than
+    :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt whole instead.
     """
-    if scalar(con, "SELECT count(*) FROM posts_wide") == 0:
+    ids = [
+        r[0] for r in con.execute("SELECT DISTINCT post_id FROM posts_wide_stale_posts").fetchall()
+    ]
+    empty = scalar(con, "SELECT count(*) FROM posts_wide") == 0
+    if empty or len(ids) > MAX_INCREMENTAL_POSTS:
         rows = rebuild_posts_wide(con)
         profiles = scalar(con, "SELECT count(DISTINCT owner_username) FROM posts_wide")
         return int(profiles), rows  # type: ignore[arg-type]
-    stale = [r[0] for r in con.execute("SELECT username FROM posts_wide_stale").fetchall()]
-    if not stale:
+    names = [r[0] for r in con.execute("SELECT username FROM posts_wide_stale").fetchall()]
+    if not ids and not names:
         return 0, 0
-    rows = upsert_posts_wide(con, usernames=stale)
-    names = pl.DataFrame({"username": stale}, schema={"username": pl.String})
-    con.register("_done", names.to_arrow())
-    try:
-        con.execute("DELETE FROM posts_wide_stale WHERE username IN (SELECT username FROM _done)")
-    finally:
-        con.unregister("_done")
-    return len(stale), rows
+    with transaction(con), staged(con, "_wide_ids", strings("post_id", ids)):
+        with staged(con, "_wide_names", strings("username", names)):
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _wide_owners AS "
+                "SELECT id FROM profiles WHERE username IN (SELECT username FROM _wide_names)"
+            )
+        con.execute("DELETE FROM posts_wide WHERE post_id IN (SELECT post_id FROM _wide_ids)")
+        _insert_rows(con, "_wide_ids")
+        con.execute(
+            f"""
+            UPDATE posts_wide SET {_OWNER_COLUMNS}
+            FROM profiles AS pr
+            WHERE posts_wide.owner_id = pr.id AND pr.id IN (SELECT id FROM _wide_owners)
+              AND posts_wide.post_id NOT IN (SELECT post_id FROM _wide_ids);
+            CREATE OR REPLACE TEMP TABLE _wide_written AS
+            SELECT post_id FROM _wide_ids
+            UNION
+            SELECT post_id FROM posts_wide WHERE owner_id IN (SELECT id FROM _wide_owners);
+            """  # noqa: S608 - constant SQL
+        )
+        written = int(scalar(con, "SELECT count(*) FROM _wide_written"))  # type: ignore[arg-type]
+        record_refresh(con, "posts_wide", full=False, written="_wide_written")
+        con.execute("DELETE FROM posts_wide_stale_posts")
+        con.execute("DELETE FROM posts_wide_stale")
+        con.execute("DROP TABLE _wide_owners; DROP TABLE _wide_written")
+    return len(names), written
 
 
 def upsert_posts_wide(
@@ -115,16 +145,15 @@ def upsert_posts_wide(
                 SELECT post_id FROM posts_wide
                 WHERE owner_username IN (SELECT username FROM _wide_names);
                 DELETE FROM posts_wide WHERE post_id IN (SELECT post_id FROM _wide_targets);
-                INSERT INTO posts_wide BY NAME
-                SELECT * FROM posts_wide_source
-                WHERE post_id IN (SELECT post_id FROM _wide_targets);
                 """
             )
+            _insert_rows(con, "_wide_targets")
             written = scalar(
                 con,
                 "SELECT count(*) FROM posts_wide "
                 "WHERE post_id IN (SELECT post_id FROM _wide_targets)",
             )
+            record_refresh(con, "posts_wide", full=False, written="_wide_targets")
             con.execute("DROP TABLE _wide_targets")
         finally:
             con.unregister("_wide_ids")

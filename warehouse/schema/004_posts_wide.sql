@@ -1,8 +1,14 @@
 -- posts_wide: the denormalized table analysts query. Its definition is the view
--- posts_wide_source; warehouse.load rebuilds the table from it (CREATE OR REPLACE, sorted by
--- taken_at so time-window scans skip row groups) or upserts a subset of posts.
+-- posts_wide_source (every post) over the macro posts_wide_rows (some posts);
+-- warehouse.load rebuilds the table from the view (CREATE OR REPLACE, sorted by taken_at so
+-- time-window scans skip row groups) or upserts a subset of posts from the macro.
 
-CREATE OR REPLACE VIEW posts_wide_source AS
+-- posts_wide_rows(ids, first_row): the rows of the posts whose ids are listed (all posts when
+-- ids is null). The incremental refresh passes the changed posts and the lowest rowid they
+-- sit at in posts: a load appends the posts it writes at the end of posts, so the scan skips
+-- every row group before them (a join with a table of ids is not pushed below the profile
+-- join, and would decode every post).
+CREATE OR REPLACE MACRO posts_wide_rows(ids, first_row) AS TABLE
 SELECT
     p.post_id,
     p.shortcode,
@@ -41,6 +47,9 @@ SELECT
     pr.is_business_account                      AS owner_is_business,
     pr.category_name                            AS owner_category
 FROM posts AS p
-LEFT JOIN profiles AS pr ON pr.id = p.owner_id;
+LEFT JOIN profiles AS pr ON pr.id = p.owner_id
+WHERE ids IS NULL OR (p.rowid >= first_row AND list_contains(ids, p.post_id));
+
+CREATE OR REPLACE VIEW posts_wide_source AS SELECT * FROM posts_wide_rows(NULL, 0);
 
 CREATE TABLE IF NOT EXISTS posts_wide AS SELECT * FROM posts_wide_source LIMIT 0;

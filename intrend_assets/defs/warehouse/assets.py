@@ -4,7 +4,16 @@ import dagster as dg
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
-from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily, refresh_posts_wide
+from warehouse.load import (
+    rebuild_hashtag_daily,
+    rebuild_posts_wide,
+    refresh_hashtag_daily,
+    refresh_posts_wide,
+)
+
+
+class HashtagCountsConfig(dg.Config):
+    full_rebuild: bool = False
 
 
 @dg.asset(
@@ -15,12 +24,19 @@ from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily, refresh_po
     owners=["team:intrend"],
     automation_condition=follow_upstream,
 )
-def hashtag_counts(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeResult:
-    """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query."""
+def hashtag_counts(
+    config: HashtagCountsConfig, warehouse: dg.ResourceParam[WarehouseFile]
+) -> dg.MaterializeResult:
+    """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query.
+
+    Kept up to date by differences: the posts loaded since the last refresh are folded in.
+    ``full_rebuild`` (the daily schedule sets it) recomputes every count from the posts.
+    """
     with warehouse.connect() as con:
-        rows = refresh_hashtag_daily(con)
+        rows = (rebuild_hashtag_daily if config.full_rebuild else refresh_hashtag_daily)(con)
     warehouse.publish()
-    return dg.MaterializeResult(metadata={"rows": rows})
+    mode = "full rebuild" if config.full_rebuild else "incremental"
+    return dg.MaterializeResult(metadata={"rows": rows, "mode": mode})
 
 
 class PostsWideConfig(dg.Config):

@@ -9,6 +9,14 @@ daily_warehouse_rebuild = dg.ScheduleDefinition(
     job=warehouse_job,
     cron_schedule="0 5 * * *",
     execution_timezone="UTC",
-    run_config={"ops": {"posts_wide": {"config": {"full_rebuild": True}}}},
-    description="Rebuild hashtag counts and posts_wide from scratch after the morning refresh.",
+    run_config={
+        "ops": {
+            "hashtag_counts": {"config": {"full_rebuild": True}},
+            "posts_wide": {"config": {"full_rebuild": True}},
+        }
+    },
+    description=(
+        "Rebuild hashtag counts and posts_wide from scratch after the morning refresh; the "
+        "warehouse checks then look at every row."
+    ),
 )

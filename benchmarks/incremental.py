@@ -1,0 +1,205 @@
+"""Benchmark: does an incremental update cost the same however big the warehouse is?
+
+    python benchmarks/incremental.py                          # 1,000 vs 4,000 profiles
+    python benchmarks/incremental.py --runs 3 --profiles 500 2000
+    python benchmarks/incremental.py --repo /work/main        # the same, on another checkout
+    python benchmarks/incremental.py --cache /tmp/incr-bench  # keep the built warehouses
+
+Two warehouses are built through the production load (synthetic answers of
+``warehouse_synth.bodies``, ``--posts-per-profile`` posts each, parsed and loaded by
+``load_parsed``, then ``hashtag_daily`` and ``posts_wide`` rebuilt whole). Each measurement
+is a fresh process that copies one warehouse (not timed), queues 10 new fetches in a raw
+store (not timed) and times the update the pipeline runs after a fetch of 10 profiles, one
+phase per asset, calling the functions the assets call:
+
+- ``load``: ``to_load`` + ``load_queue`` (the ``posts`` asset: parse, load, mark);
+- ``hashtag_counts``: ``refresh_hashtag_daily``;
+- ``posts_wide``: ``refresh_posts_wide``;
+- ``checks``: every warehouse asset check (``evaluate`` of the asset-check step).
+
+Publishing (a file copy after each writing step, proportional to the file by nature) is left
+out. Each fetch brings 12 posts: 9 the warehouse holds (new metrics, edited captions so that
+tags come and go, some moved to another day) and 3 new ones. The sizes alternate, their order
+flipped every round; printed are the medians per phase and the ratio of the largest size's
+total to the smallest's (target ≤ 1.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TARGET_RATIO = 1.1
+UPDATED = 10
+PHASES = ("load", "hashtag_counts", "posts_wide", "checks")
+
+
+def _use_repo(repo: Path) -> None:
+    sys.path[:0] = [str(repo), str(HERE)]
+
+
+def build(path: Path, profiles: int, per_profile: int) -> None:
+    """A warehouse of ``profiles`` × ``per_profile`` posts at ``path`` (kept if it exists)."""
+    if path.exists():
+        return
+    from warehouse_synth import AS_OF, bodies
+
+    from intrend_assets.parsing.profile import parse_profile
+    from warehouse.db import connect
+    from warehouse.load import load_parsed, rebuild_posts_wide, refresh_hashtag_daily
+
+    print(f"building {path.name} …", flush=True)
+    started = time.perf_counter()
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    con = connect(partial)
+    batch = []
+    fetched = AS_OF - timedelta(days=1)
+    for username, body in bodies(profiles * per_profile, posts_per_body=per_profile, seed=1):
+        batch.append(parse_profile(body, fetched_at=fetched, username=username))
+        if len(batch) == 250:
+            load_parsed(con, batch)
+            batch = []
+    load_parsed(con, batch)
+    rebuild = getattr(sys.modules["warehouse.load"], "rebuild_hashtag_daily", None)
+    (rebuild or refresh_hashtag_daily)(con)
+    rebuild_posts_wide(con)
+    con.execute("DELETE FROM posts_wide_stale")
+    con.execute("CHECKPOINT")
+    con.close()
+    partial.rename(path)
+    print(f"  {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def update_bodies(profiles: int, per_profile: int, seed: int) -> list[tuple[str, bytes]]:
+    """Fresh answers of ``UPDATED`` profiles spread over the warehouse: 9 known posts with
+    new content (``bodies`` with another seed: new captions, metrics, times) and 3 new ones."""
+    from warehouse_synth import bodies
+
+    step = profiles // UPDATED
+    wanted = {p * step for p in range(UPDATED)}
+    out = []
+    for index, (username, body) in enumerate(bodies(profiles * 12, posts_per_body=12, seed=seed)):
+        if index not in wanted:
+            continue
+        data = json.loads(body)
+        edges = data["data"]["user"]["edge_owner_to_timeline_media"]["edges"]
+        for number, edge in enumerate(edges[9:]):
+            edge["node"]["id"] = str(int(edge["node"]["id"]) + per_profile + number)
+        out.append((username, json.dumps(data).encode()))
+        if len(out) == UPDATED:
+            break
+    return out
+
+
+def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, Any]:
+    """Copy ``db``, queue the update, and time its phases in this process."""
+    from warehouse_synth import AS_OF
+
+    from intrend_assets.defs.warehouse.checks import WAREHOUSE_CHECKS, evaluate
+    from intrend_assets.loading.queue import LoadReport, load_queue, to_load
+    from intrend_assets.raw_store.store import LocalRawStore
+    from warehouse.db import connect
+    from warehouse.load import refresh_hashtag_daily, refresh_posts_wide
+
+    with tempfile.TemporaryDirectory(prefix="intrend-incr-") as tmp:
+        copy = Path(tmp) / "warehouse.duckdb"
+        shutil.copyfile(db, copy)
+        store = LocalRawStore(Path(tmp) / "raw")
+        fetched = AS_OF + timedelta(hours=seed)
+        for username, body in update_bodies(profiles, per_profile, seed):
+            store.mark_pending(store.put(username, fetched, body))
+        con = connect(copy)
+        keys = {check.spec.key for check in WAREHOUSE_CHECKS}
+        times: dict[str, float] = {}
+        report = LoadReport()
+
+        def timed(phase: str, run: Any) -> None:
+            started = time.perf_counter()
+            run()
+            times[phase] = time.perf_counter() - started
+
+        todo, pending = to_load(store, False)
+        timed("load", lambda: list(load_queue(con, store, todo, pending, report)))
+        timed("hashtag_counts", lambda: refresh_hashtag_daily(con))
+        timed("posts_wide", lambda: refresh_posts_wide(con))
+        timed("checks", lambda: [r.passed for r in evaluate(con, keys)])
+        passed = all(r.passed for r in evaluate(con, keys))
+        con.close()
+    return {"times": times, "posts": report.posts, "checks_passed": passed}
+
+
+def _spawn(args: argparse.Namespace, db: Path, profiles: int, seed: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", str(db), "--repo", str(args.repo)]
+    command += ["--profiles", str(profiles), "--posts-per-profile", str(args.posts_per_profile)]
+    command += ["--seed", str(seed)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profiles", type=int, nargs="+", default=[1000, 4000])
+    parser.add_argument("--posts-per-profile", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=5, help="processes per size")
+    parser.add_argument("--repo", type=Path, default=HERE.parent, help="checkout to measure")
+    parser.add_argument("--cache", help="keep the built warehouses in this folder")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.repo = args.repo.resolve()
+    _use_repo(args.repo)
+    if args.worker:
+        result = worker(args.worker, args.profiles[0], args.posts_per_profile, args.seed)
+        print(json.dumps(result))
+        return 0
+
+    from warehouse.db import schema_digest, schema_statements
+
+    tag = schema_digest(schema_statements())[:10]
+    with tempfile.TemporaryDirectory(prefix="intrend-incr-") as tmp:
+        folder = Path(args.cache or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        dbs = {}
+        for n in args.profiles:
+            dbs[n] = folder / f"incr_{n}x{args.posts_per_profile}_{tag}.duckdb"
+            build(dbs[n], n, args.posts_per_profile)
+        results: dict[int, list[dict[str, Any]]] = {n: [] for n in args.profiles}
+        for round_ in range(args.runs):
+            order = args.profiles if round_ % 2 == 0 else args.profiles[::-1]
+            for n in order:
+                results[n].append(_spawn(args, dbs[n], n, seed=2 + round_))
+    return report(args, results)
+
+
+def report(args: argparse.Namespace, results: dict[int, list[dict[str, Any]]]) -> int:
+    print(f"update of {UPDATED} profiles, {args.posts_per_profile} posts per profile, {args.repo}")
+    totals = {}
+    for n, runs in results.items():
+        medians = {p: statistics.median(r["times"][p] for r in runs) for p in PHASES}
+        totals[n] = statistics.median(sum(r["times"].values()) for r in runs)
+        phases = ", ".join(f"{p} {medians[p] * 1000:.0f}" for p in PHASES)
+        passed = all(r["checks_passed"] for r in runs)
+        print(f"  {n:>6} profiles: total {totals[n] * 1000:.0f} ms ({phases} ms)", end="")
+        print(f"; checks passed: {'yes' if passed else 'NO'}")
+    small, large = min(totals), max(totals)
+    ratio = totals[large] / totals[small]
+    verdict = "OK" if ratio <= TARGET_RATIO else "MISSED"
+    print(f"  ratio {large}/{small}: {ratio:.2f}x (target ≤ {TARGET_RATIO}): {verdict}")
+    return 0 if ratio <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="intrend-incr-dagster-"))
+    raise SystemExit(main())

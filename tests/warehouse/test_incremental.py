@@ -1,0 +1,232 @@
+"""Incremental refreshes of hashtag_daily and posts_wide give, load after load, exactly the
+tables a full rebuild gives; they read only what the loads marked; the checks follow them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from intrend_assets.parsing.profile import ParsedProfile, parse_profile
+from warehouse import checks
+from warehouse.db import connect
+from warehouse.load import (
+    load_parsed,
+    mark_changed,
+    rebuild_hashtag_daily,
+    rebuild_posts_wide,
+    refresh_hashtag_daily,
+    refresh_posts_wide,
+)
+from warehouse.load import posts as posts_load
+
+from .conftest import AS_OF, node, profile_body, synthetic_profiles, table_rows
+
+OWNER = ("1000", "user0")
+
+
+def _answer(nodes: list[dict], *, days: int, followers: int = 1000) -> ParsedProfile:
+    return parse_profile(
+        profile_body(*OWNER, nodes, followers=followers),
+        fetched_at=AS_OF + timedelta(days=days),
+        username=OWNER[1],
+    )
+
+
+def _rounds() -> list[list[ParsedProfile]]:
+    """Loads in order: a first fill, then edits of every kind a later fetch brings."""
+    edited = _answer(
+        [
+            node("0_0", OWNER, AS_OF - timedelta(days=2), "now only #edited"),  # tags replaced
+            node("0_1", OWNER, AS_OF - timedelta(days=3), "no tags any more"),  # tags gone
+            node("0_2", OWNER, AS_OF - timedelta(days=20), "#travel #food moved"),  # new day
+            node("0_new", OWNER, AS_OF - timedelta(hours=1), "#a #A #a repeated"),  # new post
+        ],
+        days=1,
+        followers=5000,  # copied onto every posts_wide row of user0
+    )
+    late = _answer([node("0_0", OWNER, AS_OF, "#stale old fetch")], days=-5)  # loses
+    return [
+        synthetic_profiles(profiles=4, posts_per_profile=12, seed=1),
+        [edited],
+        [
+            *synthetic_profiles(
+                profiles=6, posts_per_profile=8, seed=2, fetched_at=AS_OF + timedelta(days=2)
+            )
+        ],
+        [late, _answer([node("0_1", OWNER, AS_OF - timedelta(days=1), "#back")], days=3)],
+    ]
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection]]:
+    incremental, full = connect(tmp_path / "inc.duckdb"), connect(tmp_path / "full.duckdb")
+    try:
+        yield incremental, full
+    finally:
+        incremental.close()
+        full.close()
+
+
+def _same(incremental: duckdb.DuckDBPyConnection, full: duckdb.DuckDBPyConnection) -> None:
+    for table in ("hashtag_daily", "hashtag_daily_posts", "posts_wide"):
+        assert table_rows(incremental, table) == table_rows(full, table), table
+
+
+def test_incremental_refreshes_equal_full_rebuilds(pair) -> None:
+    incremental, full = pair
+    for number, batch in enumerate(_rounds()):
+        load_parsed(incremental, batch)
+        load_parsed(full, batch)
+        refresh_hashtag_daily(incremental)
+        refresh_posts_wide(incremental)
+        rebuild_hashtag_daily(full)
+        rebuild_posts_wide(full)
+        _same(incremental, full)
+        if number:  # the first refresh of an empty table is a rebuild
+            assert checks.changed_scope(incremental, "hashtag_daily") is not None
+        for check in (
+            checks.hashtag_daily_consistent,
+            checks.posts_wide_unique,
+            checks.taken_at_valid,
+            checks.post_owners_known,
+        ):
+            assert check(incremental, changed_only=True)[0], (number, check.__name__)
+            assert check(incremental)[0], (number, check.__name__)
+    # The edits did land: tags gone from a caption are gone from the counts.
+    assert incremental.execute(
+        "SELECT count(*) FROM hashtag_daily WHERE tag_norm IN ('edited', 'stale')"
+    ).fetchall() == [(0,)]
+    assert incremental.execute(
+        "SELECT posts, uses FROM hashtag_daily WHERE tag_norm = 'back'"
+    ).fetchall() == [(1, 1)]
+
+
+def test_a_post_gone_from_posts_leaves_the_counts(pair) -> None:
+    incremental, full = pair
+    for con in pair:
+        load_parsed(con, synthetic_profiles(profiles=2, posts_per_profile=10, seed=4))
+    refresh_hashtag_daily(incremental)
+    for con in pair:  # a purge by hand, marked as a load would
+        con.execute("DELETE FROM post_hashtags WHERE post_id IN ('0_3', '1_4')")
+        con.execute("DELETE FROM posts WHERE post_id IN ('0_3', '1_4')")
+        mark_changed(con, ["0_3", "1_4"], ["user0", "user1"])
+    refresh_hashtag_daily(incremental)
+    refresh_posts_wide(incremental)
+    rebuild_hashtag_daily(full)
+    rebuild_posts_wide(full)
+    _same(incremental, full)
+
+
+def test_refresh_reads_only_the_marked_posts(con: duckdb.DuckDBPyConnection) -> None:
+    """A (tag, day) no marked post touches is not rewritten: the refresh does not rescan."""
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=10, seed=5))
+    refresh_hashtag_daily(con)
+    con.execute("UPDATE hashtag_daily SET uses = 999 WHERE tag_norm = 'music'")
+    load_parsed(con, [_answer([node("0_new", OWNER, AS_OF, "#fresh")], days=1)])
+    assert con.execute("SELECT count(DISTINCT post_id) FROM hashtag_daily_stale").fetchall() == [
+        (1,)
+    ]
+    refresh_hashtag_daily(con)
+    assert con.execute("SELECT count(*) FROM hashtag_daily_stale").fetchall() == [(0,)]
+    assert con.execute(
+        "SELECT DISTINCT uses FROM hashtag_daily WHERE tag_norm = 'music'"
+    ).fetchall() == [(999,)]
+    assert con.execute("SELECT posts FROM hashtag_daily WHERE tag_norm = 'fresh'").fetchall() == [
+        (1,)
+    ]
+    rebuild_hashtag_daily(con)  # the daily rebuild repairs what was written behind its back
+    assert (999,) not in con.execute(
+        "SELECT uses FROM hashtag_daily WHERE tag_norm = 'music'"
+    ).fetchall()
+
+
+def test_the_load_marks_in_its_own_transaction(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = synthetic_profiles(profiles=2, posts_per_profile=3, seed=6)
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(posts_load, "_write_hashtags", broken)
+        with pytest.raises(RuntimeError):
+            load_parsed(con, batch)
+    assert con.execute("SELECT count(*) FROM hashtag_daily_stale").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM posts_wide_stale").fetchall() == [(0,)]
+    load_parsed(con, batch)  # any load, not only the posts asset's queue, marks
+    assert con.execute("SELECT count(*) FROM hashtag_daily_stale").fetchall() == [(6,)]
+    assert con.execute("SELECT username FROM posts_wide_stale ORDER BY 1").fetchall() == [
+        ("user0",),
+        ("user1",),
+    ]
+
+
+def test_checks_look_at_the_refreshed_rows_until_a_full_rebuild(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=5, seed=7))
+    rebuild_posts_wide(con)
+    load_parsed(con, [_answer([node("0_new", OWNER, AS_OF, "#fresh")], days=1)])
+    refresh_posts_wide(con)
+    # A duplicate among rows the refresh did not write: only a full check sees it.
+    con.execute("INSERT INTO posts_wide SELECT * FROM posts_wide WHERE post_id = '2_1'")
+    passed, meta = checks.posts_wide_unique(con, changed_only=True)
+    assert passed
+    assert meta["scope"] == "rows of the last incremental refresh"
+    assert meta["rows"] == 6  # user0's five posts and the new one
+    assert not checks.posts_wide_unique(con)[0]
+    # A duplicate among the refreshed rows: the incremental check sees it.
+    con.execute("INSERT INTO posts_wide SELECT * FROM posts_wide WHERE post_id = '0_new'")
+    assert not checks.posts_wide_unique(con, changed_only=True)[0]
+    rebuild_posts_wide(con)
+    passed, meta = checks.posts_wide_unique(con, changed_only=True)
+    assert passed
+    assert meta["scope"] == "all rows"
+    assert meta["rows"] == 16
+
+
+def test_the_incremental_hashtag_check_catches_a_wrong_fold(con: duckdb.DuckDBPyConnection) -> None:
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=10, seed=8))
+    refresh_hashtag_daily(con)
+    load_parsed(con, [_answer([node("0_new", OWNER, AS_OF, "#fresh #travel")], days=1)])
+    refresh_hashtag_daily(con)
+    passed, meta = checks.hashtag_daily_consistent(con, changed_only=True)
+    assert passed
+    assert meta["posts_refreshed"] == 1
+    con.execute("UPDATE hashtag_daily SET uses = uses + 1 WHERE tag_norm = 'music'")
+    assert not checks.hashtag_daily_consistent(con, changed_only=True)[0]
+    rebuild_hashtag_daily(con)
+    load_parsed(con, [_answer([node("0_new", OWNER, AS_OF, "#fresh")], days=2)])
+    refresh_hashtag_daily(con)
+    assert checks.hashtag_daily_consistent(con, changed_only=True)[0]
+    con.execute("UPDATE hashtag_daily_posts SET uses = 2 WHERE post_id = '0_new'")
+    passed, meta = checks.hashtag_daily_consistent(con, changed_only=True)
+    assert not passed
+    assert meta["contributions_wrong"] == 2  # the stored row differs from the source's
+
+
+def test_many_marked_posts_rebuild_whole(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse.load import daily, wide
+
+    load_parsed(con, synthetic_profiles(profiles=2, posts_per_profile=5, seed=9))
+    refresh_hashtag_daily(con)
+    refresh_posts_wide(con)
+    monkeypatch.setattr(daily, "MAX_INCREMENTAL_POSTS", 3)
+    monkeypatch.setattr(wide, "MAX_INCREMENTAL_POSTS", 3)
+    load_parsed(con, synthetic_profiles(profiles=1, posts_per_profile=5, seed=10))
+    refresh_hashtag_daily(con)
+    refresh_posts_wide(con)
+    assert con.execute(
+        "SELECT table_name, full_rebuild FROM refresh_log ORDER BY 1"
+    ).fetchall() == [
+        ("hashtag_daily", True),
+        ("posts_wide", True),
+    ]
+    assert con.execute("SELECT count(*) FROM hashtag_daily_stale").fetchall() == [(0,)]

@@ -1,0 +1,112 @@
+"""``hashtag_daily``: hashtag × UTC day counts, kept up to date by differences.
+
+``hashtag_daily`` is the sum by (tag, day) of ``hashtag_daily_posts``, which holds what each
+post contributes (one row per post and normalised tag: its day and its uses). A refresh takes
+the posts the load marked (``hashtag_daily_stale``), subtracts their old rows, adds their
+rows as ``posts`` and ``post_hashtags`` now hold them, and rewrites only the (tag, day) keys
+that moved. Its cost follows the posts changed, not the warehouse: no day is rescanned. An
+edited caption's dropped tags, a post moved to another day and a post gone from ``posts`` all
+come out of the subtraction. :func:`rebuild_hashtag_daily` recomputes both tables from
+scratch (the daily rebuild, and the first refresh of a warehouse that has no
+``hashtag_daily_posts`` yet).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse.load.changes import record_refresh
+from warehouse.load.transaction import scalar, transaction
+
+# Posts without taken_at have no day and are left out.
+_CONTRIBUTIONS = """
+    SELECT h.post_id, h.tag_norm, CAST(timezone('UTC', p.taken_at) AS DATE) AS day,
+           count(*) AS uses
+    FROM post_hashtags AS h JOIN posts AS p ON p.post_id = h.post_id
+    WHERE p.taken_at IS NOT NULL {only}
+    GROUP BY ALL
+"""
+
+_CHANGED = (
+    "AND h.post_id IN (SELECT post_id FROM _hd_ids) AND p.post_id IN (SELECT post_id FROM _hd_ids)"
+)
+
+
+# The marked posts' old contributions out, their new ones in, the (tag, day) keys that moved
+# rewritten.
+_FOLD = f"""
+    CREATE OR REPLACE TEMP TABLE _hd_ids AS
+    SELECT DISTINCT post_id FROM hashtag_daily_stale;
+    CREATE OR REPLACE TEMP TABLE _hd_new AS {_CONTRIBUTIONS.format(only=_CHANGED)};
+    CREATE OR REPLACE TEMP TABLE _hd_delta AS
+    SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
+    FROM (
+        SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM hashtag_daily_posts
+        WHERE post_id IN (SELECT post_id FROM _hd_ids)
+        UNION ALL
+        SELECT tag_norm, day, 1 AS posts, uses FROM _hd_new
+    )
+    GROUP BY ALL
+    HAVING sum(posts) <> 0 OR sum(uses) <> 0;
+    CREATE OR REPLACE TEMP TABLE _hd_merged AS
+    SELECT d.tag_norm, d.day,
+           coalesce(o.posts, 0) + d.posts AS posts, coalesce(o.uses, 0) + d.uses AS uses
+    FROM _hd_delta AS d
+    LEFT JOIN hashtag_daily AS o ON o.tag_norm = d.tag_norm AND o.day = d.day;
+    DELETE FROM hashtag_daily AS o USING _hd_delta AS d
+    WHERE o.tag_norm = d.tag_norm AND o.day = d.day;
+    INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0;
+    DELETE FROM hashtag_daily_posts WHERE post_id IN (SELECT post_id FROM _hd_ids);
+    INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new;
+    DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids);
+"""  # noqa: S608 - constant SQL
+
+
+def rebuild_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute ``hashtag_daily`` (and what each post contributes) from ``post_hashtags`` ×
+    ``posts``; clears the marks. Returns its row count."""
+    with transaction(con):
+        con.execute(
+            f"""
+            DELETE FROM hashtag_daily_posts;
+            INSERT INTO hashtag_daily_posts BY NAME {_CONTRIBUTIONS.format(only="")};
+            DELETE FROM hashtag_daily;
+            INSERT INTO hashtag_daily BY NAME
+            SELECT tag_norm, day, count(*) AS posts, sum(uses) AS uses
+            FROM hashtag_daily_posts GROUP BY ALL;
+            DELETE FROM hashtag_daily_stale;
+            """  # noqa: S608 - constant SQL
+        )
+        record_refresh(con, "hashtag_daily", full=True)
+        return int(scalar(con, "SELECT count(*) FROM hashtag_daily"))  # type: ignore[arg-type]
+
+
+# Above this many marked posts (a full refresh of the raw store marks every post) the refresh
+# rebuilds whole: one pass over the tables beats folding most of them in.
+MAX_INCREMENTAL_POSTS = 200_000
+
+
+def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
+    """Fold the marked posts' changes into ``hashtag_daily``; returns its row count.
+
+    A warehouse whose ``hashtag_daily_posts`` is empty while it holds hashtags (new, or
+    made before the table existed), or more than :data:`MAX_INCREMENTAL_POSTS` marked posts,
+    is rebuilt whole instead.
+    """
+    marked = scalar(con, "SELECT count(DISTINCT post_id) FROM hashtag_daily_stale")
+    if not _has_contributions(con) or int(marked) > MAX_INCREMENTAL_POSTS:  # type: ignore[call-overload]
+        return rebuild_hashtag_daily(con)
+    with transaction(con):
+        con.execute(_FOLD)
+        record_refresh(con, "hashtag_daily", full=False, written="_hd_ids")
+        con.execute(
+            "DROP TABLE _hd_ids; DROP TABLE _hd_new; DROP TABLE _hd_delta; DROP TABLE _hd_merged"
+        )
+        return int(scalar(con, "SELECT count(*) FROM hashtag_daily"))  # type: ignore[arg-type]
+
+
+def _has_contributions(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``hashtag_daily_posts`` is in use: non-empty, or nothing to put in it."""
+    if scalar(con, "SELECT EXISTS (SELECT 1 FROM hashtag_daily_posts)"):
+        return True
+    return not scalar(con, "SELECT EXISTS (SELECT 1 FROM post_hashtags)")
