@@ -218,7 +218,7 @@ _HASHTAG_RE2 = r"(?:^|[^\pL\pM\pN_&])[#＃]([\pL\pM\pN_]*[\pL\pM][\pL\pM\pN_]*)"
 
 def run_duckdb(root: Path, memory_limit: str, files_per_slice: int) -> dict[str, float]:
     from warehouse.db import connect
-    from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily
+    from warehouse.load import rebuild_hashtag_daily, rebuild_posts_wide
 
     con = connect(root / "duckdb.duckdb", memory_limit=memory_limit)
     con.execute("SET preserve_insertion_order = false")  # DuckDB's advice for big loads
@@ -226,7 +226,7 @@ def run_duckdb(root: Path, memory_limit: str, files_per_slice: int) -> dict[str,
     wall, cpu = time.perf_counter(), _cpu()
     for i in range(0, len(files), files_per_slice):
         _duckdb_slice(con, files[i : i + files_per_slice])
-    refresh_hashtag_daily(con)
+    rebuild_hashtag_daily(con)
     rows = rebuild_posts_wide(con)
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     con.close()
