@@ -3,7 +3,7 @@
 For each fault, in a fresh data dir and a fresh Dagster instance, on one offline sandbox
 (switches reset between faults), this materializes ``raw_profile`` + ``posts`` over every
 registered profile (one run, partition-range tags, as ``intrend demo`` does), then
-``hashtag_counts`` + ``posts_wide``, while the fault is injected. Then it audits:
+``hashtag_daily`` + ``posts_wide``, while the fault is injected. Then it audits:
 
 - stored: profiles in the raw store and in the warehouse, with no failure recorded;
 - failed: profiles in the raw store's failures list, with their reasons;
@@ -18,6 +18,12 @@ registered profile (one run, partition-range tags, as ``intrend demo`` does), th
   repaired them) or ``CHANGED``;
 - peak conns: most connections the proxy host saw at once (limit: ``max_connections``).
 
+Rows 13-15 run on the instance config ``intrend serve`` writes (pools on, run monitoring on),
+in child processes: a run killed while it holds the ``instagram`` slot (the next fetch run
+must finish within ``SLOT_BACK_SECONDS``), and decompression bombs, upstream and in the raw
+store, with the peak RSS of the process running ``raw_profile`` / ``posts`` under them
+(at most ``MAX_RSS_BYTES``).
+
 The sandbox clock is frozen (tiny ``speed``) so that Instagram's answers do not change
 between a run and its rerun. Exit status 1 when anything is lost or duplicated, a run that
 was not meant to die failed, or the proxy saw more connections than the limit.
@@ -28,6 +34,7 @@ Run:  .venv/bin/python benchmarks/faults.py --profiles 200
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -38,7 +45,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +69,7 @@ class Fault:
     settings: dict[str, Any] = field(default_factory=dict)
     persistent: bool = False  # re-arm for the rerun (the world stays this way)
     extra_names: Callable[[Any], list[str]] | None = None
-    kind: str = "plain"  # plain / split_posts / kill
+    kind: str = "plain"  # plain / split_posts / kill / secrets
 
 
 @dataclass
@@ -80,6 +87,7 @@ class Result:
     seconds: float = 0.0
     runs_ok: bool = True
     note: str = ""
+    peak_rss: int = 0  # bytes, of the child process under a bomb (0: not measured)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +98,7 @@ class Result:
             and self.runs_ok
             and self.peak_connections <= MAX_CONNECTIONS
             and not self.rerun.startswith("CHANGED")
+            and self.peak_rss <= MAX_RSS_BYTES
         )
 
 
@@ -184,7 +193,20 @@ FAULTS: list[Fault] = [
         extra_names=lambda world: list(HOSTILE),
     ),
     Fault("12 SIGKILL while posts loads, then rerun", kind="kill"),
+    Fault("13 warehouse disk fills part way through posts, then is freed", kind="disk_full"),
+    Fault("14 answers naming another profile (../../../etc/pwned)", kind="impostor"),
+    Fault("15 secrets with stray whitespace: none in what the runs wrote", kind="secrets"),
+    Fault("16 SIGKILL while raw_profile holds the instagram pool (pools on)", kind="dead_slot"),
+    Fault(
+        "17 12 answers are gzip bombs (1 MB -> 1 GiB)",
+        lambda w, n: w.faults.set(bomb=12),
+        kind="answer_bomb",
+    ),
+    Fault("18 3 raw objects are zstd bombs (64 KB -> 2 GiB)", kind="object_bomb"),
 ]
+GUARD_KINDS = ("dead_slot", "answer_bomb", "object_bomb")
+MAX_RSS_BYTES = 1 << 30  # peak memory of the process under a bomb
+SLOT_BACK_SECONDS = 180.0  # the next fetch run must be done within this after the kill
 
 
 # --- running the pipeline -----------------------------------------------------------------
@@ -198,7 +220,7 @@ def materialize(
     overrides: dict[str, Any],
     stages: tuple[tuple[str, ...], ...] = (
         ("raw_profile", "posts"),
-        ("hashtag_counts", "posts_wide"),
+        ("hashtag_daily", "posts_wide"),
     ),
 ) -> bool:
     """The demo's materializations (one ranged fetch run, then the warehouse) with this
@@ -365,6 +387,14 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
     started = time.monotonic()
     if fault.kind == "kill":
         return run_kill_fault(result, world, given, base, started)
+    if fault.kind == "disk_full":
+        return run_disk_full_fault(result, world, given, base, started)
+    if fault.kind == "impostor":
+        return run_impostor_fault(fault, world, names, base)
+    if fault.kind == "secrets":
+        return run_secrets_fault(result, world, given, base, started)
+    if fault.kind in GUARD_KINDS:
+        return run_guard_fault(fault, result, world, given, base, started)
     with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
         instance = dg.DagsterInstance.ephemeral(tempdir=home)
         register(instance, given)
@@ -387,7 +417,7 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
                     data_dir,
                     instance,
                     fault.settings,
-                    stages=(("posts",), ("hashtag_counts", "posts_wide")),
+                    stages=(("posts",), ("hashtag_daily", "posts_wide")),
                 )
                 and ok
             )
@@ -427,6 +457,35 @@ def compare(first: list[tuple[Any, ...]], second: list[tuple[Any, ...]]) -> str:
     return f"CHANGED (-{sum(removed.values())}/+{sum(added.values())})"
 
 
+def _instance(home: Path) -> Any:
+    """The Dagster instance of ``home``, a DAGSTER_HOME the child processes share."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(home)  # a storage plugin's config may read it
+    return dg.DagsterInstance.local_temp(str(home))
+
+
+def audit_and_rerun(
+    result: Result, world: Any, given: list[str], data_dir: Path, home: Path
+) -> Result:
+    """Audit what the runs left, then rerun everything on the same Dagster storage: the
+    rerun must change nothing, and lose or duplicate nothing either."""
+    audit(result, given, data_dir)
+    first = wide_snapshot(data_dir / "warehouse.duckdb")
+    instance = _instance(home)
+    try:
+        ok = materialize(world.addresses(), world.modem_token, data_dir, instance, {})
+    finally:
+        instance.dispose()
+    result.runs_ok = result.runs_ok and ok
+    result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+    after = Result(result.fault)
+    audit(after, given, data_dir)
+    result.dup_posts = max(result.dup_posts, after.dup_posts)
+    result.lost = sorted(set(result.lost) | set(after.lost))
+    return result
+
+
 # The SIGKILL fault: the pipeline in child processes.
 
 
@@ -464,7 +523,9 @@ def child_main(spec_path: str) -> int:
     instance = dg.DagsterInstance.get()
     known = set(instance.get_dynamic_partitions("profiles"))
     instance.add_dynamic_partitions("profiles", [n for n in spec["names"] if n not in known])
-    ok = materialize(spec["urls"], spec["token"], data_dir, instance, {})
+    stages = tuple(tuple(s) for s in spec.get("stages") or ())
+    staged = {"stages": stages} if stages else {}
+    ok = materialize(spec["urls"], spec["token"], data_dir, instance, {}, **staged)
     return 0 if ok else 1
 
 
@@ -518,22 +579,436 @@ def run_kill_fault(
         result.note += f"; rerun failed: {err.decode()[-300:]}"
     result.seconds = time.monotonic() - started
     result.peak_connections = world.peak_proxy_connections
-    audit(result, given, data_dir)
-    first = wide_snapshot(data_dir / "warehouse.duckdb")
-    # The rerun that must change nothing (here, on the same Dagster storage).
+    return audit_and_rerun(result, world, given, data_dir, home)
+
+
+# --- availability: a killed run's pool slot, and answer sizes (issue 17, items 3-4) ---------
+
+
+def pools_home(base: Path) -> Path:
+    """A DAGSTER_HOME with the instance config ``intrend serve`` writes: SQLite with the
+    batching plugin, one slot per pool, run monitoring on."""
+    from intrend_assets.lib.instance import instance_yaml
+
+    home = base / "dagster-home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(instance_yaml(ROOT))
+    return home
+
+
+def _stage_child(
+    spec: dict[str, Any], base: Path, home: Path, timeout: float = 600.0
+) -> tuple[int, int, str]:
+    """Run ``spec`` in a child process: (exit code, its peak RSS in bytes, stderr's tail).
+    Reaped with wait4, which gives that one child's peak RSS."""
+    spec_path = base / f"spec-{time.monotonic_ns()}.json"
+    spec_path.write_text(json.dumps(spec))
+    err_path = spec_path.with_suffix(".err")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    with err_path.open("wb") as err:
+        child = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--child", str(spec_path)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            os.kill(child.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(child.pid, 0)
+            break
+        time.sleep(0.05)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, usage.ru_maxrss * 1024, err_path.read_text()[-300:]
+
+
+def write_zstd_bombs(data_dir: Path, names: list[str], count: int) -> list[str]:
+    """Replace the latest stored object of ``count`` profiles with 64 KB of zstd that
+    decodes to 2 GiB: the first a streaming frame (no size in its header), the others as
+    the store writes frames (size stated)."""
+    import zstandard
+
+    from intrend_assets.raw_store.store import LocalRawStore
+
+    store = LocalRawStore(data_dir / "raw")
+    zeros = bytes(1 << 20)
+    bombed: list[str] = []
+    for name in names:
+        latest = store.latest(name)
+        if latest is None:
+            continue
+        size = (2 << 30) if bombed else -1
+        packer = zstandard.ZstdCompressor(level=3).compressobj(size=size)
+        parts = [packer.compress(zeros) for _ in range(2048)]
+        (store.root / latest.key).write_bytes(b"".join([*parts, packer.flush()]))
+        bombed.append(name)
+        if len(bombed) >= count:
+            break
+    return bombed
+
+
+def _kill_while_fetching(world: Any, spec: dict[str, Any], base: Path, home: Path) -> str:
+    """Start the fetch run; SIGKILL it once the sandbox has answered a quarter of it."""
+    victim = _child(spec, base, home)
+    seen = world.stats()["total"]["total"]
+    deadline = time.monotonic() + 300
+    while victim.poll() is None and time.monotonic() < deadline:
+        if world.stats()["total"]["total"] >= seen + max(3, len(spec["names"]) // 4):
+            break
+        time.sleep(0.02)
+    killed = victim.poll() is None
+    if killed:
+        os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=60)
+    if victim.stderr:
+        victim.stderr.close()
+    return "killed while fetching" if killed else "MISSED: the run ended before the kill"
+
+
+def _reap_dead_runs(home: Path) -> tuple[bool, int]:
+    """One tick of the reaper sensor, in this process: (was the slot held, runs failed)."""
     import dagster as dg
 
-    instance = dg.DagsterInstance.local_temp(str(home))
+    from intrend_assets.lib.dead_runs import dead_run_sensor
+
+    instance = _instance(home)
     try:
-        ok = materialize(world.addresses(), world.modem_token, data_dir, instance, {})
+        held = bool(instance.event_log_storage.get_concurrency_info("instagram").claimed_slots)
+        sensor = dead_run_sensor(dg.DefaultSensorStatus.RUNNING)
+        sensor(dg.build_sensor_context(instance=instance))
+        failed = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+        return held, len(failed)
     finally:
         instance.dispose()
-    result.runs_ok = result.runs_ok and ok
-    result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
-    after = Result(result.fault)
-    audit(after, given, data_dir)
-    result.dup_posts = max(result.dup_posts, after.dup_posts)
-    result.lost = sorted(set(result.lost) | set(after.lost))
+
+
+def run_dead_slot(result: Result, world: Any, spec: dict[str, Any], base: Path) -> None:
+    """Row 13: the killed run's slot comes back and the next fetch run finishes, in time."""
+    home = pools_home(base)
+    result.note = _kill_while_fetching(world, spec, base, home)
+    killed_at = time.monotonic()
+    held, failed = _reap_dead_runs(home)
+    code, _, err = _stage_child(spec, base, home, timeout=SLOT_BACK_SECONDS)
+    took = time.monotonic() - killed_at
+    result.note += (
+        f"; slot still held after the kill: {'yes' if held else 'no'}, runs the reaper "
+        f"failed: {failed}, next run done {took:.0f} s after the kill"
+    )
+    if code != 0 or not held or failed != 1:
+        result.runs_ok = False
+        result.note += f" (rc {code}: {err})" if code else ""
+
+
+def run_bomb(fault: Fault, result: Result, world: Any, spec: dict[str, Any], base: Path) -> None:
+    """Rows 14-15: the asset under the bomb runs in a child process, whose peak RSS counts;
+    the stages before and after it run here."""
+    home = pools_home(base)
+    data_dir = Path(spec["data_dir"])
+    instance = _instance(home)
+    register(instance, spec["names"])
+    try:
+        if fault.kind == "answer_bomb":
+            fault.arm(world, spec["names"])
+            code, rss, err = _stage_child({**spec, "stages": [["raw_profile"]]}, base, home)
+            result.note = f"bombs answered {world.faults.snapshot()['used']['bomb']}"
+            asset, after = "raw_profile", (("posts",), ("hashtag_counts", "posts_wide"))
+        else:
+            ok = materialize(
+                spec["urls"], spec["token"], data_dir, instance, {}, (("raw_profile",),)
+            )
+            bombed = write_zstd_bombs(data_dir, spec["names"][3:], 3)
+            result.note = f"objects bombed {len(bombed)}"
+            code, rss, err = _stage_child({**spec, "stages": [["posts"]]}, base, home)
+            code = code or int(not ok)
+            asset, after = "posts", (("hashtag_counts", "posts_wide"),)
+        result.peak_connections = world.peak_proxy_connections
+        world.reset_faults()
+        ok = materialize(spec["urls"], spec["token"], data_dir, instance, {}, after)
+    finally:
+        instance.dispose()
+    result.peak_rss = rss
+    result.note += f"; peak RSS of {asset} {rss / 2**20:.0f} MiB"
+    if code != 0 or not ok:
+        result.runs_ok = False
+        result.note += f" (rc {code}: {err})" if code else ""
+
+
+def run_guard_fault(
+    fault: Fault, result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    """Rows 13-15 on an instance with pools (the project's own), then the audit and a rerun
+    that must change nothing, as for the other rows."""
+    data_dir = base / "data"
+    spec: dict[str, Any] = {
+        "data_dir": str(data_dir),
+        "urls": world.addresses(),
+        "token": world.modem_token,
+        "names": given,
+    }
+    if fault.kind == "dead_slot":
+        run_dead_slot(result, world, spec, base)
+        if not result.runs_ok:  # the slot may still be held: a rerun would wait for ever
+            result.rerun = "not run"
+            if (data_dir / "warehouse.duckdb").exists():
+                audit(result, given, data_dir)
+            return result
+    else:
+        run_bomb(fault, result, world, spec, base)
+    result.seconds = time.monotonic() - started
+    result.peak_connections = max(result.peak_connections, world.peak_proxy_connections)
+    world.reset_faults()
+    return audit_and_rerun(result, world, given, data_dir, base / "dagster-home")
+
+
+# The full warehouse disk (issue 17): the posts load in this process, on a disk that fills.
+
+DISK_ROOM_SHARE = 1 / 3  # the disk has room for a third of the posts fetched
+DISK_LOAD_BATCH = 5  # several commits per load, so that the disk fills part way
+
+
+class FillingDisk:
+    """``load_parsed`` on a disk with room for ``room`` more posts: a commit that does not fit
+    fails as DuckDB fails on a full WAL (the same exception, the same words); smaller ones
+    still fit until the disk is full."""
+
+    def __init__(self, room: int) -> None:
+        import intrend_assets.loading.queue as queue
+
+        self.room = room
+        self.refused = 0
+        self.real = queue.load_parsed
+
+    def __call__(self, con: Any, batch: Any) -> Any:
+        import duckdb
+
+        posts = sum(len(p.post_columns["post_id"]) for p in batch)
+        if posts > self.room:
+            self.refused += 1
+            raise duckdb.TransactionException(
+                "TransactionContext Error: Failed to commit: Could not write file "
+                '"warehouse.duckdb.wal": No space left on device'
+            )
+        self.room -= posts
+        return self.real(con, batch)
+
+
+def run_disk_full_fault(
+    result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    """Fetch, load on a filling disk (the run must fail, setting nothing aside), free the
+    disk, load again without fetching; then audit and rerun as every row does."""
+    import dagster as dg
+
+    import intrend_assets.loading.queue as queue
+    from intrend_assets.raw_store.store import LocalRawStore
+
+    data_dir = base / "data"
+    urls, token = world.addresses(), world.modem_token
+    store = LocalRawStore(data_dir / "raw")
+    with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
+        instance = dg.DagsterInstance.ephemeral(tempdir=home)
+        register(instance, given)
+        ok = materialize(urls, token, data_dir, instance, {}, stages=(("raw_profile",),))
+        fetched = sum(len(_expected_posts(store, name)) for name in store.usernames())
+        disk, batch = FillingDisk(int(fetched * DISK_ROOM_SHARE)), queue.LOAD_BATCH
+        queue.load_parsed, queue.LOAD_BATCH = disk, DISK_LOAD_BATCH  # type: ignore[assignment]
+        try:
+            full = materialize(urls, token, data_dir, instance, {}, stages=(("posts",),))
+        finally:
+            queue.load_parsed, queue.LOAD_BATCH = disk.real, batch  # the disk is freed
+        # Read off the folder, not through the store: main's store cannot list them.
+        aside = len(list((data_dir / "raw" / "pending" / "refused").glob("*.json")))
+        queued = len(store.pending())
+        result.note = (
+            f"full-disk posts run {'FAILED as meant' if not full else 'SUCCEEDED: MISSED'}, "
+            f"{disk.refused} commits refused, {queued} fetches kept queued, {aside} set aside"
+        )
+        # The next load, on the freed disk, fetching nothing: what the full one left queued
+        # is all it has (a fetch run would refetch and hide what was set aside).
+        warehouse_only = (("posts",), ("hashtag_daily", "posts_wide"))
+        ok = materialize(urls, token, data_dir, instance, {}, stages=warehouse_only) and ok
+        result.runs_ok = ok and not full and aside == 0 and disk.refused > 0
+        result.seconds = time.monotonic() - started
+        result.peak_connections = world.peak_proxy_connections
+        audit(result, given, data_dir)
+        first = wide_snapshot(data_dir / "warehouse.duckdb")
+        result.runs_ok = materialize(urls, token, data_dir, instance, {}) and result.runs_ok
+        result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+        after = Result(result.fault)
+        audit(after, given, data_dir)
+        result.dup_posts = max(result.dup_posts, after.dup_posts)
+        result.lost = sorted(set(result.lost) | set(after.lost))
+        instance.dispose()
+    return result
+
+
+# Answers naming another profile (issue 17): the fake Instagram answers some profiles with a
+# body whose user, and whose posts' owner, is a hostile name.
+
+IMPOSTOR_NAME = "../../../etc/pwned"
+IMPOSTOR_SHARE = 20  # one profile in 20
+
+
+def run_impostor_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
+    """The plain run and rerun, with every 20th profile's answer naming IMPOSTOR_NAME; then
+    the name must be nowhere: not in the warehouse, not in a path of the data dir."""
+    content = world.instagram.content
+    real = content.profile_response
+    impostors = set(names[3::IMPOSTOR_SHARE])
+
+    def profile_response(username: str, now: float | None = None) -> dict | None:
+        body = real(username, now)
+        user = (body or {}).get("data", {}).get("user")
+        if username.lower() not in impostors or not isinstance(user, dict):
+            return body
+        body = json.loads(json.dumps(body))
+        user = body["data"]["user"]
+        user["username"] = IMPOSTOR_NAME
+        for edge in (user.get("edge_owner_to_timeline_media") or {}).get("edges") or []:
+            if isinstance((edge or {}).get("node", {}).get("owner"), dict):
+                edge["node"]["owner"]["username"] = IMPOSTOR_NAME
+        return body
+
+    content.profile_response = profile_response
+    try:
+        result = run_fault(Fault(fault.name, persistent=True), world, names, base)
+    finally:
+        del content.profile_response  # the class's own again
+    leaked = impostor_traces(base / "data")
+    result.lost += [f"{IMPOSTOR_NAME} in {where}" for where in leaked]
+    result.note = "; ".join(
+        t
+        for t in (
+            result.note,
+            f"{len(impostors)} impostor answers, name found in: {', '.join(leaked) or 'nothing'}",
+        )
+        if t
+    )
+    return result
+
+
+def impostor_traces(data_dir: Path) -> list[str]:
+    """Where the hostile name got to: warehouse tables holding it, paths containing it."""
+    from warehouse.db import connect
+
+    found = [str(p) for p in data_dir.rglob("*pwned*")]
+    con = connect(data_dir / "warehouse.duckdb", read_only=True)
+    try:
+        for table, column in (
+            ("profiles", "username"),
+            ("posts", "owner_username"),
+            ("posts_wide", "owner_username"),
+        ):
+            hits = con.execute(
+                f"select count(*) from {table} where {column} like '%pwned%'"
+            ).fetchall()[0][0]
+            if hits:
+                found.append(f"{table}.{column} ({hits} rows)")
+    finally:
+        con.close()
+    return found
+
+
+# The secrets fault: padded secrets, then everything the runs wrote searched for them.
+
+SESSION_COOKIE = "sandbox-session"  # the sandbox's logged-in session (SandboxConfig)
+PROXY_PASSWORD = "faults-pRoXy-Qz81"  # a value to search for
+
+
+@contextlib.contextmanager
+def captured_output(path: Path) -> Iterator[None]:
+    """This process's stdout and stderr (file descriptors: loggers and children too) into
+    ``path`` while the block runs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with path.open("wb") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def session_requests(data_dir: Path) -> int:
+    """Requests the logged-in session sent, from the request log the runs wrote."""
+    import polars as pl
+
+    logs = sorted((data_dir / "raw" / "fetch_log").glob("*.parquet"))
+    if not logs:
+        return 0
+    return int(pl.concat([pl.read_parquet(p) for p in logs])["session"].sum())
+
+
+def run_secrets_fault(
+    result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    """The modem token ends in a newline (a Kubernetes secret made from a file), the session's
+    JSON cookie export in a space, the proxy URL carries a password; a quarter of the profiles
+    are login-walled on every anonymous strategy, so the session serves them. The run and
+    its rerun must work and not one of the values may be in anything they wrote: Dagster's
+    storage (snapshots included), the raw store, the request log, the warehouse, the output.
+    A value found fails the row (noted as LEAKED)."""
+    import dagster as dg
+
+    from intrend_assets.instagram.strategies import PROFILE_STRATEGIES
+    from sandbox.written import occurrences
+
+    data_dir, home, secrets = base / "data", base / "dagster-home", base / "secrets"
+    home.mkdir()
+    secrets.mkdir()
+    cookies = secrets / "cookies.json"
+    cookies.write_text(
+        json.dumps(
+            [{"name": "sessionid", "value": f"{SESSION_COOKIE} ", "domain": ".instagram.com"}]
+        )
+    )
+    os.chmod(cookies, 0o600)
+    urls = world.addresses()
+    overrides = {
+        "proxy_url": urls["proxy_url"].replace("http://", f"http://intrend:{PROXY_PASSWORD}@"),
+        "session_cookies_file": str(cookies),
+        "session_pacing_seconds": 0.0,
+    }
+    walls = {"login_wall": dict.fromkeys(PROFILE_STRATEGIES, 0.7)}
+    world.faults.set(**walls)
+    instance = dg.DagsterInstance.local_temp(str(home))
+    try:
+        register(instance, given)
+        with captured_output(secrets / "output.txt"):
+            ok = materialize(urls, f"{world.modem_token}\n", data_dir, instance, overrides)
+        result.runs_ok = ok
+        result.seconds = time.monotonic() - started
+        audit(result, given, data_dir)
+        first = wide_snapshot(data_dir / "warehouse.duckdb")
+        world.faults.set(**walls)
+        with captured_output(secrets / "rerun-output.txt"):
+            ok = materialize(urls, f"{world.modem_token}\n", data_dir, instance, overrides)
+        result.runs_ok = result.runs_ok and ok
+        result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+        result.peak_connections = world.peak_proxy_connections
+    finally:
+        instance.dispose()
+        world.reset_faults()
+    values = {"token": world.modem_token, "session": SESSION_COOKIE, "proxy": PROXY_PASSWORD}
+    found = occurrences(
+        [data_dir, home, secrets / "output.txt", secrets / "rerun-output.txt"], values
+    )
+    places = sum(len(where) for where in found.values())
+    result.note = f"{session_requests(data_dir)} requests through the session; secrets found "
+    result.note += f"in {places} places" + (f": LEAKED {sorted(found)}" if found else "")
+    result.runs_ok = result.runs_ok and not found
     return result
 
 

@@ -2,7 +2,8 @@
 environment variables.
 
 The pipeline and ``intrend-warehouse`` must find the same file, so the code location's
-settings extend these rather than declaring the fields again.
+settings extend these rather than declaring them again (the trend report's minimum of
+profiles too: the report asset and ``intrend-warehouse report`` rank alike).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class WarehouseSettings(BaseSettings):
         "256MB",
         description="DuckDB memory_limit of every warehouse connection (beyond it, DuckDB "
         "spills to disk): without one DuckDB takes 80% of the machine's memory.",
+    )
+    trend_min_profiles: int = Field(
+        3, ge=1, description="Distinct profiles a tag needs in the recent window to be a trend."
     )
 
     def resolved_warehouse_path(self) -> Path:

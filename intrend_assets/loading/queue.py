@@ -7,22 +7,25 @@ upserts by key, so loading a fetch twice (after a crash between commit and clear
 duplicates a post. The queue is durable and independent of runs: a fetch whose load failed
 or was killed is loaded next time, and a profile fetched twice before a load has both
 fetches loaded, oldest first, so fast update's pages from the first are not lost.
+
+Only a fetch whose own rows the warehouse refuses is set aside; when the environment stops a
+load (a full disk, an I/O error, a lock: :mod:`.errors`), the load raises
+:class:`~intrend_assets.loading.errors.LoadBlocked` and every fetch not committed stays queued.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 
-from intrend_assets.loading.slices import ParsedFetch, ParsedSlice, SliceAnswer, parse_slice
-from intrend_assets.parsing.profile import parse_profile
+from intrend_assets.loading.errors import LoadBlocked, environment_label
+from intrend_assets.loading.pool import parsed_slices
+from intrend_assets.loading.slices import SliceAnswer, read_fetch
+from intrend_assets.parsing.profile import ParsedProfile, parse_profile
 from intrend_assets.raw_store.store import LocalRawStore, RawObject
 from intrend_assets.tracking.refresh import posts_per_day
 from warehouse.load import load_parsed, mark_posts_wide_stale
@@ -32,11 +35,6 @@ from warehouse.load import load_parsed, mark_posts_wide_stale
 # commits and per-batch scans cost the same for 250 fetches as for 500, and the three slices
 # in flight (two parsing, one loading) stay within the memory bound.
 LOAD_BATCH = 500
-
-# Processes parsing slices while this one loads the previous: the parse is Python and the
-# load mostly DuckDB, so on a machine with two cores both keep busy. A queue of one slice or
-# less is parsed here (starting processes costs more).
-PARSE_WORKERS = min(2, len(os.sched_getaffinity(0)))
 
 
 @dataclass
@@ -86,35 +84,57 @@ def load_queue(
     pending: set[str],
     report: LoadReport,
     *,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> Iterator[BatchDone]:
     """Parse and load ``todo`` slice by slice, yielding after each slice leaves the queue.
 
     A fetch the warehouse refuses is set aside in the raw store (not lost, not retried for
-    ever); only keys in ``pending`` are cleared (see :func:`to_load`). Slices are parsed in
-    ``workers`` processes (default :data:`PARSE_WORKERS`) ahead of the load, in order.
+    ever); only keys in ``pending`` are cleared (see :func:`to_load`). With ``workers`` of
+    2 or more, slices are parsed in as many processes ahead of the load, in order
+    (:mod:`.pool`). An
+    error of the environment raises :class:`LoadBlocked`, with the fetches not cleared yet
+    still queued.
     """
     slices = [todo[start : start + LOAD_BATCH] for start in range(0, len(todo), LOAD_BATCH)]
     done = 0
-    with _AfterCommit() as after:
-        for objects, parsed in _parsed_slices(store, slices, workers):
-            done += len(objects)
-            report.missing.extend(obj.key for obj in objects if obj.size < 0)
-            fetches = []
-            for fetch in parsed:
-                report.unparseable.update(fetch.unparseable)
-                if fetch.failed is not None:
-                    store.record_failure(fetch.obj.username, "invalid", fetch.failed, 0)
-                elif fetch.answers:
-                    fetches.append((fetch.obj, fetch.answers))
-            refused = load_fetches(con, store, fetches, report)
-            for obj, why in refused:
-                store.set_aside_pending(obj, why)
-            # Committed (or set aside): off the queue. Only what was queued: see to_load.
-            cleared = [o for o in objects if o.key in pending]
-            rates, report.rates = report.rates, {}
-            after.submit(_clear, store, cleared, rates)
-            yield BatchDone(loaded=done, refused=refused)
+    cleared = 0  # todo[:cleared] is off the queue
+    try:
+        with _AfterCommit() as after:
+            for objects, parsed in parsed_slices(store, slices, workers):
+                report.missing.extend(obj.key for obj in objects if obj.size < 0)
+                fetches = []
+                for fetch in parsed:
+                    report.unparseable.update(fetch.unparseable)
+                    if fetch.failed is not None:
+                        store.record_failure(fetch.obj.username, "invalid", fetch.failed, 0)
+                    elif fetch.answers:
+                        fetches.append((fetch.obj, fetch.answers))
+                refused = load_fetches(con, store, fetches, report)
+                for obj, why in refused:
+                    store.set_aside_pending(obj, why)
+                # Committed (or set aside): off the queue. Only what was queued: see to_load.
+                rates, report.rates = report.rates, {}
+                after.submit(_clear, store, [o for o in objects if o.key in pending], rates)
+                cleared, done = done, done + len(objects)  # the slice before is cleared
+                yield BatchDone(loaded=done, refused=refused)
+    except Exception as exc:
+        if (label := environment_label(exc)) is None:
+            raise
+        queued = sum(1 for o in todo[cleared:] if o.key in pending)
+        raise LoadBlocked(exc, label, queued) from exc
+
+
+def parse_fetch(
+    store: LocalRawStore, obj: RawObject, unparseable: dict[str, str]
+) -> list[ParsedProfile]:
+    """The profile answer, then the timeline pages fetched right after it, parsed here. A
+    bad page costs only its own posts; a bad profile answer costs the fetch, recorded as
+    failed."""
+    outcome, parsed = read_fetch(store, obj, parse_profile)
+    unparseable.update(outcome.unparseable)
+    if outcome.failed is not None:
+        store.record_failure(obj.username, "invalid", outcome.failed, 0)
+    return parsed
 
 
 def _clear(store: LocalRawStore, cleared: list[RawObject], rates: dict[str, float]) -> None:
@@ -147,31 +167,6 @@ class _AfterCommit:
             self._last.result()
 
 
-def _parsed_slices(
-    store: LocalRawStore, slices: list[list[RawObject]], workers: int | None
-) -> Iterator[tuple[list[RawObject], list[ParsedFetch]]]:
-    """Each slice with its fetches parsed (a fetch queued, then deleted from the store by
-    hand, has ``size`` -1 and is not parsed), in order, at most ``workers + 1`` ahead."""
-    workers = PARSE_WORKERS if workers is None else workers
-    stored = [[o for o in objects if o.size >= 0] for objects in slices]
-    if workers < 2 or len(slices) < 2:
-        for objects, present in zip(slices, stored, strict=True):
-            yield objects, parse_slice(store.root, present, parse_profile).fetches()
-        return
-    # spawn: a fork of this process (a Dagster run) would share and count its memory twice.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        ahead: deque[tuple[list[RawObject], Future[ParsedSlice]]] = deque()
-        for objects, present in zip(slices, stored, strict=True):
-            ahead.append((objects, pool.submit(parse_slice, store.root, present)))
-            if len(ahead) > workers:
-                objects, future = ahead.popleft()
-                yield objects, future.result().fetches()
-        while ahead:
-            objects, future = ahead.popleft()
-            yield objects, future.result().fetches()
-
-
 def load_fetches(
     con: duckdb.DuckDBPyConnection,
     store: LocalRawStore,
@@ -180,9 +175,13 @@ def load_fetches(
 ) -> list[tuple[RawObject, str]]:
     """Load parsed fetches in one transaction; returns those the warehouse refused.
 
-    Should a batch fail, its fetches are loaded one by one: one fetch the warehouse refuses
-    must not hold the whole queue (and every run after) back. If it refuses every one, the
-    warehouse itself is the problem: the error is raised and the queue stays as it was.
+    Should a batch fail for a reason of its rows, its fetches are loaded one by one: one
+    fetch the warehouse refuses must not hold the whole queue (and every run after) back. An
+    error of the environment (:func:`~intrend_assets.loading.errors.environment_label`), in
+    the batch or in any one fetch, is raised at once: it is no fetch's fault, and a disk that
+    fills part way must not turn the fetches after it into refusals. If the warehouse
+    refuses every fetch of a batch of several, it is the problem, not they: the first error is
+    raised and the queue stays as it was.
     """
     if not fetches:
         return []
@@ -190,7 +189,7 @@ def load_fetches(
         _commit(con, store, fetches, report)
         return []
     except Exception as exc:
-        if len(fetches) == 1:
+        if environment_label(exc) is not None:
             raise
         first = exc
     refused = []
@@ -198,8 +197,10 @@ def load_fetches(
         try:
             _commit(con, store, [fetch], report)
         except Exception as exc:
+            if environment_label(exc) is not None:
+                raise
             refused.append((fetch[0], f"{type(exc).__name__}: {exc}"))
-    if len(refused) == len(fetches):
+    if len(refused) == len(fetches) > 1:
         raise first
     report.set_aside += len(refused)
     return refused

@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.raw_store.store import LocalRawStore, ObjectTooLarge, RawObject
 from warehouse.contract import posts_frame_from_columns
 
 Parser = Callable[..., ParsedProfile]  # parse_profile's signature (the load's tests wrap it)
@@ -104,11 +104,17 @@ class ParsedSlice:
 
 
 def parse_slice(
-    root: str | Path, objects: list[RawObject], parse: Parser = parse_profile
+    root: str | Path,
+    objects: list[RawObject],
+    parse: Parser = parse_profile,
+    max_object_bytes: int | None = None,
 ) -> ParsedSlice:
-    """Parse these fetches (none of them missing) from the raw store at ``root``."""
-    store = LocalRawStore(root)
-    fetches = [_parse_fetch(store, obj, parse) for obj in objects]
+    """Parse these fetches (none of them missing) from the raw store at ``root``, whose
+    objects may decode to ``max_object_bytes`` at most (the store's default if None)."""
+    store = (
+        LocalRawStore(root) if max_object_bytes is None else LocalRawStore(root, max_object_bytes)
+    )
+    fetches = [read_fetch(store, obj, parse) for obj in objects]
     answers = [answer for _, parsed in fetches for answer in parsed]
     table = None
     if answers:
@@ -138,24 +144,28 @@ def parse_slice(
 
 
 @dataclass
-class _Fetch:
+class FetchOutcome:
+    """What reading a fetch found wrong: its unparseable keys, and the profile answer's error."""
+
     obj: RawObject
     unparseable: dict[str, str]
     failed: str | None = None
 
 
-def _parse_fetch(
-    store: LocalRawStore, obj: RawObject, parse: Parser
-) -> tuple[_Fetch, list[ParsedProfile]]:
+def read_fetch(
+    store: LocalRawStore, obj: RawObject, parse: Parser = parse_profile
+) -> tuple[FetchOutcome, list[ParsedProfile]]:
     """The profile answer, then the timeline pages fetched right after it. A bad page costs
     only its own posts; a bad profile answer costs the fetch (``failed``)."""
-    fetch = _Fetch(obj, {})
+    fetch = FetchOutcome(obj, {})
     parsed: list[ParsedProfile] = []
     for number, key in enumerate([obj.key, *store.pages(obj)]):
         try:
             body = store.read(key)  # an OSError here is the disk's, not the fetch's: raise
         except FileNotFoundError:
             why = "gone from the raw store"
+        except ObjectTooLarge as exc:  # a decompression bomb: this fetch's fault, not the disk's
+            why = str(exc)
         else:
             try:
                 parsed.append(parse(body, fetched_at=obj.fetched_at, username=obj.username))

@@ -29,26 +29,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import zstandard
-
 from intrend_assets.fetching.fast_update import Mark
+from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
+from intrend_assets.raw_store.codec import (
+    ObjectTooLarge,
+    compress,
+    decoded_size_within,
+    decompress,
+)
+from intrend_assets.redaction import redact
 from intrend_assets.tracking.refresh import Cadence, backoff_for
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 # A pending marker is named ``<stamp>~<username>``: sorting the folder sorts by fetch time.
 _PENDING_SEP = "~"
-ZSTD_LEVEL = 3
-
-
-def compress(body: bytes) -> bytes:
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(body)
-
-
-def decompress(blob: bytes) -> bytes:
-    # Frames written by ZstdCompressor.compress carry their content size; streaming readers
-    # handle those that do not.
-    return zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+__all__ = ["LocalRawStore", "ObjectTooLarge", "RawObject", "compress", "decompress"]
 
 
 @dataclass(frozen=True)
@@ -99,8 +95,11 @@ def _read_json(path: Path) -> dict:
 class LocalRawStore:
     """The raw store on a local (or mounted) folder."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, max_object_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
+        """``max_object_bytes``: the most an object may decode to (``INTREND_MAX_ANSWER_BYTES``;
+        the fetch refuses larger answers, so only a file written by something else is)."""
         self.root = Path(root)
+        self.max_object_bytes = max_object_bytes
         self._swept = False
 
     def _profile_dir(self, username: str) -> Path:
@@ -135,11 +134,19 @@ class LocalRawStore:
         return objects[-1] if objects else None
 
     def read(self, key: str) -> bytes:
-        """The compressed bytes of an object, exactly as stored."""
+        """The compressed bytes of an object, exactly as stored, once they are known to
+        decode to at most ``max_object_bytes``: past that, :class:`ObjectTooLarge` (a file
+        larger than that on disk is not even read)."""
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
             raise ValueError(f"key {key!r} escapes the raw store")
-        return path.read_bytes()
+        limit = self.max_object_bytes
+        if path.stat().st_size > limit or not decoded_size_within(blob := path.read_bytes(), limit):
+            raise ObjectTooLarge(
+                f"{key} decodes to more than {limit:,} bytes: refused unread "
+                "(INTREND_MAX_ANSWER_BYTES)"
+            )
+        return blob
 
     def put_page(self, obj: RawObject, number: int, body: bytes) -> str:
         """Store timeline page ``number`` (1, 2, ...) fetched after profile answer ``obj``."""
@@ -206,10 +213,18 @@ class LocalRawStore:
         ``pending/refused/<marker>.json`` says which and why, for a person to look at (and
         ``posts`` with ``full_refresh`` to retry once the cause is fixed)."""
         marker = self._pending_path(obj)
-        record = {"key": obj.key, "username": obj.username, "why": why}
+        record = {"key": obj.key, "username": obj.username, "why": redact(why)}
         _atomic_write(
             marker.parent / "refused" / f"{marker.name}.json", json.dumps(record).encode()
         )
+
+    def set_aside(self) -> list[dict[str, str]]:
+        """The records of the fetches set aside (key, username, why), oldest first."""
+        folder = self.root / "pending" / "refused"
+        if not folder.is_dir():
+            return []
+        records = (_read_json(p) for p in sorted(folder.glob("*.json")))
+        return [r for r in records if r.get("key")]
 
     def read_mark(self, username: str) -> Mark | None:
         """The fast-update mark of the last complete pass, if any."""
@@ -335,7 +350,7 @@ class LocalRawStore:
         record = {
             "username": name,
             "outcome": outcome,
-            "reason": reason,
+            "reason": redact(reason),
             "attempts": attempts,
             "failed_at": moment,
             "consecutive": int(previous.get("consecutive", 1)) + 1 if same else 1,
