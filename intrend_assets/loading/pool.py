@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from intrend_assets.loading.slices import ParsedFetch, ParsedSlice, parse_slice
+from intrend_assets.loading.slices import ParsedFetch, ParsedSlice, Parser, parse_slice
 from intrend_assets.parsing.profile import parse_profile
 from intrend_assets.raw_store.store import LocalRawStore, RawObject
 
@@ -31,16 +31,20 @@ PARENT_POLL_SECONDS = 0.5
 
 
 def parsed_slices(
-    store: LocalRawStore, slices: list[list[RawObject]], workers: int
+    store: LocalRawStore,
+    slices: list[list[RawObject]],
+    workers: int,
+    parse: Parser = parse_profile,
 ) -> Iterator[tuple[list[RawObject], list[ParsedFetch]]]:
     """Each slice with its fetches parsed (a fetch queued, then deleted from the store by
     hand, has ``size`` -1 and is not parsed), in order, at most ``workers + 1`` ahead.
-    Fewer than two workers, or a single slice, parse here (starting processes costs more)."""
+    Fewer than two workers, or a single slice, parse here (starting processes costs more).
+    ``parse`` goes to the processes by name: a module-level function."""
     stored = [[o for o in objects if o.size >= 0] for objects in slices]
     limit = store.max_object_bytes
     if workers < 2 or len(slices) < 2:
         for objects, present in zip(slices, stored, strict=True):
-            yield objects, parse_slice(store.root, present, parse_profile, limit).fetches()
+            yield objects, parse_slice(store.root, present, parse, limit).fetches()
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -50,7 +54,7 @@ def parsed_slices(
     try:
         ahead: deque[tuple[list[RawObject], Future[ParsedSlice]]] = deque()
         for objects, present in zip(slices, stored, strict=True):
-            ahead.append((objects, pool.submit(parse_slice, store.root, present, None, limit)))
+            ahead.append((objects, pool.submit(parse_slice, store.root, present, parse, limit)))
             if len(ahead) > workers:
                 objects, future = ahead.popleft()
                 yield objects, future.result().fetches()

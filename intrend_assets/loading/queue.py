@@ -100,7 +100,7 @@ def load_queue(
     cleared = 0  # todo[:cleared] is off the queue
     try:
         with _AfterCommit() as after:
-            for objects, parsed in parsed_slices(store, slices, workers):
+            for objects, parsed in parsed_slices(store, slices, workers, parse_profile):
                 report.missing.extend(obj.key for obj in objects if obj.size < 0)
                 fetches = []
                 for fetch in parsed:
