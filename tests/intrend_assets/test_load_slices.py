@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -137,3 +141,40 @@ def test_the_warehouse_connection_takes_its_memory_limit_from_the_settings(
     default = duckdb.connect(config={"memory_limit": "256MB"})
     with connect(":memory:") as con:
         assert limit(con) == limit(default)
+
+
+_KILLED_LOAD = """
+import multiprocessing, os, signal
+from concurrent.futures import ProcessPoolExecutor
+from intrend_assets.loading.pool import _exit_with_parent
+context = multiprocessing.get_context("spawn")
+pool = ProcessPoolExecutor(
+    1, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+)
+print(pool.submit(os.getpid).result(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has exited; its reaper is not ours
+
+
+def test_a_parse_process_exits_when_the_load_is_killed() -> None:
+    """SIGKILL of the run leaves no parse process waiting on its task queue for ever."""
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_LOAD], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _running(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive
