@@ -1,4 +1,4 @@
-"""Benchmark: the production load (``posts`` + ``hashtag_counts`` + ``posts_wide``) against
+"""Benchmark: the production load (``posts`` + ``hashtag_daily`` + ``posts_wide``) against
 DuckDB's own JSON reader, tuned as its experts would write it.
 
     python benchmarks/warehouse_load.py                          # 100k and 1M posts, 2 rounds
@@ -142,7 +142,7 @@ def run_production(root: Path) -> dict[str, float]:
     import dagster as dg
 
     from intrend_assets.defs.resources import build_resources
-    from intrend_assets.defs.warehouse.assets import hashtag_counts, posts_wide
+    from intrend_assets.defs.warehouse.assets import hashtag_daily, posts_wide
     from intrend_assets.defs.warehouse.posts import posts
     from intrend_assets.settings import IntrendSettings
 
@@ -151,7 +151,7 @@ def run_production(root: Path) -> dict[str, float]:
     with dg.instance_for_test() as instance:
         wall, cpu = time.perf_counter(), _cpu()
         result = dg.materialize(
-            [posts, hashtag_counts, posts_wide], resources=resources, instance=instance
+            [posts, hashtag_daily, posts_wide], resources=resources, instance=instance
         )
         wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     if not result.success:
