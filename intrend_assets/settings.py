@@ -156,6 +156,13 @@ class IntrendSettings(WarehouseSettings):
         300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
     )
 
+    parse_workers: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="Processes the posts load parses its slices in, ahead of the load; 1 "
+        "parses in the load's own process. 2 keeps two cores busy on a long queue.",
+    )
     max_pending_hours: float = Field(
         6.0,
         gt=0,

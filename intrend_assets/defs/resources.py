@@ -42,6 +42,7 @@ class WarehouseFile:
 
     path: Path
     trend_min_profiles: int = 3  # the trend report's minimum of distinct profiles per tag
+    parse_workers: int = 1  # processes the posts load parses in (INTREND_PARSE_WORKERS)
 
     def folder(self) -> Path:
         """Where the warehouse file lives; reports are written beside it."""
@@ -98,7 +99,9 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
         "raw_store": LocalRawStore(settings.resolved_raw_dir(), settings.max_answer_bytes),
-        "warehouse": WarehouseFile(settings.resolved_warehouse_path(), settings.trend_min_profiles),
+        "warehouse": WarehouseFile(
+            settings.resolved_warehouse_path(), settings.trend_min_profiles, settings.parse_workers
+        ),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
         "metrics": MetricsGateway(settings.pushgateway_url),

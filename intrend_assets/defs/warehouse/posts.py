@@ -74,7 +74,9 @@ def posts(
     report = LoadReport()
     try:
         with warehouse.connect() as con:
-            for done in load_queue(con, store, todo, pending, report):
+            for done in load_queue(
+                con, store, todo, pending, report, workers=warehouse.parse_workers
+            ):
                 for obj, why in done.refused:
                     context.log.error(redact(f"the warehouse refused {obj.key}, set aside: {why}"))
                 context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
