@@ -12,6 +12,7 @@ from intrend_assets.defs.experiments.schedules import weekly_rate_limit_experime
 from intrend_assets.defs.network.assets import fetch_log, fetch_stats, ip_log, ip_ranges
 from intrend_assets.defs.profiles.assets import raw_profile
 from intrend_assets.defs.profiles.jobs import profiles_job
+from intrend_assets.defs.profiles.retry import retry_failed_profiles_job
 from intrend_assets.defs.profiles.schedules import daily_profile_refresh
 from intrend_assets.defs.profiles.sensors import profile_sensors
 from intrend_assets.defs.reports.assets import trend_report
@@ -36,7 +37,7 @@ ASSETS = [
     ip_ranges,
     rate_limit_experiment,
 ]
-JOBS = [profiles_job, warehouse_job, rate_limit_experiment_job]
+JOBS = [profiles_job, retry_failed_profiles_job, warehouse_job, rate_limit_experiment_job]
 SCHEDULES = [daily_profile_refresh, daily_warehouse_rebuild, weekly_rate_limit_experiment]
 
 __all__ = ["ASSETS", "build_defs", "build_executor", "build_resources", "defs"]
