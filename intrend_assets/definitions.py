@@ -17,6 +17,8 @@ from intrend_assets.defs.profiles.schedules import daily_profile_refresh
 from intrend_assets.defs.profiles.sensors import profile_sensors
 from intrend_assets.defs.reports.assets import trend_report
 from intrend_assets.defs.resources import build_resources
+from intrend_assets.defs.retention.jobs import raw_store_retention_job
+from intrend_assets.defs.retention.schedules import retention_schedule
 from intrend_assets.defs.warehouse.assets import hashtag_counts, posts_wide
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
 from intrend_assets.defs.warehouse.jobs import warehouse_job
@@ -37,7 +39,13 @@ ASSETS = [
     ip_ranges,
     rate_limit_experiment,
 ]
-JOBS = [profiles_job, retry_failed_profiles_job, warehouse_job, rate_limit_experiment_job]
+JOBS = [
+    profiles_job,
+    retry_failed_profiles_job,
+    warehouse_job,
+    rate_limit_experiment_job,
+    raw_store_retention_job,
+]
 SCHEDULES = [daily_profile_refresh, daily_warehouse_rebuild, weekly_rate_limit_experiment]
 
 __all__ = ["ASSETS", "build_defs", "build_executor", "build_resources", "defs"]
@@ -67,6 +75,14 @@ def sensor_status(settings: IntrendSettings) -> dg.DefaultSensorStatus:
     return dg.DefaultSensorStatus.RUNNING
 
 
+def schedule_status(settings: IntrendSettings) -> dg.DefaultScheduleStatus:
+    """The retention schedule's status in a new instance, from ``INTREND_RETENTION_SCHEDULE``
+    (the other schedules start stopped, Dagster's default)."""
+    if settings.retention_schedule == "running":
+        return dg.DefaultScheduleStatus.RUNNING
+    return dg.DefaultScheduleStatus.STOPPED
+
+
 def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     status = sensor_status(settings)
@@ -75,7 +91,7 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
         asset_checks=ASSET_CHECKS,
         jobs=JOBS,
         sensors=[*profile_sensors(status), automation_sensor(status)],
-        schedules=SCHEDULES,
+        schedules=[*SCHEDULES, retention_schedule(schedule_status(settings))],
         resources=build_resources(settings),
         executor=build_executor(settings),
     )

@@ -25,6 +25,7 @@ from intrend_assets.instagram.strategies import (
     StrategyConfig,
     check_order,
 )
+from intrend_assets.raw_store.retention import RetentionPolicy
 from warehouse.settings import WarehouseSettings
 
 StrategyList = Annotated[list[str], NoDecode]  # "a,b,c" in the environment, not JSON
@@ -135,6 +136,23 @@ class IntrendSettings(WarehouseSettings):
         description="Whether the sensors (tracked file, refresh, failed runs, automation) start "
         "running with a new Dagster instance; 'stopped' leaves them to be switched on in the UI.",
     )
+    retention_keep_fetches: int | None = Field(
+        None,
+        ge=1,
+        description="Raw-store retention: keep the latest N fetches per profile (and any "
+        "older one that alone holds a post); both retention settings unset: keep everything.",
+    )
+    retention_keep_days: float | None = Field(
+        None,
+        gt=0,
+        description="Raw-store retention: keep the fetches younger than D days (and any older "
+        "one that alone holds a post).",
+    )
+    retention_schedule: Literal["running", "stopped"] = Field(
+        "stopped",
+        description="Whether raw_store_retention_schedule (daily, 04:30 UTC) starts running "
+        "with a new Dagster instance.",
+    )
 
     @field_validator("profile_strategies", "timeline_strategies", mode="before")
     @classmethod
@@ -154,6 +172,9 @@ class IntrendSettings(WarehouseSettings):
     def _known_timeline(cls, value: list[str]) -> list[str]:
         check_order(value, TIMELINE_STRATEGIES, "timeline")
         return value
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.retention_keep_fetches, self.retention_keep_days)
 
     def resolved_raw_dir(self) -> Path:
         return self.raw_dir or self.data_dir / "raw"

@@ -91,4 +91,5 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "raw_store": LocalRawStore(settings.resolved_raw_dir()),
         "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
+        "retention": settings.retention_policy(),
     }
