@@ -28,6 +28,7 @@ Run:  .venv/bin/python benchmarks/faults.py --profiles 200
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -38,7 +39,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ class Fault:
     settings: dict[str, Any] = field(default_factory=dict)
     persistent: bool = False  # re-arm for the rerun (the world stays this way)
     extra_names: Callable[[Any], list[str]] | None = None
-    kind: str = "plain"  # plain / split_posts / kill
+    kind: str = "plain"  # plain / split_posts / kill / secrets
 
 
 @dataclass
@@ -184,6 +185,9 @@ FAULTS: list[Fault] = [
         extra_names=lambda world: list(HOSTILE),
     ),
     Fault("12 SIGKILL while posts loads, then rerun", kind="kill"),
+    Fault("13 warehouse disk fills part way through posts, then is freed", kind="disk_full"),
+    Fault("14 answers naming another profile (../../../etc/pwned)", kind="impostor"),
+    Fault("15 secrets with stray whitespace: none in what the runs wrote", kind="secrets"),
 ]
 
 
@@ -365,6 +369,12 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
     started = time.monotonic()
     if fault.kind == "kill":
         return run_kill_fault(result, world, given, base, started)
+    if fault.kind == "disk_full":
+        return run_disk_full_fault(result, world, given, base, started)
+    if fault.kind == "impostor":
+        return run_impostor_fault(fault, world, names, base)
+    if fault.kind == "secrets":
+        return run_secrets_fault(result, world, given, base, started)
     with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
         instance = dg.DagsterInstance.ephemeral(tempdir=home)
         register(instance, given)
@@ -534,6 +544,253 @@ def run_kill_fault(
     audit(after, given, data_dir)
     result.dup_posts = max(result.dup_posts, after.dup_posts)
     result.lost = sorted(set(result.lost) | set(after.lost))
+    return result
+
+
+# The full warehouse disk (issue 17): the posts load in this process, on a disk that fills.
+
+DISK_ROOM_SHARE = 1 / 3  # the disk has room for a third of the posts fetched
+DISK_LOAD_BATCH = 5  # several commits per load, so that the disk fills part way
+
+
+class FillingDisk:
+    """``load_parsed`` on a disk with room for ``room`` more posts: a commit that does not fit
+    fails as DuckDB fails on a full WAL (the same exception, the same words); smaller ones
+    still fit until the disk is full."""
+
+    def __init__(self, room: int) -> None:
+        import intrend_assets.loading.queue as queue
+
+        self.room = room
+        self.refused = 0
+        self.real = queue.load_parsed
+
+    def __call__(self, con: Any, batch: Any) -> Any:
+        import duckdb
+
+        posts = sum(len(p.post_columns["post_id"]) for p in batch)
+        if posts > self.room:
+            self.refused += 1
+            raise duckdb.TransactionException(
+                "TransactionContext Error: Failed to commit: Could not write file "
+                '"warehouse.duckdb.wal": No space left on device'
+            )
+        self.room -= posts
+        return self.real(con, batch)
+
+
+def run_disk_full_fault(
+    result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    """Fetch, load on a filling disk (the run must fail, setting nothing aside), free the
+    disk, load again without fetching; then audit and rerun as every row does."""
+    import dagster as dg
+
+    import intrend_assets.loading.queue as queue
+    from intrend_assets.raw_store.store import LocalRawStore
+
+    data_dir = base / "data"
+    urls, token = world.addresses(), world.modem_token
+    store = LocalRawStore(data_dir / "raw")
+    with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
+        instance = dg.DagsterInstance.ephemeral(tempdir=home)
+        register(instance, given)
+        ok = materialize(urls, token, data_dir, instance, {}, stages=(("raw_profile",),))
+        fetched = sum(len(_expected_posts(store, name)) for name in store.usernames())
+        disk, batch = FillingDisk(int(fetched * DISK_ROOM_SHARE)), queue.LOAD_BATCH
+        queue.load_parsed, queue.LOAD_BATCH = disk, DISK_LOAD_BATCH  # type: ignore[assignment]
+        try:
+            full = materialize(urls, token, data_dir, instance, {}, stages=(("posts",),))
+        finally:
+            queue.load_parsed, queue.LOAD_BATCH = disk.real, batch  # the disk is freed
+        # Read off the folder, not through the store: main's store cannot list them.
+        aside = len(list((data_dir / "raw" / "pending" / "refused").glob("*.json")))
+        queued = len(store.pending())
+        result.note = (
+            f"full-disk posts run {'FAILED as meant' if not full else 'SUCCEEDED: MISSED'}, "
+            f"{disk.refused} commits refused, {queued} fetches kept queued, {aside} set aside"
+        )
+        # The next load, on the freed disk, fetching nothing: what the full one left queued
+        # is all it has (a fetch run would refetch and hide what was set aside).
+        warehouse_only = (("posts",), ("hashtag_counts", "posts_wide"))
+        ok = materialize(urls, token, data_dir, instance, {}, stages=warehouse_only) and ok
+        result.runs_ok = ok and not full and aside == 0 and disk.refused > 0
+        result.seconds = time.monotonic() - started
+        result.peak_connections = world.peak_proxy_connections
+        audit(result, given, data_dir)
+        first = wide_snapshot(data_dir / "warehouse.duckdb")
+        result.runs_ok = materialize(urls, token, data_dir, instance, {}) and result.runs_ok
+        result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+        after = Result(result.fault)
+        audit(after, given, data_dir)
+        result.dup_posts = max(result.dup_posts, after.dup_posts)
+        result.lost = sorted(set(result.lost) | set(after.lost))
+        instance.dispose()
+    return result
+
+
+# Answers naming another profile (issue 17): the fake Instagram answers some profiles with a
+# body whose user, and whose posts' owner, is a hostile name.
+
+IMPOSTOR_NAME = "../../../etc/pwned"
+IMPOSTOR_SHARE = 20  # one profile in 20
+
+
+def run_impostor_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
+    """The plain run and rerun, with every 20th profile's answer naming IMPOSTOR_NAME; then
+    the name must be nowhere: not in the warehouse, not in a path of the data dir."""
+    content = world.instagram.content
+    real = content.profile_response
+    impostors = set(names[3::IMPOSTOR_SHARE])
+
+    def profile_response(username: str, now: float | None = None) -> dict | None:
+        body = real(username, now)
+        user = (body or {}).get("data", {}).get("user")
+        if username.lower() not in impostors or not isinstance(user, dict):
+            return body
+        body = json.loads(json.dumps(body))
+        user = body["data"]["user"]
+        user["username"] = IMPOSTOR_NAME
+        for edge in (user.get("edge_owner_to_timeline_media") or {}).get("edges") or []:
+            if isinstance((edge or {}).get("node", {}).get("owner"), dict):
+                edge["node"]["owner"]["username"] = IMPOSTOR_NAME
+        return body
+
+    content.profile_response = profile_response
+    try:
+        result = run_fault(Fault(fault.name, persistent=True), world, names, base)
+    finally:
+        del content.profile_response  # the class's own again
+    leaked = impostor_traces(base / "data")
+    result.lost += [f"{IMPOSTOR_NAME} in {where}" for where in leaked]
+    result.note = "; ".join(
+        t
+        for t in (
+            result.note,
+            f"{len(impostors)} impostor answers, name found in: {', '.join(leaked) or 'nothing'}",
+        )
+        if t
+    )
+    return result
+
+
+def impostor_traces(data_dir: Path) -> list[str]:
+    """Where the hostile name got to: warehouse tables holding it, paths containing it."""
+    from warehouse.db import connect
+
+    found = [str(p) for p in data_dir.rglob("*pwned*")]
+    con = connect(data_dir / "warehouse.duckdb", read_only=True)
+    try:
+        for table, column in (
+            ("profiles", "username"),
+            ("posts", "owner_username"),
+            ("posts_wide", "owner_username"),
+        ):
+            hits = con.execute(
+                f"select count(*) from {table} where {column} like '%pwned%'"
+            ).fetchall()[0][0]
+            if hits:
+                found.append(f"{table}.{column} ({hits} rows)")
+    finally:
+        con.close()
+    return found
+
+
+# The secrets fault: padded secrets, then everything the runs wrote searched for them.
+
+SESSION_COOKIE = "sandbox-session"  # the sandbox's logged-in session (SandboxConfig)
+PROXY_PASSWORD = "faults-pRoXy-Qz81"  # a value to search for
+
+
+@contextlib.contextmanager
+def captured_output(path: Path) -> Iterator[None]:
+    """This process's stdout and stderr (file descriptors: loggers and children too) into
+    ``path`` while the block runs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with path.open("wb") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def session_requests(data_dir: Path) -> int:
+    """Requests the logged-in session sent, from the request log the runs wrote."""
+    import polars as pl
+
+    logs = sorted((data_dir / "raw" / "fetch_log").glob("*.parquet"))
+    if not logs:
+        return 0
+    return int(pl.concat([pl.read_parquet(p) for p in logs])["session"].sum())
+
+
+def run_secrets_fault(
+    result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    """The modem token ends in a newline (a Kubernetes secret made from a file), the session's
+    JSON cookie export in a space, the proxy URL carries a password; a quarter of the profiles
+    are login-walled on every anonymous strategy, so the session serves them. The run and
+    its rerun must work and not one of the values may be in anything they wrote: Dagster's
+    storage (snapshots included), the raw store, the request log, the warehouse, the output.
+    A value found fails the row (noted as LEAKED)."""
+    import dagster as dg
+
+    from intrend_assets.instagram.strategies import PROFILE_STRATEGIES
+    from sandbox.written import occurrences
+
+    data_dir, home, secrets = base / "data", base / "dagster-home", base / "secrets"
+    home.mkdir()
+    secrets.mkdir()
+    cookies = secrets / "cookies.json"
+    cookies.write_text(
+        json.dumps(
+            [{"name": "sessionid", "value": f"{SESSION_COOKIE} ", "domain": ".instagram.com"}]
+        )
+    )
+    os.chmod(cookies, 0o600)
+    urls = world.addresses()
+    overrides = {
+        "proxy_url": urls["proxy_url"].replace("http://", f"http://intrend:{PROXY_PASSWORD}@"),
+        "session_cookies_file": str(cookies),
+        "session_pacing_seconds": 0.0,
+    }
+    walls = {"login_wall": dict.fromkeys(PROFILE_STRATEGIES, 0.7)}
+    world.faults.set(**walls)
+    instance = dg.DagsterInstance.local_temp(str(home))
+    try:
+        register(instance, given)
+        with captured_output(secrets / "output.txt"):
+            ok = materialize(urls, f"{world.modem_token}\n", data_dir, instance, overrides)
+        result.runs_ok = ok
+        result.seconds = time.monotonic() - started
+        audit(result, given, data_dir)
+        first = wide_snapshot(data_dir / "warehouse.duckdb")
+        world.faults.set(**walls)
+        with captured_output(secrets / "rerun-output.txt"):
+            ok = materialize(urls, f"{world.modem_token}\n", data_dir, instance, overrides)
+        result.runs_ok = result.runs_ok and ok
+        result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+        result.peak_connections = world.peak_proxy_connections
+    finally:
+        instance.dispose()
+        world.reset_faults()
+    values = {"token": world.modem_token, "session": SESSION_COOKIE, "proxy": PROXY_PASSWORD}
+    found = occurrences(
+        [data_dir, home, secrets / "output.txt", secrets / "rerun-output.txt"], values
+    )
+    places = sum(len(where) for where in found.values())
+    result.note = f"{session_requests(data_dir)} requests through the session; secrets found "
+    result.note += f"in {places} places" + (f": LEAKED {sorted(found)}" if found else "")
+    result.runs_ok = result.runs_ok and not found
     return result
 
 

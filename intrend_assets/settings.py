@@ -6,15 +6,18 @@ Dagster resources are built from one :class:`IntrendSettings` when the code loca
 (``intrend_assets.definitions``). Nothing reads the environment at import time.
 
 Only configuration differs between a laptop on the sandbox and a deployment on the real
-modem; secrets (the modem token) come only from the environment and stay ``SecretStr``.
+modem; secrets (the modem token, the proxy's password) come only from the environment, stay
+``SecretStr`` and are stripped and checked on load: a value read from a file (a Kubernetes
+secret) ends in a newline, which an HTTP library refuses in a header and then quotes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from intrend_assets.fetching.policy import FetchPolicy
@@ -26,10 +29,13 @@ from intrend_assets.instagram.strategies import (
     check_order,
 )
 from intrend_assets.raw_store.retention import RetentionPolicy
+from intrend_assets.redaction import header_safe
 from warehouse.settings import WarehouseSettings
 
 StrategyList = Annotated[list[str], NoDecode]  # "a,b,c" in the environment, not JSON
 ENV_PREFIX = "INTREND_"
+# Fields whose value a message never shows (the proxy URL may carry a password until load).
+SECRET_FIELDS = frozenset({"modem_token", "proxy_url", "proxy_password"})
 
 
 class SettingsError(ValueError):
@@ -57,7 +63,11 @@ class IntrendSettings(WarehouseSettings):
     )
     proxy_url: str | None = Field(
         None,
-        description="HTTP proxy on the modem box; unset when the VPN routes Instagram's hosts.",
+        description="HTTP proxy on the modem box; unset when the VPN routes Instagram's hosts. "
+        "A password in it is moved to PROXY_PASSWORD on load.",
+    )
+    proxy_password: SecretStr | None = Field(
+        None, description="Password of the proxy (a secret: environment only)."
     )
     app_id: str = Field("936619743392459", description="x-ig-app-id header of the web app.")
     ipad_app_id: str = Field("124024574287414", description="x-ig-app-id of the iPad app.")
@@ -126,6 +136,13 @@ class IntrendSettings(WarehouseSettings):
         300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
     )
 
+    max_pending_hours: float = Field(
+        6.0,
+        gt=0,
+        description="Hours a stored fetch may wait for the warehouse load before the "
+        "fetches_loaded check fails (a posts run follows every fetch run within minutes).",
+    )
+
     executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
         "in_process",
         description="How a run executes its steps: in its own process (one machine), a "
@@ -153,6 +170,43 @@ class IntrendSettings(WarehouseSettings):
         description="Whether raw_store_retention_schedule (daily, 04:30 UTC) starts running "
         "with a new Dagster instance.",
     )
+
+    @field_validator("modem_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        return clean_secret(value, header=True)
+
+    @field_validator("proxy_password")
+    @classmethod
+    def _password(cls, value: SecretStr | None) -> SecretStr | None:
+        return clean_secret(value, header=False)
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        cleaned = clean_secret(SecretStr(value), header=True) if value is not None else None
+        if cleaned is None:
+            return None
+        url = cleaned.get_secret_value()
+        password = split_password(url)[1]
+        if password:  # checked here, so that a bad one is reported as PROXY_URL's
+            clean_secret(SecretStr(password), header=False)
+        return url
+
+    @model_validator(mode="after")
+    def _proxy_password_apart(self) -> Self:
+        """A password in the proxy URL becomes :attr:`proxy_password`: the URL, shown in
+        messages and reprs, keeps the host and the user only."""
+        if self.proxy_url:
+            self.proxy_url, password = split_password(self.proxy_url)
+            if password and self.proxy_password is None:
+                self.proxy_password = SecretStr(password.strip())
+        return self
+
+    def secret_values(self) -> list[str]:
+        """The secrets among the settings, for :func:`intrend_assets.redaction.remember`."""
+        secrets = (self.modem_token, self.proxy_password)
+        return [s.get_secret_value() for s in secrets if s is not None]
 
     @field_validator("profile_strategies", "timeline_strategies", mode="before")
     @classmethod
@@ -196,6 +250,9 @@ class IntrendSettings(WarehouseSettings):
         return ClientConfig(
             strategies=self.strategy_config(),
             proxy_url=self.proxy_url,
+            proxy_password=(
+                self.proxy_password.get_secret_value() if self.proxy_password else None
+            ),
             user_agent=self.user_agent,
             max_connections=self.max_connections,
             connect_timeout=self.connect_timeout,
@@ -218,14 +275,52 @@ class IntrendSettings(WarehouseSettings):
         )
 
 
+def clean_secret(value: SecretStr | None, *, header: bool) -> SecretStr | None:
+    """``value`` without surrounding whitespace (None when nothing is left); a character
+    inside that it cannot carry raises ``ValueError``, which never quotes the value.
+
+    ``header``: the value is sent as it is in a header (a bearer token, a URL), so only
+    printable ASCII without spaces will do; otherwise (a password, sent encoded) only
+    control characters are refused.
+    """
+    if value is None:
+        return None
+    stripped = value.get_secret_value().strip()
+    if header:
+        bad = not header_safe(stripped)
+        accepts = "printable ASCII without spaces"
+    else:
+        bad = any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in stripped)
+        accepts = "no control characters"
+    if bad:
+        raise ValueError(
+            f"holds a character it cannot carry ({accepts}, after trimming surrounding "
+            "whitespace); the value is not shown"
+        )
+    return SecretStr(stripped) if stripped else None
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """``url`` without the password of its user info, and that password (decoded)."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    netloc = f"{user}@{host}" if user else host
+    return urlunsplit(parts._replace(netloc=netloc)), unquote(password)
+
+
 def describe_validation_error(exc: ValidationError, prefix: str = ENV_PREFIX) -> str:
-    """One line per bad value, naming the environment variable and what it accepts."""
+    """One line per bad value, naming the environment variable and what it accepts (and the
+    value, unless it is a secret)."""
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or "settings"
         variable = f"{prefix}{field.upper()}"
         shown = error.get("input")
-        value = f"={shown!r}" if isinstance(shown, (str, int, float)) else ""
+        secret = field in SECRET_FIELDS
+        value = f"={shown!r}" if isinstance(shown, (str, int, float)) and not secret else ""
         message = str(error["msg"]).removeprefix("Value error, ")
         lines.append(f"{variable}{value}: {message}")
     return "; ".join(lines)

@@ -13,9 +13,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from modem_service.settings import BACKENDS, LOG_LEVELS, Settings, SettingsError, load_settings
-
-SECRET_FIELDS = {"token", "hilink_password"}
+from modem_service.settings import (
+    BACKENDS,
+    LOG_LEVELS,
+    SECRET_FIELDS,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 
 def default_database_url(environ: Mapping[str, str] | None = None) -> str:

@@ -13,6 +13,30 @@ BACKENDS: tuple[str, ...] = get_args(Backend)
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 
+# Fields whose value no message shows.
+SECRET_FIELDS = frozenset({"token", "hilink_password"})
+
+
+def _clean_secret(value: SecretStr | None, *, header: bool) -> SecretStr | None:
+    """``value`` without surrounding whitespace (a secret made from a file ends in a newline;
+    kept, the service would expect a token no client sends); None when nothing is left. A
+    character it cannot carry inside raises ``ValueError``, which never quotes the value:
+    a token travels in a header (printable ASCII, no spaces), a password only refuses
+    control characters."""
+    if value is None:
+        return None
+    stripped = value.get_secret_value().strip()
+    if header:
+        bad = any(not "!" <= c <= "~" for c in stripped)
+        accepts = "printable ASCII without spaces"
+    else:
+        bad = any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in stripped)
+        accepts = "no control characters"
+    if bad:
+        raise ValueError(f"holds a character it cannot carry ({accepts}); not shown")
+    return SecretStr(stripped) if stripped else None
+
+
 class Settings(BaseSettings):
     """Everything the service needs; every field has an offline-safe default but the token.
 
@@ -163,6 +187,16 @@ class Settings(BaseSettings):
         "seconds); 0 = never.",
     )
 
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _clean_secret(value, header=True)
+
+    @field_validator("hilink_password")
+    @classmethod
+    def _password(cls, value: SecretStr | None) -> SecretStr | None:
+        return _clean_secret(value, header=False)
+
     @field_validator("sim_ranges")
     @classmethod
     def _ranges_parse(cls, value: str) -> str:
@@ -215,12 +249,14 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def explain(exc: ValidationError) -> str:
-    """``MODEM_BACKEND='foo': expected one of mmcli, hilink, simulated``, ``; `` between."""
+    """``MODEM_BACKEND='foo': expected one of mmcli, hilink, simulated``, ``; `` between
+    (``MODEM_TOKEN: ...`` without the value for a secret)."""
     parts = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else ""
         variable = f"MODEM_{field.upper()}"
-        parts.append(f"{variable}={error.get('input')!r}: {_accepts(field, error)}")
+        shown = "" if field in SECRET_FIELDS else f"={error.get('input')!r}"
+        parts.append(f"{variable}{shown}: {_accepts(field, error)}")
     return "; ".join(parts)
 
 

@@ -18,7 +18,9 @@ import duckdb
 
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.redaction import remember
 from intrend_assets.settings import IntrendSettings
 from intrend_assets.tracking.tracked_file import ProfilesFile
 from warehouse.db import connect
@@ -83,13 +85,16 @@ def instagram_access(settings: IntrendSettings) -> InstagramAccess:
 
 def build_resources(settings: IntrendSettings) -> dict[str, object]:
     """The resources of one deployment; only ``settings`` differ between sandbox and field
-    (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other)."""
+    (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other). Its
+    secrets are scrubbed from every message the run writes from here on."""
+    remember(*settings.secret_values())
     token = settings.modem_token.get_secret_value() if settings.modem_token else None
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
         "raw_store": LocalRawStore(settings.resolved_raw_dir()),
         "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
+        "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
         "retention": settings.retention_policy(),
     }

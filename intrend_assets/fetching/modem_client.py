@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.instagram.tls import verified_context
+from intrend_assets.redaction import http_error_text, quotes_headers
 
 
 class ModemUnavailable(Exception):
@@ -63,7 +64,10 @@ class ModemClient:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise ModemUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            # h11's message quotes a header it refuses ("Bearer <token>"): never copied, and
+            # not chained either, since Dagster stores an error's cause with it.
+            error = ModemUnavailable(f"{method} {path}: {http_error_text(exc)}")
+            raise error from (None if quotes_headers(exc) else exc)
         if response.status_code in (401, 403):
             raise ModemRejected(
                 f"modem service refused the token on {method} {path} (HTTP "
@@ -107,7 +111,7 @@ class ModemEndpoint:
     """
 
     url: str
-    token: str | None
+    token: str | None = field(repr=False)
     timeout: float
 
     def open_client(self) -> ModemClient:

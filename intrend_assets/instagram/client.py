@@ -11,7 +11,7 @@ client with the session's cookies; its cookie header never reaches a log or the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -23,6 +23,7 @@ from intrend_assets.instagram.strategies import (
     StrategyConfig,
 )
 from intrend_assets.instagram.tls import verified_context
+from intrend_assets.redaction import http_error_text, quotes_headers
 
 __all__ = ["Answer", "ClientConfig", "InstagramClient"]
 
@@ -34,6 +35,7 @@ class ClientConfig:
     The hosts and ids live only in :class:`StrategyConfig`, so a new strategy knob is added in
     one place; the client takes its base URL and default ``x-ig-app-id`` (the web app's) from
     there. The rest is the HTTP client's own: the proxy, agent, pool size and timeouts.
+    The proxy's password is kept apart from its URL and out of the repr.
     """
 
     strategies: StrategyConfig
@@ -42,6 +44,17 @@ class ClientConfig:
     max_connections: int
     connect_timeout: float
     read_timeout: float
+    proxy_password: str | None = field(default=None, repr=False)
+
+    def proxy(self) -> httpx.Proxy | None:
+        """The proxy with its credentials as auth (httpx masks the password in its repr)."""
+        if self.proxy_url is None:
+            return None
+        url = httpx.URL(self.proxy_url)
+        if self.proxy_password is None:
+            return httpx.Proxy(url)
+        bare = url.copy_with(username=None, password=None)
+        return httpx.Proxy(bare, auth=(url.username, self.proxy_password))
 
 
 class _Borrowed(httpx.AsyncBaseTransport):
@@ -87,7 +100,7 @@ class InstagramClient:
             transport = _Borrowed(pool_of.pool)
         elif transport is None:
             transport = httpx.AsyncHTTPTransport(
-                proxy=config.proxy_url,
+                proxy=config.proxy(),
                 limits=httpx.Limits(
                     max_connections=config.max_connections,
                     max_keepalive_connections=config.max_connections,
@@ -132,7 +145,10 @@ class InstagramClient:
             )
             body = await response.aread()
         except httpx.HTTPError as exc:
-            raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
+            # h11's message quotes a header it refuses (the cookie header): never copied,
+            # and not chained either, since Dagster stores an error's cause with it.
+            error = NetworkError(http_error_text(exc))
+            raise error from (None if quotes_headers(exc) else exc)
         return Answer(
             response.status_code,
             body,

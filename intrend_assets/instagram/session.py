@@ -2,7 +2,10 @@
 
 The session is the user's own account, so it is handled like a secret: the file's path comes
 from the environment (``INTREND_SESSION_COOKIES_FILE``), values never appear in a message,
-a log, a repr or the warehouse, and a file that is world-readable is refused on POSIX.
+a log, a repr or the warehouse (they are handed to :mod:`intrend_assets.redaction` on load),
+and a file that is world-readable is refused on POSIX. Values are stripped of surrounding
+whitespace (an export can end one with a space, which an HTTP library refuses in the cookie
+header and then quotes); one with a character a header cannot carry is refused by name.
 Two export formats are read: Netscape ``cookies.txt`` and a JSON list of cookie objects
 (``[{"name": ..., "value": ..., "domain": ...}, ...]``, what browser extensions write) or a
 flat JSON object ``{"sessionid": ..., ...}``.
@@ -15,6 +18,8 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from intrend_assets.redaction import header_safe, remember
 
 # Only the cookies Instagram's web endpoints need; the rest of a browser export stays unread.
 WANTED = ("sessionid", "csrftoken", "ds_user_id", "mid", "ig_did", "rur")
@@ -86,7 +91,13 @@ def parse_cookies(text: str) -> dict[str, str]:
         found = _from_json(data)
     else:
         found = _from_netscape(text)
-    cookies = {name: found[name] for name in WANTED if found.get(name)}
+    cookies = {name: found[name].strip() for name in WANTED if found.get(name, "").strip()}
+    for name, value in cookies.items():
+        if not header_safe(value) or ";" in value:
+            raise SessionFileError(
+                f"cookie {name!r} holds a character a cookie header cannot carry (printable "
+                "ASCII without spaces or ';'); its value is not shown"
+            )
     if "sessionid" not in cookies:
         raise SessionFileError("no instagram.com 'sessionid' cookie in the file")
     return cookies
@@ -106,6 +117,9 @@ def load_session_cookies(path: Path) -> SessionCookies:
             f"session cookie file {path} is readable by every user; chmod 600 it"
         )
     try:
-        return SessionCookies(parse_cookies(text), path)
+        cookies = parse_cookies(text)
     except SessionFileError as exc:
         raise SessionFileError(f"session cookie file {path}: {exc}") from None
+    # The account's id is the one value worth showing; every other one is a secret.
+    remember(*(value for name, value in cookies.items() if name != "ds_user_id"))
+    return SessionCookies(cookies, path)

@@ -7,6 +7,10 @@ upserts by key, so loading a fetch twice (after a crash between commit and clear
 duplicates a post. The queue is durable and independent of runs: a fetch whose load failed
 or was killed is loaded next time, and a profile fetched twice before a load has both
 fetches loaded, oldest first, so fast update's pages from the first are not lost.
+
+Only a fetch whose own rows the warehouse refuses is set aside; when the environment stops a
+load (a full disk, an I/O error, a lock: :mod:`.errors`), the load raises
+:class:`~intrend_assets.loading.errors.LoadBlocked` and every fetch not committed stays queued.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
 from intrend_assets.raw_store.store import LocalRawStore, RawObject
 from intrend_assets.tracking.refresh import posts_per_day
@@ -74,7 +79,8 @@ def load_queue(
     """Parse and load ``todo`` slice by slice, yielding after each slice leaves the queue.
 
     A fetch the warehouse refuses is set aside in the raw store (not lost, not retried for
-    ever); only keys in ``pending`` are cleared (see :func:`to_load`).
+    ever); only keys in ``pending`` are cleared (see :func:`to_load`). An error of the
+    environment raises :class:`LoadBlocked`, with this slice and the rest still queued.
     """
     for start in range(0, len(todo), LOAD_BATCH):
         objects = todo[start : start + LOAD_BATCH]
@@ -86,7 +92,13 @@ def load_queue(
             parsed = parse_fetch(store, obj, report.unparseable)
             if parsed:
                 fetches.append((obj, parsed))
-        refused = load_fetches(con, store, fetches, report)
+        try:
+            refused = load_fetches(con, store, fetches, report)
+        except Exception as exc:
+            if (label := environment_label(exc)) is None:
+                raise
+            queued = sum(1 for o in todo[start:] if o.key in pending)
+            raise LoadBlocked(exc, label, queued) from exc
         for obj, why in refused:
             store.set_aside_pending(obj, why)
         # Committed (or set aside): off the queue. Only what was queued: see to_load.
@@ -128,9 +140,13 @@ def load_fetches(
 ) -> list[tuple[RawObject, str]]:
     """Load parsed fetches in one transaction; returns those the warehouse refused.
 
-    Should a batch fail, its fetches are loaded one by one: one fetch the warehouse refuses
-    must not hold the whole queue (and every run after) back. If it refuses every one, the
-    warehouse itself is the problem: the error is raised and the queue stays as it was.
+    Should a batch fail for a reason of its rows, its fetches are loaded one by one: one
+    fetch the warehouse refuses must not hold the whole queue (and every run after) back. An
+    error of the environment (:func:`~intrend_assets.loading.errors.environment_label`), in
+    the batch or in any one fetch, is raised at once: it is no fetch's fault, and a disk that
+    fills part way must not turn the fetches after it into refusals. If the warehouse
+    refuses every fetch of a batch of several, it is the problem, not they: the first error is
+    raised and the queue stays as it was.
     """
     if not fetches:
         return []
@@ -138,7 +154,7 @@ def load_fetches(
         _commit(con, store, fetches, report)
         return []
     except Exception as exc:
-        if len(fetches) == 1:
+        if environment_label(exc) is not None:
             raise
         first = exc
     refused = []
@@ -146,8 +162,10 @@ def load_fetches(
         try:
             _commit(con, store, [fetch], report)
         except Exception as exc:
+            if environment_label(exc) is not None:
+                raise
             refused.append((fetch[0], f"{type(exc).__name__}: {exc}"))
-    if len(refused) == len(fetches):
+    if len(refused) == len(fetches) > 1:
         raise first
     report.set_aside += len(refused)
     return refused

@@ -45,6 +45,7 @@ from intrend_assets.parsing.shapes import (
     graphql_errors,
     to_graph,
 )
+from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 from warehouse.contract import (
     POSTS_SCHEMA,
     PROFILE_FIELDS,
@@ -221,11 +222,12 @@ def parse_profile(
 
     profile = _PROFILE.search(user) or {}
     if is_page:
-        # A page knows the owner only through its posts (or the caller).
-        owner_id = next((n.get("owner_id") for n in nodes if n and n.get("owner_id")), None)
-        owner_name = next(
-            (n.get("owner_username") for n in nodes if n and n.get("owner_username")), None
-        )
+        # A page knows the owner only through its posts (or the caller); a post of another
+        # owner (a collaboration, or a made-up name) does not make the page theirs.
+        requested = _canonical(username) if username is not None else None
+        mine = [n for n in nodes if n and _owned_by(n.get("owner_username"), requested)]
+        owner_id = next((n.get("owner_id") for n in mine if n.get("owner_id")), None)
+        owner_name = next((n.get("owner_username") for n in mine if n.get("owner_username")), None)
         profile["id"] = profile.get("id") or owner_id
         profile["username"] = owner_name or username
     profile = {key: profile.get(key) for key in PROFILE_FIELDS}
@@ -235,10 +237,11 @@ def parse_profile(
         profile[key] = _int(profile[key])
     for key in ("is_private", "is_verified", "is_business_account"):
         profile[key] = _bool(profile[key])
-    profile["username"] = profile["username"] or username
+    profile["username"] = _owner(profile["username"] or username, username, is_page)
     profile["fetched_at"] = when
 
     columns = _post_columns(nodes, profile["id"], profile["username"], when)
+    columns["owner_username"] = _post_owners(columns["owner_username"], profile["username"])
     page_info = _PAGE_INFO.search(user) or {}
     return ParsedProfile(
         profile=profile,
@@ -247,6 +250,43 @@ def parse_profile(
         has_next_page=_bool(page_info.get("has_next_page")),
         end_cursor=_str(page_info.get("end_cursor")),
     )
+
+
+def _canonical(name: object) -> str | None:
+    try:
+        return validate_username(name)
+    except InvalidUsername:
+        return None
+
+
+def _owner(named: str | None, requested: str | None, is_page: bool) -> str | None:
+    """Whose answer this is: the requested profile's, when the caller says which (the raw
+    store's key, validated when the fetch was made), never a name the body makes up. A
+    profile answer bearing another name is refused; a page bears none of its own."""
+    if requested is None:
+        return named
+    owner = _canonical(requested)
+    if owner is None:
+        raise ProfileParseError(requested, "the requested username is not one Instagram issues")
+    if not is_page and named is not None and _canonical(named) != owner:
+        raise ProfileParseError(
+            requested, f"the answer names {named[:64]!r}, not the requested profile"
+        )
+    return owner
+
+
+def _owned_by(name: object, requested: str | None) -> bool:
+    """Whether a post naming ``name`` as its owner may be the ``requested`` (canonical)
+    profile's; any may when none was requested."""
+    return requested is None or not name or _canonical(name) == requested
+
+
+def _post_owners(names: list[Any], owner: str | None) -> list[Any]:
+    """Post owners in canonical form. A post may name another owner than the profile (a
+    collaboration post is its author's); a name Instagram never issues counts as no name:
+    the post is the profile's, as a post without an owner is."""
+    canonical = {name: _canonical(name) or owner for name in set(names) - {None}}
+    return [canonical.get(name, owner) for name in names]
 
 
 def _user_of(body: Any, username: str | None) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from pathlib import Path
 import zstandard
 
 from intrend_assets.fetching.fast_update import Mark
+from intrend_assets.redaction import redact
 from intrend_assets.tracking.refresh import Cadence, backoff_for
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
@@ -206,10 +207,18 @@ class LocalRawStore:
         ``pending/refused/<marker>.json`` says which and why, for a person to look at (and
         ``posts`` with ``full_refresh`` to retry once the cause is fixed)."""
         marker = self._pending_path(obj)
-        record = {"key": obj.key, "username": obj.username, "why": why}
+        record = {"key": obj.key, "username": obj.username, "why": redact(why)}
         _atomic_write(
             marker.parent / "refused" / f"{marker.name}.json", json.dumps(record).encode()
         )
+
+    def set_aside(self) -> list[dict[str, str]]:
+        """The records of the fetches set aside (key, username, why), oldest first."""
+        folder = self.root / "pending" / "refused"
+        if not folder.is_dir():
+            return []
+        records = (_read_json(p) for p in sorted(folder.glob("*.json")))
+        return [r for r in records if r.get("key")]
 
     def read_mark(self, username: str) -> Mark | None:
         """The fast-update mark of the last complete pass, if any."""
@@ -320,7 +329,7 @@ class LocalRawStore:
         record = {
             "username": name,
             "outcome": outcome,
-            "reason": reason,
+            "reason": redact(reason),
             "attempts": attempts,
             "failed_at": moment,
             "consecutive": int(previous.get("consecutive", 1)) + 1 if same else 1,

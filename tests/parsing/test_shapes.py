@@ -370,7 +370,8 @@ def test_real_pages_as_v1_timeline_parse_identically(
     graph = json.loads(raw)
     nodes = graph_nodes(graph)
     v1 = v1_timeline_from_graph(graph)
-    from_graph = parse_timeline_page(raw, fetched_at=FETCHED, username="x")
+    owner = nodes[0]["owner"]["username"]  # the profile the page was requested for
+    from_graph = parse_timeline_page(raw, fetched_at=FETCHED, username=owner)
     from_v1 = parse_timeline_page(
         zstandard.ZstdCompressor().compress(json.dumps(v1).encode()), fetched_at=FETCHED
     )
@@ -816,9 +817,10 @@ def test_extract_is_linear_on_hostile_pages() -> None:
 def test_html_body_forms(profile_2022: bytes) -> None:
     user = json.loads(profile_2022)["data"]["user"]
     html = relay_page(user)
-    expected = parse_profile(profile_2022, username="x")
+    name = user["username"]  # the requested profile: an answer naming another is refused
+    expected = parse_profile(profile_2022, username=name)
     for form in ("\ufeff" + html, "\n\n  " + html, html.encode("utf-8"), bytearray(html.encode())):
-        assert_same(parse_profile(form, username="x"), expected)
+        assert_same(parse_profile(form, username=name), expected)
 
 
 def test_embedded_v1_user_is_converted_too() -> None:

@@ -21,6 +21,7 @@ from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.redaction import redact, redact_data
 
 
 def _log_writer(
@@ -57,7 +58,7 @@ async def _fetch(
         except ConfigurationError:  # a refused token: no fetch may start on it
             raise
         except Exception as exc:  # the gate copes with a modem that is down; say so
-            context.log.warning(f"modem service unreachable at start: {exc}")
+            context.log.warning(redact(f"modem service unreachable at start: {exc}"))
             first_ip = None
         gate = RotationGate(modem_client.rotate, current_ip=first_ip)
         step = max(1, len(usernames) // 10)
@@ -78,7 +79,7 @@ async def _fetch(
             instagram.policy,
             run_id=context.run.run_id,
             on_progress=progress,
-            on_warning=context.log.warning,
+            on_warning=lambda message: context.log.warning(redact(message)),
             log_sink=_log_writer(context, raw_store),
         )
     finally:
@@ -122,7 +123,7 @@ def fetch_and_report(
             report = asyncio.run(_fetch(context, usernames, instagram, modem, raw_store))
         except ConfigurationError as exc:
             # Our requests are wrong (headers, ids): a retry sends the same wrong requests.
-            raise dg.Failure(str(exc), allow_retries=False) from exc
+            raise dg.Failure(redact(str(exc)), allow_retries=False) from exc
         run.update(_run_metadata(report, usernames, raw_store))
     else:
         run.update({"stored": 0, "failed": 0})
@@ -198,11 +199,11 @@ def _run_metadata(
         "stored": report.stored,
         "private": report.count("private"),
         "failed": len(failed),
-        "failed_profiles": dg.MetadataValue.json(dict(list(failed.items())[:50])),
+        "failed_profiles": dg.MetadataValue.json(redact_data(dict(list(failed.items())[:50]))),
         "requests": len(report.log),
         "timeline_pages": sum(o.pages for o in report.outcomes.values()),
         "served_by_strategy": dg.MetadataValue.json(report.served()),
-        "strategies_gone": dg.MetadataValue.json(report.gone),
+        "strategies_gone": dg.MetadataValue.json(redact_data(report.gone)),
         "strategies_benched": dg.MetadataValue.json(report.benched),
         "login_walled": report.count("login_wall"),
         "rotations": report.rotations,

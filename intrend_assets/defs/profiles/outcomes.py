@@ -17,6 +17,7 @@ import dagster as dg
 from intrend_assets.defs.profiles.partition_events import PartitionEvent
 from intrend_assets.fetching.report import FetchReport, ProfileOutcome
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.redaction import redact
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 RAW_PROFILE = dg.AssetKey("raw_profile")
@@ -54,7 +55,7 @@ def _stored(key: str, outcome: ProfileOutcome, run: Mapping[str, object]) -> Par
         **run,
     }
     if not outcome.complete:  # stored, but paging stopped: the rest comes next time
-        metadata["reason"] = f"incomplete: {outcome.reason}"
+        metadata["reason"] = redact(f"incomplete: {outcome.reason}")
     if outcome.key:
         metadata["object"] = outcome.key
     return dg.AssetMaterialization(RAW_PROFILE, partition=key, metadata=metadata)
@@ -66,7 +67,7 @@ def _failed(
     if outcome is None:  # the run stopped before it reached this profile
         kind, reason = "not_fetched", "the run ended before this profile was fetched"
     else:
-        kind, reason = outcome.outcome, outcome.reason
+        kind, reason = outcome.outcome, redact(outcome.reason)
     cadence = store.cadence(key)
     return dg.AssetObservation(
         RAW_PROFILE,

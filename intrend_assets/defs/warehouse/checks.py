@@ -21,6 +21,8 @@ import dagster as dg
 import duckdb
 
 from intrend_assets.defs.resources import WarehouseFile
+from intrend_assets.loading.watch import PendingLimit, unloaded_fetches
+from intrend_assets.raw_store.store import LocalRawStore
 from warehouse import checks
 
 Check = Callable[[duckdb.DuckDBPyConnection], tuple[bool, dict[str, Any]]]
@@ -140,4 +142,23 @@ def warehouse_checks(
         yield from evaluate(con, set(context.selected_asset_check_keys))
 
 
-ASSET_CHECKS = [warehouse_checks]
+@dg.asset_check(
+    asset="posts",
+    name="fetches_loaded",
+    description=(
+        "Every fetch the raw store holds reaches the warehouse: none waits in the queue for "
+        "longer than INTREND_MAX_PENDING_HOURS (loads keep failing, or none runs) and none "
+        "was set aside because the warehouse refused its rows (reload those with "
+        "full_refresh once the cause is fixed). The metadata lists the keys and reasons."
+    ),
+)
+def fetches_loaded(
+    raw_store: dg.ResourceParam[LocalRawStore], pending_limit: dg.ResourceParam[PendingLimit]
+) -> dg.AssetCheckResult:
+    passed, metadata = unloaded_fetches(raw_store, pending_limit)
+    return dg.AssetCheckResult(
+        passed=passed, metadata={k: _jsonable(v) for k, v in metadata.items()}
+    )
+
+
+ASSET_CHECKS = [warehouse_checks, fetches_loaded]

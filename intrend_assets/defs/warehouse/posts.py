@@ -21,8 +21,10 @@ import dagster as dg
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.pools import warn_if_unlimited
+from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.redaction import redact, redact_data
 
 
 class PostsConfig(dg.Config):
@@ -58,11 +60,23 @@ def posts(
         f"{len(todo)} fetches to load" + (" (full refresh)" if config.full_refresh else "")
     )
     report = LoadReport()
-    with warehouse.connect() as con:
-        for done in load_queue(con, store, todo, pending, report):
-            for obj, why in done.refused:
-                context.log.error(f"the warehouse refused {obj.key}, set aside: {why}")
-            context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
+    try:
+        with warehouse.connect() as con:
+            for done in load_queue(con, store, todo, pending, report):
+                for obj, why in done.refused:
+                    context.log.error(redact(f"the warehouse refused {obj.key}, set aside: {why}"))
+                context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
+    except Exception as exc:
+        # The environment's fault (here or on opening the file: a lock), not the fetches':
+        # one line, and the queue stays for the next run.
+        label = environment_label(exc)
+        if label is None:
+            raise
+        blocked = exc if isinstance(exc, LoadBlocked) else LoadBlocked(exc, label, len(pending))
+        raise dg.Failure(
+            description=redact(str(blocked)),
+            metadata={"fetches_loaded": report.fetches, "still_queued": blocked.queued},
+        ) from exc
     published = warehouse.publish()
     if report.missing:
         context.log.warning(f"{len(report.missing)} queued fetches were gone from the raw store")
@@ -82,6 +96,8 @@ def posts(
             "published": dg.MetadataValue.path(str(published.path)),
             "publish_seconds": round(published.seconds, 3),
             "denormalized_in": dg.MetadataValue.asset(dg.AssetKey("posts_wide")),
-            "unparseable": dg.MetadataValue.json(dict(list(report.unparseable.items())[:50])),
+            "unparseable": dg.MetadataValue.json(
+                redact_data(dict(list(report.unparseable.items())[:50]))
+            ),
         }
     )
