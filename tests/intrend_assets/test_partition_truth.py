@@ -21,11 +21,10 @@ from intrend_assets.defs.profiles.partitions import profiles_partitions
 from intrend_assets.defs.profiles.retry import retry_failed_profiles_job
 from intrend_assets.defs.profiles.sensors import invalid_partition_names
 from intrend_assets.defs.resources import build_resources, instagram_access
-from intrend_assets.lib.instance import instance_yaml, project_dir
 from intrend_assets.lib.ranged_runs import range_run_requests
-from intrend_assets.lib.storage import EVENT_BATCH_SIZE
 from intrend_assets.settings import IntrendSettings
 from tests.fakes import UNKNOWN, FakeInstagram, FakeModem
+from tests.instances import project_instance
 
 RAW = dg.AssetKey("raw_profile")
 NAMES = ["alice", "ghost"]
@@ -35,14 +34,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 @pytest.fixture
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
     """The instance config ``intrend`` writes, so the batched events go through the plugin."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
-    monkeypatch.delenv("INTREND_DAGSTER_STORAGE", raising=False)
-    (home / "dagster.yaml").write_text(instance_yaml(project_dir(Path(__file__).parent)))
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with project_instance(tmp_path, monkeypatch) as instance:
         yield instance
 
 
@@ -144,3 +136,29 @@ def test_names_added_by_hand_are_flagged_at_once_and_never_looked_up(
     assert _status(instance)[0] == {"alice"}
     observed = _observations(instance)
     assert {key for key, meta in observed.items() if meta["outcome"] == "invalid"} == set(bad)
+
+
+def test_posts_still_follow_in_the_same_run_and_no_range_is_materialized_whole(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """raw_profile still produces its output (or Dagster would skip ``posts`` after it in
+    ``profiles_job``), but that output adds no materialization of the whole range."""
+    from intrend_assets.definitions import ASSETS
+
+    instance.add_dynamic_partitions("profiles", NAMES)
+    settings = IntrendSettings(data_dir=tmp_path / "data")
+    instagram = FakeInstagram.of(instagram_access(settings), {"ghost": UNKNOWN})
+    (request,) = range_run_requests(NAMES)
+    result = dg.materialize(
+        ASSETS,
+        selection=["raw_profile", "posts"],
+        resources={**build_resources(settings), "instagram": instagram, "modem": FakeModem()},
+        instance=instance,
+        tags=request.tags,
+        run_config=QUIET,
+    )
+    assert result.success
+    assert [m.partition for m in result.asset_materializations_for_node("raw_profile")] == ["alice"]
+    (loaded,) = result.asset_materializations_for_node("posts")
+    assert loaded.metadata["fetches_loaded"].value == 1
+    assert _status(instance)[0] == {"alice"}

@@ -9,7 +9,10 @@ import dagster as dg
 import polars as pl
 
 from intrend_assets.defs.profiles.outcomes import partition_events, split_names
-from intrend_assets.defs.profiles.partition_events import log_partition_events
+from intrend_assets.defs.profiles.partition_events import (
+    log_partition_events,
+    output_without_materializations,
+)
 from intrend_assets.defs.profiles.partitions import profiles_backfill_policy, profiles_partitions
 from intrend_assets.defs.profiles.selection import ProfileSelection
 from intrend_assets.fetching.access import InstagramAccess
@@ -139,7 +142,6 @@ def fetch_and_report(
     kinds={"python", "zstd"},
     pool="instagram",
     owners=["team:intrend"],
-    output_required=False,
     retry_policy=dg.RetryPolicy(
         max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
     ),
@@ -150,7 +152,7 @@ def raw_profile(
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
     raw_store: dg.ResourceParam[LocalRawStore],
-) -> Iterator[dg.Output[None]]:
+) -> Iterator[dg.MaterializeResult]:
     """Each profile's answer as it came (JSON or the profile page), zstd-compressed.
 
     Fetched through the configured strategies in order (web_profile_info, GraphQL doc_id,
@@ -182,7 +184,7 @@ def raw_profile(
     if keys:
         fetch_and_report(context, keys, instagram, modem, raw_store, run)
     context.log.info(f"raw_profile: {run}")
-    yield from ()
+    yield output_without_materializations()
 
 
 def _run_metadata(

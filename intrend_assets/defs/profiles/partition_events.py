@@ -8,8 +8,13 @@ about 25 ms each on SQLite (six transactions); these are handed to the instance 
 the way Dagster hands over a ranged output's materializations, so the batching storage
 (``intrend_assets/lib/storage``) writes them in two transactions.
 
+The asset still has to produce its output, or Dagster skips the steps after it in the run
+(``posts`` in ``profiles_job``); :func:`output_without_materializations` is that output,
+marked so that Dagster adds no materialization of the whole range for it.
+
 **Tied to the pinned Dagster version (1.13.27)**, like the storage plugin: it uses the step
-context behind the asset's context and ``DagsterEvent``'s constructors with batch metadata.
+context behind the asset's context, ``DagsterEvent``'s constructors with batch metadata, and
+the marker Dagster gives the outputs of observable source assets for the same purpose.
 ``tests/intrend_assets/test_partition_truth.py`` fails if that stops working.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import dagster as dg
+from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
 from dagster._core.events import DagsterEvent, DagsterEventBatchMetadata, generate_event_batch_id
 
 PartitionEvent = dg.AssetMaterialization | dg.AssetObservation
@@ -41,3 +47,9 @@ def log_partition_events(
         else:
             logged = DagsterEvent.asset_observation(step, event, batch)
         op_context._events.append(logged)  # yielded with the step's events
+
+
+def output_without_materializations() -> dg.MaterializeResult:
+    """The asset's output, for the steps after it, without the materialization of every
+    partition of the range Dagster adds to an output (the events above are the truth)."""
+    return dg.MaterializeResult(metadata={SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION: True})

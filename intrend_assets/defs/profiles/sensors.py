@@ -219,14 +219,14 @@ def profile_sensors(status: dg.DefaultSensorStatus) -> list[dg.SensorDefinition]
             minimum_interval_seconds=300,
             default_status=status,
         )(due_profiles_to_fetch),
-        dg.sensor(
-            name="partition_names_sensor",
-            minimum_interval_seconds=30,
-            default_status=status,
-        )(invalid_partition_names),
         dg.run_failure_sensor(
             name="failed_profiles_sensor",
             monitored_jobs=[profiles_job],
             default_status=status,
         )(record_failed_run),
+        dg.sensor(
+            name="partition_names_sensor",
+            minimum_interval_seconds=30,
+            default_status=status,
+        )(invalid_partition_names),
     ]
