@@ -221,7 +221,9 @@ class Gates:
         """The web_profile_info body for ``username`` now, after the ``private``/``deleted``
         switches; None means "HTTP 404"."""
         override = self.faults.profile_override(username)
-        body = self.state.content.profile_response(username, self.state.clock.now())
+        body = self.state.content.profile_response(
+            username, self.state.content.cfg.content_now(self.state.clock.now())
+        )
         if body is None or override == "deleted":
             return None
         user = (body.get("data") or {}).get("user")
