@@ -22,6 +22,7 @@ from intrend_assets.defs.profiles.retry import retry_failed_profiles_job
 from intrend_assets.defs.profiles.sensors import invalid_partition_names
 from intrend_assets.defs.resources import build_resources, instagram_access
 from intrend_assets.lib.ranged_runs import range_run_requests
+from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
 from tests.fakes import UNKNOWN, FakeInstagram, FakeModem
 from tests.instances import project_instance
@@ -136,6 +137,10 @@ def test_names_added_by_hand_are_flagged_at_once_and_never_looked_up(
     assert _status(instance)[0] == {"alice"}
     observed = _observations(instance)
     assert {key for key, meta in observed.items() if meta["outcome"] == "invalid"} == set(bad)
+    # Filed as failed, as the tracked file's invalid lines are never lost; NASA's record would
+    # be nasa's, so it has none.
+    store = LocalRawStore(settings.resolved_raw_dir())
+    assert {r["username"] for r in store.failures()} == {"Bad Name!", "../../etc"}
 
 
 def test_posts_still_follow_in_the_same_run_and_no_range_is_materialized_whole(

@@ -25,6 +25,7 @@ from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.redaction import redact, redact_data
+from intrend_assets.tracking.usernames import is_valid_username
 
 
 def _log_writer(
@@ -117,9 +118,13 @@ def fetch_and_report(
 ) -> FetchReport | None:
     """Fetch the partitions ``keys`` and log one event for each (:mod:`.outcomes`): a
     materialization when stored, an observation with the reason when not."""
-    usernames, invalid = split_names(keys)
+    names, invalid = split_names(keys)
     for key, why in invalid.items():
         context.log.warning(f"partition {key!r} is not a profile name: {why}")
+    # A name Instagram never issues still goes to the fetcher, which files it as failed
+    # ("invalid", by its hash) without a request; one written otherwise (NASA) does not, or
+    # its record would land on the profile it is written as (nasa).
+    usernames = names + [key for key in invalid if not is_valid_username(key)]
     report = None
     if usernames:
         try:
@@ -131,7 +136,7 @@ def fetch_and_report(
     else:
         run.update({"stored": 0, "failed": 0})
     run["invalid_names"] = len(invalid)
-    log_partition_events(context, partition_events(usernames, invalid, report, raw_store, run))
+    log_partition_events(context, partition_events(names, invalid, report, raw_store, run))
     return report
 
 
