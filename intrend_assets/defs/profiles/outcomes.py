@@ -101,7 +101,9 @@ def partition_events(
         else:
             events.append(_failed(key, outcome, store, run))
     events += [invalid_observation(key, why) for key, why in invalid.items()]
-    return events
+    # Materializations first, then observations: the batching storage writes each run of
+    # one event type in one insert, so interleaving them would cost an insert per change.
+    return sorted(events, key=lambda event: isinstance(event, dg.AssetObservation))
 
 
 def split_names(keys: Iterable[str]) -> tuple[list[str], dict[str, str]]:
