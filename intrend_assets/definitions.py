@@ -13,10 +13,13 @@ from intrend_assets.defs.experiments.schedules import experiment_schedules
 from intrend_assets.defs.network.assets import fetch_log, fetch_stats, ip_log, ip_ranges
 from intrend_assets.defs.profiles.assets import raw_profile
 from intrend_assets.defs.profiles.jobs import profiles_job
+from intrend_assets.defs.profiles.retry import retry_failed_profiles_job
 from intrend_assets.defs.profiles.schedules import profile_schedules
 from intrend_assets.defs.profiles.sensors import profile_sensors
 from intrend_assets.defs.reports.assets import trend_report
 from intrend_assets.defs.resources import build_resources
+from intrend_assets.defs.retention.jobs import raw_store_retention_job
+from intrend_assets.defs.retention.schedules import retention_schedule
 from intrend_assets.defs.warehouse.assets import hashtag_daily, posts_wide
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
 from intrend_assets.defs.warehouse.jobs import warehouse_job
@@ -38,7 +41,13 @@ ASSETS = [
     ip_ranges,
     rate_limit_experiment,
 ]
-JOBS = [profiles_job, warehouse_job, rate_limit_experiment_job]
+JOBS = [
+    profiles_job,
+    retry_failed_profiles_job,
+    warehouse_job,
+    rate_limit_experiment_job,
+    raw_store_retention_job,
+]
 
 __all__ = ["ASSETS", "build_defs", "build_executor", "build_resources", "defs"]
 
@@ -74,6 +83,14 @@ def schedule_status(settings: IntrendSettings) -> dg.DefaultScheduleStatus:
     return dg.DefaultScheduleStatus.RUNNING
 
 
+def retention_status(settings: IntrendSettings) -> dg.DefaultScheduleStatus:
+    """The retention schedule's status in a new instance, from ``INTREND_RETENTION_SCHEDULE``:
+    stopped unless asked for, since it deletes raw objects."""
+    if settings.retention_schedule == "running":
+        return dg.DefaultScheduleStatus.RUNNING
+    return dg.DefaultScheduleStatus.STOPPED
+
+
 def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     status = sensor_status(settings)
@@ -92,6 +109,7 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
             *profile_schedules(scheduled),
             *warehouse_schedules(scheduled),
             *experiment_schedules(scheduled),
+            retention_schedule(retention_status(settings)),
         ],
         resources=build_resources(settings),
         executor=build_executor(settings),

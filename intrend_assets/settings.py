@@ -29,6 +29,7 @@ from intrend_assets.instagram.strategies import (
     StrategyConfig,
     check_order,
 )
+from intrend_assets.raw_store.retention import RetentionPolicy
 from intrend_assets.redaction import header_safe
 from warehouse.settings import WarehouseSettings
 
@@ -203,6 +204,23 @@ class IntrendSettings(WarehouseSettings):
         "experiment) start running with a new Dagster instance, like the sensors; 'stopped' "
         "leaves them to be switched on in the UI.",
     )
+    retention_keep_fetches: int | None = Field(
+        None,
+        ge=1,
+        description="Raw-store retention: keep the latest N fetches per profile (and any "
+        "older one that alone holds a post); both retention settings unset: keep everything.",
+    )
+    retention_keep_days: float | None = Field(
+        None,
+        gt=0,
+        description="Raw-store retention: keep the fetches younger than D days (and any older "
+        "one that alone holds a post).",
+    )
+    retention_schedule: Literal["running", "stopped"] = Field(
+        "stopped",
+        description="Whether raw_store_retention_schedule (daily, 04:30 UTC) starts running "
+        "with a new Dagster instance.",
+    )
 
     @field_validator("modem_token")
     @classmethod
@@ -259,6 +277,9 @@ class IntrendSettings(WarehouseSettings):
     def _known_timeline(cls, value: list[str]) -> list[str]:
         check_order(value, TIMELINE_STRATEGIES, "timeline")
         return value
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.retention_keep_fetches, self.retention_keep_days)
 
     def resolved_raw_dir(self) -> Path:
         return self.raw_dir or self.data_dir / "raw"

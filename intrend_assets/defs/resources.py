@@ -107,4 +107,5 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "metrics": MetricsGateway(settings.pushgateway_url),
         "alerts": Webhook(alert_url.get_secret_value() if alert_url else None),
         "stale_after": StaleAfter(settings.stale_profile_days),
+        "retention": settings.retention_policy(),
     }
