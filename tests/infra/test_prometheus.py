@@ -93,6 +93,17 @@ def _wait_for_data(prometheus: str, queries: list[tuple[str, str]]) -> dict[str,
         time.sleep(0.5)
 
 
+def _wait_for_scrape(prometheus: str, expr: str, above: float = -1.0) -> None:
+    """Wait (bounded) until ``expr`` has a sample summing above ``above``: ``increase()`` of
+    a counter needs a sample from before the run, and one from after it, to see the run."""
+    deadline = time.monotonic() + QUERY_DEADLINE
+    while time.monotonic() < deadline:
+        result = query(prometheus, expr)
+        if result and sum(float(r["value"][1]) for r in result) > above:
+            return
+        time.sleep(0.5)
+
+
 def _value(results: dict[str, list], expr_part: str) -> float:
     (expr,) = [e for e in results if e.startswith(expr_part)]
     return sum(float(r["value"][1]) for r in results[expr])
@@ -114,8 +125,10 @@ def test_every_dashboard_query_has_data_after_a_pipeline_run(tmp_path: Path) -> 
         usernames = world.public_usernames()[:PROFILES] + world.unknown_usernames()[:2]
         instance.add_dynamic_partitions("profiles", usernames)
         _, resources = sandbox_resources(world.intrend_env(tmp_path), pushgateway_url=pushgateway)
+        _wait_for_scrape(prometheus, "modem_rotations_total")  # the counter before the run
         (run,) = run_pipeline(resources, instance, stages=[Stage(("raw_profile", "posts"))])
         assert run.success
+        _wait_for_scrape(prometheus, "sum(modem_rotations_total)", above=0)  # and after it
         results = _wait_for_data(prometheus, queries)
         up = {t["labels"]["job"]: t["health"] for t in targets(prometheus)}
         modem_text = get(
