@@ -28,7 +28,7 @@ from intrend_assets.loading.slices import SliceAnswer, read_fetch
 from intrend_assets.parsing.profile import ParsedProfile, parse_profile
 from intrend_assets.raw_store.store import LocalRawStore, RawObject
 from intrend_assets.tracking.refresh import posts_per_day
-from warehouse.load import load_parsed, mark_posts_wide_stale
+from warehouse.load import load_parsed
 
 # Parse and load in slices of fetches: memory stays flat however much is pending, and a
 # crash part way keeps the slices already committed. A slice is one transaction: DuckDB's
@@ -213,8 +213,7 @@ def _commit(
     report: LoadReport,
 ) -> None:
     batch = [parsed for _, answers in fetches for parsed in answers]
-    stats = load_parsed(con, batch)
-    mark_posts_wide_stale(con, {p.username for p in batch if p.username})
+    stats = load_parsed(con, batch)  # marks what it changed, inside its own transaction
     report.rates.update(posting_rates(batch))
     report.fetches += len(fetches)
     report.posts += stats.posts
