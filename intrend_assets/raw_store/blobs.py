@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -38,12 +39,13 @@ class Blobs(Protocol):
 
     url: str
 
-    def put(self, key: str, data: bytes) -> None: ...
+    def put(self, key: str, data: bytes, *, durable: bool = True) -> None: ...
     def get(self, key: str) -> bytes | None: ...
     def stat(self, key: str) -> Entry | None: ...
     def list(self, prefix: str) -> list[Entry]: ...
     def children(self, prefix: str) -> list[str]: ...
     def delete(self, key: str) -> None: ...
+    def delete_folder(self, prefix: str) -> None: ...
     def sweep(self) -> int: ...
 
 
@@ -64,15 +66,19 @@ class LocalBlobs:
             raise ValueError(f"key {key!r} escapes the raw store")
         return path
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """Write by temporary file and rename, so a reader sees the old bytes or the new;
+        ``durable=False`` skips the fsync, for derived data a later run computes again (a
+        crash may then leave an empty file)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -121,6 +127,10 @@ class LocalBlobs:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def delete_folder(self, prefix: str) -> None:
+        """Every object under the folder ``prefix``, and the folder."""
+        shutil.rmtree(self._path(_folder_of(prefix)), ignore_errors=True)
+
     def sweep(self) -> int:
         return remove_stale_temporary_files(self.root)
 
@@ -150,11 +160,18 @@ class S3Blobs:
         prefix = parts.path.strip("/") or None
         self.url = url
         self.endpoint = endpoint
+        self.region = region
         self._store = S3Store(
             parts.netloc, prefix=prefix, config=config or None, client_options=options or None
         )
 
-    def put(self, key: str, data: bytes) -> None:
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as its address (a parse process opens its own client): credentials stay
+        in the environment, which the process inherits, and out of the pickle."""
+        return (_reopen_s3, (self.url, self.endpoint, self.region))
+
+    def put(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """One PUT: durable once it returns, whatever ``durable`` says."""
         import obstore
 
         obstore.put(self._store, key, data)
@@ -200,9 +217,21 @@ class S3Blobs:
         with contextlib.suppress(FileNotFoundError):
             obstore.delete(self._store, key)
 
+    def delete_folder(self, prefix: str) -> None:
+        """Every object under ``prefix`` (S3 has no folders to remove)."""
+        import obstore
+
+        keys = [e.key for e in self.list(prefix)]
+        if keys:  # one DeleteObjects request per 1,000 keys
+            obstore.delete(self._store, keys)
+
     def sweep(self) -> int:
         """Nothing to sweep: a PUT that dies leaves no object behind."""
         return 0
+
+
+def _reopen_s3(url: str, endpoint: str | None, region: str | None) -> S3Blobs:
+    return S3Blobs(url, endpoint=endpoint, region=region)
 
 
 def _entry(meta: dict) -> Entry:

@@ -202,6 +202,19 @@ class RawStore(ProfileRecords):
             if e.key.endswith(".json.zst") and "/" not in e.key.removeprefix(prefix)
         ]
 
+    def remove_fetch(self, obj: RawObject) -> None:
+        """Delete a fetch: its pages first, then its answer (a crash in between leaves an
+        answer without pages, which reads as a fetch whose paging stopped: never a page
+        without its answer)."""
+        name = validate_username(obj.username)
+        self.blobs.delete_folder(f"pages/{name}/{_stamp(obj.fetched_at)}/")
+        self.blobs.delete(obj.key)
+
+    def size_with_pages(self, obj: RawObject) -> int:
+        """Bytes at rest of a fetch's answer and pages."""
+        pages = (self.blobs.stat(key) for key in self.pages(obj))
+        return obj.size + sum(entry.size for entry in pages if entry is not None)
+
     # Pending: fetches stored but not yet loaded into the warehouse.
 
     def mark_pending(self, obj: RawObject) -> None:

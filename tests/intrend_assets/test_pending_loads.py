@@ -20,6 +20,7 @@ from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.raw_store.store import LocalRawStore, RawStore
 from tests import defaults, scripted
 from tests.infra.s3 import StoreFactory
@@ -151,6 +152,7 @@ def _load(
             resources={
                 "raw_store": RawStore(store.blobs, store.max_object_bytes),
                 "warehouse": WarehouseFile(Path(str(db))),
+                "metrics": MetricsGateway(None),
             },
             instance=instance,
             run_config={"ops": {"posts": {"config": config}}} if config else None,

@@ -16,6 +16,7 @@ import duckdb
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.posts import posts
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.raw_store.store import RawStore
 from tests.infra.s3 import StoreFactory
 
@@ -70,7 +71,11 @@ def _load(store: RawStore, db: Path) -> dg.ExecuteInProcessResult:
     with dg.instance_for_test() as instance:
         return dg.materialize(
             [posts],
-            resources={"raw_store": store, "warehouse": WarehouseFile(db)},
+            resources={
+                "raw_store": store,
+                "warehouse": WarehouseFile(db),
+                "metrics": MetricsGateway(None),
+            },
             instance=instance,
         )
 
