@@ -23,6 +23,8 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 STALE_TEMPORARY_SECONDS = 3600.0
+# Where a folder's writes keep their temporary files until the rename.
+TEMPORARY_FOLDER = ".tmp"
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,12 @@ class Blobs(Protocol):
     def put(self, key: str, data: bytes, *, durable: bool = True) -> None: ...
     def get(self, key: str) -> bytes | None: ...
     def stat(self, key: str) -> Entry | None: ...
-    def list(self, prefix: str) -> list[Entry]: ...
+    def list(self, prefix: str, *, recursive: bool = True) -> list[Entry]: ...
     def children(self, prefix: str) -> list[str]: ...
     def delete(self, key: str) -> None: ...
     def delete_folder(self, prefix: str) -> None: ...
     def sweep(self) -> int: ...
+    def sweep_everywhere(self) -> int: ...
 
 
 def _folder_of(prefix: str) -> str:
@@ -69,10 +72,14 @@ class LocalBlobs:
     def put(self, key: str, data: bytes, *, durable: bool = True) -> None:
         """Write by temporary file and rename, so a reader sees the old bytes or the new;
         ``durable=False`` skips the fsync, for derived data a later run computes again (a
-        crash may then leave an empty file)."""
+        crash may then leave an empty file). The temporary file is written in ``.tmp/``
+        (same filesystem, so the rename is atomic), never beside the objects: a write
+        killed half way leaves its file where :meth:`sweep` looks, and nowhere else."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        scratch = self.root / TEMPORARY_FOLDER
+        scratch.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=scratch, prefix=".tmp-", suffix=path.suffix)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -97,14 +104,15 @@ class LocalBlobs:
             return None
         return Entry(key, found.st_size, found.st_mtime_ns)
 
-    def list(self, prefix: str) -> list[Entry]:
-        """Files under the folder ``prefix``, recursively, by key; temporary files skipped."""
+    def list(self, prefix: str, *, recursive: bool = True) -> list[Entry]:
+        """Files under the folder ``prefix`` (only those directly in it unless
+        ``recursive``), by key; temporary files skipped."""
         base = self.root / prefix
         if not base.is_dir():
             return []
         found = []
         for folder, dirs, files in os.walk(base):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            dirs[:] = [d for d in dirs if not d.startswith(".")] if recursive else []
             for name in files:
                 if name.startswith("."):
                     continue
@@ -132,6 +140,12 @@ class LocalBlobs:
         shutil.rmtree(self._path(_folder_of(prefix)), ignore_errors=True)
 
     def sweep(self) -> int:
+        """Remove the stale temporary files of writes killed half way (all in ``.tmp/``)."""
+        return remove_stale_temporary_files(self.root / TEMPORARY_FOLDER)
+
+    def sweep_everywhere(self) -> int:
+        """Also those an earlier version of the store wrote beside the objects: a walk of
+        the whole tree, for a pass that visits everything anyway (retention)."""
         return remove_stale_temporary_files(self.root)
 
 
@@ -193,15 +207,19 @@ class S3Blobs:
             return None
         return _entry(meta)
 
-    def list(self, prefix: str) -> list[Entry]:
+    def list(self, prefix: str, *, recursive: bool = True) -> list[Entry]:
         import obstore
 
-        found = [
-            _entry(meta)
-            for chunk in obstore.list(self._store, _folder_of(prefix), chunk_size=1000)
-            for meta in chunk
-        ]
-        return sorted(found, key=lambda e: e.key)
+        folder = _folder_of(prefix)
+        if recursive:
+            metas = [
+                meta
+                for chunk in obstore.list(self._store, folder, chunk_size=1000)
+                for meta in chunk
+            ]
+        else:  # one level: S3's delimiter listing, whatever lies below
+            metas = list(obstore.list_with_delimiter(self._store, folder)["objects"])
+        return sorted((_entry(meta) for meta in metas), key=lambda e: e.key)
 
     def children(self, prefix: str) -> list[str]:
         import obstore
@@ -227,6 +245,9 @@ class S3Blobs:
 
     def sweep(self) -> int:
         """Nothing to sweep: a PUT that dies leaves no object behind."""
+        return 0
+
+    def sweep_everywhere(self) -> int:
         return 0
 
 

@@ -132,6 +132,9 @@ def apply_retention(
     if policy.keeps_everything:
         return report
     now = now or datetime.now(UTC)
+    if not dry_run:  # a pass visits everything anyway: the moment to sweep the temporary
+        # files earlier versions wrote beside the objects (today's are in ``.tmp/``)
+        store.blobs.sweep_everywhere()
     held = _held(store)
     for username in usernames if usernames is not None else store.usernames():
         objects = store.objects(username)

@@ -232,16 +232,21 @@ class RawStore(ProfileRecords):
         moved, so the next fetch pages those posts again. A marker whose answer is gone
         (deleted by hand) comes back with ``size`` -1, so the loader can say so and drop it
         rather than fail on it for ever.
+
+        The cost follows the queue, not the store: one level of ``pending/`` and of
+        ``opening/`` is listed and each queued answer looked up; the answers are never
+        walked (temporary files live in the folder's ``.tmp/``, so the sweep lists only
+        that), and a million stored answers list their queue as fast as a hundred.
         """
         if not self._swept:  # once per store: each run lists its pending fetches first
             self._swept = True
             self.blobs.sweep()
         self._reconcile_open(now or datetime.now(UTC))
         found = []
-        for entry in self.blobs.list("pending/"):
+        for entry in self.blobs.list("pending/", recursive=False):
             parsed = _parse_pending(entry.key.removeprefix("pending/"))
             if parsed is None:
-                continue  # refused records, temporary files, strangers
+                continue  # temporary files, strangers
             moment, name = parsed
             key = _object_key(name, _stamp(moment))
             stored = self.blobs.stat(key)
@@ -250,7 +255,7 @@ class RawStore(ProfileRecords):
 
     def _reconcile_open(self, now: datetime) -> None:
         """Queue the fetches whose process died after storing the answer (see ``put``)."""
-        for entry in self.blobs.list("opening/"):
+        for entry in self.blobs.list("opening/", recursive=False):
             parsed = _parse_pending(entry.key.removeprefix("opening/"))
             if parsed is None or now - parsed[0] < self.open_grace:
                 continue  # a stranger, or a fetch that may still be paging
