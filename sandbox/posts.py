@@ -22,7 +22,7 @@ from sandbox.captions import DAY, write_caption
 from sandbox.config import SandboxConfig
 from sandbox.cursors import GRAPH_CURSOR, encode_cursor
 from sandbox.languages import LANGUAGE_BY_CODE
-from sandbox.media import cdn_url, child_node, media_id, media_node, resized, video_fields
+from sandbox.media import CdnAddresses, child_node, media_id, media_node, resized, video_fields
 from sandbox.profiles import Profile
 from sandbox.rng import rng_for, stable_int, stable_unit
 
@@ -43,6 +43,7 @@ class Posts:
         self.seed = cfg.seed
         self.anchor_ts = cfg.anchor_ts
         self.trends = trends
+        self.cdn = CdnAddresses(cfg.seed, cfg.cdn_expiry_seconds, cfg.cdn_expiry_jitter_seconds)
 
     # ---- the timeline --------------------------------------------------------------------
 
@@ -126,14 +127,14 @@ class Posts:
             typename,
             node_id,
             height=rng.choice((1080, 1350, 1333)),
-            display_url=cdn_url(self.seed, (p.index, k), now),
+            display_url=self.cdn.url((p.index, k), now),
             accessibility=None
             if is_video
             else f"Photo shared by {p.full_name or p.username} on {when}.",
         )
         if is_video:
             views = int(seen.likes * rng.uniform(3, 12))
-            node.update(video_fields(self.seed, (p.index, k), now, views))
+            node.update(video_fields(self.cdn, (p.index, k), now, views))
         node.update(_post_fields(caption, seen, taken_at, location, page=page))
         node.update(self._post_extras(p, k, now, node_id, pinned=pinned))
         if page:
@@ -186,7 +187,7 @@ class Posts:
         self, p: Profile, k: int, now: float, node_id: int, *, pinned: bool
     ) -> dict[str, Any]:
         """Thumbnails, tracking token and the pinned marker, after the location."""
-        thumb = cdn_url(self.seed, (p.index, k, "t"), now)
+        thumb = self.cdn.url((p.index, k, "t"), now)
         token = f'{{"version":5,"payload":{{"media":"{node_id}"}}}}'
         return {
             "nft_asset_info": None,
@@ -208,7 +209,7 @@ class Posts:
         children = []
         for j in range(rng.randint(2, 6)):
             child_id = media_id(p, taken_at, (node_id & 1023) + j + 1)
-            children.append({"node": child_node(self.seed, p, child_id, (p.index, k, j), now)})
+            children.append({"node": child_node(self.cdn, p, child_id, (p.index, k, j), now)})
         return children
 
 
