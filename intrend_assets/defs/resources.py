@@ -96,4 +96,5 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
+        "media": settings.media_config(),
     }

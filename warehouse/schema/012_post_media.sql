@@ -1,0 +1,20 @@
+-- post_media: one row per medium the media stage looked at (warehouse.contract
+-- POST_MEDIA_SCHEMA): a post's thumbnail, display image, video, sidecar slide (position 1..),
+-- or a profile's picture (post_id is then the profile's id). status 'archived' rows name the
+-- file by sha256 (raw store folder, media/objects/<sha256[:2]>/); other statuses (expired,
+-- refused, failed) say why not in reason. Keyed (post_id, kind, position): the latest wins.
+CREATE TABLE IF NOT EXISTS post_media (
+    post_id        VARCHAR,
+    username       VARCHAR,
+    kind           VARCHAR,       -- thumbnail, display, video, child, child_video, profile_pic
+    position       INTEGER,       -- a slide's place in its sidecar; 0 otherwise
+    status         VARCHAR,
+    sha256         VARCHAR,
+    bytes          BIGINT,
+    width          INTEGER,
+    height         INTEGER,
+    content_type   VARCHAR,
+    fetched_at     TIMESTAMPTZ,
+    url_expires_at TIMESTAMPTZ,   -- the oe= of the address last tried
+    reason         VARCHAR
+);
