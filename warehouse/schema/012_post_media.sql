@@ -18,3 +18,15 @@ CREATE TABLE IF NOT EXISTS post_media (
     url_expires_at TIMESTAMPTZ,   -- the oe= of the address last tried
     reason         VARCHAR
 );
+
+-- How many of each post's media are archived (its picture, slides, and in full mode the
+-- full-size image and videos; profile pictures are the profile's, not a post's).
+CREATE OR REPLACE VIEW post_media_counts AS
+SELECT post_id, CAST(count(*) FILTER (WHERE status = 'archived') AS INTEGER) AS archived
+FROM post_media
+WHERE kind <> 'profile_pic'
+GROUP BY post_id;
+
+-- posts_wide.media_archived: post_media_counts.archived, kept by the post_media load and by
+-- posts_wide's rebuild and row refresh (warehouse.load.wide).
+ALTER TABLE posts_wide ADD COLUMN IF NOT EXISTS media_archived INTEGER DEFAULT 0;
