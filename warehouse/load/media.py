@@ -11,9 +11,10 @@ from warehouse.load.transaction import transaction
 
 # posts_wide.media_archived of the posts listed in the relation {ids}.
 MEDIA_COUNT_UPDATE = """
-    UPDATE posts_wide SET media_archived = c.archived
-    FROM post_media_counts AS c
-    WHERE posts_wide.post_id = c.post_id AND c.post_id IN (SELECT post_id FROM {ids})
+    UPDATE posts_wide SET media_archived = coalesce(
+        (SELECT c.archived FROM post_media_counts AS c WHERE c.post_id = posts_wide.post_id), 0
+    )
+    WHERE post_id IN (SELECT post_id FROM {ids})
 """
 
 
