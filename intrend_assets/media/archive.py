@@ -98,7 +98,8 @@ class Archiver:
             return MediaRecord(**base, status="refused", fetched_at=_now(), reason=redact(str(exc)))
         except Failed as exc:
             return MediaRecord(**base, status="failed", fetched_at=_now(), reason=redact(str(exc)))
-        digest, written = self.store.put(got.body, got.inspected.extension)
+        # fsync waits for the disk: in a thread, so the other downloads go on meanwhile.
+        digest, written = await asyncio.to_thread(self.store.put, got.body, got.inspected.extension)
         if written:
             self.report.written += 1
             self.report.bytes_written += len(got.body)
