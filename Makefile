@@ -32,6 +32,7 @@ dev: setup
 	.venv/bin/intrend dev
 
 test: setup
+	@scripts/announce-test-setup  # as root: what it installs and creates, before it does
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports  # the import rules in pyproject.toml's [tool.importlinter]

@@ -3,7 +3,7 @@
 For each fault, in a fresh data dir and a fresh Dagster instance, on one offline sandbox
 (switches reset between faults), this materializes ``raw_profile`` + ``posts`` over every
 registered profile (one run, partition-range tags, as ``intrend demo`` does), then
-``hashtag_counts`` + ``posts_wide``, while the fault is injected. Then it audits:
+``hashtag_daily`` + ``posts_wide``, while the fault is injected. Then it audits:
 
 - stored: profiles in the raw store and in the warehouse, with no failure recorded;
 - failed: profiles in the raw store's failures list, with their reasons;
@@ -17,6 +17,12 @@ registered profile (one run, partition-range tags, as ``intrend demo`` does), th
   ``identical``, ``+N`` (rows added for profiles the first run recorded as failed: the rerun
   repaired them) or ``CHANGED``;
 - peak conns: most connections the proxy host saw at once (limit: ``max_connections``).
+
+Rows 13-15 run on the instance config ``intrend serve`` writes (pools on, run monitoring on),
+in child processes: a run killed while it holds the ``instagram`` slot (the next fetch run
+must finish within ``SLOT_BACK_SECONDS``), and decompression bombs, upstream and in the raw
+store, with the peak RSS of the process running ``raw_profile`` / ``posts`` under them
+(at most ``MAX_RSS_BYTES``).
 
 The sandbox clock is frozen (tiny ``speed``) so that Instagram's answers do not change
 between a run and its rerun. Exit status 1 when anything is lost or duplicated, a run that
@@ -81,6 +87,7 @@ class Result:
     seconds: float = 0.0
     runs_ok: bool = True
     note: str = ""
+    peak_rss: int = 0  # bytes, of the child process under a bomb (0: not measured)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +98,7 @@ class Result:
             and self.runs_ok
             and self.peak_connections <= MAX_CONNECTIONS
             and not self.rerun.startswith("CHANGED")
+            and self.peak_rss <= MAX_RSS_BYTES
         )
 
 
@@ -188,7 +196,17 @@ FAULTS: list[Fault] = [
     Fault("13 warehouse disk fills part way through posts, then is freed", kind="disk_full"),
     Fault("14 answers naming another profile (../../../etc/pwned)", kind="impostor"),
     Fault("15 secrets with stray whitespace: none in what the runs wrote", kind="secrets"),
+    Fault("16 SIGKILL while raw_profile holds the instagram pool (pools on)", kind="dead_slot"),
+    Fault(
+        "17 12 answers are gzip bombs (1 MB -> 1 GiB)",
+        lambda w, n: w.faults.set(bomb=12),
+        kind="answer_bomb",
+    ),
+    Fault("18 3 raw objects are zstd bombs (64 KB -> 2 GiB)", kind="object_bomb"),
 ]
+GUARD_KINDS = ("dead_slot", "answer_bomb", "object_bomb")
+MAX_RSS_BYTES = 1 << 30  # peak memory of the process under a bomb
+SLOT_BACK_SECONDS = 180.0  # the next fetch run must be done within this after the kill
 
 
 # --- running the pipeline -----------------------------------------------------------------
@@ -202,7 +220,7 @@ def materialize(
     overrides: dict[str, Any],
     stages: tuple[tuple[str, ...], ...] = (
         ("raw_profile", "posts"),
-        ("hashtag_counts", "posts_wide"),
+        ("hashtag_daily", "posts_wide"),
     ),
 ) -> bool:
     """The demo's materializations (one ranged fetch run, then the warehouse) with this
@@ -375,6 +393,8 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
         return run_impostor_fault(fault, world, names, base)
     if fault.kind == "secrets":
         return run_secrets_fault(result, world, given, base, started)
+    if fault.kind in GUARD_KINDS:
+        return run_guard_fault(fault, result, world, given, base, started)
     with tempfile.TemporaryDirectory(prefix="dagster-", dir=base) as home:
         instance = dg.DagsterInstance.ephemeral(tempdir=home)
         register(instance, given)
@@ -397,7 +417,7 @@ def run_fault(fault: Fault, world: Any, names: list[str], base: Path) -> Result:
                     data_dir,
                     instance,
                     fault.settings,
-                    stages=(("posts",), ("hashtag_counts", "posts_wide")),
+                    stages=(("posts",), ("hashtag_daily", "posts_wide")),
                 )
                 and ok
             )
@@ -437,6 +457,35 @@ def compare(first: list[tuple[Any, ...]], second: list[tuple[Any, ...]]) -> str:
     return f"CHANGED (-{sum(removed.values())}/+{sum(added.values())})"
 
 
+def _instance(home: Path) -> Any:
+    """The Dagster instance of ``home``, a DAGSTER_HOME the child processes share."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(home)  # a storage plugin's config may read it
+    return dg.DagsterInstance.local_temp(str(home))
+
+
+def audit_and_rerun(
+    result: Result, world: Any, given: list[str], data_dir: Path, home: Path
+) -> Result:
+    """Audit what the runs left, then rerun everything on the same Dagster storage: the
+    rerun must change nothing, and lose or duplicate nothing either."""
+    audit(result, given, data_dir)
+    first = wide_snapshot(data_dir / "warehouse.duckdb")
+    instance = _instance(home)
+    try:
+        ok = materialize(world.addresses(), world.modem_token, data_dir, instance, {})
+    finally:
+        instance.dispose()
+    result.runs_ok = result.runs_ok and ok
+    result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
+    after = Result(result.fault)
+    audit(after, given, data_dir)
+    result.dup_posts = max(result.dup_posts, after.dup_posts)
+    result.lost = sorted(set(result.lost) | set(after.lost))
+    return result
+
+
 # The SIGKILL fault: the pipeline in child processes.
 
 
@@ -474,7 +523,9 @@ def child_main(spec_path: str) -> int:
     instance = dg.DagsterInstance.get()
     known = set(instance.get_dynamic_partitions("profiles"))
     instance.add_dynamic_partitions("profiles", [n for n in spec["names"] if n not in known])
-    ok = materialize(spec["urls"], spec["token"], data_dir, instance, {})
+    stages = tuple(tuple(s) for s in spec.get("stages") or ())
+    staged = {"stages": stages} if stages else {}
+    ok = materialize(spec["urls"], spec["token"], data_dir, instance, {}, **staged)
     return 0 if ok else 1
 
 
@@ -528,23 +579,190 @@ def run_kill_fault(
         result.note += f"; rerun failed: {err.decode()[-300:]}"
     result.seconds = time.monotonic() - started
     result.peak_connections = world.peak_proxy_connections
-    audit(result, given, data_dir)
-    first = wide_snapshot(data_dir / "warehouse.duckdb")
-    # The rerun that must change nothing (here, on the same Dagster storage).
+    return audit_and_rerun(result, world, given, data_dir, home)
+
+
+# --- availability: a killed run's pool slot, and answer sizes (issue 17, items 3-4) ---------
+
+
+def pools_home(base: Path) -> Path:
+    """A DAGSTER_HOME with the instance config ``intrend serve`` writes: SQLite with the
+    batching plugin, one slot per pool, run monitoring on."""
+    from intrend_assets.lib.instance import instance_yaml
+
+    home = base / "dagster-home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(instance_yaml(ROOT))
+    return home
+
+
+def _stage_child(
+    spec: dict[str, Any], base: Path, home: Path, timeout: float = 600.0
+) -> tuple[int, int, str]:
+    """Run ``spec`` in a child process: (exit code, its peak RSS in bytes, stderr's tail).
+    Reaped with wait4, which gives that one child's peak RSS."""
+    spec_path = base / f"spec-{time.monotonic_ns()}.json"
+    spec_path.write_text(json.dumps(spec))
+    err_path = spec_path.with_suffix(".err")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    with err_path.open("wb") as err:
+        child = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--child", str(spec_path)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            os.kill(child.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(child.pid, 0)
+            break
+        time.sleep(0.05)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, usage.ru_maxrss * 1024, err_path.read_text()[-300:]
+
+
+def write_zstd_bombs(data_dir: Path, names: list[str], count: int) -> list[str]:
+    """Replace the latest stored object of ``count`` profiles with 64 KB of zstd that
+    decodes to 2 GiB: the first a streaming frame (no size in its header), the others as
+    the store writes frames (size stated)."""
+    import zstandard
+
+    from intrend_assets.raw_store.store import LocalRawStore
+
+    store = LocalRawStore(data_dir / "raw")
+    zeros = bytes(1 << 20)
+    bombed: list[str] = []
+    for name in names:
+        latest = store.latest(name)
+        if latest is None:
+            continue
+        size = (2 << 30) if bombed else -1
+        packer = zstandard.ZstdCompressor(level=3).compressobj(size=size)
+        parts = [packer.compress(zeros) for _ in range(2048)]
+        (store.root / latest.key).write_bytes(b"".join([*parts, packer.flush()]))
+        bombed.append(name)
+        if len(bombed) >= count:
+            break
+    return bombed
+
+
+def _kill_while_fetching(world: Any, spec: dict[str, Any], base: Path, home: Path) -> str:
+    """Start the fetch run; SIGKILL it once the sandbox has answered a quarter of it."""
+    victim = _child(spec, base, home)
+    seen = world.stats()["total"]["total"]
+    deadline = time.monotonic() + 300
+    while victim.poll() is None and time.monotonic() < deadline:
+        if world.stats()["total"]["total"] >= seen + max(3, len(spec["names"]) // 4):
+            break
+        time.sleep(0.02)
+    killed = victim.poll() is None
+    if killed:
+        os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=60)
+    if victim.stderr:
+        victim.stderr.close()
+    return "killed while fetching" if killed else "MISSED: the run ended before the kill"
+
+
+def _reap_dead_runs(home: Path) -> tuple[bool, int]:
+    """One tick of the reaper sensor, in this process: (was the slot held, runs failed)."""
     import dagster as dg
 
-    instance = dg.DagsterInstance.local_temp(str(home))
+    from intrend_assets.lib.dead_runs import dead_run_sensor
+
+    instance = _instance(home)
     try:
-        ok = materialize(world.addresses(), world.modem_token, data_dir, instance, {})
+        held = bool(instance.event_log_storage.get_concurrency_info("instagram").claimed_slots)
+        sensor = dead_run_sensor(dg.DefaultSensorStatus.RUNNING)
+        sensor(dg.build_sensor_context(instance=instance))
+        failed = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+        return held, len(failed)
     finally:
         instance.dispose()
-    result.runs_ok = result.runs_ok and ok
-    result.rerun = compare(first, wide_snapshot(data_dir / "warehouse.duckdb"))
-    after = Result(result.fault)
-    audit(after, given, data_dir)
-    result.dup_posts = max(result.dup_posts, after.dup_posts)
-    result.lost = sorted(set(result.lost) | set(after.lost))
-    return result
+
+
+def run_dead_slot(result: Result, world: Any, spec: dict[str, Any], base: Path) -> None:
+    """Row 13: the killed run's slot comes back and the next fetch run finishes, in time."""
+    home = pools_home(base)
+    result.note = _kill_while_fetching(world, spec, base, home)
+    killed_at = time.monotonic()
+    held, failed = _reap_dead_runs(home)
+    code, _, err = _stage_child(spec, base, home, timeout=SLOT_BACK_SECONDS)
+    took = time.monotonic() - killed_at
+    result.note += (
+        f"; slot still held after the kill: {'yes' if held else 'no'}, runs the reaper "
+        f"failed: {failed}, next run done {took:.0f} s after the kill"
+    )
+    if code != 0 or not held or failed != 1:
+        result.runs_ok = False
+        result.note += f" (rc {code}: {err})" if code else ""
+
+
+def run_bomb(fault: Fault, result: Result, world: Any, spec: dict[str, Any], base: Path) -> None:
+    """Rows 14-15: the asset under the bomb runs in a child process, whose peak RSS counts;
+    the stages before and after it run here."""
+    home = pools_home(base)
+    data_dir = Path(spec["data_dir"])
+    instance = _instance(home)
+    register(instance, spec["names"])
+    try:
+        if fault.kind == "answer_bomb":
+            fault.arm(world, spec["names"])
+            code, rss, err = _stage_child({**spec, "stages": [["raw_profile"]]}, base, home)
+            result.note = f"bombs answered {world.faults.snapshot()['used']['bomb']}"
+            asset, after = "raw_profile", (("posts",), ("hashtag_counts", "posts_wide"))
+        else:
+            ok = materialize(
+                spec["urls"], spec["token"], data_dir, instance, {}, (("raw_profile",),)
+            )
+            bombed = write_zstd_bombs(data_dir, spec["names"][3:], 3)
+            result.note = f"objects bombed {len(bombed)}"
+            code, rss, err = _stage_child({**spec, "stages": [["posts"]]}, base, home)
+            code = code or int(not ok)
+            asset, after = "posts", (("hashtag_counts", "posts_wide"),)
+        result.peak_connections = world.peak_proxy_connections
+        world.reset_faults()
+        ok = materialize(spec["urls"], spec["token"], data_dir, instance, {}, after)
+    finally:
+        instance.dispose()
+    result.peak_rss = rss
+    result.note += f"; peak RSS of {asset} {rss / 2**20:.0f} MiB"
+    if code != 0 or not ok:
+        result.runs_ok = False
+        result.note += f" (rc {code}: {err})" if code else ""
+
+
+def run_guard_fault(
+    fault: Fault, result: Result, world: Any, given: list[str], base: Path, started: float
+) -> Result:
+    """Rows 13-15 on an instance with pools (the project's own), then the audit and a rerun
+    that must change nothing, as for the other rows."""
+    data_dir = base / "data"
+    spec: dict[str, Any] = {
+        "data_dir": str(data_dir),
+        "urls": world.addresses(),
+        "token": world.modem_token,
+        "names": given,
+    }
+    if fault.kind == "dead_slot":
+        run_dead_slot(result, world, spec, base)
+        if not result.runs_ok:  # the slot may still be held: a rerun would wait for ever
+            result.rerun = "not run"
+            if (data_dir / "warehouse.duckdb").exists():
+                audit(result, given, data_dir)
+            return result
+    else:
+        run_bomb(fault, result, world, spec, base)
+    result.seconds = time.monotonic() - started
+    result.peak_connections = max(result.peak_connections, world.peak_proxy_connections)
+    world.reset_faults()
+    return audit_and_rerun(result, world, given, data_dir, base / "dagster-home")
 
 
 # The full warehouse disk (issue 17): the posts load in this process, on a disk that fills.
@@ -612,7 +830,7 @@ def run_disk_full_fault(
         )
         # The next load, on the freed disk, fetching nothing: what the full one left queued
         # is all it has (a fetch run would refetch and hide what was set aside).
-        warehouse_only = (("posts",), ("hashtag_counts", "posts_wide"))
+        warehouse_only = (("posts",), ("hashtag_daily", "posts_wide"))
         ok = materialize(urls, token, data_dir, instance, {}, stages=warehouse_only) and ok
         result.runs_ok = ok and not full and aside == 0 and disk.refused > 0
         result.seconds = time.monotonic() - started

@@ -39,6 +39,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from intrend_assets.defs.resources import instagram_access
 from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import ModemClient
@@ -81,6 +83,7 @@ class Row:
     gave_up_limited: int
     reasons: Counter[str]
     seconds: float
+    spent: Counter[str]
 
 
 def scaled(policy: FetchPolicy, speed: float) -> FetchPolicy:
@@ -153,9 +156,27 @@ def _row(label: str, info: dict[str, Any], names: list[str], report: FetchReport
         gave_up_limited=limited,
         reasons=reasons,
         seconds=seconds,
+        spent=spent(report.log),
     )
 
 
+def spent(log: list[dict[str, Any]]) -> Counter[str]:
+    """Where the requests went: every logged request in one category (they add up to the
+    row's requests). A lookup answered (stored, private, not found, walled) is the one each
+    profile needs; everything else is what the field costs on top."""
+    kinds: Counter[str] = Counter()
+    for e in log:
+        where = "session " if e["session"] else ""
+        if e["kind"] == "page":
+            kinds[f"{where}page {e['endpoint']} {e['outcome']}"] += 1
+        elif e["outcome"] in ("ok", "private", "not_found", "login_wall"):
+            kinds[f"{where}lookup answered ({e['outcome']})"] += 1
+        else:
+            kinds[f"{where}lookup {e['outcome']} ({e['endpoint']})"] += 1
+    return kinds
+
+
+SHOW_SPENT = False  # --spent: each row's requests by category, per stored profile
 AGAIN = {"odd 4xx 8 %"}  # rows fetched a second time on the same raw store
 
 
@@ -178,7 +199,12 @@ def _run(label: str, options: tuple[str, ...], args: argparse.Namespace, count: 
             started = time.perf_counter()
             report = asyncio.run(_fetch(info, names, Path(tmp), args.max_seconds, args.speed))
             seconds = time.perf_counter() - started
-            rows.append(_row(run_label, info, names, report, args.budget, seconds))
+            row = _row(run_label, info, names, report, args.budget, seconds)
+            field = httpx.get(f"{info['instagram_url']}/_sandbox/field").json()
+            row.spent["(sandbox: burst refusals, counted in the run so far)"] = field.get(
+                "burst_refused", 0
+            )
+            rows.append(row)
         return rows
 
 
@@ -197,6 +223,9 @@ def _print(row: Row) -> None:
         print(f"{'':<34}  {row.unstarted:>4} never started: the time bound cut the run off")
     for reason, n in row.reasons.most_common():
         print(f"{'':<34}  {n:>4} {reason}")
+    if SHOW_SPENT:
+        for kind, n in sorted(row.spent.items(), key=lambda kv: -kv[1]):
+            print(f"{'':<34}  requests {n:>5} {n / max(1, row.stored):>6.3f}/st  {kind}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=30.0, help="sandbox s per real s")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="real s per run")
     parser.add_argument("--only", default="", help="run only rows whose label has this")
+    parser.add_argument("--spent", action="store_true", help="requests by category per row")
     args = parser.parse_args(argv)
+    global SHOW_SPENT
+    SHOW_SPENT = args.spent
 
     print(
         f"budget {args.budget} lookups per IP per 600 s, sandbox speed {args.speed:g}x; "

@@ -13,7 +13,7 @@ store (not timed) and times the update the pipeline runs after a fetch of 10 pro
 phase per asset, calling the functions the assets call:
 
 - ``load``: ``to_load`` + ``load_queue`` (the ``posts`` asset: parse, load, mark);
-- ``hashtag_counts``: ``refresh_hashtag_daily``;
+- ``hashtag_daily``: ``refresh_hashtag_daily``;
 - ``posts_wide``: ``refresh_posts_wide``;
 - ``checks``: every warehouse asset check (``evaluate`` of the asset-check step).
 
@@ -42,7 +42,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 1.1
 UPDATED = 10
-PHASES = ("load", "hashtag_counts", "posts_wide", "checks")
+PHASES = ("load", "hashtag_daily", "posts_wide", "checks")
 
 
 def _use_repo(repo: Path) -> None:
@@ -132,7 +132,7 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
 
         todo, pending = to_load(store, False)
         timed("load", lambda: list(load_queue(con, store, todo, pending, report)))
-        timed("hashtag_counts", lambda: refresh_hashtag_daily(con))
+        timed("hashtag_daily", lambda: refresh_hashtag_daily(con))
         timed("posts_wide", lambda: refresh_posts_wide(con))
         timed("checks", lambda: [r.passed for r in evaluate(con, keys)])
         passed = all(r.passed for r in evaluate(con, keys))

@@ -18,8 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from intrend_assets.lib.instance import prepare_dagster_home, project_dir
 from intrend_assets.parked import add_parked_commands
@@ -49,11 +53,56 @@ def dagster_dev_command(host: str, port: int, workspace: Path) -> list[str]:
     return [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(workspace)]
 
 
-def run_until_stopped(command: list[str], env: Mapping[str, str], cwd: Path) -> int:
+UI_START_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class UiAddress:
+    """Where ``dagster dev`` was told to serve the UI, and which ``intrend`` command asked."""
+
+    command: str
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def wait_for_ui(
+    child: subprocess.Popen[bytes], ui: UiAddress, timeout: float = UI_START_SECONDS
+) -> str | None:
+    """None once Dagster's webserver answers at ``ui``; else why it never will.
+
+    The port was free when checked, but ``dagster dev`` binds it seconds later (after the
+    sandbox, the daemon and the code server): if another program took it meanwhile, the
+    webserver fails while the daemon goes on, and the UI address would be another program's.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            return f"dagster dev exited ({child.returncode}) before the UI came up"
+        try:
+            answer = httpx.get(f"{ui.url}/server_info", timeout=5.0, trust_env=False)
+        except httpx.TransportError:
+            time.sleep(0.5)
+            continue
+        if answer.status_code == 200 and "dagster_webserver_version" in answer.text:
+            return None
+        return f"another program answers on {ui.host}:{ui.port}"
+    return f"the Dagster UI did not answer on {ui.host}:{ui.port} within {timeout:.0f} s"
+
+
+def run_until_stopped(
+    command: list[str], env: Mapping[str, str], cwd: Path, ui: UiAddress | None = None
+) -> int:
     """Run ``command``; on Ctrl-C or SIGTERM stop it (and its children) before returning.
 
     Without this, terminating the ``intrend`` command would leave ``dagster dev`` (and its
-    webserver and daemon) running, after the sandbox it points at is gone.
+    webserver and daemon) running, after the sandbox it points at is gone. With ``ui``, the
+    UI's address is printed once Dagster answers there, and a UI that cannot come up stops
+    everything with one line (exit status 1) instead of running on without it.
     """
     child = subprocess.Popen(command, env=dict(env), cwd=cwd, start_new_session=True)  # noqa: S603
 
@@ -62,6 +111,12 @@ def run_until_stopped(command: list[str], env: Mapping[str, str], cwd: Path) -> 
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
+        if ui is not None:
+            failed = wait_for_ui(child, ui)
+            if failed is not None:
+                print(f"intrend {ui.command}: {failed}; choose another --port", file=sys.stderr)
+                return 1
+            print(f"Dagster UI: {ui.url}", flush=True)
         return child.wait()
     except KeyboardInterrupt:
         return 0
@@ -92,9 +147,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     project = project_dir()
     home = prepare_dagster_home(project, project)
     print(f"Dagster instance: {home}", flush=True)
-    print(f"Dagster UI: http://{args.host}:{args.port}", flush=True)
     command = dagster_dev_command(args.host, args.port, project / "workspace.yaml")
-    return run_until_stopped(command, os.environ, project)
+    return run_until_stopped(command, os.environ, project, UiAddress("serve", args.host, args.port))
 
 
 def add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

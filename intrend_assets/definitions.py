@@ -8,27 +8,28 @@ import dagster as dg
 
 from intrend_assets.defs.experiments.assets import rate_limit_experiment
 from intrend_assets.defs.experiments.jobs import rate_limit_experiment_job
-from intrend_assets.defs.experiments.schedules import weekly_rate_limit_experiment
+from intrend_assets.defs.experiments.schedules import experiment_schedules
 from intrend_assets.defs.media.assets import archived_media, post_media
 from intrend_assets.defs.network.assets import fetch_log, fetch_stats, ip_log, ip_ranges
 from intrend_assets.defs.profiles.assets import raw_profile
 from intrend_assets.defs.profiles.jobs import profiles_job
-from intrend_assets.defs.profiles.schedules import daily_profile_refresh
+from intrend_assets.defs.profiles.schedules import profile_schedules
 from intrend_assets.defs.profiles.sensors import profile_sensors
 from intrend_assets.defs.reports.assets import trend_report
 from intrend_assets.defs.resources import build_resources
-from intrend_assets.defs.warehouse.assets import hashtag_counts, posts_wide
+from intrend_assets.defs.warehouse.assets import hashtag_daily, posts_wide
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
 from intrend_assets.defs.warehouse.jobs import warehouse_job
 from intrend_assets.defs.warehouse.posts import posts
-from intrend_assets.defs.warehouse.schedules import daily_warehouse_rebuild
+from intrend_assets.defs.warehouse.schedules import warehouse_schedules
 from intrend_assets.lib.automation import automation_sensor
+from intrend_assets.lib.dead_runs import dead_run_sensor
 from intrend_assets.settings import IntrendSettings, load_settings
 
 ASSETS = [
     raw_profile,
     posts,
-    hashtag_counts,
+    hashtag_daily,
     posts_wide,
     archived_media,
     post_media,
@@ -40,7 +41,6 @@ ASSETS = [
     rate_limit_experiment,
 ]
 JOBS = [profiles_job, warehouse_job, rate_limit_experiment_job]
-SCHEDULES = [daily_profile_refresh, daily_warehouse_rebuild, weekly_rate_limit_experiment]
 
 __all__ = ["ASSETS", "build_defs", "build_executor", "build_resources", "defs"]
 
@@ -69,15 +69,27 @@ def sensor_status(settings: IntrendSettings) -> dg.DefaultSensorStatus:
     return dg.DefaultSensorStatus.RUNNING
 
 
+def schedule_status(settings: IntrendSettings) -> dg.DefaultScheduleStatus:
+    """The status schedules start with in a new instance, from ``INTREND_SCHEDULES``."""
+    if settings.schedules == "stopped":
+        return dg.DefaultScheduleStatus.STOPPED
+    return dg.DefaultScheduleStatus.RUNNING
+
+
 def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     status = sensor_status(settings)
+    scheduled = schedule_status(settings)
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=JOBS,
-        sensors=[*profile_sensors(status), automation_sensor(status)],
-        schedules=SCHEDULES,
+        sensors=[*profile_sensors(status), automation_sensor(status), dead_run_sensor(status)],
+        schedules=[
+            *profile_schedules(scheduled),
+            *warehouse_schedules(scheduled),
+            *experiment_schedules(scheduled),
+        ],
         resources=build_resources(settings),
         executor=build_executor(settings),
     )

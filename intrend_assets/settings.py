@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
 from intrend_assets.instagram.client import ClientConfig
 from intrend_assets.instagram.strategies import (
     PROFILE_STRATEGIES,
@@ -112,6 +113,13 @@ class IntrendSettings(WarehouseSettings):
     concurrency: int = Field(8, ge=1, description="Profiles fetched at once inside a run.")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect to Instagram.")
     read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for an answer.")
+    max_answer_bytes: int = Field(
+        DEFAULT_MAX_ANSWER_BYTES,
+        ge=1024 * 1024,
+        description="Most an answer (and a raw object) may decode to; larger ones are refused "
+        "unread (decompression bombs). 16 MiB: fifty times the largest real answer, and with "
+        "8 answers in flight still under 1 GiB (intrend_assets/instagram/bounded.py).",
+    )
     max_attempts: int = Field(4, ge=1, description="Tries per request on network/5xx errors.")
     max_rate_limited: int = Field(
         8, ge=1, description="Rate-limit answers per request before the profile is given up."
@@ -182,6 +190,12 @@ class IntrendSettings(WarehouseSettings):
         "running",
         description="Whether the sensors (tracked file, refresh, failed runs, automation) start "
         "running with a new Dagster instance; 'stopped' leaves them to be switched on in the UI.",
+    )
+    schedules: Literal["running", "stopped"] = Field(
+        "running",
+        description="Whether the schedules (daily refresh, daily warehouse rebuild, weekly "
+        "experiment) start running with a new Dagster instance, like the sensors; 'stopped' "
+        "leaves them to be switched on in the UI.",
     )
 
     @field_validator("modem_token")
@@ -269,6 +283,7 @@ class IntrendSettings(WarehouseSettings):
             max_connections=self.max_connections,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
+            max_answer_bytes=self.max_answer_bytes,
         )
 
     def media_config(self) -> MediaConfig:

@@ -1,9 +1,11 @@
 """``python -m modem_service``: parse arguments, then run the app under uvicorn.
 
-Unlike ``Settings()`` (an in-memory log, for tests and the sandbox), the command line keeps
-the IP log in a SQLite file unless ``MODEM_DATABASE_URL`` says otherwise: the log is the
-point of the service and must survive restarts. The file goes to ``$STATE_DIRECTORY``
-(set by systemd's ``StateDirectory=``) or the working directory.
+Unlike ``Settings(...)`` in code (an in-memory log, for tests and the sandbox), the command
+line keeps the IP log in a SQLite file unless ``MODEM_DATABASE_URL`` says otherwise: the log
+is the point of the service and must survive restarts. The file goes to the state directory:
+``MODEM_STATE_DIR``, else ``$STATE_DIRECTORY`` (set by systemd's ``StateDirectory=``), else
+the user's XDG state directory; never the working directory, where a run from a checkout
+would leave it among the sources.
 """
 
 from __future__ import annotations
@@ -23,16 +25,38 @@ from modem_service.settings import (
 )
 
 
-def default_database_url(environ: Mapping[str, str] | None = None) -> str:
-    environ = os.environ if environ is None else environ
-    state_dir = Path(environ.get("STATE_DIRECTORY", ".").split(":")[0])
-    return f"sqlite+pysqlite:///{(state_dir / 'iplog.sqlite3').absolute()}"
+def state_directory(environ: Mapping[str, str], state_dir: str | Path | None = None) -> Path:
+    """``state_dir``, else systemd's ``$STATE_DIRECTORY`` (its first entry), else
+    ``$XDG_STATE_HOME/modem-service`` (``~/.local/state/modem-service``)."""
+    if state_dir:
+        return Path(state_dir).expanduser()
+    if environ.get("STATE_DIRECTORY"):
+        return Path(environ["STATE_DIRECTORY"].split(":")[0])
+    xdg = environ.get("XDG_STATE_HOME")
+    if xdg:
+        return Path(xdg) / "modem-service"
+    home = environ.get("HOME") or str(Path.home())
+    return Path(home) / ".local" / "state" / "modem-service"
+
+
+def default_database_url(
+    environ: Mapping[str, str] | None = None, state_dir: str | Path | None = None
+) -> str:
+    """The IP log's SQLite URL in the state directory, which is created (mode 0700) if need be."""
+    directory = state_directory(os.environ if environ is None else environ, state_dir)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return f"sqlite+pysqlite:///{(directory / 'iplog.sqlite3').absolute()}"
 
 
 def settings_help() -> str:
     lines = []
     for name, info in Settings.model_fields.items():
-        default = "(secret)" if name in SECRET_FIELDS else f"default {info.default!r}"
+        if name in SECRET_FIELDS:
+            default = "(secret)"
+        elif info.is_required():
+            default = "required"
+        else:
+            default = f"default {info.default!r}"
         lines.append(f"  MODEM_{name.upper():<26} {info.description or ''} [{default}]")
     return "\n".join(lines)
 
@@ -44,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "it had.\n\nConfigured by environment variables (systemd: EnvironmentFile=); an "
         "option overrides its variable:\n"
         + settings_help()
-        + "\n\nWithout MODEM_DATABASE_URL the IP log is $STATE_DIRECTORY/iplog.sqlite3 "
-        "(or ./iplog.sqlite3).\nThe service refuses to start without MODEM_TOKEN unless "
+        + "\n\nWithout MODEM_DATABASE_URL the IP log is iplog.sqlite3 in MODEM_STATE_DIR, "
+        "else $STATE_DIRECTORY,\nelse ~/.local/state/modem-service. MODEM_BACKEND is "
+        "required.\nThe service refuses to start without MODEM_TOKEN unless "
         "MODEM_ALLOW_OPEN=true and it binds a loopback address.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -68,12 +93,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if v is not None}
-    if "database_url" not in overrides and "MODEM_DATABASE_URL" not in os.environ:
-        overrides["database_url"] = default_database_url()
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         parser.exit(2, f"modem-service: {exc}\n")
+    if "database_url" not in overrides and "MODEM_DATABASE_URL" not in os.environ:
+        url = default_database_url(state_dir=settings.state_dir)
+        settings = settings.model_copy(update={"database_url": url})
 
     import uvicorn
 

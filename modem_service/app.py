@@ -25,6 +25,7 @@ from modem_service.iplog import IpLog, make_engine
 from modem_service.metrics import ServiceMetrics
 from modem_service.rotation import Rotator
 from modem_service.routes import health, ip, ips, rotate
+from modem_service.routes.docs import add_docs
 from modem_service.settings import Settings
 
 log = logging.getLogger("modem_service")
@@ -170,8 +171,12 @@ def create_app(settings: Settings, backend: ModemBackend | None = None) -> FastA
         description="Rotates the 4G modem's public IP and keeps the log of every IP it had. "
         "Every endpoint but /health needs `Authorization: Bearer <MODEM_TOKEN>`.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN and answer without the token
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.token = settings.token.get_secret_value().encode() if settings.token else b""
     for module in (rotate, ip, ips, health):
         app.include_router(module.router)
+    add_docs(app, settings.docs)
     return app

@@ -71,6 +71,16 @@ class ServiceMetrics:
             "Waiting sightings dropped because the in-memory queue was full.",
             registry=self.registry,
         )
+        self.present = Gauge(
+            "modem_present",
+            "1 while the backend sees a modem (as of the last /health or scrape), else 0.",
+            registry=self.registry,
+        )
+        self.connected = Gauge(
+            "modem_connected",
+            "1 while the modem has a data connection (as of the last /health or scrape).",
+            registry=self.registry,
+        )
         self._ip_since: float | None = None
         self.ip_uptime = Gauge(
             "modem_ip_uptime_seconds",
@@ -81,6 +91,10 @@ class ServiceMetrics:
 
     def _uptime(self) -> float:
         return 0.0 if self._ip_since is None else self._clock() - self._ip_since
+
+    def modem_state(self, *, present: bool, connected: bool) -> None:
+        self.present.set(1 if present else 0)
+        self.connected.set(1 if connected else 0)
 
     def ip_seen(self, changed: bool) -> None:
         """Note an observation of the public IP; ``changed`` restarts the uptime."""

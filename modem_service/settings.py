@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Backend = Literal["mmcli", "hilink", "simulated"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+DocsMode = Literal["protected", "open", "off"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
@@ -38,15 +39,21 @@ def _clean_secret(value: SecretStr | None, *, header: bool) -> SecretStr | None:
 
 
 class Settings(BaseSettings):
-    """Everything the service needs; every field has an offline-safe default but the token.
+    """Everything the service needs; every field has an offline-safe default but the backend
+    and the token.
 
-    ``Settings(backend="simulated", token="...")`` is a complete, working configuration: a
-    simulated modem and an in-memory IP log that disappears with the process.
+    The backend has no default: a box started without ``MODEM_BACKEND`` must refuse to run
+    rather than hand out a simulated modem's made-up IPs. ``Settings(backend="simulated",
+    token="...")`` is a complete, working configuration: a simulated modem and an in-memory
+    IP log that disappears with the process.
     """
 
     model_config = SettingsConfigDict(env_prefix="MODEM_", extra="ignore")
 
-    backend: Backend = Field("simulated", description="Which modem driver rotates the IP.")
+    backend: Backend = Field(
+        description="Which modem driver rotates the IP (required: mmcli, hilink, or simulated "
+        "for the sandbox and tests)."
+    )
     token: SecretStr | None = Field(
         None, description="Bearer token required on every endpoint but /health."
     )
@@ -58,7 +65,21 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port uvicorn binds to.")
     database_url: str = Field(
         "sqlite+pysqlite:///:memory:",
-        description="SQLAlchemy URL of the IP log (SQLite file or PostgreSQL).",
+        description="SQLAlchemy URL of the IP log (SQLite file or PostgreSQL); python -m "
+        "modem_service defaults it to iplog.sqlite3 in the state directory.",
+    )
+    state_dir: str | None = Field(
+        None,
+        description="Where python -m modem_service keeps iplog.sqlite3 when MODEM_DATABASE_URL "
+        "is not set; unset: $STATE_DIRECTORY (systemd StateDirectory=), else "
+        "$XDG_STATE_HOME/modem-service (~/.local/state/modem-service). Never the working "
+        "directory.",
+    )
+    docs: DocsMode = Field(
+        "protected",
+        description="/docs, /redoc and /openapi.json (served from local files): 'protected' "
+        "needs the token like every endpoint, 'open' serves them without it, 'off' removes "
+        "them.",
     )
     cooldown_seconds: float = Field(
         0.0,
@@ -251,18 +272,24 @@ def load_settings(**overrides: Any) -> Settings:
 def explain(exc: ValidationError) -> str:
     """``MODEM_BACKEND='foo': expected one of mmcli, hilink, simulated``, ``; `` between
     (``MODEM_TOKEN: ...`` without the value for a secret)."""
-    parts = []
-    for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else ""
-        variable = f"MODEM_{field.upper()}"
-        shown = "" if field in SECRET_FIELDS else f"={error.get('input')!r}"
-        parts.append(f"{variable}{shown}: {_accepts(field, error)}")
-    return "; ".join(parts)
+    return "; ".join(explain_one(error) for error in exc.errors())
+
+
+def explain_one(error: Any) -> str:
+    """One error as ``MODEM_X='value': what it accepts`` (``MODEM_X is not set: ...``)."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    variable = f"MODEM_{field.upper()}"
+    if error["type"] == "missing":
+        return f"{variable} is not set: {_accepts(field, error)}"
+    shown = "" if field in SECRET_FIELDS else f"={error.get('input')!r}"
+    return f"{variable}{shown}: {_accepts(field, error)}"
 
 
 def _accepts(field: str, error: Any) -> str:
     info = Settings.model_fields.get(field)
     choices = get_args(info.annotation) if info is not None else ()
+    if error["type"] == "missing" and choices:
+        return "expected one of " + ", ".join(str(c) for c in choices)
     if error["type"] == "literal_error" and choices:
         return "expected one of " + ", ".join(str(c) for c in choices)
     if error["type"] == "value_error" and "error" in error.get("ctx", {}):

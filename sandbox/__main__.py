@@ -35,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, field in SandboxConfig.model_fields.items():
         option = "--" + name.replace("_", "-")
         kwargs: dict[str, Any] = {"help": field.description, "dest": name}
-        if name == "anchor":
-            kwargs.update(type=_parse_anchor, default=None, metavar="ISO-TIME")
+        if name in ("anchor", "epoch"):
+            kwargs.update(type=_parse_anchor, default=field.default, metavar="ISO-TIME")
         elif isinstance(field.default, bool):
             kwargs.update(action=argparse.BooleanOptionalAction, default=field.default)
         elif name == "modem_token":

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from intrend_assets.cli import (
+    UiAddress,
     add_parked_commands,
     add_serve_command,
     check_port_free,
@@ -63,12 +64,12 @@ def _wall(text: str) -> tuple[str, float]:
     return name, value
 
 
-def _sandbox_config(args: argparse.Namespace) -> SandboxConfig:
+def _sandbox_config(args: argparse.Namespace, **extra: Any) -> SandboxConfig:
     from pydantic import ValidationError
 
     try:
         return SandboxConfig(
-            profiles=args.profiles, seed=args.seed, budget=args.budget, speed=args.speed
+            profiles=args.profiles, seed=args.seed, budget=args.budget, speed=args.speed, **extra
         )
     except ValidationError as exc:  # the options are checked already; this is the backstop
         raise SystemExit(f"intrend {args.command}: {describe_validation_error(exc)}") from None
@@ -87,8 +88,20 @@ def _close_doors(world: Any, walls: dict[str, float]) -> None:
     print(f"  login wall on   {closed} (they fall back to the next strategy)")
 
 
+def demo_anchor(now: datetime | None = None) -> datetime:
+    """The demo world's "now": today at 00:00 UTC.
+
+    Its content is frozen there (``frozen_content``), so every demo run of one day fetches
+    the same posts, and a run the next day finds the same posts plus that day's (the posts'
+    slots are counted from the sandbox's fixed epoch, not from the anchor). The same instant
+    ends the windows of the rising hashtags the demo prints and of ``trend_report``.
+    """
+    now = now or datetime.now(UTC)
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Sandbox → raw_profile → posts → hashtag_counts → posts_wide, then the rising hashtags."""
+    """Sandbox → raw_profile → posts → hashtag_daily, posts_wide, then the rising hashtags."""
     started = time.monotonic()
     data_dir = Path(args.data_dir).resolve()
     prepare_dagster_home(Path.cwd())
@@ -102,8 +115,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sandbox.pipeline import sandbox_resources as resources_for
     from sandbox.world import start_sandbox
 
+    as_of = demo_anchor()
     print(f"intrend demo: {args.profiles} sandbox profiles, data in {data_dir}", flush=True)
-    with start_sandbox(_sandbox_config(args)) as world:
+    with start_sandbox(_sandbox_config(args, anchor=as_of, frozen_content=True)) as world:
         print(f"  fake Instagram  {world.instagram_url}")
         print(f"  proxy host      {world.proxy_url}")
         print(f"  modem service   {world.modem_url}", flush=True)
@@ -120,7 +134,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         print("[2/2] building the warehouse tables …", flush=True)
         (built,) = run_pipeline(
-            resources, instance, stages=[warehouse_stage], log_level=args.log_level
+            resources,
+            instance,
+            stages=[warehouse_stage],
+            log_level=args.log_level,
+            report_as_of=as_of,
         )
         checks = describe_checks(built.get_asset_check_evaluations())
         raw_meta = fetched.asset_materializations_for_node("raw_profile")[0].metadata
@@ -132,7 +150,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # What analysts read: the copy published after each write (the working file is the
     # pipeline's own).
     published = published_path(settings.resolved_warehouse_path())
-    _print_trends(args, published, planted)
+    _print_trends(args, published, planted, as_of, settings.trend_min_profiles)
     print(f"Sandbox requests: {stats.get('total', stats)}")
     ways = ", ".join(f"{name} {count}" for name, count in served.items()) or "none"
     print(f"Profiles served by strategy: {ways}")
@@ -141,8 +159,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_trends(args: argparse.Namespace, db_path: Path, planted: set[str]) -> None:
-    """The rising hashtags in the warehouse, the planted ones marked."""
+def _print_trends(
+    args: argparse.Namespace, db_path: Path, planted: set[str], as_of: datetime, min_profiles: int
+) -> None:
+    """The top of trend_report's ranking (same query, ``as_of`` and support), planted marked."""
     import polars as pl
 
     from intrend_assets.hashtags import normalize_hashtag
@@ -153,7 +173,7 @@ def _print_trends(args: argparse.Namespace, db_path: Path, planted: set[str]) ->
     con = connect(db_path, read_only=True)
     try:
         rising = run_query(
-            con, "rising_hashtags", as_of=datetime.now(UTC), limit=args.top
+            con, "trending_terms", as_of=as_of, min_profiles=min_profiles, limit=args.top
         ).to_dicts()
     finally:
         con.close()
@@ -162,9 +182,15 @@ def _print_trends(args: argparse.Namespace, db_path: Path, planted: set[str]) ->
         tag = str(row.get("tag") or row.get("tag_norm") or "")
         row["planted"] = "yes" if normalize_hashtag(tag) in planted_norm else ""
     print()
-    print(f"Top {len(rising)} rising hashtags (last 7 days vs the 28 before):")
+    print(
+        f"Top {len(rising)} rising hashtags as of {as_of:%Y-%m-%d %H:%M} UTC "
+        f"(last 7 days vs the 28 before; ranked by lift_low, {min_profiles}+ profiles):"
+    )
     if rising:
-        columns = ["tag", "recent_posts", "baseline_posts", "recent_profiles", "lift", "planted"]
+        columns = [
+            *("tag", "recent_posts", "baseline_posts", "recent_profiles"),
+            *("lift", "lift_low", "planted"),
+        ]
         print(format_table(pl.DataFrame(rising).select(columns), footer=False))
     print()
     print(f"Planted trends in the sandbox: {', '.join(sorted(planted))}")
@@ -184,10 +210,11 @@ def _print_where(db_path: Path, checks: str) -> None:
     print(f"posts_wide: {totals[0]} posts from {totals[1]} profiles")
     print(f"DuckDB warehouse: {db_path} (the published copy analysts read)")
     print(
-        f"trend report:     {db_path.parent.parent / 'trend_report.md'} (chart: trend_report.png)"
+        f"trend report:     {db_path.parent.parent / 'trend_report.md'} "
+        "(charts: trend_report.png, trend_series.png, trend_profiles.png)"
     )
     print(f"asset checks:     {checks}")
-    print(f"  query it:  .venv/bin/intrend-warehouse query rising_hashtags --db {db_path}")
+    print(f"  query it:  .venv/bin/intrend-warehouse query trending_terms --db {db_path}")
     print("  browse it: make dev   (Dagster UI on the sandbox)")
 
 
@@ -206,9 +233,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
         env = {**os.environ, "DAGSTER_HOME": str(home), **world.intrend_env(data_dir)}
         register_profiles(dg.DagsterInstance.get(), list(world.usernames())[: args.profiles])
         print(f"sandbox: Instagram {world.instagram_url}, proxy {world.proxy_url}")
-        print(f"Dagster UI: http://{args.host}:{args.port}", flush=True)
         command = dagster_dev_command(args.host, args.port, project / "workspace.yaml")
-        return run_until_stopped(command, env, project)
+        ui = UiAddress("dev", args.host, args.port)
+        return run_until_stopped(command, env, project, ui)
 
 
 def _sandbox_options(p: argparse.ArgumentParser, profiles: int) -> None:

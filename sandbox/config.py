@@ -34,6 +34,18 @@ class SandboxConfig(BaseModel):
         description="Sandbox time at start (UTC); posts are laid out around it and the planted "
         "trends rise over the 7 days before it. Default: now, floored to the minute.",
     )
+    epoch: datetime = Field(
+        datetime(2024, 1, 1, tzinfo=UTC),
+        description="Origin of every profile's grid of post slots (UTC): a post's time, and so "
+        "its id, depend on the epoch and not on the anchor, so worlds anchored on different "
+        "days share the posts both show.",
+    )
+    frozen_content: bool = Field(
+        False,
+        description="Serve posts, likes and follower counts as of the anchor whatever the clock "
+        "says (the clock still drives rate limits and the modem): every run with one anchor "
+        "sees the same world.",
+    )
     speed: float = Field(
         1.0, gt=0, description="Sandbox seconds per real second (the clock's speed-up)."
     )
@@ -220,7 +232,7 @@ class SandboxConfig(BaseModel):
             raise ValueError(f"unknown strategy {value!r}; known: {', '.join(STRATEGIES)}")
         return value
 
-    @field_validator("anchor")
+    @field_validator("anchor", "epoch")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is None:
@@ -250,6 +262,10 @@ class SandboxConfig(BaseModel):
             return False
         start = self.anchor_ts + self.throttle_start_seconds
         return start <= sandbox_now < start + self.throttle_seconds
+
+    def content_now(self, clock_now: float) -> float:
+        """The sandbox time the content is served as of (the anchor when frozen)."""
+        return self.anchor_ts if self.frozen_content else clock_now
 
     @property
     def anchor_ts(self) -> float:

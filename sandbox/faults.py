@@ -2,7 +2,7 @@
 
 One :class:`SandboxFaults` object is shared by the fake Instagram, the proxy host and the
 modem service's server. Every switch is bounded: counted switches (``status_5xx``, ``slow``,
-``truncate``, ``bad_utf8``, ``bad_json``) are spent one answer at a time, timed switches
+``truncate``, ``bad_utf8``, ``bad_json``, ``bomb``) are spent one answer at a time, timed switches
 (``refuse_proxy_seconds``, ``refuse_modem_seconds``, ``drift_seconds``) end by themselves, and
 every switch also ends at ``MAX_FAULT_SECONDS``. ``reset()`` turns everything off.
 
@@ -16,9 +16,11 @@ Set them from code (``world.faults.set(status_5xx=20)``) or over HTTP on the fak
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +32,7 @@ from sandbox.rng import stable_int
 MAX_FAULT_SECONDS = 600.0  # no switch outlives this, whatever it was set to
 MAX_SLOW_SECONDS = 30.0
 
-COUNTED = ("status_5xx", "slow", "truncate", "bad_utf8", "bad_json")
+COUNTED = ("status_5xx", "slow", "truncate", "bad_utf8", "bad_json", "bomb")
 TIMED = ("refuse_proxy", "refuse_modem", "drift")
 DRIFT_KINDS = (
     "caption_missing",
@@ -43,6 +45,17 @@ DRIFT_KINDS = (
     "timeline_missing",
 )
 _5XX = (500, 502, 503, 504)
+BOMB_INFLATED_BYTES = 1 << 30
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """The ``bomb`` answer: 1 MB of gzip that inflates to 1 GiB (of zeros), sent with
+    ``Content-Encoding: gzip``. Made once per process (4 s), on first use."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = bytes(1 << 20)
+    parts = [packer.compress(zeros) for _ in range(BOMB_INFLATED_BYTES // len(zeros))]
+    return b"".join([*parts, packer.flush()])
 
 
 class SandboxFaults:

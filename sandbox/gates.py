@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from sandbox.faults import gzip_bomb
 from sandbox.field_rules import GRAPHQL_EXECUTION_ERROR_BODY, GRAPHQL_RATE_LIMIT_BODY
 from sandbox.instagram_state import InstagramState
 from sandbox.page_html import GONE_HTML
@@ -88,6 +89,9 @@ class Gates:
         """A 200 JSON answer about ``key`` (a username or user id), through the shape-drift
         (``drift`` renders it on the body's shape) and encoding switches; counted."""
         self.state.stats.record(ip, 200, kind, strategy)
+        if self.faults.take("bomb"):  # hostile: a small gzip answer inflating to 1 GiB
+            bomb = {"content-encoding": "gzip"}
+            return Response(gzip_bomb(), 200, headers=bomb, media_type="application/json")
         raw = self.faults.encode(self.faults.drift(key, body, drift))
         return Response(raw, status_code=200, media_type="application/json")
 
@@ -221,7 +225,9 @@ class Gates:
         """The web_profile_info body for ``username`` now, after the ``private``/``deleted``
         switches; None means "HTTP 404"."""
         override = self.faults.profile_override(username)
-        body = self.state.content.profile_response(username, self.state.clock.now())
+        body = self.state.content.profile_response(
+            username, self.state.content.cfg.content_now(self.state.clock.now())
+        )
         if body is None or override == "deleted":
             return None
         user = (body.get("data") or {}).get("user")

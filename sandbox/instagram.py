@@ -74,7 +74,9 @@ async def graphql_query_hash(
     state = gates.state
     content = state.content
     try:
-        body = content.timeline_page(user_id, first, after, state.clock.now())
+        body = content.timeline_page(
+            user_id, first, after, content.cfg.content_now(state.clock.now())
+        )
     except ValueError as exc:
         return gates.answer(ip, "page", strategy, 400, {"message": str(exc), "status": "fail"})
     index = content.index_of_id(user_id)

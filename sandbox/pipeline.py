@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,11 +92,13 @@ def run_pipeline(
     stages: Sequence[Stage] | None = None,
     log_level: str = "ERROR",
     raise_on_error: bool = True,
+    report_as_of: datetime | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize ``stages`` (default: :func:`demo_stages`) in turn on ``instance``, one run
     each; a stage that selects ``raw_profile`` is one ranged run over every registered
     ``profiles`` partition. Returns the runs' results; with ``raise_on_error=False`` a
     failed run does not stop the next (the fault benchmark audits what came out).
+    ``report_as_of`` ends ``trend_report``'s windows (default: just after the newest post).
     """
     import dagster as dg
 
@@ -107,13 +110,17 @@ def run_pipeline(
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     results = []
     for stage in stages or demo_stages():
+        run_config: dict[str, Any] = dict(quiet)
+        if report_as_of is not None and "trend_report" in stage.selection:
+            report = {"config": {"as_of": report_as_of.isoformat()}}
+            run_config["ops"] = {"trend_report": report}
         results.append(
             dg.materialize(
                 [*ASSETS, *ASSET_CHECKS] if stage.checks else ASSETS,
                 selection=list(stage.selection),
                 resources=resources,
                 instance=instance,
-                run_config=quiet,
+                run_config=run_config,
                 tags=range_tags(keys) if "raw_profile" in stage.selection else {},
                 raise_on_error=raise_on_error,
             )

@@ -1,8 +1,11 @@
 """Posts on the sandbox timeline: when each one falls, which are visible, and its node.
 
-Post ``k`` of a profile falls in the slot ``[anchor + k*I, anchor + (k+1)*I)`` at a hashed
-offset, where ``I`` is the profile's mean posting interval. Posts ``-H .. -1`` are the history
-before the anchor; posts ``0, 1, ...`` appear as the sandbox clock passes their timestamp.
+A profile's posts sit on a grid of slots of its mean posting interval ``I`` counted from the
+config's ``epoch``, one post per slot at a hashed offset. Post ``k`` is in the ``k``-th slot
+from the first one starting at or after the anchor: posts ``-H .. -1`` are the history before
+it, posts ``0, 1, ...`` appear as the sandbox clock passes their timestamp. The grid, not
+the anchor, fixes a post's time and draws, so worlds anchored on different days serve the
+same post (same time, id and caption draws) wherever their timelines overlap.
 
 A node's random draws come from one stream per post, taken in a fixed order (kind, caption,
 likes, comments, location, height, views, slides), so the same post is the same bytes on every
@@ -42,20 +45,26 @@ class Posts:
         self.cfg = cfg
         self.seed = cfg.seed
         self.anchor_ts = cfg.anchor_ts
+        self.epoch_ts = cfg.epoch.timestamp()
         self.trends = trends
         self.cdn = CdnAddresses(cfg.seed, cfg.cdn_expiry_seconds, cfg.cdn_expiry_jitter_seconds)
+
+    def slot(self, p: Profile, k: int) -> int:
+        """The grid slot of post ``k``, counted from the epoch: the post's stable identity."""
+        return k + math.ceil((self.anchor_ts - self.epoch_ts) / p.interval)
 
     # ---- the timeline --------------------------------------------------------------------
 
     def post_time(self, p: Profile, k: int) -> int:
         """Unix time of post ``k``: a hashed point inside its slot, so times strictly rise."""
         # Kept off the slot edges, so neighbours are at least 4 % of an interval apart.
-        u = 0.02 + 0.96 * stable_unit(self.seed, "slot", p.index, k)
-        return int(self.anchor_ts + (k + u) * p.interval)
+        j = self.slot(p, k)
+        u = 0.02 + 0.96 * stable_unit(self.seed, "slot", p.index, j)
+        return int(self.epoch_ts + (j + u) * p.interval)
 
     def last_visible(self, p: Profile, now: float) -> int:
         """Index of the newest post with a timestamp <= now (``-history - 1`` when none)."""
-        k = math.floor((now - self.anchor_ts) / p.interval)
+        k = math.floor((now - self.epoch_ts) / p.interval) - self.slot(p, 0)
         if self.post_time(p, k) > now:
             k -= 1
         return max(k, -p.history - 1)
@@ -112,12 +121,13 @@ class Posts:
     ) -> dict[str, Any]:
         """One timeline node. ``page=True`` gives the pagination flavour (likes only under
         ``edge_media_preview_like``), else the web_profile_info flavour (both like edges)."""
-        rng = rng_for(self.seed, "post", p.index, k)
+        j = self.slot(p, k)
+        rng = rng_for(self.seed, "post", p.index, j)
         taken_at = self.post_time(p, k)
         roll = rng.random()
         typename = "GraphImage" if roll < 0.6 else "GraphVideo" if roll < 0.8 else "GraphSidecar"
         is_video = typename == "GraphVideo"
-        node_id = media_id(p, taken_at, stable_int(self.seed, "seq", p.index, k))
+        node_id = media_id(p, taken_at, stable_int(self.seed, "seq", p.index, j))
         caption = self._caption(rng, p, taken_at)
         seen = self._engagement(rng, p, taken_at, now)
         location = self._location(rng, p)
@@ -127,14 +137,14 @@ class Posts:
             typename,
             node_id,
             height=rng.choice((1080, 1350, 1333)),
-            display_url=self.cdn.url((p.index, k), now),
+            display_url=self.cdn.url((p.index, j), now),
             accessibility=None
             if is_video
             else f"Photo shared by {p.full_name or p.username} on {when}.",
         )
         if is_video:
             views = int(seen.likes * rng.uniform(3, 12))
-            node.update(video_fields(self.cdn, (p.index, k), now, views))
+            node.update(video_fields(self.cdn, (p.index, j), now, views))
         node.update(_post_fields(caption, seen, taken_at, location, page=page))
         node.update(self._post_extras(p, k, now, node_id, pinned=pinned))
         if page:
@@ -187,7 +197,7 @@ class Posts:
         self, p: Profile, k: int, now: float, node_id: int, *, pinned: bool
     ) -> dict[str, Any]:
         """Thumbnails, tracking token and the pinned marker, after the location."""
-        thumb = self.cdn.url((p.index, k, "t"), now)
+        thumb = self.cdn.url((p.index, self.slot(p, k), "t"), now)
         token = f'{{"version":5,"payload":{{"media":"{node_id}"}}}}'
         return {
             "nft_asset_info": None,
@@ -207,9 +217,10 @@ class Posts:
     ) -> list[dict[str, Any]]:
         """The 2 to 6 children of a sidecar, their ids following the post's."""
         children = []
-        for j in range(rng.randint(2, 6)):
-            child_id = media_id(p, taken_at, (node_id & 1023) + j + 1)
-            children.append({"node": child_node(self.cdn, p, child_id, (p.index, k, j), now)})
+        slot = self.slot(p, k)
+        for i in range(rng.randint(2, 6)):
+            child_id = media_id(p, taken_at, (node_id & 1023) + i + 1)
+            children.append({"node": child_node(self.cdn, p, child_id, (p.index, slot, i), now)})
         return children
 
 

@@ -97,7 +97,9 @@ async def graphql_doc_id(request: Request) -> Response:
     else:
         state = gates.state
         try:
-            media = state.content.profile_timeline(username, first, after, state.clock.now())
+            media = state.content.profile_timeline(
+                username, first, after, state.content.cfg.content_now(state.clock.now())
+            )
         except ValueError as exc:
             failed = {"message": str(exc), "status": "fail"}
             return gates.answer(ip, kind, GRAPHQL_DOC_ID, 400, failed)

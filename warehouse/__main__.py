@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  intrend-warehouse query rising_hashtags --param recent_days=7 --param limit=10\n"
             "  intrend-warehouse query ip_ranges --format csv --output ranges.csv\n"
             "  intrend-warehouse strategy-health --days 14\n"
+            "  intrend-warehouse report --out /tmp/report\n"
             f"The database defaults to ${ENV_PATH}, else $INTREND_DATA_DIR/warehouse.duckdb "
             "(data/warehouse.duckdb), the file the pipeline writes."
         ),
@@ -148,7 +149,63 @@ def build_parser() -> argparse.ArgumentParser:
     lister.add_argument("-v", "--verbose", action="store_true", help="show each description")
     _add_query_command(sub)
     _add_strategy_health_command(sub)
+    _add_report_command(sub)
     return parser
+
+
+def _add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser(
+        "report",
+        help="write the trend report (Markdown and charts) to a folder",
+        description="The trend_report asset's report, from the published copy: rising "
+        "hashtags by lift_low, their days as lines, who drives them, emerging tags, "
+        "mentions, keywords and the same weeks a year earlier.",
+    )
+    report.add_argument(
+        "--as-of", type=_moment, default=None, metavar="ISO-TIME", help="end of the windows"
+    )
+    report.add_argument("--recent-days", type=_positive_int, default=7, metavar="N")
+    report.add_argument("--baseline-days", type=_positive_int, default=28, metavar="N")
+    report.add_argument(
+        "--min-profiles",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="distinct profiles a trend needs (default $INTREND_TREND_MIN_PROFILES, 3)",
+    )
+    report.add_argument(
+        "--out", type=Path, default=Path("trend_report"), help="folder to write (./trend_report)"
+    )
+    report.add_argument("--db", type=Path, default=None, help="DuckDB file (default: published)")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO time, got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _write_report(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> Path:
+    """The report's Markdown and charts in ``args.out``; returns the Markdown's path."""
+    from warehouse.report import ReportParams, build_report
+    from warehouse.settings import WarehouseSettings
+
+    params = ReportParams(
+        as_of=args.as_of,
+        recent_days=args.recent_days,
+        baseline_days=args.baseline_days,
+        min_profiles=args.min_profiles or WarehouseSettings().trend_min_profiles,
+    )
+    report = build_report(con, params)
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = {name: f"trend_{name}.png" for name in ("rising", "series", "profiles")}
+    for name, png in report.draw().items():
+        (args.out / files[name]).write_bytes(png)
+    path = args.out / "trend_report.md"
+    path.write_text(report.markdown(files), encoding="utf-8")
+    return path
 
 
 def _add_query_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -221,7 +278,9 @@ def main(
         _list(args.verbose, stdout)
         return 0
     try:
-        if args.command == "strategy-health":
+        if args.command == "report":
+            name, params = "", {}
+        elif args.command == "strategy-health":
             name = "strategy_health"
             params: dict[str, Any] = {"days": args.days, "as_of": args.as_of, "kind": args.kind}
         else:
@@ -234,6 +293,9 @@ def main(
             return 1
         con = connect(db, read_only=True)
         try:
+            if args.command == "report":
+                stdout.write(f"wrote {_write_report(con, args)}\n")
+                return 0
             frame = run_query(con, name, **params)
         finally:
             con.close()

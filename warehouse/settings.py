@@ -1,7 +1,8 @@
 """Where the warehouse lives, from ``INTREND_*`` environment variables.
 
 The pipeline and ``intrend-warehouse`` must find the same file, so the code location's
-settings extend these rather than declaring the two fields again.
+settings extend these rather than declaring them again (the trend report's minimum of
+profiles too: the report asset and ``intrend-warehouse report`` rank alike).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ class WarehouseSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Root of local data (raw store, warehouse).")
     warehouse_path: Path | None = Field(
         None, description="DuckDB file; default DATA_DIR/warehouse.duckdb."
+    )
+    trend_min_profiles: int = Field(
+        3, ge=1, description="Distinct profiles a tag needs in the recent window to be a trend."
     )
 
     def resolved_warehouse_path(self) -> Path:

@@ -38,6 +38,7 @@ class WarehouseFile:
     """
 
     path: Path
+    trend_min_profiles: int = 3  # the trend report's minimum of distinct profiles per tag
 
     def folder(self) -> Path:
         """Where the warehouse file lives; reports are written beside it."""
@@ -92,8 +93,8 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
-        "raw_store": LocalRawStore(settings.resolved_raw_dir()),
-        "warehouse": WarehouseFile(settings.resolved_warehouse_path()),
+        "raw_store": LocalRawStore(settings.resolved_raw_dir(), settings.max_answer_bytes),
+        "warehouse": WarehouseFile(settings.resolved_warehouse_path(), settings.trend_min_profiles),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
         "media": settings.media_config(),

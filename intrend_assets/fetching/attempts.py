@@ -21,13 +21,18 @@ from intrend_assets.instagram.errors import (
     ConfigurationError,
     FetchError,
     LoginWall,
+    NetworkError,
     ProfileNotFound,
     ProfileRefused,
     RateLimited,
     StrategyGone,
     StrategyThrottled,
+    UpstreamError,
 )
 from intrend_assets.instagram.http import Answer
+
+# Answers that spend no lookup budget: a refusal, or an error before Instagram answered.
+_UNSPENT = (RateLimited, UpstreamError, NetworkError)
 
 
 def backoff(policy: FetchPolicy, attempt: int) -> float:
@@ -90,11 +95,13 @@ class Requester:
         call: Callable[[], Awaitable[Answer]],
         classify: Callable[[Answer], str],
         session: bool,
+        strategy: str = "",
         lookup: bool = False,
         probe: bool = False,
     ) -> tuple[Answer | None, str | FetchError, int, str | None]:
         """Send once: (answer, verdict, generation sent under, egress IP). An anonymous
-        profile lookup also waits out a burst pause and keeps the burst spacing."""
+        profile lookup also waits out a burst pause, keeps the burst spacing and goes to an
+        IP with budget left (:mod:`.budget`)."""
         gate = self.run.gate
         answer: Answer | None = None
         if session:  # inside a stint (:meth:`session_stint`): the IP cannot change
@@ -107,11 +114,38 @@ class Requester:
                 except FetchError as exc:
                     return answer, exc, generation, ip
         generation = await gate.wait_open()
-        if lookup:
-            await self.run.burst.before_lookup(probe)
-            generation = await gate.wait_open()
-        ip = gate.current_ip
+        if not lookup:
+            return await self._call(call, classify, generation)
+        run = self.run
+        await run.burst.before_lookup(probe)
+        generation = await run.budget.admit(run.policy.rotate, probe)
+        key = f"profile:{strategy}"
+        held_back = run.is_benched("profile", strategy) or run.throttles.trial_under_way(key)
+        if held_back and not probe and run.others_open("profile", strategy, False):
+            # Benched while this lookup waited its turn, or back from the bench with its
+            # trial lookup under way: this one would only be refused too.
+            raise StrategyThrottled("benched or on trial: not sent")
+        trial = run.throttles.start_trial(key)
+        run.budget.sent(generation)
+        spent = False
+        try:
+            sent = await self._call(call, classify, generation)
+            spent = not isinstance(sent[1], _UNSPENT)
+            return sent
+        finally:
+            run.budget.done(generation, strategy, spent)
+            if trial:
+                run.throttles.end_trial(key)
+
+    async def _call(
+        self,
+        call: Callable[[], Awaitable[Answer]],
+        classify: Callable[[Answer], str],
+        generation: int,
+    ) -> tuple[Answer | None, str | FetchError, int, str | None]:
+        ip = self.run.gate.current_ip
         await self._pace(False)
+        answer: Answer | None = None
         try:
             answer = await call()
             return answer, classify(answer), generation, ip
@@ -133,7 +167,14 @@ class Requester:
             return False
         if run.is_benched(kind, strategy):
             return True  # benched while this request was in flight
-        if not throttled:
+        # Back from a bench and limited on an IP where other strategies get through: the IP
+        # has budget, so the strategy is still throttled (no two fresh IPs needed again).
+        still = (
+            kind == "profile"
+            and run.throttles.returning(key)
+            and run.budget.others_answered(generation, strategy)
+        )
+        if not throttled and not still:
             return False
         run.throttles.bench(key)
         if run.warn is not None:
@@ -178,7 +219,7 @@ class Requester:
             lookup = kind == "profile" and not session
             epoch = run.burst.epoch
             answer, verdict, generation, ip = await self._send(
-                call, classify, session, lookup, probe
+                call, classify, session, strategy, lookup, probe
             )
             if probe and not isinstance(verdict, (str, RateLimited)):
                 run.burst.probe_done()
@@ -215,6 +256,8 @@ class Requester:
                 if limited >= policy.max_rate_limited:
                     raise GaveUp(f"rate limited {limited} times", attempt) from exc
                 if policy.rotate and not session:
+                    if lookup:
+                        run.budget.used_up(generation, strategy)
                     await run.gate.rotate(generation)
                 else:
                     await asyncio.sleep(backoff(policy, limited))

@@ -76,6 +76,8 @@ class BurstGuard:
         if generation > self._generation:  # a new IP: its burst count starts afresh
             self._generation = generation
             self._recent.clear()
+        if self._probing is not None and generation > self._probing[0]:
+            self.probe_done()  # the paused IP is gone: its probe has nothing left to tell
         self._ok[key] = self._ok.get(key, 0) + 1
         self._recent.append(self._clock())
         if self._probing is not None and self._probing[:2] == key:
@@ -143,6 +145,8 @@ class BurstGuard:
         ``rotate``. ``rotation_cost`` is what rotations have cost this run so far (seconds
         in all; None before the first)."""
         async with self._lock:
+            if self._probing is not None and generation > self._probing[0]:
+                self.probe_done()  # the paused IP is gone: its probe has nothing left to tell
             if self.epoch != epoch:
                 return "retry"  # a pause ended after this request was sent: try again
             served = self._ok.get((generation, strategy), 0)

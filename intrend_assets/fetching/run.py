@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from intrend_assets.fetching.budget import IpBudget
 from intrend_assets.fetching.burst import BurstGuard
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import FetchReport
@@ -35,6 +36,7 @@ class FetchRun:
     report: FetchReport = field(default_factory=FetchReport)
     throttles: Throttles = field(init=False)
     burst: BurstGuard = field(init=False)
+    budget: IpBudget = field(init=False)
     _gone_in_a_row: dict[str, int] = field(default_factory=dict)
     _page_turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -42,6 +44,7 @@ class FetchRun:
         self.throttles = Throttles(self.policy.bench_seconds)
         self.report.benched = self.throttles.benched
         self.burst = BurstGuard(self.policy.burst_pause_seconds)
+        self.budget = IpBudget(self.gate)
 
     @contextlib.asynccontextmanager
     async def page_turn(self, session: bool = False) -> AsyncIterator[None]:

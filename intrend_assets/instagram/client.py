@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from intrend_assets.instagram.errors import NetworkError
+from intrend_assets.instagram.bounded import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    BoundedDecoder,
+    DecodeError,
+    Kept,
+    TooLarge,
+)
+from intrend_assets.instagram.errors import AnswerTooLarge, NetworkError
 from intrend_assets.instagram.http import Answer, HttpRequest
 from intrend_assets.instagram.strategies import (
     PROFILE_STRATEGIES,
@@ -34,8 +41,9 @@ class ClientConfig:
 
     The hosts and ids live only in :class:`StrategyConfig`, so a new strategy knob is added in
     one place; the client takes its base URL and default ``x-ig-app-id`` (the web app's) from
-    there. The rest is the HTTP client's own: the proxy, agent, pool size and timeouts.
-    The proxy's password is kept apart from its URL and out of the repr.
+    there. The rest is the HTTP client's own: the proxy, agent, pool size and timeouts, and
+    the most an answer may decode to (:mod:`.bounded`). The proxy's password is kept apart
+    from its URL and out of the repr.
     """
 
     strategies: StrategyConfig
@@ -44,6 +52,7 @@ class ClientConfig:
     max_connections: int
     connect_timeout: float
     read_timeout: float
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     proxy_password: str | None = field(default=None, repr=False)
 
     def proxy(self) -> httpx.Proxy | None:
@@ -132,18 +141,25 @@ class InstagramClient:
         return await self.send(request)
 
     async def send(self, request: HttpRequest) -> Answer:
-        """Send one strategy request; redirects are answers (the login wall is one)."""
+        """Send one strategy request; redirects are answers (the login wall is one).
+
+        The body is read as it comes and decoded here, not by httpx, so that an answer
+        decoding to more than ``max_answer_bytes`` is refused (:class:`AnswerTooLarge`) once
+        that many bytes are decoded, before it fills the memory."""
         started = time.perf_counter()
+        outgoing = self._http.build_request(
+            request.method,
+            request.url,
+            params=request.params,
+            data=request.data,
+            headers=request.headers,
+        )
         try:
-            response = await self._http.request(
-                request.method,
-                request.url,
-                params=request.params,
-                data=request.data,
-                headers=request.headers,
-                follow_redirects=False,
-            )
-            body = await response.aread()
+            response = await self._http.send(outgoing, stream=True, follow_redirects=False)
+            try:
+                body = await self._read(response)
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             # h11's message quotes a header it refuses (the cookie header): never copied,
             # and not chained either, since Dagster stores an error's cause with it.
@@ -155,6 +171,24 @@ class InstagramClient:
             (time.perf_counter() - started) * 1000,
             response.headers.get("location"),
         )
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        limit = self.config.max_answer_bytes
+        decoder = BoundedDecoder(response.headers.get("content-encoding"), limit)
+        try:
+            if response.is_stream_consumed:
+                # A transport that read the answer itself (httpx.MockTransport does): httpx
+                # decoded it already, so only its size is left to check.
+                Kept(limit).write(response.content)
+                return response.content
+            async for chunk in response.aiter_raw():
+                decoder.feed(chunk)
+            return decoder.body()
+        except TooLarge as exc:
+            status = response.status_code
+            raise AnswerTooLarge(f"HTTP {status}: {exc}", status=status) from None
+        except DecodeError as exc:  # as httpx's own decoding error: the answer came broken
+            raise NetworkError(f"DecodingError: {exc}") from None
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -67,6 +67,14 @@ class ProfileRefused(FetchError):
     outcome = "refused"
 
 
+class AnswerTooLarge(ProfileRefused):
+    """An answer that decodes to more than ``INTREND_MAX_ANSWER_BYTES``: never a real profile
+    (a decompression bomb, a broken upstream). Asking again brings the same; the next
+    strategy might serve the profile, like any refusal of this profile."""
+
+    outcome = "too_large"
+
+
 class UpstreamError(FetchError):
     """5xx, a proxy that cannot reach the modem, or a body that is not what was promised."""
 

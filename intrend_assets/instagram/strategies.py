@@ -6,7 +6,8 @@ A fetch strategy is a record (:class:`ProfileStrategy`, :class:`TimelineStrategy
 the request it builds, the classifier of its answers (:mod:`.classify`) and what it can go on
 from. The fetch loop tries the configured ones in order and falls back when one is closed
 (``docs/instagram-strategies.md`` is the wire contract the sandbox also implements). Adding a
-strategy is adding one record to :data:`PROFILE_STRATEGIES` or :data:`TIMELINE_STRATEGIES`.
+strategy is adding one record to :data:`PROFILE_STRATEGIES` or :data:`TIMELINE_STRATEGIES`;
+their order is the default order of the settings.
 
 This module is pure: it builds :class:`HttpRequest` values; :class:`~.client.InstagramClient`
 sends them.
@@ -191,13 +192,15 @@ PROFILE_STRATEGIES: dict[str, ProfileStrategy] = {
             cursor_continues_with=_GRAPH_CURSOR,
             endpoint="web_profile_info",
         ),
-        ProfileStrategy("graphql_doc_id", _profile_doc_id, classify.json_user, carries_posts=False),
+        # The profile page before graphql_doc_id: its answer carries the first posts, so a
+        # profile it serves costs one request; graphql_doc_id's costs a timeline page too.
         ProfileStrategy(
             "embedded_page",
             _profile_page,
             classify.embedded_user,
             cursor_continues_with=_GRAPH_CURSOR,
         ),
+        ProfileStrategy("graphql_doc_id", _profile_doc_id, classify.json_user, carries_posts=False),
     )
 }
 

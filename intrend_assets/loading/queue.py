@@ -22,7 +22,7 @@ import duckdb
 
 from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.raw_store.store import LocalRawStore, ObjectTooLarge, RawObject
 from intrend_assets.tracking.refresh import posts_per_day
 from warehouse.load import load_parsed, mark_posts_wide_stale
 
@@ -117,6 +117,8 @@ def parse_fetch(
             body = store.read(key)  # an OSError here is the disk's, not the fetch's: raise
         except FileNotFoundError:
             why = "gone from the raw store"
+        except ObjectTooLarge as exc:  # a decompression bomb: this fetch's fault, not the disk's
+            why = str(exc)
         else:
             try:
                 parsed.append(parse_profile(body, fetched_at=obj.fetched_at, username=obj.username))

@@ -29,9 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import zstandard
-
 from intrend_assets.fetching.fast_update import Mark
+from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
+from intrend_assets.raw_store.codec import (
+    ObjectTooLarge,
+    compress,
+    decoded_size_within,
+    decompress,
+)
 from intrend_assets.redaction import redact
 from intrend_assets.tracking.refresh import Cadence, backoff_for
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
@@ -39,17 +44,7 @@ from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 # A pending marker is named ``<stamp>~<username>``: sorting the folder sorts by fetch time.
 _PENDING_SEP = "~"
-ZSTD_LEVEL = 3
-
-
-def compress(body: bytes) -> bytes:
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(body)
-
-
-def decompress(blob: bytes) -> bytes:
-    # Frames written by ZstdCompressor.compress carry their content size; streaming readers
-    # handle those that do not.
-    return zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+__all__ = ["LocalRawStore", "ObjectTooLarge", "RawObject", "compress", "decompress"]
 
 
 @dataclass(frozen=True)
@@ -100,8 +95,11 @@ def _read_json(path: Path) -> dict:
 class LocalRawStore:
     """The raw store on a local (or mounted) folder."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, max_object_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
+        """``max_object_bytes``: the most an object may decode to (``INTREND_MAX_ANSWER_BYTES``;
+        the fetch refuses larger answers, so only a file written by something else is)."""
         self.root = Path(root)
+        self.max_object_bytes = max_object_bytes
         self._swept = False
 
     def _profile_dir(self, username: str) -> Path:
@@ -136,11 +134,19 @@ class LocalRawStore:
         return objects[-1] if objects else None
 
     def read(self, key: str) -> bytes:
-        """The compressed bytes of an object, exactly as stored."""
+        """The compressed bytes of an object, exactly as stored, once they are known to
+        decode to at most ``max_object_bytes``: past that, :class:`ObjectTooLarge` (a file
+        larger than that on disk is not even read)."""
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
             raise ValueError(f"key {key!r} escapes the raw store")
-        return path.read_bytes()
+        limit = self.max_object_bytes
+        if path.stat().st_size > limit or not decoded_size_within(blob := path.read_bytes(), limit):
+            raise ObjectTooLarge(
+                f"{key} decodes to more than {limit:,} bytes: refused unread "
+                "(INTREND_MAX_ANSWER_BYTES)"
+            )
+        return blob
 
     def put_page(self, obj: RawObject, number: int, body: bytes) -> str:
         """Store timeline page ``number`` (1, 2, ...) fetched after profile answer ``obj``."""

@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from intrend_assets.definitions import ASSETS
+from intrend_assets.defs.experiments.jobs import rate_limit_experiment_job
 from sandbox.pipeline import sandbox_resources
 from sandbox.world import SandboxConfig, start_sandbox
 from warehouse.db import connect
@@ -39,14 +40,16 @@ def test_experiment_fetch_stats_and_ip_ranges(tmp_path: Path) -> None:
                 }
             }
         }
-        result = dg.materialize(
-            ASSETS,
-            selection=["rate_limit_experiment"],
-            resources=resources,
-            instance=instance,
-            run_config=run_config,
+        # Only its job runs the experiment (the asset is not materializable on its own).
+        result = rate_limit_experiment_job.execute_in_process(
+            run_config=run_config, instance=instance, resources=resources
         )
         assert result.success
+        event = instance.get_latest_materialization_event(dg.AssetKey("rate_limit_experiment"))
+        assert event is not None and event.asset_materialization is not None
+        reported = event.asset_materialization.metadata
+        assert reported["dagster/row_count"].value == 3  # one row per pacing
+        assert "comparison" in reported and "dagster/column_schema" in reported
         result = dg.materialize(
             ASSETS,
             selection=["ip_log", "fetch_stats", "ip_ranges"],

@@ -50,7 +50,7 @@ def test_materialize_lands_every_post_once_and_finds_the_planted_trends(tmp_path
         assert fetched.success
         built = dg.materialize(
             [*ASSETS, *ASSET_CHECKS],
-            selection=["hashtag_counts", "posts_wide", "trend_report", "fetch_log", "ip_log"],
+            selection=["hashtag_daily", "posts_wide", "trend_report", "fetch_log", "ip_log"],
             resources=resources,
             instance=instance,
         )

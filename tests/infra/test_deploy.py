@@ -141,6 +141,19 @@ def test_every_shipped_instance_config_has_the_root_pools_and_run_limits(shipped
     assert _snake(_load(ROOT / shipped)["concurrency"]) == root
 
 
+def test_root_instance_frees_the_pool_slots_of_runs_that_died(tmp_path: Path) -> None:
+    """Run monitoring on, with Dagster's slot freeing: a run killed while holding the one
+    ``instagram`` slot must not hold it for ever (tests/infra/test_dead_runs.py)."""
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    try:
+        assert instance.run_monitoring_enabled
+        assert 0 < instance.run_monitoring_settings["free_slots_after_run_end_seconds"] <= 60
+        assert instance.run_monitoring_max_runtime_seconds == 0  # long fetch runs are fine
+    finally:
+        instance.dispose()
+
+
 def test_postgres_instance_config_validates_and_matches_sqlite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -164,7 +177,7 @@ def test_postgres_instance_config_validates_and_matches_sqlite(
         assert db["scheme"] == "postgresql+psycopg2"
     sqlite = _load(ROOT / "dagster.yaml")
     postgres = _load(POSTGRES_INSTANCE_YAML)
-    for key in ("telemetry", "run_coordinator", "concurrency"):
+    for key in ("telemetry", "run_coordinator", "concurrency", "run_monitoring"):
         assert postgres[key] == sqlite[key], key
     assert sqlite["concurrency"]["runs"] == EXPECTED_RUN_LIMITS
 
@@ -183,6 +196,7 @@ def test_celery_instance_keeps_the_postgres_storage_queue_and_limits(
         "schedule_storage",
         "run_coordinator",
         "concurrency",
+        "run_monitoring",
     ):
         assert celery[key] == postgres[key], key
     assert celery["run_launcher"]["module"] == "dagster_celery_k8s"
@@ -281,6 +295,12 @@ def test_helm_values_deploy_this_code_location_with_postgres_k8s_and_the_limits(
     assert chart["pools"]["defaultLimit"] == sqlite["pools"]["default_limit"]
     assert chart["runs"]["maxConcurrentRuns"] == sqlite["runs"]["max_concurrent_runs"]
     assert chart["runs"]["tagConcurrencyLimits"] == sqlite["runs"]["tag_concurrency_limits"]
+    # A killed run's pool slots come back as they do with dagster.yaml.
+    monitoring = _load(ROOT / "dagster.yaml")["run_monitoring"]
+    chart_monitoring = _snake(values["dagsterDaemon"]["runMonitoring"])
+    assert chart_monitoring["enabled"] is True
+    for key in ("poll_interval_seconds", "free_slots_after_run_end_seconds"):
+        assert chart_monitoring[key] == monitoring[key], key
     # The chart refuses run limits in both the run coordinator and `concurrency`.
     assert not values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
     assert values["telemetry"]["enabled"] is False

@@ -30,11 +30,11 @@ def test_posts_follow_a_raw_profile_only_materialization() -> None:
         )
         # posts loads the queue, and the warehouse follows in the same request (eager
         # chains through assets that will be requested in the same tick).
-        assert {"posts", "hashtag_counts", "posts_wide", "trend_report"} <= _requested(second)
+        assert {"posts", "hashtag_daily", "posts_wide", "trend_report"} <= _requested(second)
         assert "raw_profile" not in _requested(second)
 
 
-DOWNSTREAM = {"hashtag_counts", "posts_wide", "trend_report"}
+DOWNSTREAM = {"hashtag_daily", "posts_wide", "trend_report"}
 
 
 def _materialize(instance: dg.DagsterInstance, *assets: str) -> None:

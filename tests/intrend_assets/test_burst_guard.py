@@ -66,3 +66,36 @@ def test_a_limit_sent_before_the_ip_changed_does_not_pause() -> None:
 
     assert asyncio.run(go()) == "rotate"
     assert guard.pauses == 0
+
+
+async def _paused() -> BurstGuard:
+    """A guard that paused generation 0 after a burst of six: its probe is under way."""
+    guard = BurstGuard(PAUSE, clock=lambda: 0.0)
+    for _ in range(6):
+        guard.answered(0, "web_profile_info")
+    assert await guard.limited(0, "web_profile_info", guard.epoch, 100.0) == "probe"
+    return guard
+
+
+def test_a_probe_answered_on_a_new_ip_lets_the_others_go() -> None:
+    """The IP changed while a pause's probe was under way (another request rotated it): the
+    probe's question (burst, or the IP spent?) is moot. The lookups waiting for its verdict
+    must go on, not wait for an answer on an IP that is gone (they waited for ever)."""
+
+    async def go() -> None:
+        guard = await _paused()
+        guard.answered(1, "web_profile_info")  # the probe, sent after a rotation
+        await asyncio.wait_for(guard.before_lookup(), timeout=1.0)
+
+    asyncio.run(go())
+
+
+def test_a_probe_refused_on_a_new_ip_lets_the_others_go() -> None:
+    """The same when the probe, sent after a rotation, is refused on the new IP."""
+
+    async def go() -> None:
+        guard = await _paused()
+        await guard.limited(1, "web_profile_info", guard.epoch, 100.0)  # the probe, refused
+        await asyncio.wait_for(guard.before_lookup(), timeout=1.0)
+
+    asyncio.run(go())

@@ -117,3 +117,83 @@ def test_intrend_has_demo_dev_and_serve() -> None:
     assert parser.parse_args(["demo"]).profiles == 300
     script = Path(sys.executable).parent / "intrend"
     assert "sandbox.commands" in script.read_text()
+
+
+# A stand-in for `dagster dev`: serves Dagster's /server_info on the port it is given, then
+# exits once asked for it.
+FAKE_DAGSTER = """
+import http.server, sys
+class Info(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"dagster_webserver_version": "1"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        raise SystemExit(0)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Info).handle_request()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_port_taken_after_the_check_stops_dev_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The port was free when checked; another program took it before Dagster's webserver
+    could: intrend must not run on without a UI, nor print that program's address."""
+    import http.server
+    import threading
+    import time
+
+    from intrend_assets.cli import UiAddress, run_until_stopped
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    squatter = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+    port = squatter.server_address[1]
+    threading.Thread(target=squatter.serve_forever, daemon=True).start()
+    dagster = [sys.executable, "-c", "import time; time.sleep(60)"]  # a daemon without its UI
+    started = time.monotonic()
+    try:
+        code = run_until_stopped(dagster, {}, tmp_path, UiAddress("dev", "127.0.0.1", port))
+    finally:
+        squatter.shutdown()
+        squatter.server_close()
+    assert code == 1 and time.monotonic() - started < 30
+    out, err = capsys.readouterr()
+    assert err == (
+        f"intrend dev: another program answers on 127.0.0.1:{port}; choose another --port\n"
+    )
+    assert "Dagster UI" not in out
+
+
+def test_dev_stops_when_dagster_exits_before_its_ui(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intrend_assets.cli import UiAddress, run_until_stopped
+
+    dagster = [sys.executable, "-c", "raise SystemExit(3)"]
+    code = run_until_stopped(dagster, {}, tmp_path, UiAddress("dev", "127.0.0.1", _free_port()))
+    assert code == 1
+    assert "dagster dev exited (3) before the UI came up" in capsys.readouterr().err
+
+
+def test_the_ui_address_is_printed_once_dagster_answers_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intrend_assets.cli import UiAddress, run_until_stopped
+
+    port = _free_port()
+    dagster = [sys.executable, "-c", FAKE_DAGSTER, str(port)]
+    code = run_until_stopped(dagster, {}, tmp_path, UiAddress("dev", "127.0.0.1", port))
+    assert code == 0
+    assert capsys.readouterr().out == f"Dagster UI: http://127.0.0.1:{port}\n"

@@ -97,8 +97,8 @@ def test_every_setting_reaches_its_request() -> None:
     assert [s[:4] for s in sent] == [
         ("GET", "http://api.test:81/api/v1/users/web_profile_info/", "web-id", None),
         ("GET", "http://api.test:81/api/v1/users/web_profile_info/", "ipad-id", None),
-        ("POST", "http://www.test:82/graphql/query", "web-id", "p-doc"),
         ("GET", "http://www.test:82/anna/", "web-id", None),
+        ("POST", "http://www.test:82/graphql/query", "web-id", "p-doc"),
         ("POST", "http://www.test:82/graphql/query", "web-id", "t-doc"),
         ("GET", "http://www.test:82/graphql/query/", "web-id", "q-hash 42"),
         ("GET", "http://api.test:81/api/v1/users/web_profile_info/", "web-id", None),
@@ -118,6 +118,6 @@ def test_defaults_are_instagrams_hosts_and_the_web_app() -> None:
         "https://i.instagram.com/api/v1/users/web_profile_info/",
         WEB_APP_ID,
     )
-    assert sent[3][1] == "https://www.instagram.com/anna/"
+    assert sent[2][1] == "https://www.instagram.com/anna/"  # before graphql_doc_id
     assert sent[-1][:3] == ("GET", "https://i.instagram.com/probe", WEB_APP_ID)
     assert {s[4] for s in sent} == {DEFAULT_USER_AGENT}

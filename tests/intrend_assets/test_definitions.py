@@ -64,3 +64,24 @@ def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch) -> None:
     assert "\n" not in message
     assert message.startswith("INTREND_CONCURRENCY='abc': ")
     assert "integer" in message
+
+
+def test_schedules_start_as_configured_like_the_sensors(monkeypatch) -> None:
+    from intrend_assets.definitions import build_defs
+    from intrend_assets.settings import IntrendSettings
+
+    def statuses() -> set[dg.DefaultScheduleStatus]:
+        defs = build_defs(IntrendSettings())
+        return {s.default_status for s in defs.schedules or []}
+
+    assert statuses() == {dg.DefaultScheduleStatus.RUNNING}  # the sensors' default too
+    monkeypatch.setenv("INTREND_SCHEDULES", "stopped")
+    assert statuses() == {dg.DefaultScheduleStatus.STOPPED}
+
+
+def test_every_sensor_schedule_and_job_says_what_it_does() -> None:
+    repo = defs.get_repository_def()
+    described = [*repo.sensor_defs, *repo.schedule_defs]
+    described += [j for j in repo.get_all_jobs() if not j.name.startswith("__")]
+    missing = sorted(d.name for d in described if not (d.description or "").strip())
+    assert missing == []

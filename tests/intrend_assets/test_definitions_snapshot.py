@@ -52,14 +52,19 @@ def _partitions(partitions: dg.PartitionsDefinition | None) -> dict[str, Any] | 
 
 
 def _asset(assets_def: dg.AssetsDefinition, spec: dg.AssetSpec) -> dict[str, Any]:
-    backfill, retry = assets_def.backfill_policy, assets_def.op.retry_policy
+    executable = assets_def.is_executable
+    backfill = assets_def.backfill_policy
+    retry = assets_def.op.retry_policy if executable else None
     condition = spec.automation_condition
     return {
+        "executable": executable,
+        "code_version": spec.code_version,
+        "freshness": _freshness(spec.freshness_policy),
         "partitions": _partitions(spec.partitions_def),
         "group": spec.group_name,
         "kinds": sorted(spec.kinds),
         "owners": sorted(spec.owners),
-        "pool": assets_def.op.pool,
+        "pool": assets_def.op.pool if executable else None,
         "automation_condition": (condition.get_label() or condition.name) if condition else None,
         "deps": _keys(dep.asset_key for dep in spec.deps),
         "backfill_policy": backfill
@@ -72,6 +77,17 @@ def _asset(assets_def: dg.AssetsDefinition, spec: dg.AssetSpec) -> dict[str, Any
             "jitter": retry.jitter and retry.jitter.value,
         },
     }
+
+
+def _freshness(policy: dg.FreshnessPolicy | None) -> dict[str, Any] | None:
+    """A time-window policy's windows in seconds (the only kind the project uses)."""
+    if policy is None:
+        return None
+    fields = {"type": type(policy).__name__}
+    for name in ("fail_window", "warn_window"):
+        window = getattr(policy, name, None)
+        fields[name] = window and window.to_timedelta().total_seconds()
+    return fields
 
 
 def _job_selection(job: object, graph: Any) -> list[str] | None:
@@ -129,7 +145,10 @@ def snapshot(defs: dg.Definitions) -> dict[str, Any]:
                 "blocking": check.blocking,
                 "description": check.description,
             }
-    jobs = {job.name: {"selection": _job_selection(job, graph)} for job in defs.jobs or []}
+    jobs = {
+        job.name: {"selection": _job_selection(job, graph), "ops": _ops(job)}
+        for job in defs.jobs or []
+    }
     with dg.instance_for_test() as instance, tempfile.TemporaryDirectory() as empty:
         instance.add_dynamic_partitions("profiles", PROFILES)
         # An empty raw store and no tracked file: every registered profile is refreshed.
@@ -146,6 +165,13 @@ def snapshot(defs: dg.Definitions) -> dict[str, Any]:
         "sensors": {s.name: _sensor(s, graph) for s in sorted(defs.sensors or [], key=_name)},
         "resources": sorted(defs.resources or {}),
     }
+
+
+def _ops(job: object) -> dict[str, str | None] | None:
+    """The ops of a job of ops and their pools (an asset job's steps are its selection)."""
+    if isinstance(job, dg.JobDefinition):
+        return {node.name: getattr(node.definition, "pool", None) for node in job.nodes}
+    return None
 
 
 def _name(definition: dg.SensorDefinition) -> str:

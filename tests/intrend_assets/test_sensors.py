@@ -213,7 +213,9 @@ def test_the_daily_schedule_skips_untracked_and_parked_profiles(
 ) -> None:
     from datetime import UTC, datetime
 
-    from intrend_assets.defs.profiles.schedules import daily_profile_refresh
+    from intrend_assets.defs.profiles.schedules import profile_schedules
+
+    (daily_profile_refresh,) = profile_schedules(dg.DefaultScheduleStatus.RUNNING)
 
     store = _stale_store(tmp_path)
     profiles_file.write_text("alice\nghost\ncarol\n")

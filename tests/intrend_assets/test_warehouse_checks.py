@@ -31,7 +31,7 @@ def test_every_check_keeps_its_own_key_and_one_step_runs_them() -> None:
 
 
 def test_one_check_selected_runs_alone(tmp_path: Path) -> None:
-    key = dg.AssetCheckKey(dg.AssetKey("hashtag_counts"), "hashtag_counts_consistent")
+    key = dg.AssetCheckKey(dg.AssetKey("hashtag_daily"), "hashtag_daily_consistent")
     result = dg.materialize(
         [warehouse_checks],
         selection=dg.AssetSelection.checks(key),
@@ -58,7 +58,7 @@ def test_a_duplicate_post_fails_the_blocking_check_and_holds_back_the_report(
     assert not by_name["posts_wide_unique_post_id"].passed
     assert by_name["posts_wide_unique_post_id"].severity == dg.AssetCheckSeverity.ERROR
     # The other posts_wide checks ran in the same step; the checks of assets not in this run
-    # (hashtag_counts, fetch_log) did not.
+    # (hashtag_daily, fetch_log) did not.
     assert set(by_name) == {
         "posts_wide_unique_post_id",
         "posts_taken_at_valid",

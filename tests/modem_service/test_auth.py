@@ -50,7 +50,7 @@ def test_health_needs_no_token_and_reports_backend() -> None:
 
 def test_openapi_docs_are_on() -> None:
     with TestClient(_app()) as client:
-        paths = client.get("/openapi.json").json()["paths"]
+        paths = client.get("/openapi.json", headers=AUTH).json()["paths"]
     assert {"/rotate", "/ip", "/ips", "/ranges", "/health", "/metrics"} <= set(paths)
 
 

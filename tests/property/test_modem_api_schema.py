@@ -24,7 +24,7 @@ from modem_service import Settings, create_app  # noqa: E402
 TOKEN = "t"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 APP = create_app(Settings(backend="simulated", token=TOKEN, sim_rotation_seconds=0))
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP, headers=AUTH)
 
 
 DATE_OPERATIONS = "^/(ips|ranges)$"

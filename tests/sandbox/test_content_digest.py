@@ -91,7 +91,7 @@ def test_truth_digest() -> None:
     assert _digest(_content().truth()) == TRUTH
 
 
-PROFILES = "52da8f46d94b4dd5ac17d6a2cc1ef80056a5a0c0b41f810f7d819c77c3669f4b"
-PAGES = "aa5aa9840dc3a7205acda0e33fdd6f3601e9c74a8bb1b37c2e876ba207348ae0"
+PROFILES = "0f66b097441bfbdc8d63f198440ac032a0e9864bf8a31e09826f25dfdcfd5f72"
+PAGES = "93bd1fabfb058523017b55fd1e856ed9719e57cb2ac996af51f4e192015e4b22"
 CAPTIONS = "1cec57c3fe3a1ec9a2da84a1eccce62cdf480af14441f1385781757af4a10aef"
-TRUTH = "3f8c18212ed3a06b1d9fec2ff04bc38684fda489f98cbb925d2d96079b1768f7"
+TRUTH = "d16fb845bbac9889bba15fcd064bbec9e846aa9ca3671a8a462104f9bbc743c4"

@@ -1,6 +1,6 @@
 -- top_hashtags_weekly: the most used hashtags of each ISO week (Monday start, UTC).
 --
--- Reads hashtag_daily (refreshed by the hashtag_counts asset), so it is cheap over years. The
+-- Reads hashtag_daily (the hashtag_daily asset), so it is cheap over years. The
 -- day span is computed first and bound as constants, so the scan skips the days outside it.
 --
 -- @param start date = null  First day included; default: 12 weeks before the last day with data.

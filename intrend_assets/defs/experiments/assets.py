@@ -1,7 +1,10 @@
 """``rate_limit_experiment``: each pacing over the same sample, side by side.
 
-Not part of the warehouse's automation: it rotates the modem once per pacing, so it runs
-only from its own job (weekly schedule, or launched by hand).
+It rotates the modem once per pacing, so it runs only from its own job (weekly schedule, or
+launched by hand), never with other assets: the asset is declared as a spec that Dagster
+cannot materialize (the UI's "Materialize" and "Materialize all" leave such assets out), and
+the job's op reports its materializations. The table, its history and its page stay in the
+catalog as before.
 """
 
 import asyncio
@@ -17,7 +20,8 @@ from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.experiments import PACINGS, run_pacing, summarize
 from intrend_assets.fetching.modem_client import ModemEndpoint
-from intrend_assets.lib.metadata import frame_markdown
+from intrend_assets.lib.freshness import CODE_VERSION, WEEKLY
+from intrend_assets.lib.metadata import frame_markdown, table_metadata
 from warehouse.load import load_experiment_history, load_fetch_log
 from warehouse.tables import replace_table
 
@@ -32,26 +36,36 @@ class ExperimentConfig(dg.Config):
     max_seconds_per_strategy: float = 600.0
 
 
-@dg.asset(
+DESCRIPTION = """Each pacing over the same sample of profiles, compared side by side.
+
+Every pacing starts on a fresh IP; its requests land in ``fetch_log`` (column
+``strategy`` = ``experiment:<name>``) and its summary, one row per pacing, in
+``rate_limit_experiment_history`` (kept across runs, keyed by run id and pacing) and in
+``rate_limit_experiment`` (the latest run only, replaced whole, for its readers). Launched
+from ``rate_limit_experiment_job`` only: it rotates the modem once per pacing."""
+
+rate_limit_experiment = dg.AssetSpec(
+    "rate_limit_experiment",
+    description=DESCRIPTION,
     kinds={"python", "duckdb"},
     group_name="network",
-    pool="instagram",
     owners=["team:intrend"],
+    code_version=CODE_VERSION,
+    freshness_policy=WEEKLY,
+    metadata={"dagster/table_name": "rate_limit_experiment"},
 )
-def rate_limit_experiment(
-    context: dg.AssetExecutionContext,
+
+
+@dg.op(name="rate_limit_experiment", pool="instagram", description=DESCRIPTION)
+def run_rate_limit_experiment(
+    context: dg.OpExecutionContext,
     config: ExperimentConfig,
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
     warehouse: dg.ResourceParam[WarehouseFile],
-) -> dg.MaterializeResult:
-    """Each pacing over the same sample of profiles, compared side by side.
-
-    Every pacing starts on a fresh IP; its requests land in ``fetch_log`` (column
-    ``strategy`` = ``experiment:<name>``) and its summary, one row per pacing, in
-    ``rate_limit_experiment_history`` (kept across runs, keyed by run id and pacing) and in
-    ``rate_limit_experiment`` (the latest run only, replaced whole, for its readers).
-    """
+) -> None:
+    """Run every pacing, load the comparison and report ``rate_limit_experiment``'s
+    materialization (the op keeps the asset's name, so the run config is the same)."""
     unknown = [s for s in config.strategies if s not in PACINGS]
     if unknown:
         raise dg.Failure(f"unknown pacings {unknown}; known: {sorted(PACINGS)}")
@@ -83,4 +97,10 @@ def rate_limit_experiment(
     with warehouse.connect() as con:
         load_experiment_history(con, frame)
         replace_table(con, "rate_limit_experiment", frame)
-    return dg.MaterializeResult(metadata={"comparison": dg.MetadataValue.md(frame_markdown(frame))})
+        table = table_metadata(con, "rate_limit_experiment")
+    comparison = dg.MetadataValue.md(frame_markdown(frame))
+    context.log_event(
+        dg.AssetMaterialization(
+            rate_limit_experiment.key, metadata={"comparison": comparison, **table}
+        )
+    )

@@ -9,14 +9,21 @@ import polars as pl
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.automation import follow_upstream
-from intrend_assets.lib.metadata import frame_markdown
+from intrend_assets.lib.freshness import CODE_VERSION, DAILY
+from intrend_assets.lib.metadata import contract_columns, frame_markdown, table_metadata
 from intrend_assets.raw_store.store import LocalRawStore
-from warehouse.contract import IP_LOG_SCHEMA
+from warehouse.contract import FETCH_LOG_SCHEMA, IP_LOG_SCHEMA
 from warehouse.load import load_fetch_log_batches, load_ip_log
 from warehouse.queries import run_query
 from warehouse.tables import replace_table
 
-COMMON = {"group_name": "network", "pool": "warehouse", "owners": ["team:intrend"]}
+COMMON = {
+    "group_name": "network",
+    "pool": "warehouse",
+    "owners": ["team:intrend"],
+    "code_version": CODE_VERSION,
+    "freshness_policy": DAILY,
+}
 
 
 def _query_to_table(
@@ -26,12 +33,10 @@ def _query_to_table(
     with warehouse.connect() as con:
         frame = run_query(con, query)
         replace_table(con, table, frame)
+        written = table_metadata(con, table)
     warehouse.publish()
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": frame.height,
-            "table": dg.MetadataValue.md(frame_markdown(frame)),
-        }
+        metadata={"table": dg.MetadataValue.md(frame_markdown(frame)), **written}
     )
 
 
@@ -41,7 +46,13 @@ class FetchLogConfig(dg.Config):
     full_reload: bool = False
 
 
-@dg.asset(deps=["raw_profile"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
+@dg.asset(
+    deps=["raw_profile"],
+    kinds={"duckdb"},
+    automation_condition=follow_upstream,
+    metadata=contract_columns("fetch_log", FETCH_LOG_SCHEMA),
+    **COMMON,
+)
 def fetch_log(
     config: FetchLogConfig,
     raw_store: dg.ResourceParam[LocalRawStore],
@@ -55,6 +66,7 @@ def fetch_log(
     paths = raw_store.logs()
     with warehouse.connect() as con:
         stats = load_fetch_log_batches(con, paths, full_reload=config.full_reload)
+        table = table_metadata(con, "fetch_log")
     warehouse.publish()
     return dg.MaterializeResult(
         metadata={
@@ -62,11 +74,12 @@ def fetch_log(
             "batches_seen": stats.seen,
             "batches_loaded": stats.loaded,
             "rows_loaded": stats.rows,
+            **table,
         }
     )
 
 
-@dg.asset(kinds={"duckdb"}, **COMMON)
+@dg.asset(kinds={"duckdb"}, metadata=contract_columns("ip_log", IP_LOG_SCHEMA), **COMMON)
 def ip_log(
     modem: dg.ResourceParam[ModemEndpoint], warehouse: dg.ResourceParam[WarehouseFile]
 ) -> dg.MaterializeResult:
@@ -96,8 +109,9 @@ def ip_log(
     )
     with warehouse.connect() as con:
         loaded = load_ip_log(con, frame)
+        table = table_metadata(con, "ip_log")
     warehouse.publish()
-    return dg.MaterializeResult(metadata={"ips_seen": len(items), "rows_loaded": loaded})
+    return dg.MaterializeResult(metadata={"ips_seen": len(items), "rows_loaded": loaded, **table})
 
 
 def served_metadata(served: pl.DataFrame) -> dict[str, dg.MetadataValue]:
@@ -128,10 +142,11 @@ def fetch_stats(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeRes
         frame = run_query(con, "fetch_stats_by_strategy")
         replace_table(con, "fetch_stats", frame)
         served = run_query(con, "served_by_fetch_strategy")
+        table = table_metadata(con, "fetch_stats")
     warehouse.publish()
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": frame.height,
+            **table,
             "table": dg.MetadataValue.md(frame_markdown(frame)),
             **served_metadata(served),
         }

@@ -16,6 +16,7 @@ from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.request_log import Sink
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.errors import ConfigurationError
+from intrend_assets.lib.freshness import CODE_VERSION
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.redaction import redact, redact_data
@@ -109,6 +110,7 @@ def _selected(
     retry_policy=dg.RetryPolicy(
         max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
     ),
+    code_version=CODE_VERSION,
 )
 def raw_profile(
     context: dg.AssetExecutionContext,

@@ -1,4 +1,8 @@
-"""The daily refresh of every tracked profile."""
+"""The daily refresh of every tracked profile.
+
+Built by :func:`profile_schedules` with the status it starts with (``INTREND_SCHEDULES``),
+like the sensors: Dagster fixes a schedule's default status when it is defined.
+"""
 
 import dagster as dg
 
@@ -10,7 +14,6 @@ from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.tracking.tracked_file import ProfilesFile
 
 
-@dg.schedule(job=profiles_job, cron_schedule="0 3 * * *", execution_timezone="UTC")
 def daily_profile_refresh(
     context: dg.ScheduleEvaluationContext,
     raw_store: dg.ResourceParam[LocalRawStore],
@@ -29,3 +32,18 @@ def daily_profile_refresh(
         return dg.SkipReason("no tracked profile to refresh")
     stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return refresh_requests(order, wanted, run_key_prefix=f"daily:{stamp}", kind="daily")
+
+
+def profile_schedules(status: dg.DefaultScheduleStatus) -> list[dg.ScheduleDefinition]:
+    """The profiles area's schedule, starting with ``status`` in a new instance."""
+    return [
+        dg.schedule(
+            name="daily_profile_refresh",
+            job=profiles_job,
+            cron_schedule="0 3 * * *",
+            execution_timezone="UTC",
+            default_status=status,
+            description="Fetch every tracked profile once a day at 03:00 UTC, in runs of a "
+            "bounded number of profiles; untracked and parked profiles are left out.",
+        )(daily_profile_refresh)
+    ]

@@ -193,16 +193,22 @@ def profile_sensors(status: dg.DefaultSensorStatus) -> list[dg.SensorDefinition]
             job=profiles_job,
             minimum_interval_seconds=60,
             default_status=status,
+            description="Registers the names added to the profiles file (INTREND_PROFILES_FILE) "
+            "as partitions and fetches them; names taken out are reported, their history kept.",
         )(tracked_profiles),
         dg.sensor(
             name="new_posts_sensor",
             job=profiles_job,
             minimum_interval_seconds=300,
             default_status=status,
+            description="Refetches the tracked profiles that are due (each profile's own "
+            "cadence, failed ones after a backoff, parked ones never).",
         )(due_profiles_to_fetch),
         dg.run_failure_sensor(
             name="failed_profiles_sensor",
             monitored_jobs=[profiles_job],
             default_status=status,
+            description="When a profiles run fails, records its error on the profiles it was "
+            "to fetch, so that new_posts_sensor retries them after a backoff.",
         )(record_failed_run),
     ]

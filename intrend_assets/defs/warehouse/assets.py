@@ -4,6 +4,8 @@ import dagster as dg
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.freshness import CODE_VERSION, DAILY
+from intrend_assets.lib.metadata import table_metadata
 from warehouse.load import (
     rebuild_hashtag_daily,
     rebuild_posts_wide,
@@ -12,7 +14,7 @@ from warehouse.load import (
 )
 
 
-class HashtagCountsConfig(dg.Config):
+class HashtagDailyConfig(dg.Config):
     full_rebuild: bool = False
 
 
@@ -23,9 +25,11 @@ class HashtagCountsConfig(dg.Config):
     pool="warehouse",
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
+    freshness_policy=DAILY,
 )
-def hashtag_counts(
-    config: HashtagCountsConfig, warehouse: dg.ResourceParam[WarehouseFile]
+def hashtag_daily(
+    config: HashtagDailyConfig, warehouse: dg.ResourceParam[WarehouseFile]
 ) -> dg.MaterializeResult:
     """Hashtag x day counts (tags normalised: NFC + casefold), the basis of every trend query.
 
@@ -33,10 +37,11 @@ def hashtag_counts(
     ``full_rebuild`` (the daily schedule sets it) recomputes every count from the posts.
     """
     with warehouse.connect() as con:
-        rows = (rebuild_hashtag_daily if config.full_rebuild else refresh_hashtag_daily)(con)
+        (rebuild_hashtag_daily if config.full_rebuild else refresh_hashtag_daily)(con)
+        table = table_metadata(con, "hashtag_daily")
     warehouse.publish()
     mode = "full rebuild" if config.full_rebuild else "incremental"
-    return dg.MaterializeResult(metadata={"rows": rows, "mode": mode})
+    return dg.MaterializeResult(metadata={"mode": mode, **table})
 
 
 class PostsWideConfig(dg.Config):
@@ -44,12 +49,14 @@ class PostsWideConfig(dg.Config):
 
 
 @dg.asset(
-    deps=["posts", "hashtag_counts"],
+    deps=["posts"],  # built from the normalized tables, not from hashtag_daily
     group_name="warehouse",
     kinds={"duckdb"},
     pool="warehouse",
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
+    freshness_policy=DAILY,
 )
 def posts_wide(
     config: PostsWideConfig, warehouse: dg.ResourceParam[WarehouseFile]
@@ -66,14 +73,14 @@ def posts_wide(
             profiles = None
         else:
             profiles, rows = refresh_posts_wide(con)
-        total = con.execute("SELECT count(*) FROM posts_wide").fetchall()[0][0]
+        table = table_metadata(con, "posts_wide")
     published = warehouse.publish()
     return dg.MaterializeResult(
         metadata={
             "mode": "full rebuild" if config.full_rebuild else "incremental",
             "profiles_refreshed": profiles if profiles is not None else "all",
             "rows_written": rows,
-            "dagster/row_count": total,
+            **table,
             "warehouse": dg.MetadataValue.path(str(warehouse.path)),
             "published": dg.MetadataValue.path(str(published.path)),
             "publish_seconds": round(published.seconds, 3),

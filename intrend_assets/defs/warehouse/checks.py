@@ -76,8 +76,8 @@ WAREHOUSE_CHECKS = (
     ),
     WarehouseCheck(
         dg.AssetCheckSpec(
-            "hashtag_counts_consistent",
-            asset="hashtag_counts",
+            "hashtag_daily_consistent",
+            asset="hashtag_daily",
             description="Daily counts add up to what post_hashtags holds.",
         ),
         partial(checks.hashtag_daily_consistent, changed_only=True),

@@ -3,7 +3,7 @@
 import dagster as dg
 
 WAREHOUSE_ASSETS = [
-    "hashtag_counts",
+    "hashtag_daily",
     "posts_wide",
     "trend_report",
     "fetch_log",

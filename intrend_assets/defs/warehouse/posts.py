@@ -20,11 +20,14 @@ import dagster as dg
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.freshness import CODE_VERSION, DAILY
+from intrend_assets.lib.metadata import contract_columns, table_metadata
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.redaction import redact, redact_data
+from warehouse.contract import POSTS_SCHEMA
 
 
 class PostsConfig(dg.Config):
@@ -40,6 +43,13 @@ class PostsConfig(dg.Config):
     pool="warehouse",
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
+    freshness_policy=DAILY,
+    metadata=contract_columns(
+        "posts",
+        POSTS_SCHEMA,
+        {"first_seen_at": ("TIMESTAMPTZ", "when the warehouse first loaded the post")},
+    ),
 )
 def posts(
     context: dg.AssetExecutionContext,
@@ -66,6 +76,7 @@ def posts(
                 for obj, why in done.refused:
                     context.log.error(redact(f"the warehouse refused {obj.key}, set aside: {why}"))
                 context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
+            table = table_metadata(con, "posts")
     except Exception as exc:
         # The environment's fault (here or on opening the file: a lock), not the fetches':
         # one line, and the queue stays for the next run.
@@ -99,5 +110,6 @@ def posts(
             "unparseable": dg.MetadataValue.json(
                 redact_data(dict(list(report.unparseable.items())[:50]))
             ),
+            **table,
         }
     )

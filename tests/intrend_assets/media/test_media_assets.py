@@ -94,14 +94,14 @@ def test_posts_wide_knows_how_many_media_each_post_has_archived(tmp_path: Path) 
             assert result.success
 
         run("raw_profile", "posts", tags=range_tags(names))
-        run("hashtag_counts", "posts_wide")  # built before any media: all 0
+        run("hashtag_daily", "posts_wide")  # built before any media: all 0
         run("archived_media", "post_media")  # the load sets the counts
         con = connect(tmp_path / "warehouse.duckdb", read_only=True)
         first = con.execute(WIDE_VS_MEDIA).fetchone()
         con.close()
         world.clock.advance(86400)  # new posts, new metrics on the old ones
         run("raw_profile", "posts", tags=range_tags(names))
-        run("hashtag_counts", "posts_wide")  # rows rewritten incrementally keep their counts
+        run("hashtag_daily", "posts_wide")  # rows rewritten incrementally keep their counts
         con = connect(tmp_path / "warehouse.duckdb", read_only=True)
         second = con.execute(WIDE_VS_MEDIA).fetchone()
         refreshed = con.execute(

@@ -1,6 +1,6 @@
 -- top_hashtags_weekly: the most used hashtags of each ISO week (Monday start, UTC).
 --
--- Reads hashtag_daily (refreshed by the hashtag_counts asset), so it is cheap over years.
+-- Reads hashtag_daily (the hashtag_daily asset), so it is cheap over years.
 --
 -- @param start date = null  First day included; default: 12 weeks before the last day with data.
 -- @param end date = null  Last day included; default: the last day with data.

@@ -1,0 +1,188 @@
+"""Benchmark: the trend report's queries on a large warehouse (target ≤ 0.5 s median each).
+
+    .venv/bin/python benchmarks/trend_queries.py                        # 10M posts, 60 days
+    .venv/bin/python benchmarks/trend_queries.py --posts 1000000 --runs 2
+    .venv/bin/python benchmarks/trend_queries.py --cache /tmp/trends    # keep the warehouse
+
+posts_wide is filled by ``warehouse_synth.fill_posts_wide`` (the rising-query benchmark's
+warehouse: 20,000 profiles, a Zipf-like 5,000-tag vocabulary, ``NewWave`` planted in the
+last week), then given what the trend queries read besides hashtags: a caption of words
+from a 3,000-word vocabulary with one mention from 2,000 names (``eclipse`` and
+``@newbrand`` planted with ``NewWave``), a ``posts`` table for the owners, and per-profile
+fetches every 5 days in ``profile_snapshots`` and ``post_metrics`` (the last 12 posts of
+each profile at each fetch), and ``hashtag_daily``. ``rising_hashtags`` is measured too, as
+a yardstick of the machine's load (its own target is 0.3 s, ``benchmarks/rising_query.py``).
+Each query runs ``--repeat`` times in a fresh read-only process (the first run reads the
+file into DuckDB's buffers); the queries take turns, their order rotated each round, so the
+machine's load falls on all alike. Printed per
+query: the median first run, the median warm run, and whether it meets the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+TARGET_S = 0.5
+TOP_TAGS = "newwave,tag1,tag2,tag3,tag4"
+DRIVERS = "user1,user2,user3,user4,user5"
+QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "rising (reference)": ("rising_hashtags", {}),
+    "trending hashtags": ("trending_terms", {"kind": "hashtag"}),
+    "trending mentions": ("trending_terms", {"kind": "mention"}),
+    "trending keywords": ("trending_terms", {"kind": "keyword"}),
+    "hashtag_series": ("hashtag_series", {"tags": TOP_TAGS}),
+    "emerging_hashtags": ("emerging_hashtags", {"min_profiles": 3}),
+    "tag_drivers": ("tag_drivers", {"tag": "newwave"}),
+    "profile_metrics": ("profile_metrics", {"usernames": DRIVERS}),
+}
+
+EXTRAS = """
+CREATE OR REPLACE TEMP TABLE words AS
+SELECT list('word' || i ORDER BY i) AS w FROM range(3000) AS t(i);
+UPDATE posts_wide SET
+    caption = array_to_string(
+        list_transform(range(6), lambda j: words.w[
+            1 + CAST(floor(2999 * pow(random(), 2)) AS INTEGER)])
+        || CASE WHEN list_contains(tags, 'newwave') THEN ['eclipse'] ELSE [] END, ' '),
+    mentions = CASE WHEN list_contains(tags, 'newwave') THEN ['newbrand']
+                    ELSE ['name' || CAST(floor(2000 * random()) AS INTEGER)] END
+FROM words;
+DELETE FROM hashtag_daily;
+INSERT INTO hashtag_daily
+SELECT tag_norm, taken_day, count(DISTINCT post_id), count(*)
+FROM (SELECT post_id, taken_day, unnest(hashtags_norm) AS tag_norm FROM posts_wide)
+GROUP BY ALL;
+DELETE FROM posts;
+INSERT INTO posts (post_id, owner_id, owner_username, taken_at)
+SELECT post_id, owner_id, owner_username, taken_at FROM posts_wide;
+DELETE FROM profile_snapshots;
+INSERT INTO profile_snapshots (profile_id, username, fetched_at, followers, following, post_count)
+SELECT CAST(o AS VARCHAR), 'user' || o,
+       CAST($as_of AS TIMESTAMPTZ) - to_days(CAST(5 * f AS INTEGER)),
+       1000 + o + 10 * (12 - f), 100, 500 - f
+FROM range(20000) AS a(o), range(12) AS b(f);
+DELETE FROM post_metrics;
+INSERT INTO post_metrics (post_id, fetched_at, like_count, comment_count)
+SELECT post_id, CAST($as_of AS TIMESTAMPTZ) - to_days(CAST(5 * f AS INTEGER)), 10, 1
+FROM (
+    SELECT post_id, f,
+           row_number() OVER (PARTITION BY owner_id, f ORDER BY taken_at DESC) AS newest
+    FROM (
+        SELECT post_id, owner_id, taken_at,
+               CAST(floor(epoch(CAST($as_of AS TIMESTAMPTZ) - taken_at) / (5 * 86400)) AS INTEGER)
+                   AS f
+        FROM posts_wide
+    )
+    WHERE f < 12
+)
+WHERE newest <= 12;
+"""
+
+
+def build(path: Path, posts: int, days: int) -> None:
+    """The rising benchmark's warehouse, with captions, mentions and profile fetches added."""
+    from rising_query import build as build_posts
+    from warehouse_synth import AS_OF
+
+    from warehouse.db import connect
+
+    build_posts(path, posts, days)
+    con = connect(path)
+    try:
+        con.execute("CREATE TABLE IF NOT EXISTS trend_meta (posts BIGINT, days INTEGER)")
+        if con.sql("SELECT * FROM trend_meta").fetchall() == [(posts, days)]:
+            return
+        print("adding captions, mentions and profile fetches …", flush=True)
+        started = time.perf_counter()
+        for statement in con.extract_statements(EXTRAS):
+            params = {"as_of": AS_OF} if "$as_of" in statement.query else None
+            con.sql(statement.query, params=params).fetchall()
+        con.execute("DELETE FROM trend_meta")
+        con.execute("INSERT INTO trend_meta VALUES ($p, $d)", {"p": posts, "d": days})
+        con.execute("CHECKPOINT")
+        print(f"  {time.perf_counter() - started:.1f} s", flush=True)
+    finally:
+        con.close()
+
+
+def worker(db: Path, label: str, repeat: int) -> dict[str, Any]:
+    """Run one query ``repeat`` times in this process; its times and first rows."""
+    from warehouse_synth import AS_OF
+
+    from warehouse.db import connect
+    from warehouse.queries import get_query, run_query
+
+    name, params = QUERIES[label]
+    if "as_of" in {p.name for p in get_query(name).params}:
+        params = {**params, "as_of": AS_OF}
+    con = connect(db, read_only=True)
+    times, frame = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        frame = run_query(con, name, **params)
+        times.append(time.perf_counter() - started)
+    con.close()
+    assert frame is not None
+    return {"times": times, "rows": frame.height, "first": [str(v) for v in frame.row(0)][:3]}
+
+
+def _spawn(db: Path, label: str, repeat: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", label, "--db", str(db)]
+    out = subprocess.run(
+        [*command, "--repeat", str(repeat)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3, help="processes per query")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per process")
+    parser.add_argument("--cache", help="keep the warehouse in this folder (reused when equal)")
+    parser.add_argument("--worker", choices=sorted(QUERIES), help=argparse.SUPPRESS)
+    parser.add_argument("--only", nargs="+", choices=sorted(QUERIES), help="measure these only")
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(Path(args.db), args.worker, args.repeat)))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="intrend-trends-") as tmp:
+        db = Path(args.cache or tmp) / f"trends_{args.posts}_{args.days}d.duckdb"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        build(db, args.posts, args.days)
+        labels = args.only or list(QUERIES)
+        results: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+        for round_ in range(args.runs):
+            shift = round_ % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                results[label].append(_spawn(db, label, args.repeat))
+    print(f"trend queries on {args.posts:,} posts over {args.days} days (target ≤ {TARGET_S} s):")
+    ok = True
+    for label, procs in results.items():
+        first = statistics.median(p["times"][0] for p in procs)
+        warm = statistics.median(t for p in procs for t in p["times"][1:] or p["times"])
+        ok = ok and warm <= TARGET_S
+        verdict = "OK" if warm <= TARGET_S else "MISSED"
+        print(
+            f"  {label:<18} first {first:.3f} s  warm {warm:.3f} s  {verdict}"
+            f"  ({procs[0]['rows']} rows, first {procs[0]['first']})"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
