@@ -52,10 +52,12 @@ def _settings(info: dict[str, Any], root: Path, **changes: Any) -> IntrendSettin
     )
 
 
-def _fetch(info: dict[str, Any], names: list[str], s: IntrendSettings) -> FetchReport:
+def fetch(modem_url: str, modem_token: str, names: list[str], s: IntrendSettings) -> FetchReport:
+    """Fetch ``names`` into the raw store of ``s`` with the plain fetcher (the tests use it)."""
+
     async def go() -> FetchReport:
         client = InstagramClient(s.client_config())
-        modem = ModemClient(info["modem_url"], info["modem_token"])
+        modem = ModemClient(modem_url, modem_token)
         try:
             gate = RotationGate(modem.rotate, current_ip=await modem.current_ip())
             strategies = (["web_profile_info"], ["graphql_query_hash"])
@@ -116,7 +118,7 @@ def behind(info: dict[str, Any], names: list[str], args: argparse.Namespace) -> 
     archived = wall = 0.0
     expired = 0
     for start in range(0, len(names), args.batch):
-        _fetch(info, names[start : start + args.batch], s)
+        fetch(info["modem_url"], info["modem_token"], names[start : start + args.batch], s)
         _advance(info, args.lag * args.window)
         report, seen, seconds = _archive(s)
         keys |= seen
@@ -143,7 +145,7 @@ def behind(info: dict[str, Any], names: list[str], args: argparse.Namespace) -> 
 def after(info: dict[str, Any], names: list[str], args: argparse.Namespace) -> None:
     root = Path(tempfile.mkdtemp(prefix="media-after-"))
     s = _settings(info, root, max_posts=24, media_max_connections=args.connections)
-    _fetch(info, names, s)
+    fetch(info["modem_url"], info["modem_token"], names, s)
     _advance(info, 1.5 * args.window)
     report, keys, seconds = _archive(s)
     audit = _audit(root, keys)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from intrend_assets.fetching.fetcher import fetch_profiles
-from intrend_assets.fetching.modem_client import ModemClient
+from benchmarks.media import fetch as fetch_plain
 from intrend_assets.fetching.report import FetchReport
-from intrend_assets.fetching.rotation import RotationGate
-from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.media.archive import MediaReport
 from intrend_assets.media.pending import NewFetches
@@ -27,22 +23,7 @@ def settings(world: SandboxWorld, root: Path, **changes: object) -> IntrendSetti
 
 
 def fetch(world: SandboxWorld, names: list[str], s: IntrendSettings) -> FetchReport:
-    async def go() -> FetchReport:
-        client = InstagramClient(s.client_config())
-        modem = ModemClient(world.modem_url, world.modem_token)
-        try:
-            gate = RotationGate(modem.rotate, current_ip=await modem.current_ip())
-            bound = BoundStrategies.from_clients(
-                client, ["web_profile_info"], ["graphql_query_hash"]
-            )
-            return await fetch_profiles(
-                names, bound, gate, LocalRawStore(s.resolved_raw_dir()), s.fetch_policy()
-            )
-        finally:
-            await client.aclose()
-            await modem.aclose()
-
-    return asyncio.run(go())
+    return fetch_plain(world.modem_url, world.modem_token, names, s)
 
 
 def archive(s: IntrendSettings) -> tuple[MediaReport, NewFetches, MediaStore]:
