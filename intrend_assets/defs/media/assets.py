@@ -16,6 +16,8 @@ import polars as pl
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.lib.automation import follow_upstream
+from intrend_assets.lib.freshness import CODE_VERSION
+from intrend_assets.lib.metadata import table_metadata
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.media.archive import MediaConfig
 from intrend_assets.media.run import archive_new_fetches
@@ -32,6 +34,7 @@ from warehouse.load.media import load_post_media
     pool="media",
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
 )
 def archived_media(
     context: dg.AssetExecutionContext,
@@ -79,6 +82,7 @@ def archived_media(
     pool="warehouse",
     owners=["team:intrend"],
     automation_condition=follow_upstream,
+    code_version=CODE_VERSION,
 )
 def post_media(
     context: dg.AssetExecutionContext,
@@ -94,15 +98,16 @@ def post_media(
         records, offsets[username] = store.records_after(username, offsets.get(username, 0))
         rows.extend(r.__dict__ for r in records)
     frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
-    loaded = 0
+    with warehouse.connect() as con:
+        loaded = load_post_media(con, frame) if rows else 0
+        table = table_metadata(con, "post_media")
     if rows:
-        with warehouse.connect() as con:
-            loaded = load_post_media(con, frame)
         warehouse.publish()
     store.set_loaded_offsets(offsets)
     statuses = frame["status"].value_counts().rows() if rows else []
     return dg.MaterializeResult(
         metadata={
+            **table,
             "rows_loaded": loaded,
             "statuses": dg.MetadataValue.json(redact_data(dict(statuses))),
         }
