@@ -64,7 +64,9 @@ class CdnAddresses:
         pop = CDN_POPS[h % len(CDN_POPS)]
         spread = int(h % int(self.jitter)) if self.jitter >= 1 else 0
         expiry = int(now // 3600 * 3600 + self.window + spread)
-        if self.window < 3600:  # short windows (tests, benchmarks) are not floored to the hour
+        if self.window < DAY:
+            # Short windows (tests, benchmarks) are not floored to the hour: the floor would
+            # take up to an hour off them, so a URL could expire almost at once.
             expiry = int(now + self.window + spread)
         host = f"scontent-{pop}.cdninstagram.com"
         prefix = f"{self.origin}/{host}" if self.origin else f"https://{host}"

@@ -94,3 +94,13 @@ def test_without_the_cdn_answers_keep_the_real_hosts(world_factory) -> None:
         url = _user(world, client)["profile_pic_url"]
     assert urlsplit(url).hostname.endswith(".cdninstagram.com")
     assert world.cdn_url == ""
+
+
+def test_a_short_window_is_the_whole_window(world_factory) -> None:
+    world = world_factory(cdn_expiry_seconds=3600, cdn_expiry_jitter_seconds=0)
+    with httpx.Client(proxy=world.proxy_url, trust_env=False, timeout=10) as client:
+        before = world.now()
+        url = _user(world, client)["profile_pic_url"]
+        after = world.now()
+    oe = int(dict(p.split("=") for p in urlsplit(url).query.split("&"))["oe"], 16)
+    assert int(before) + 3600 <= oe <= after + 3600
