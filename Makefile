@@ -37,6 +37,7 @@ test: setup
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports  # the import rules in pyproject.toml's [tool.importlinter]
 	-scripts/ensure-chromium  # on failure the UI test fails and says why; the rest still runs
+	-scripts/ensure-prometheus  # the same for the metrics test (Prometheus, Pushgateway)
 	.venv/bin/python -m pytest -n auto
 
 lint: setup

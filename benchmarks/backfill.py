@@ -23,7 +23,16 @@ the project's instance config in DAGSTER_HOME, and DAGSTER_EVENT_BATCH_SIZE set 
 already in the environment: ``DAGSTER_EVENT_BATCH_SIZE=0`` measures Dagster's one-event-at-a-
 time writes).
 
+3. With ``--metrics-overhead REPS``: what the Prometheus metrics cost a backfill (issue 19,
+   target <= 2%). REPS backfills with ``--metrics on`` (a Pushgateway on loopback, every
+   ``raw_profile`` and ``posts`` step pushing to it) and REPS with ``--metrics off``,
+   interleaved (off, on, on, off, ...), each in its own process with its own sandbox: the
+   medians of their wall times and the ratio. Each "on" run also times the metrics code
+   itself (building the step's metrics and the push), a figure the machine's noise does not
+   blur.
+
 Run:  .venv/bin/python benchmarks/backfill.py --profiles 1000
+      .venv/bin/python benchmarks/backfill.py --profiles 1000 --metrics-overhead 3
       .venv/bin/python benchmarks/backfill.py --profiles 1000 --speed 1 --rotation-seconds 15
       (field time: a 15 s redial per rotation; the full run then takes about 5 minutes)
 """
@@ -31,8 +40,12 @@ Run:  .venv/bin/python benchmarks/backfill.py --profiles 1000
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -47,10 +60,12 @@ from intrend_assets.defs.profiles.jobs import PROFILE_ASSETS  # noqa: E402
 from intrend_assets.defs.profiles.sensors import profile_sensors  # noqa: E402
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS  # noqa: E402
 from intrend_assets.lib.instance import instance_yaml, storage_choice  # noqa: E402
+from intrend_assets.lib.metrics_push import MetricsGateway  # noqa: E402
 from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN, range_run_requests  # noqa: E402
 from intrend_assets.lib.storage import EVENT_BATCH_SIZE  # noqa: E402
 from sandbox.pipeline import intrend_env, sandbox_resources  # noqa: E402
 from sandbox.process import sandbox_process  # noqa: E402
+from sandbox.prometheus import running_pushgateway  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -62,6 +77,27 @@ UNPARTITIONED = {
     "fetch_log",
     "fetch_stats",
 }
+
+
+class TimedGateway(MetricsGateway):
+    """The Pushgateway resource, adding up the seconds its pushes take (metrics built and
+    sent): the metrics' own cost, apart from the noise of the run around them."""
+
+    seconds: float = 0.0
+
+    def push_fetch(self, report, warn):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return super().push_fetch(report, warn)
+        finally:
+            TimedGateway.seconds += time.perf_counter() - started
+
+    def push_load(self, report, seconds, warn):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return super().push_load(report, seconds, warn)
+        finally:
+            TimedGateway.seconds += time.perf_counter() - started
 
 
 def _run_metadata(result: dg.ExecuteInProcessResult, asset: str, key: str = "seconds") -> float:
@@ -229,7 +265,25 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Dagster storage on a throwaway local PostgreSQL 15 instead of SQLite",
     )
+    parser.add_argument(
+        "--metrics",
+        choices=("off", "on"),
+        default="off",
+        help="on: start a Pushgateway on loopback and push every step's metrics to it",
+    )
+    parser.add_argument(
+        "--backfill-only", action="store_true", help="stop after the backfill (part 1)"
+    )
+    parser.add_argument(
+        "--metrics-overhead",
+        type=int,
+        metavar="REPS",
+        help="REPS backfills with metrics on and REPS off, interleaved, one process each: "
+        "medians and their ratio",
+    )
     args = parser.parse_args(argv)
+    if args.metrics_overhead:
+        return _metrics_overhead(args)
     if not args.postgres:
         return _measure(args, "dagster.yaml + intrend_assets/lib/storage/sqlite.yaml")
     from sandbox.postgres import running_postgres
@@ -260,6 +314,7 @@ def _measure(args: argparse.Namespace, storage: str) -> int:
             "--duration=3600",
         ) as info,
         tempfile.TemporaryDirectory(prefix="intrend-backfill-") as tmp,
+        running_pushgateway() if args.metrics == "on" else contextlib.nullcontext() as gateway,
     ):
         home = Path(tmp) / "dagster"
         home.mkdir()
@@ -273,8 +328,9 @@ def _measure(args: argparse.Namespace, storage: str) -> int:
             raise SystemExit(f"the sandbox made only {len(names)} public profiles")
         base, new = names[: args.profiles], names[args.profiles :]
         settings, resources = sandbox_resources(
-            intrend_env(info, info["modem_token"], Path(tmp) / "data")
+            intrend_env(info, info["modem_token"], Path(tmp) / "data"), pushgateway_url=gateway
         )
+        resources["metrics"] = TimedGateway(gateway)
         defs = build_defs(settings)  # for evaluating automation; runs get `resources`
 
         with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -306,6 +362,11 @@ def _measure(args: argparse.Namespace, storage: str) -> int:
             print(f"Dagster overhead    {overhead:.1%} of the runs' wall time (target <= 20%)")
             print(f"downstream          {down_s:.1f} s (hashtag_daily, posts_wide, trend_report)")
             print(f"full run            {full:.1f} s")
+            if gateway:
+                print(f"metrics pushed      {TimedGateway.seconds:.3f} s building and pushing")
+            print(f"BACKFILL {full:.3f} {TimedGateway.seconds:.4f}")  # read by --metrics-overhead
+            if args.backfill_only:
+                return 0
 
             # 2. New profiles in the tracked file, twice: right after the backfill (the
             # modem's IP as the backfill left it), then a second batch a moment later.
@@ -326,6 +387,43 @@ def _measure(args: argparse.Namespace, storage: str) -> int:
                     profiler.dump_stats(f"{args.profile_incremental}.{suffix}")
                 _print_incremental(f"{label} batch", len(batch), figures, full)
             print(f"modem rotations     backfill {rotations}")
+    return 0
+
+
+def _one_backfill(args: argparse.Namespace, metrics: str) -> tuple[float, float]:
+    """One backfill in a process of its own: (its wall time, seconds in the metrics code)."""
+    argv = [
+        sys.executable,
+        __file__,
+        f"--profiles={args.profiles}",
+        f"--new={args.new}",
+        f"--speed={args.speed}",
+        f"--rotation-seconds={args.rotation_seconds}",
+        f"--metrics={metrics}",
+        "--backfill-only",
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=1800)
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("BACKFILL "))
+    full, pushing = (float(x) for x in line.split()[1:])
+    return full, pushing
+
+
+def _metrics_overhead(args: argparse.Namespace) -> int:
+    order = [m for i in range(args.metrics_overhead) for m in (("off", "on"), ("on", "off"))[i % 2]]
+    seconds: dict[str, list[float]] = {"off": [], "on": []}
+    pushing: list[float] = []
+    for metrics in order:
+        full, pushed = _one_backfill(args, metrics)
+        seconds[metrics].append(full)
+        if metrics == "on":
+            pushing.append(pushed)
+        print(f"  {args.profiles} profiles, metrics {metrics:3}  {full:7.1f} s", flush=True)
+    off, on = statistics.median(seconds["off"]), statistics.median(seconds["on"])
+    push = statistics.median(pushing)
+    print(f"backfill median     metrics off {off:.1f} s, on {on:.1f} s: on/off {on / off:.3f}")
+    print(
+        f"metrics code        {push:.3f} s per backfill = {push / on:.2%} of the run (target <= 2%)"
+    )
     return 0
 
 

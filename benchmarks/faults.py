@@ -716,7 +716,7 @@ def run_bomb(fault: Fault, result: Result, world: Any, spec: dict[str, Any], bas
             fault.arm(world, spec["names"])
             code, rss, err = _stage_child({**spec, "stages": [["raw_profile"]]}, base, home)
             result.note = f"bombs answered {world.faults.snapshot()['used']['bomb']}"
-            asset, after = "raw_profile", (("posts",), ("hashtag_counts", "posts_wide"))
+            asset, after = "raw_profile", (("posts",), ("hashtag_daily", "posts_wide"))
         else:
             ok = materialize(
                 spec["urls"], spec["token"], data_dir, instance, {}, (("raw_profile",),)
@@ -725,7 +725,7 @@ def run_bomb(fault: Fault, result: Result, world: Any, spec: dict[str, Any], bas
             result.note = f"objects bombed {len(bombed)}"
             code, rss, err = _stage_child({**spec, "stages": [["posts"]]}, base, home)
             code = code or int(not ok)
-            asset, after = "posts", (("hashtag_counts", "posts_wide"),)
+            asset, after = "posts", (("hashtag_daily", "posts_wide"),)
         result.peak_connections = world.peak_proxy_connections
         world.reset_faults()
         ok = materialize(spec["urls"], spec["token"], data_dir, instance, {}, after)

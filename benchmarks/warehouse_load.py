@@ -1,21 +1,28 @@
-"""Benchmark: raw zstd answers → posts_wide, our pipeline vs DuckDB's own read_json.
+"""Benchmark: the production load (``posts`` + ``hashtag_daily`` + ``posts_wide``) against
+DuckDB's own JSON reader, tuned as its experts would write it.
 
-    python benchmarks/warehouse_load.py --posts 1000000
-    python benchmarks/warehouse_load.py --posts 20000 --workers 1      # quick run
+    python benchmarks/warehouse_load.py                          # 100k and 1M posts, 2 rounds
+    python benchmarks/warehouse_load.py --posts 100000 --rounds 3
+    python benchmarks/warehouse_load.py --data /tmp/wl           # keep the raw stores
 
-Both pipelines start from the same synthetic bodies (benchmarks/warehouse_synth.py: shaped
-like web_profile_info, 12 posts per answer) and end with the same two steps
-(``refresh_hashtag_daily`` and ``rebuild_posts_wide``) in a fresh DuckDB file:
+Both sides start from the same raw store (one zstd object per answer, a pending marker per
+fetch, as ``raw_profile`` leaves them; bodies from ``benchmarks/warehouse_synth.py``, 12
+posts per answer) and end with ``hashtag_daily`` and ``posts_wide`` built in a fresh
+warehouse file:
 
-- ours: read each raw object (one zstd file per answer, as the raw store keeps them),
-  ``parse_profile`` in ``--workers`` processes, ``load_frames`` per batch (the code path of
-  ``load_parsed``: one transaction, delete+insert by key);
-- duckdb: the same bodies decompressed beforehand to NDJSON (decompression timed apart),
-  ``read_json`` with an explicit STRUCT schema, hashtags with an RE2 regex, plain INSERTs
-  (no idempotency, no per-field merge: the fastest DuckDB can do, not a like-for-like).
+- **production**: the three assets materialized in one in-process Dagster run, with the
+  resources the code location builds from its settings (so the warehouse's memory limit is
+  ``INTREND_WAREHOUSE_MEMORY_LIMIT``'s) — the code users run, publishing included;
+- **duckdb**: ``read_ndjson_objects`` on the ``.zst`` objects directly, ``json_transform``
+  with the schema given, one pass per slice of files into ``profiles``, ``posts``,
+  ``post_metrics`` and ``post_hashtags`` (hashtags by an RE2 pattern, not the conformance
+  rules; plain INSERTs, no idempotency, no merge), then the same two derived tables.
 
-Each pipeline runs in its own child process; a sampler sums the RSS of that process tree
-every 50 ms, so the peak includes the parsing workers. DuckDB's memory_limit is set for both.
+Rounds alternate production, duckdb, production, duckdb…, each in its own process; a sampler
+sums the RSS of that process tree every 50 ms. Wall and CPU seconds (of the child, threads
+included, and of the parse processes it starts) cover the load only, not the imports nor
+the restoring of the pending markers.
+Medians and ratios are printed per size, and whether CPU grows linearly with the posts.
 """
 
 from __future__ import annotations
@@ -24,15 +31,23 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+FETCHED = datetime(2026, 6, 1, tzinfo=UTC)
+TARGET_RATIO = 0.5
+TARGET_RSS_MIB = 1024
 
 
 # ---------------------------------------------------------------- memory sampling
@@ -83,191 +98,172 @@ class PeakRss:
 # ---------------------------------------------------------------- data
 
 
-def generate(workdir: Path, posts: int, chunk: int) -> dict[str, float]:
-    import zstandard
+def generate(root: Path, posts: int) -> dict[str, float]:
+    """A raw store holding ``posts`` posts, every fetch pending; the markers are kept in
+    ``markers/`` too, so each round can start from the same queue."""
+    from unittest import mock
+
     from warehouse_synth import bodies
 
-    raw = workdir / "raw"
-    ndjson = workdir / "json"
-    raw.mkdir()
-    ndjson.mkdir()
-    cctx = zstandard.ZstdCompressor(level=3)
+    from intrend_assets.raw_store.store import LocalRawStore
+
     started = time.perf_counter()
-    n = raw_bytes = json_bytes = 0
-    part = None
-    for n, (username, body) in enumerate(bodies(posts)):
-        if n % chunk == 0:
-            if part:
-                part.close()
-            part = open(ndjson / f"part-{n // chunk:05d}.ndjson", "wb")  # noqa: SIM115
-        packed = cctx.compress(body)
-        (raw / f"{username}.json.zst").write_bytes(packed)
-        part.write(body + b"\n")
-        raw_bytes += len(packed)
-        json_bytes += len(body) + 1
-    if part:
-        part.close()
-    return {
-        "bodies": n + 1,
-        "zstd_mb": raw_bytes / 2**20,
-        "json_mb": json_bytes / 2**20,
-        "seconds": time.perf_counter() - started,
-    }
+    store = LocalRawStore(root / "raw")
+    answers = size = 0
+    # Generation only: the store's writes fsync each object, which would make building a
+    # million-post store take longer than the benchmark itself.
+    with mock.patch("os.fsync"):
+        for n, (username, body) in enumerate(bodies(posts)):
+            obj = store.put(username, FETCHED + timedelta(microseconds=n), body)
+            store.mark_pending(obj)
+            answers, size = n + 1, size + obj.size
+    shutil.copytree(root / "raw" / "pending", root / "markers")
+    return {"answers": answers, "zstd_mib": size / 2**20, "seconds": time.perf_counter() - started}
 
 
-# ---------------------------------------------------------------- ours
+def _restore_queue(root: Path) -> None:
+    """Every fetch pending again, nothing else left from a previous round."""
+    raw = root / "raw"
+    for name in ("pending", "cadence", "failures"):
+        shutil.rmtree(raw / name, ignore_errors=True)
+    (raw / "pending").mkdir()
+    for marker in (root / "markers").iterdir():  # hard links: no data to write
+        os.link(marker, raw / "pending" / marker.name)
+    for leftover in root.glob("*.duckdb*"):
+        leftover.unlink()
+    shutil.rmtree(root / "published", ignore_errors=True)
 
 
-def _parse_batch(paths: list[str]) -> tuple[bytes, bytes]:
-    """Worker: parse raw objects; frames travel back as Arrow IPC bytes (cheap to pickle)."""
-    import io
-
-    from intrend_assets.parsing.profile import ProfileParseError, parse_profile
-    from warehouse.load import posts_frame, profiles_frame
-
-    parsed = []
-    for path in paths:
-        username = Path(path).name.split(".", 1)[0]
-        try:
-            parsed.append(
-                parse_profile(Path(path).read_bytes(), username=username, fetched_at=1780000000)
-            )
-        except ProfileParseError:
-            continue
-    out = []
-    for frame in (posts_frame(parsed), profiles_frame(parsed)):
-        buf = io.BytesIO()
-        frame.write_ipc(buf)
-        out.append(buf.getvalue())
-    return out[0], out[1]
+# ---------------------------------------------------------------- production
 
 
-def _bounded(pool, batches: list[list[str]], window: int):
-    """Results in order with at most ``window`` batches in flight: parsed frames must not
-    pile up in memory when loading is slower than parsing (Executor.map submits all)."""
-    if pool is None:
-        yield from map(_parse_batch, batches)
-        return
-    from collections import deque
+def run_production(root: Path) -> dict[str, float]:
+    """The three assets in one in-process Dagster run, resources from the settings."""
+    import dagster as dg
 
-    pending: deque = deque()
-    for batch in batches:
-        pending.append(pool.submit(_parse_batch, batch))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    from intrend_assets.defs.resources import build_resources
+    from intrend_assets.defs.warehouse.assets import hashtag_daily, posts_wide
+    from intrend_assets.defs.warehouse.posts import posts
+    from intrend_assets.settings import IntrendSettings
 
-
-def run_ours(workdir: Path, db: Path, workers: int, batch: int, memory_limit: str) -> dict:
-    import io
-    from concurrent.futures import ProcessPoolExecutor
-
-    import polars as pl
-
-    from warehouse.db import connect
-    from warehouse.load import load_frames, rebuild_posts_wide, refresh_hashtag_daily
-
-    paths = sorted(str(p) for p in (workdir / "raw").iterdir())
-    batches = [paths[i : i + batch] for i in range(0, len(paths), batch)]
-    con = connect(db)
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    started = time.perf_counter()
-    loaded = 0
-    timings = {"load": 0.0}
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
-    try:
-        for posts_ipc, profiles_ipc in _bounded(pool, batches, window=workers + 1):
-            t = time.perf_counter()
-            posts = pl.read_ipc(io.BytesIO(posts_ipc))
-            profiles = pl.read_ipc(io.BytesIO(profiles_ipc))
-            loaded += load_frames(con, posts, profiles).posts
-            timings["load"] += time.perf_counter() - t
-    finally:
-        if pool:
-            pool.shutdown()
-    t = time.perf_counter()
-    refresh_hashtag_daily(con)
-    wide = rebuild_posts_wide(con)
-    timings["finish"] = time.perf_counter() - t
-    seconds = time.perf_counter() - started
-    con.close()
-    return {"posts": wide, "loaded": loaded, "seconds": seconds, **timings}
+    settings = IntrendSettings(data_dir=root, raw_dir=root / "raw")
+    resources = build_resources(settings)
+    with dg.instance_for_test() as instance:
+        wall, cpu = time.perf_counter(), _cpu()
+        result = dg.materialize(
+            [posts, hashtag_daily, posts_wide], resources=resources, instance=instance
+        )
+        wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    if not result.success:
+        raise SystemExit("the production run failed")
+    rows = _posts_wide_rows(settings.resolved_warehouse_path())
+    return {"posts": rows, "seconds": wall, "cpu": cpu}
 
 
-# ---------------------------------------------------------------- duckdb read_json
+def _cpu() -> float:
+    """CPU seconds of this process (all threads) and of its children that have ended (the
+    load's parse processes, once it has shut them down)."""
+    import resource
 
-_NODE = (
-    "STRUCT(__typename VARCHAR, id VARCHAR, shortcode VARCHAR,"
-    " owner STRUCT(id VARCHAR, username VARCHAR), taken_at_timestamp BIGINT,"
-    " edge_media_to_caption STRUCT(edges STRUCT(node STRUCT(text VARCHAR))[]),"
-    " edge_liked_by STRUCT(count BIGINT), edge_media_preview_like STRUCT(count BIGINT),"
-    " edge_media_to_comment STRUCT(count BIGINT), is_video BOOLEAN, video_view_count BIGINT,"
-    " edge_sidecar_to_children STRUCT(edges STRUCT(node STRUCT(id VARCHAR))[]),"
-    " display_url VARCHAR, location STRUCT(id VARCHAR, name VARCHAR),"
-    " accessibility_caption VARCHAR, product_type VARCHAR)"
-)
-_USER = (
-    'STRUCT("user" STRUCT(id VARCHAR, username VARCHAR, full_name VARCHAR,'
-    " biography VARCHAR, edge_followed_by STRUCT(count BIGINT),"
-    " edge_follow STRUCT(count BIGINT), is_private BOOLEAN, is_verified BOOLEAN,"
-    " is_business_account BOOLEAN, category_name VARCHAR, external_url VARCHAR,"
-    " edge_owner_to_timeline_media STRUCT(count BIGINT, edges STRUCT(node " + _NODE + ")[])))"
-)
-_PROFILE_ONLY = (
-    'STRUCT("user" STRUCT(id VARCHAR, username VARCHAR, full_name VARCHAR,'
-    " biography VARCHAR, edge_followed_by STRUCT(count BIGINT),"
-    " edge_follow STRUCT(count BIGINT), is_private BOOLEAN, is_verified BOOLEAN,"
-    " is_business_account BOOLEAN, category_name VARCHAR, external_url VARCHAR,"
-    " edge_owner_to_timeline_media STRUCT(count BIGINT)))"
-)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _posts_wide_rows(path: Path) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return int(con.execute("SELECT count(*) FROM posts_wide").fetchall()[0][0])
+
+
+# ---------------------------------------------------------------- duckdb, tuned
+
+_V, _B, _I = "VARCHAR", "BOOLEAN", "BIGINT"
+_NODE = {
+    "__typename": _V,
+    "id": _V,
+    "shortcode": _V,
+    "owner": {"id": _V, "username": _V},
+    "taken_at_timestamp": _I,
+    "edge_media_to_caption": {"edges": [{"node": {"text": _V}}]},
+    "edge_liked_by": {"count": _I},
+    "edge_media_preview_like": {"count": _I},
+    "edge_media_to_comment": {"count": _I},
+    "is_video": _B,
+    "video_view_count": _I,
+    "edge_sidecar_to_children": {"edges": [{"node": {"id": _V}}]},
+    "pinned_for_users": ["JSON"],
+    "display_url": _V,
+    "location": {"id": _V, "name": _V},
+    "accessibility_caption": _V,
+    "product_type": _V,
+}
+_USER = {
+    "id": _V,
+    "username": _V,
+    "full_name": _V,
+    "biography": _V,
+    "edge_followed_by": {"count": _I},
+    "edge_follow": {"count": _I},
+    "is_private": _B,
+    "is_verified": _B,
+    "is_business_account": _B,
+    "category_name": _V,
+    "external_url": _V,
+    "profile_pic_url_hd": _V,
+    "edge_owner_to_timeline_media": {"count": _I, "edges": [{"node": _NODE}]},
+}
+_ANSWER = json.dumps({"data": {"user": _USER}})
 _HASHTAG_RE2 = r"(?:^|[^\pL\pM\pN_&])[#＃]([\pL\pM\pN_]*[\pL\pM][\pL\pM\pN_]*)"
 
 
-def run_duckdb(workdir: Path, db: Path, memory_limit: str, files_per_read: int) -> dict:
+def run_duckdb(root: Path, memory_limit: str, files_per_slice: int) -> dict[str, float]:
     from warehouse.db import connect
-    from warehouse.load import rebuild_posts_wide, refresh_hashtag_daily
+    from warehouse.load import rebuild_hashtag_daily, rebuild_posts_wide
 
-    con = connect(db)
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    files = sorted(str(f) for f in (workdir / "json").glob("*.ndjson"))
-    started = time.perf_counter()
-    # A few files per read_json: one read over 1M posts does not fit even 1 GB.
-    for i in range(0, len(files), files_per_read):
-        _duckdb_read(con, files[i : i + files_per_read])
-    load = time.perf_counter() - started
-    t = time.perf_counter()
-    refresh_hashtag_daily(con)
-    wide = rebuild_posts_wide(con)
-    finish = time.perf_counter() - t
-    seconds = time.perf_counter() - started
-    con.close()
-    return {"posts": wide, "seconds": seconds, "load": load, "finish": finish}
-
-
-def _duckdb_read(con, files: list[str]) -> None:
-    glob = files
+    con = connect(root / "duckdb.duckdb", memory_limit=memory_limit)
     con.execute("SET preserve_insertion_order = false")  # DuckDB's advice for big loads
-    source = (
-        f"read_json($glob, format = 'newline_delimited', columns = {{'data': '{_USER}'}},"
-        " maximum_object_size = 16777216)"
-    )
-    profile_source = source.replace(_USER, _PROFILE_ONLY)
+    files = sorted(str(p) for p in (root / "raw" / "profiles").glob("*/*.json.zst"))
+    wall, cpu = time.perf_counter(), _cpu()
+    for i in range(0, len(files), files_per_slice):
+        _duckdb_slice(con, files[i : i + files_per_slice])
+    rebuild_hashtag_daily(con)
+    rows = rebuild_posts_wide(con)
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    con.close()
+    return {"posts": rows, "seconds": wall, "cpu": cpu}
+
+
+def _duckdb_slice(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     con.begin()
-    # Streamed straight from the files (no materialized bodies table, which cannot fit the
-    # memory limit at 1M posts); the profiles take a second, cheaper pass.
+    # One read of the files: the answers flattened once into a temp table, which every
+    # table's insert then reads.
     con.execute(
-        f"""
+        """
+        CREATE OR REPLACE TEMP TABLE _answers AS
+        SELECT json_transform(json, $structure).data.user AS u,
+               TIMESTAMPTZ '2026-06-01 00:00:00+00' AS fetched_at
+        FROM read_ndjson_objects($files, compression = 'zstd',
+                                 maximum_object_size = 16777216)
+        """,
+        {"files": files, "structure": _ANSWER},
+    )
+    con.execute(
+        """
         INSERT INTO profiles BY NAME
         SELECT u.id, u.username, u.full_name, u.biography,
                u.edge_followed_by.count AS followers, u.edge_follow.count AS following,
                u.edge_owner_to_timeline_media.count AS post_count,
                u.is_private, u.is_verified, u.is_business_account, u.category_name,
-               u.external_url, TIMESTAMPTZ '2026-05-28 20:26:40+00' AS fetched_at,
-               TIMESTAMPTZ '2026-05-28 20:26:40+00' AS first_seen_at
-        FROM (SELECT data."user" AS u FROM {profile_source})
-        """,
-        {"glob": glob},
+               u.external_url, u.profile_pic_url_hd AS profile_pic_url,
+               fetched_at, fetched_at AS first_seen_at
+        FROM _answers;
+        INSERT INTO profile_snapshots BY NAME
+        SELECT u.id AS profile_id, u.username, fetched_at,
+               u.edge_followed_by.count AS followers, u.edge_follow.count AS following,
+               u.edge_owner_to_timeline_media.count AS post_count,
+               u.is_private, u.is_verified
+        FROM _answers;
+        """
     )
     con.execute(
         f"""
@@ -278,6 +274,7 @@ def _duckdb_read(con, files: list[str]) -> None:
                n.edge_media_to_caption.edges[1].node.text AS caption,
                regexp_extract_all(caption, '{_HASHTAG_RE2}', 1)[1:30] AS hashtags,
                list_transform(hashtags, lambda t: lower(nfc_normalize(t))) AS hashtags_norm,
+               regexp_extract_all(caption, '@([A-Za-z0-9_.]{{1,30}})', 1) AS mentions,
                coalesce(n.edge_liked_by.count, n.edge_media_preview_like.count) AS like_count,
                n.edge_media_to_comment.count AS comment_count,
                CASE n.__typename WHEN 'GraphImage' THEN 'image' WHEN 'GraphVideo' THEN 'video'
@@ -285,28 +282,25 @@ def _duckdb_read(con, files: list[str]) -> None:
                n.is_video, n.video_view_count,
                CASE WHEN n.__typename = 'GraphSidecar'
                     THEN len(n.edge_sidecar_to_children.edges) END AS child_count,
+               len(n.pinned_for_users) > 0 AS is_pinned,
                n.product_type, n.display_url,
                to_timestamp(('0x' || regexp_extract(n.display_url, '[?&]oe=([0-9A-Fa-f]+)', 1))
                             ::BIGINT) AS display_url_expires_at,
                n.location.id AS location_id, n.location.name AS location_name,
-               n.accessibility_caption,
-               TIMESTAMPTZ '2026-05-28 20:26:40+00' AS fetched_at,
-               TIMESTAMPTZ '2026-05-28 20:26:40+00' AS first_seen_at
-        FROM (SELECT unnest(data."user".edge_owner_to_timeline_media.edges).node AS n
-              FROM {source})
-        """,
-        {"glob": glob},
-    )
-    con.execute(
-        """
+               n.accessibility_caption, fetched_at, fetched_at AS first_seen_at
+        FROM (SELECT unnest(u.edge_owner_to_timeline_media.edges).node AS n, fetched_at
+              FROM _answers);
+        INSERT INTO post_metrics BY NAME
+        SELECT post_id, fetched_at, like_count, comment_count, video_view_count FROM _chunk;
         INSERT INTO post_hashtags BY NAME
         SELECT post_id, CAST(unnest(generate_series(1, len(hashtags))) AS INTEGER) AS position,
                unnest(hashtags) AS tag, unnest(hashtags_norm) AS tag_norm
-        FROM _chunk WHERE len(hashtags) > 0
+        FROM _chunk WHERE len(hashtags) > 0;
+        INSERT INTO posts BY NAME SELECT * FROM _chunk;
+        DROP TABLE _chunk;
+        DROP TABLE _answers;
         """
     )
-    con.execute("INSERT INTO posts BY NAME SELECT * FROM _chunk")
-    con.execute("DROP TABLE _chunk")
     con.commit()
 
 
@@ -314,130 +308,105 @@ def _duckdb_read(con, files: list[str]) -> None:
 
 
 def _child(args: argparse.Namespace) -> None:
-    workdir = Path(args.workdir)
-    db = workdir / f"{args.phase}.duckdb"
-    if args.phase == "ours":
-        result = run_ours(workdir, db, args.workers, args.batch, args.memory_limit)
+    root = Path(args.root)
+    _restore_queue(root)
+    if args.phase == "production":
+        result = run_production(root)
     else:
-        result = run_duckdb(workdir, db, args.memory_limit, args.files_per_read)
+        result = run_duckdb(root, args.duckdb_memory_limit, args.files_per_slice)
     print(json.dumps(result))
 
 
-def _run_phase(phase: str, args: argparse.Namespace, workdir: Path) -> dict:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--phase",
-        phase,
-        "--workdir",
-        str(workdir),
-        "--workers",
-        str(args.workers),
-        "--batch",
-        str(args.batch),
-        "--memory-limit",
-        args.memory_limit if phase == "ours" else args.duckdb_memory_limit,
-    ]
+def _run_phase(phase: str, root: Path, args: argparse.Namespace) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--phase", phase, "--root", str(root)]
+    cmd += ["--duckdb-memory-limit", args.duckdb_memory_limit]
+    cmd += ["--files-per-slice", str(args.files_per_slice)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     with PeakRss(proc.pid) as rss:
         out, _ = proc.communicate()
     if proc.returncode:
         raise SystemExit(f"{phase} failed with status {proc.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
-    result["peak_rss_mib"] = rss.peak / 2**20
+    result["rss_mib"] = rss.peak / 2**20
     return result
+
+
+def _prepare(base: Path, posts: int) -> Path:
+    root = base / f"posts-{posts}"
+    if (root / "markers").is_dir():
+        print(f"reusing the raw store of {posts:,} posts in {root}", flush=True)
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    print(f"generating {posts:,} posts in {root} …", flush=True)
+    gen = generate(root, posts)
+    print(
+        f"  {gen['answers']:,} answers, {gen['zstd_mib']:.0f} MiB zstd, {gen['seconds']:.0f} s",
+        flush=True,
+    )
+    return root
+
+
+def _summary(posts: int, runs: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    med = {
+        phase: {k: statistics.median(r[k] for r in rs) for k in ("seconds", "cpu", "rss_mib")}
+        for phase, rs in runs.items()
+    }
+    print(f"\n{posts:,} posts, medians of {len(runs['production'])} rounds")
+    print(f"{'':<12}{'wall s':>9}{'CPU s':>9}{'posts/s':>11}{'peak RSS MiB':>14}  all wall s")
+    for phase, m in med.items():
+        walls = ", ".join(f"{r['seconds']:.1f}" for r in runs[phase])
+        print(
+            f"{phase:<12}{m['seconds']:>9.1f}{m['cpu']:>9.1f}{posts / m['seconds']:>11,.0f}"
+            f"{m['rss_mib']:>14.0f}  {walls}"
+        )
+    ratio = med["duckdb"]["seconds"] / med["production"]["seconds"]
+    cpu_ratio = med["duckdb"]["cpu"] / med["production"]["cpu"]
+    rss = max(r["rss_mib"] for r in runs["production"])
+    print(
+        f"throughput production/duckdb: {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+        f"(target >= {TARGET_RATIO}) {'OK' if ratio >= TARGET_RATIO else 'MISSED'}"
+    )
+    print(
+        f"peak RSS of production (process tree, worst round): {rss:.0f} MiB "
+        f"(target <= {TARGET_RSS_MIB}) {'OK' if rss <= TARGET_RSS_MIB else 'MISSED'}"
+    )
+    return {"cpu_per_post": med["production"]["cpu"] / posts}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--posts", type=int, default=1_000_000)
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="parsing processes for our pipeline",
-    )
-    parser.add_argument("--batch", type=int, default=1000, help="answers per load transaction")
-    parser.add_argument("--chunk", type=int, default=2000, help="answers per NDJSON file")
-    parser.add_argument("--memory-limit", default="256MB", help="DuckDB memory_limit, ours")
-    parser.add_argument(
-        "--duckdb-memory-limit",
-        default="1GB",
-        help="DuckDB memory_limit for the read_json baseline (it fails at 1M posts in 512MB)",
-    )
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--files-per-read",
-        type=int,
-        default=4,
-        help="NDJSON files (of --chunk answers) per read_json call in the baseline",
-    )
-    parser.add_argument("--phases", default="ours,duckdb", help="which pipelines to run")
-    parser.add_argument(
-        "--data", help="keep the generated answers here and reuse them on the next run"
-    )
-    parser.add_argument("--phase", choices=["ours", "duckdb"], help=argparse.SUPPRESS)
+    parser.add_argument("--posts", default="100000,1000000", help="sizes, comma-separated")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per side and size")
+    parser.add_argument("--data", help="keep the raw stores here and reuse them next time")
+    parser.add_argument("--duckdb-memory-limit", default="1GB", help="the baseline's limit")
+    parser.add_argument("--files-per-slice", type=int, default=8000, help="baseline slice")
+    parser.add_argument("--phase", choices=["production", "duckdb"], help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
         _child(args)
         return 0
-
+    sizes = [int(s) for s in args.posts.split(",")]
     with tempfile.TemporaryDirectory(prefix="intrend-bench-") as tmp:
-        workdir = Path(args.data) if args.data else Path(tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        if (workdir / "done").exists() and (workdir / "done").read_text() == str(args.posts):
-            print(f"reusing {args.posts:,} generated posts in {workdir}", flush=True)
-        else:
-            for name in ("raw", "json"):
-                if (workdir / name).exists():
-                    shutil.rmtree(workdir / name)
-            print(f"generating {args.posts:,} posts …", flush=True)
-            gen = generate(workdir, args.posts, args.chunk)
-            (workdir / "done").write_text(str(args.posts))
-            print(
-                f"  {gen['bodies']:,} answers, {gen['zstd_mb']:.0f} MiB zstd / "
-                f"{gen['json_mb']:.0f} MiB JSON, {gen['seconds']:.1f} s",
-                flush=True,
-            )
-        for db in workdir.glob("*.duckdb*"):
-            db.unlink()
-        phases = args.phases.split(",")
-        ours = _run_phase("ours", args, workdir) if "ours" in phases else None
-        print(f"  ours: {json.dumps(ours)}", flush=True)
-        duck = _run_phase("duckdb", args, workdir) if "duckdb" in phases else None
-        print(f"  duckdb: {json.dumps(duck)}", flush=True)
-        if ours is None or duck is None:
-            return 0
-        for db in workdir.glob("*.duckdb*"):
-            db.unlink()
-
-    ours_rate = ours["posts"] / ours["seconds"]
-    duck_rate = duck["posts"] / duck["seconds"]
-    print()
-    print(f"{'pipeline':<34}{'posts':>10}{'seconds':>10}{'posts/s':>12}{'peak RSS MiB':>14}")
-    print(
-        f"{'ours (zstd→parse→load_frames)':<34}{ours['posts']:>10,}{ours['seconds']:>10.1f}"
-        f"{ours_rate:>12,.0f}{ours['peak_rss_mib']:>14.0f}"
-    )
-    print(
-        f"{'duckdb read_json (NDJSON)':<34}{duck['posts']:>10,}{duck['seconds']:>10.1f}"
-        f"{duck_rate:>12,.0f}{duck['peak_rss_mib']:>14.0f}"
-    )
-    print(
-        f"  ours: load {ours['load']:.1f} s in the main process, "
-        f"hashtag_daily + posts_wide {ours['finish']:.1f} s, {args.workers} parse workers"
-    )
-    print(
-        f"  duckdb: read_json+insert {duck['load']:.1f} s, "
-        f"hashtag_daily + posts_wide {duck['finish']:.1f} s (decompression not counted)"
-    )
-    ratio = ours_rate / duck_rate
-    print(f"ratio ours/duckdb: {ratio:.2f} (target ≥ 0.5) {'OK' if ratio >= 0.5 else 'MISSED'}")
-    peak = ours["peak_rss_mib"]
-    print(
-        f"peak RSS of our pipeline (main + workers): {peak:.0f} MiB (target ≤ 1024) "
-        f"{'OK' if peak <= 1024 else 'MISSED'}"
-    )
+        base = Path(args.data) if args.data else Path(tmp)
+        per_post = {}
+        for posts in sizes:
+            root = _prepare(base, posts)
+            runs: dict[str, list[dict[str, float]]] = {"production": [], "duckdb": []}
+            for round_ in range(args.rounds):
+                for phase in ("production", "duckdb"):
+                    result = _run_phase(phase, root, args)
+                    runs[phase].append(result)
+                    print(f"  round {round_ + 1} {phase}: {json.dumps(result)}", flush=True)
+            per_post[posts] = _summary(posts, runs)["cpu_per_post"]
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        growth = per_post[large] / per_post[small]
+        print(
+            f"\nCPU per post at {large:,} / at {small:,}: {growth:.2f} "
+            f"(linear: about 1) {'OK' if growth <= 1.25 else 'MISSED'}"
+        )
     return 0
 
 

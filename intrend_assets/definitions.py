@@ -6,6 +6,7 @@ Nothing else happens here. The settings are read once, when the code location lo
 
 import dagster as dg
 
+from intrend_assets.defs.alerts.sensors import alert_sensors
 from intrend_assets.defs.experiments.assets import rate_limit_experiment
 from intrend_assets.defs.experiments.jobs import rate_limit_experiment_job
 from intrend_assets.defs.experiments.schedules import experiment_schedules
@@ -13,10 +14,13 @@ from intrend_assets.defs.media.assets import archived_media, post_media
 from intrend_assets.defs.network.assets import fetch_log, fetch_stats, ip_log, ip_ranges
 from intrend_assets.defs.profiles.assets import raw_profile
 from intrend_assets.defs.profiles.jobs import profiles_job
+from intrend_assets.defs.profiles.retry import retry_failed_profiles_job
 from intrend_assets.defs.profiles.schedules import profile_schedules
 from intrend_assets.defs.profiles.sensors import profile_sensors
 from intrend_assets.defs.reports.assets import trend_report
 from intrend_assets.defs.resources import build_resources
+from intrend_assets.defs.retention.jobs import raw_store_retention_job
+from intrend_assets.defs.retention.schedules import retention_schedule
 from intrend_assets.defs.warehouse.assets import hashtag_daily, posts_wide
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS
 from intrend_assets.defs.warehouse.jobs import warehouse_job
@@ -40,7 +44,13 @@ ASSETS = [
     ip_ranges,
     rate_limit_experiment,
 ]
-JOBS = [profiles_job, warehouse_job, rate_limit_experiment_job]
+JOBS = [
+    profiles_job,
+    retry_failed_profiles_job,
+    warehouse_job,
+    rate_limit_experiment_job,
+    raw_store_retention_job,
+]
 
 __all__ = ["ASSETS", "build_defs", "build_executor", "build_resources", "defs"]
 
@@ -76,6 +86,14 @@ def schedule_status(settings: IntrendSettings) -> dg.DefaultScheduleStatus:
     return dg.DefaultScheduleStatus.RUNNING
 
 
+def retention_status(settings: IntrendSettings) -> dg.DefaultScheduleStatus:
+    """The retention schedule's status in a new instance, from ``INTREND_RETENTION_SCHEDULE``:
+    stopped unless asked for, since it deletes raw objects."""
+    if settings.retention_schedule == "running":
+        return dg.DefaultScheduleStatus.RUNNING
+    return dg.DefaultScheduleStatus.STOPPED
+
+
 def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     status = sensor_status(settings)
@@ -84,11 +102,17 @@ def build_defs(settings: IntrendSettings | None = None) -> dg.Definitions:
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=JOBS,
-        sensors=[*profile_sensors(status), automation_sensor(status), dead_run_sensor(status)],
+        sensors=[
+            *profile_sensors(status),
+            automation_sensor(status),
+            dead_run_sensor(status),
+            *alert_sensors(status),
+        ],
         schedules=[
             *profile_schedules(scheduled),
             *warehouse_schedules(scheduled),
             *experiment_schedules(scheduled),
+            retention_schedule(retention_status(settings)),
         ],
         resources=build_resources(settings),
         executor=build_executor(settings),

@@ -77,7 +77,31 @@ def _span(a: int, b: int) -> str:
     return esc(a) if a == b else f"{esc(a)}-{esc(b)}"
 
 
-def _build() -> re.Pattern[str]:
+def _pattern(alpha: str, alnum: str) -> re.Pattern[str]:
+    """A hashtag, with the sign first (so the engine jumps from sign to sign) and the body
+    atomic and followed by neither a sign nor ``://`` (a match refused there consumes nothing
+    more than its own run, as the rule's "skip that match" does)."""
+    return re.compile(
+        # The sign, never the start of a keycap emoji (#️⃣).
+        r"[#＃]"
+        # Boundary before the sign: start of text, after a variation selector, or after
+        # anything that is neither a hashtag character nor '&' (twitter-text's
+        # hashtagBoundary).
+        rf"(?:(?<![{alnum}&][#＃])|(?<=[\ufe0e\ufe0f][#＃]))"
+        r"(?![\ufe0f\u20e3])"
+        rf"((?>[{alnum}]*[{alpha}][{alnum}]*))"
+        r"(?![#＃]|://)"
+    )
+
+
+def _build() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The pattern for any text, and the same rules for text without astral characters.
+
+    A class holding astral ranges tests each of them for every character it rejects (the
+    characters around every tag); one of BMP characters only is a single table lookup. The
+    two give the same matches on text without astral characters (which are then out of
+    reach), so such text, most captions, takes the fast one.
+    """
     special = {ord(c) for c in _SPECIAL}
     letters: list[int] = []  # letters and marks
     word: list[int] = []  # what a hashtag may hold: those, decimal digits, the specials
@@ -89,19 +113,15 @@ def _build() -> re.Pattern[str]:
             word.append(cp)
         elif cat == "Nd" or cp in special:
             word.append(cp)
-    alpha, alnum = _class_body(letters), _class_body(word)
-    hashtag = re.compile(
-        # Boundary: start of text, after a variation selector, or after anything that is
-        # neither a hashtag character nor '&' (twitter-text's hashtagBoundary).
-        rf"(?:(?<![{alnum}&])|(?<=[\ufe0e\ufe0f]))"
-        # The sign, never the start of a keycap emoji (#️⃣).
-        rf"[#＃](?![\ufe0f\u20e3])"
-        rf"([{alnum}]*[{alpha}][{alnum}]*)"
+    full = _pattern(_class_body(letters), _class_body(word))
+    bmp = _pattern(
+        _class_body([cp for cp in letters if cp <= 0xFFFF]),
+        _class_body([cp for cp in word if cp <= 0xFFFF]),
     )
-    return hashtag
+    return full, bmp
 
 
-_HASHTAG_RE = _build()
+_HASHTAG_RE, _HASHTAG_BMP_RE = _build()
 
 # URLs: a scheme (``https://``), ``www.``, or a bare domain followed by a path
 # (``example.com/…``); a hashtag inside one is an anchor or a path part, not a tag. A URL
@@ -113,6 +133,7 @@ _HASHTAG_RE = _build()
 # character is looked at a bounded number of times.
 _RUN_RE = re.compile(r"[^\s<>\"]+")
 _WWW_RE = re.compile(r"\bwww\.", re.IGNORECASE)
+_WWW_ANY_RE = re.compile("www", re.IGNORECASE)
 _SCHEME_TAIL_RE = re.compile(r"[a-z0-9+.\-]*", re.IGNORECASE)  # on the reversed text
 _SCHEME_START_RE = re.compile(r"\b[a-z]", re.IGNORECASE)
 _PORT_RE = re.compile(r"\d+:", re.IGNORECASE)  # reversed ``:\d+``
@@ -124,7 +145,7 @@ _LABEL_START_RE = re.compile(r"\b[a-z0-9\-]", re.IGNORECASE)
 def url_spans(text: str, stop: int | None = None) -> list[tuple[int, int]]:
     """``(start, end)`` of every URL in ``text[:stop]``; linear in its length."""
     stop = len(text) if stop is None else stop
-    if "/" not in text[:stop] and "www" not in text[:stop].lower():
+    if text.find("/", 0, stop) == -1 and _WWW_ANY_RE.search(text, 0, stop) is None:
         return []
     reverse = text[:stop][::-1]
     spans = []
@@ -191,7 +212,6 @@ def _domain_before(text: str, reverse: str, start: int, slash: int) -> int | Non
     return first.start() if first is not None else None
 
 
-_HASHTAG_END_RE = re.compile(r"[#＃]|://")
 # Instagram usernames: ASCII letters, digits, '.', '_', at most 30 characters. The '@' must
 # not follow a username character (e-mail addresses) and must not be doubled.
 _MENTION_RE = re.compile(r"(?<![A-Za-z0-9_.@＠])[@＠]([A-Za-z0-9_.]{1,30})(?![A-Za-z0-9_@＠])")
@@ -214,18 +234,20 @@ def extract_hashtags_with_indices(
     if not text or ("#" not in text and "＃" not in text):
         return []
     stop = min(len(text), INSTAGRAM_CAPTION_LIMIT)
+    pattern = _HASHTAG_BMP_RE if text.isascii() or max(text) <= "\uffff" else _HASHTAG_RE
     urls = None
     found: list[tuple[str, int, int]] = []
-    for match in _HASHTAG_RE.finditer(text, 0, stop):
-        end = match.end()
-        if _HASHTAG_END_RE.match(text, end):
-            continue
-        start = match.start()
-        if end == stop < len(text) and _HASHTAG_RE.match(text, start).end() != end:  # type: ignore[union-attr]
-            continue  # the limit cut this tag
+    for match in pattern.finditer(text, 0, stop):
+        start, end = match.span()
+        if end > stop - 3 and text.startswith("://", end):
+            continue  # the lookahead stops at ``stop``; the rule sees the whole text
+        if end == stop < len(text):
+            whole = pattern.match(text, start)
+            if whole is None or whole.end() != end:
+                continue  # the limit cut this tag
         if urls is None:
             urls = url_spans(text, stop)
-        if any(u_start < end and start < u_end for u_start, u_end in urls):
+        if urls and any(u_start < end and start < u_end for u_start, u_end in urls):
             continue
         found.append((match.group(1), start, end))
         if limit is not None and len(found) >= limit:

@@ -32,6 +32,7 @@ from intrend_assets.instagram.strategies import (
 from intrend_assets.media.archive import MediaConfig
 from intrend_assets.media.download import DownloadConfig
 from intrend_assets.media.urls import normal_origins
+from intrend_assets.raw_store.retention import RetentionPolicy
 from intrend_assets.redaction import header_safe
 from warehouse.settings import WarehouseSettings
 
@@ -137,6 +138,19 @@ class IntrendSettings(WarehouseSettings):
     pacing_seconds: float = Field(0.0, ge=0, description="Seconds of that sleep.")
     max_posts: int = Field(12, ge=1, description="Posts per profile; past 12 pages the timeline.")
     fast_update: bool = Field(True, description="Stop paging at the first post already stored.")
+    first_fetch_days: float = Field(
+        35.0,
+        ge=0,
+        description="A profile's first fetch (no fast-update mark yet) pages its timeline until "
+        "its posts reach this many days back: the trend report's recent and baseline windows "
+        "(7 + 28). 0: the first fetch is like any other. Needs FAST_UPDATE.",
+    )
+    first_fetch_max_pages: int = Field(
+        5,
+        ge=0,
+        description="Most timeline pages (12 posts each) a first fetch spends on reaching "
+        "FIRST_FETCH_DAYS; a profile posting twice a day needs 5.",
+    )
 
     media_mode: Literal["off", "thumbnails", "full"] = Field(
         "thumbnails",
@@ -174,11 +188,35 @@ class IntrendSettings(WarehouseSettings):
         300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
     )
 
+    parse_workers: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="Processes the posts load parses its slices in, ahead of the load; 1 "
+        "parses in the load's own process. 2 keeps two cores busy on a long queue.",
+    )
     max_pending_hours: float = Field(
         6.0,
         gt=0,
         description="Hours a stored fetch may wait for the warehouse load before the "
         "fetches_loaded check fails (a posts run follows every fetch run within minutes).",
+    )
+
+    pushgateway_url: str | None = Field(
+        None,
+        description="Prometheus Pushgateway the fetch and load steps push their metrics to at "
+        "the end of each step (http://host:9091). Unset: no metrics are pushed.",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        None,
+        description="Webhook the alert sensors post to (Slack incoming webhooks take the same "
+        "JSON); a secret, environment only. Unset: the alert sensors skip.",
+    )
+    stale_profile_days: float = Field(
+        3.0,
+        gt=0,
+        description="Days without a stored fetch after which a tracked, not parked profile is "
+        "reported stale by the daily alert.",
     )
 
     executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
@@ -196,6 +234,23 @@ class IntrendSettings(WarehouseSettings):
         description="Whether the schedules (daily refresh, daily warehouse rebuild, weekly "
         "experiment) start running with a new Dagster instance, like the sensors; 'stopped' "
         "leaves them to be switched on in the UI.",
+    )
+    retention_keep_fetches: int | None = Field(
+        None,
+        ge=1,
+        description="Raw-store retention: keep the latest N fetches per profile (and any "
+        "older one that alone holds a post); both retention settings unset: keep everything.",
+    )
+    retention_keep_days: float | None = Field(
+        None,
+        gt=0,
+        description="Raw-store retention: keep the fetches younger than D days (and any older "
+        "one that alone holds a post).",
+    )
+    retention_schedule: Literal["running", "stopped"] = Field(
+        "stopped",
+        description="Whether raw_store_retention_schedule (daily, 04:30 UTC) starts running "
+        "with a new Dagster instance.",
     )
 
     @field_validator("modem_token")
@@ -256,6 +311,9 @@ class IntrendSettings(WarehouseSettings):
         check_order(value, TIMELINE_STRATEGIES, "timeline")
         return value
 
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.retention_keep_fetches, self.retention_keep_days)
+
     def resolved_raw_dir(self) -> Path:
         return self.raw_dir or self.data_dir / "raw"
 
@@ -314,6 +372,8 @@ class IntrendSettings(WarehouseSettings):
             pacing_seconds=self.pacing_seconds,
             max_posts=self.max_posts,
             fast_update=self.fast_update,
+            first_fetch_days=self.first_fetch_days,
+            first_fetch_max_pages=self.first_fetch_max_pages,
             session_pacing_seconds=self.session_pacing_seconds,
             bench_seconds=self.strategy_bench_seconds,
         )

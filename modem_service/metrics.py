@@ -32,6 +32,11 @@ class ServiceMetrics:
             ["result"],
             registry=self.registry,
         )
+        for result in ("changed", "unchanged", "failed", "coalesced"):
+            # A labelled series exists from its first increment; present from 0, the first
+            # rotation after a scrape shows in increase() and rate() instead of being the
+            # series' starting value.
+            self.rotations.labels(result)
         self.rotation_duration = Histogram(
             "modem_rotation_duration_seconds",
             "Wall time of a whole rotation ladder walk.",

@@ -24,22 +24,33 @@ def _announce(**env: str) -> list[str]:
     return done.stdout.splitlines()
 
 
-def test_root_is_told_about_the_browser_install_and_the_system_user(tmp_path: Path) -> None:
+def test_root_is_told_about_the_installs_and_the_system_user(tmp_path: Path) -> None:
     lines = _announce(
         INTREND_UID="0",
         INTREND_CHROMIUM=str(tmp_path / "no-chromium"),
+        INTREND_PUSHGATEWAY=str(tmp_path / "no-pushgateway"),
         INTREND_PG_USER="intrend-no-such-user",
     )
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert "apt-get" in lines[0] and "chromium-driver" in lines[0]
-    assert "intrend-no-such-user" in lines[1] and "useradd" in lines[1]
+    assert "apt-get" in lines[1] and "prometheus-pushgateway" in lines[1]
+    assert "intrend-no-such-user" in lines[2] and "useradd" in lines[2]
 
 
 def test_nothing_to_say_when_nothing_will_change(tmp_path: Path) -> None:
     browser = tmp_path / "chromium"
     browser.write_text("#!/bin/sh\n")
     browser.chmod(0o755)
-    present = {"INTREND_CHROMIUM": str(browser), "INTREND_CHROMEDRIVER": str(browser)}
+    present = {
+        name: str(browser)
+        for name in (
+            "INTREND_CHROMIUM",
+            "INTREND_CHROMEDRIVER",
+            "INTREND_PROMETHEUS",
+            "INTREND_PROMTOOL",
+            "INTREND_PUSHGATEWAY",
+        )
+    }
     assert _announce(INTREND_UID="0", INTREND_PG_USER="root", **present) == []
     # not root: neither happens (ensure-chromium and the PostgreSQL test only advise)
     assert _announce(INTREND_UID="1000", INTREND_CHROMIUM="/nonexistent") == []
@@ -56,3 +67,7 @@ def test_the_names_are_those_the_installers_use() -> None:
     steps = [line.strip() for line in test_recipe.splitlines()[1:]]
     assert steps[0].startswith("@scripts/announce-test-setup")
     assert any(s.startswith("-scripts/ensure-chromium") for s in steps[1:])
+    assert any(s.startswith("-scripts/ensure-prometheus") for s in steps[1:])
+    prometheus = (ROOT / "scripts" / "ensure-prometheus").read_text()
+    for path in ("/usr/bin/prometheus", "/usr/bin/promtool", "/usr/bin/prometheus-pushgateway"):
+        assert path in script and path in prometheus

@@ -1,4 +1,5 @@
-"""Where the warehouse lives, from ``INTREND_*`` environment variables.
+"""Where the warehouse lives and how much memory its connections take, from ``INTREND_*``
+environment variables.
 
 The pipeline and ``intrend-warehouse`` must find the same file, so the code location's
 settings extend these rather than declaring them again (the trend report's minimum of
@@ -19,6 +20,11 @@ class WarehouseSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Root of local data (raw store, warehouse).")
     warehouse_path: Path | None = Field(
         None, description="DuckDB file; default DATA_DIR/warehouse.duckdb."
+    )
+    warehouse_memory_limit: str = Field(
+        "256MB",
+        description="DuckDB memory_limit of every warehouse connection (beyond it, DuckDB "
+        "spills to disk): without one DuckDB takes 80% of the machine's memory.",
     )
     trend_min_profiles: int = Field(
         3, ge=1, description="Distinct profiles a tag needs in the recent window to be a trend."

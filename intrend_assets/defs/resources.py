@@ -16,8 +16,11 @@ from pathlib import Path
 
 import duckdb
 
+from intrend_assets.alerts.daily import StaleAfter
+from intrend_assets.alerts.webhook import Webhook
 from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.redaction import remember
@@ -39,6 +42,7 @@ class WarehouseFile:
 
     path: Path
     trend_min_profiles: int = 3  # the trend report's minimum of distinct profiles per tag
+    parse_workers: int = 1  # processes the posts load parses in (INTREND_PARSE_WORKERS)
 
     def folder(self) -> Path:
         """Where the warehouse file lives; reports are written beside it."""
@@ -90,12 +94,19 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
     secrets are scrubbed from every message the run writes from here on."""
     remember(*settings.secret_values())
     token = settings.modem_token.get_secret_value() if settings.modem_token else None
+    alert_url = settings.alert_webhook_url
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
         "raw_store": LocalRawStore(settings.resolved_raw_dir(), settings.max_answer_bytes),
-        "warehouse": WarehouseFile(settings.resolved_warehouse_path(), settings.trend_min_profiles),
+        "warehouse": WarehouseFile(
+            settings.resolved_warehouse_path(), settings.trend_min_profiles, settings.parse_workers
+        ),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
         "media": settings.media_config(),
+        "metrics": MetricsGateway(settings.pushgateway_url),
+        "alerts": Webhook(alert_url.get_secret_value() if alert_url else None),
+        "stale_after": StaleAfter(settings.stale_profile_days),
+        "retention": settings.retention_policy(),
     }

@@ -29,6 +29,10 @@ class FetchPolicy:
     pacing_seconds: float
     max_posts: int  # more than PROFILE_POSTS pages the timeline
     fast_update: bool
+    # A profile's first fetch (fast update on, no mark yet) pages on until its posts reach this
+    # many days back, in at most ``first_fetch_max_pages`` pages; 0 days: only ``max_posts``.
+    first_fetch_days: float
+    first_fetch_max_pages: int
     session_pacing_seconds: float  # between two logged-in requests (jittered ±50%)
     bench_seconds: float  # a strategy limited on two fresh IPs in a row rests this long
     max_backoff_seconds: float = 30.0

@@ -17,7 +17,7 @@ from intrend_assets.fetching.attempts import Requester
 from intrend_assets.fetching.policy import PROFILE_POSTS
 from intrend_assets.fetching.report import GaveUp, ProfileOutcome
 from intrend_assets.fetching.run import FetchRun
-from intrend_assets.fetching.timeline import TimelinePager
+from intrend_assets.fetching.timeline import TimelinePager, history_until
 from intrend_assets.instagram.bound import BoundProfileStrategy
 from intrend_assets.instagram.errors import (
     ConfigurationError,
@@ -186,7 +186,12 @@ class ProfileFetch:
             session=session,
         )
         mark = None
-        pages_needed = not strategy.strategy.carries_posts or policy.max_posts > PROFILE_POSTS
+        # A first fetch may page for history; the pager reads the mark and tells.
+        pages_needed = (
+            not strategy.strategy.carries_posts
+            or policy.max_posts > PROFILE_POSTS
+            or (history_until(policy, None) is not None and bool(self.run.strategies.timeline))
+        )
         try:
             if kind == "ok" and pages_needed:
                 mark = await self.pager.paginate(outcome, obj, answer.body, strategy, session)

@@ -1,6 +1,10 @@
 """Paging a profile's timeline past its profile answer, up to ``max_posts``, stopping early
 at the first post already stored (fast update, see :mod:`.fast_update`).
 
+A profile's first fetch (fast update on, no mark yet) goes deeper: until its posts reach
+``first_fetch_days`` back, so the trend report's baseline window is filled from the first
+run rather than weeks later, within ``first_fetch_max_pages`` pages.
+
 A timeline strategy that can go on from the profile answer's cursor goes first (it does not
 fetch the first posts again); a strategy gone or walled before its first page hands over to
 the next one; anything that stops the pass part way leaves it incomplete, so the fast-update
@@ -11,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from intrend_assets.fetching.attempts import Requester
-from intrend_assets.fetching.fast_update import Mark, first_known_index, next_mark
+from intrend_assets.fetching.fast_update import PINNED_MAX, Mark, first_known_index, next_mark
+from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import GaveUp, ProfileOutcome
 from intrend_assets.fetching.run import FetchRun
 from intrend_assets.instagram.bound import BoundProfileStrategy, BoundTimelineStrategy
@@ -41,6 +46,8 @@ class _Walk:
     seen: list[tuple[str, datetime | None]]
     user_id: str | None
     mark: Mark | None
+    history_until: datetime | None = None  # a first fetch pages back to here
+    history_pages: int = 0  # in at most this many pages
     ids: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -54,6 +61,31 @@ class _Walk:
         self.seen += taken
         self.ids.update(post_id for post_id, _ in taken)
         return found is not None
+
+    def reached(self) -> bool:
+        """Whether the posts seen reach back to ``history_until`` (pinned slots aside: an old
+        pinned post on top says nothing about how far back the timeline has been read)."""
+        until = self.history_until
+        if until is None:
+            return True
+        return any(t is not None and t <= until for _, t in self.seen[PINNED_MAX:])
+
+    def wants_more(self, policy: FetchPolicy, pages: int) -> bool:
+        """Whether to fetch another page, ``pages`` pages in: up to ``max_posts`` posts, and on
+        a first fetch on until the history reaches back far enough or the pages run out."""
+        if len(self.seen) < policy.max_posts:
+            return True
+        return pages < self.history_pages and not self.reached()
+
+
+def history_until(policy: FetchPolicy, mark: Mark | None) -> datetime | None:
+    """How far back this fetch pages: a first fetch (fast update on, no mark) to
+    ``first_fetch_days`` ago; any other fetch no further than ``max_posts``."""
+    if not policy.fast_update or mark is not None or policy.first_fetch_days <= 0:
+        return None
+    if policy.first_fetch_max_pages <= 0:
+        return None
+    return datetime.now(UTC) - timedelta(days=policy.first_fetch_days)
 
 
 class TimelinePager:
@@ -83,12 +115,16 @@ class TimelinePager:
         mark = None
         if policy.fast_update:
             mark = await asyncio.to_thread(self.run.store.read_mark, username)
-        walk = _Walk(_post_keys(parsed), parsed.profile.get("id"), mark)
         carries_posts = served_by.strategy.carries_posts
+        # An answer without posts costs a page for the posts other answers carry: the same
+        # history whichever strategy served the profile.
+        history_pages = policy.first_fetch_max_pages + (0 if carries_posts else 1)
+        until = history_until(policy, mark)
+        walk = _Walk(_post_keys(parsed), parsed.profile.get("id"), mark, until, history_pages)
         if (
             first_known_index(walk.seen, mark) is None
             and (parsed.has_next_page or not carries_posts)
-            and len(walk.seen) < policy.max_posts
+            and walk.wants_more(policy, outcome.pages)
         ):
             bound = self.run.strategies
             timeline = bound.session_timeline if session else bound.timeline
@@ -122,7 +158,7 @@ class TimelinePager:
         username = outcome.username
         pages = 0
         cursors: set[str | None] = set()
-        while len(walk.seen) < self.run.policy.max_posts:
+        while walk.wants_more(self.run.policy, outcome.pages):
             cursors.add(cursor)
             try:
                 async with self.run.page_turn(session):

@@ -17,6 +17,7 @@ fetch's; an ``OSError`` or ``MemoryError`` never is.
 from __future__ import annotations
 
 import errno
+from concurrent.futures.process import BrokenProcessPool
 
 import duckdb
 
@@ -88,6 +89,8 @@ def environment_label(exc: BaseException) -> str | None:
         return exc.label
     if isinstance(exc, MemoryError):
         return "out of memory"
+    if isinstance(exc, BrokenProcessPool):  # a parse process killed (the OOM killer)
+        return "a parse process died"
     if isinstance(exc, OSError):
         return _ERRNO_LABELS.get(exc.errno or 0) or (
             errno.errorcode.get(exc.errno or 0) or "OS error"

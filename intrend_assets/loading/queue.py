@@ -15,20 +15,26 @@ load (a full disk, an I/O error, a lock: :mod:`.errors`), the load raises
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 
 from intrend_assets.loading.errors import LoadBlocked, environment_label
-from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, ObjectTooLarge, RawObject
+from intrend_assets.loading.pool import parsed_slices
+from intrend_assets.loading.slices import SliceAnswer, read_fetch
+from intrend_assets.parsing.profile import ParsedProfile, parse_profile
+from intrend_assets.raw_store.store import LocalRawStore, RawObject
 from intrend_assets.tracking.refresh import posts_per_day
-from warehouse.load import load_parsed, mark_posts_wide_stale
+from warehouse.load import load_parsed
 
 # Parse and load in slices of fetches: memory stays flat however much is pending, and a
-# crash part way keeps the slices already committed.
-LOAD_BATCH = 250
+# crash part way keeps the slices already committed. A slice is one transaction: DuckDB's
+# commits and per-batch scans cost the same for 250 fetches as for 500, and the three slices
+# in flight (two parsing, one loading) stay within the memory bound.
+LOAD_BATCH = 500
 
 
 @dataclass
@@ -41,6 +47,8 @@ class LoadReport:
     set_aside: int = 0  # fetches the warehouse refused, moved out of the queue
     missing: list[str] = field(default_factory=list)  # queued, gone from the raw store
     unparseable: dict[str, str] = field(default_factory=dict)  # raw key -> why
+    # Posting rates of the profiles committed, not yet written to the raw store.
+    rates: dict[str, float] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,69 +83,94 @@ def load_queue(
     todo: list[RawObject],
     pending: set[str],
     report: LoadReport,
+    *,
+    workers: int = 1,
 ) -> Iterator[BatchDone]:
     """Parse and load ``todo`` slice by slice, yielding after each slice leaves the queue.
 
     A fetch the warehouse refuses is set aside in the raw store (not lost, not retried for
-    ever); only keys in ``pending`` are cleared (see :func:`to_load`). An error of the
-    environment raises :class:`LoadBlocked`, with this slice and the rest still queued.
+    ever); only keys in ``pending`` are cleared (see :func:`to_load`). With ``workers`` of
+    2 or more, slices are parsed in as many processes ahead of the load, in order
+    (:mod:`.pool`). An
+    error of the environment raises :class:`LoadBlocked`, with the fetches not cleared yet
+    still queued.
     """
-    for start in range(0, len(todo), LOAD_BATCH):
-        objects = todo[start : start + LOAD_BATCH]
-        fetches = []
-        for obj in objects:
-            if obj.size < 0:  # queued, then deleted from the store by hand
-                report.missing.append(obj.key)
-                continue
-            parsed = parse_fetch(store, obj, report.unparseable)
-            if parsed:
-                fetches.append((obj, parsed))
-        try:
-            refused = load_fetches(con, store, fetches, report)
-        except Exception as exc:
-            if (label := environment_label(exc)) is None:
-                raise
-            queued = sum(1 for o in todo[start:] if o.key in pending)
-            raise LoadBlocked(exc, label, queued) from exc
-        for obj, why in refused:
-            store.set_aside_pending(obj, why)
-        # Committed (or set aside): off the queue. Only what was queued: see to_load.
-        store.clear_pending(o for o in objects if o.key in pending)
-        yield BatchDone(loaded=start + len(objects), refused=refused)
+    slices = [todo[start : start + LOAD_BATCH] for start in range(0, len(todo), LOAD_BATCH)]
+    done = 0
+    cleared = 0  # todo[:cleared] is off the queue
+    try:
+        with _AfterCommit() as after:
+            for objects, parsed in parsed_slices(store, slices, workers, parse_profile):
+                report.missing.extend(obj.key for obj in objects if obj.size < 0)
+                fetches = []
+                for fetch in parsed:
+                    report.unparseable.update(fetch.unparseable)
+                    if fetch.failed is not None:
+                        store.record_failure(fetch.obj.username, "invalid", fetch.failed, 0)
+                    elif fetch.answers:
+                        fetches.append((fetch.obj, fetch.answers))
+                refused = load_fetches(con, store, fetches, report)
+                for obj, why in refused:
+                    store.set_aside_pending(obj, why)
+                # Committed (or set aside): off the queue. Only what was queued: see to_load.
+                rates, report.rates = report.rates, {}
+                after.submit(_clear, store, [o for o in objects if o.key in pending], rates)
+                cleared, done = done, done + len(objects)  # the slice before is cleared
+                yield BatchDone(loaded=done, refused=refused)
+    except Exception as exc:
+        if (label := environment_label(exc)) is None:
+            raise
+        queued = sum(1 for o in todo[cleared:] if o.key in pending)
+        raise LoadBlocked(exc, label, queued) from exc
 
 
 def parse_fetch(
     store: LocalRawStore, obj: RawObject, unparseable: dict[str, str]
 ) -> list[ParsedProfile]:
-    """The profile answer, then the timeline pages fetched right after it. A bad page costs
-    only its own posts; a bad profile answer costs the fetch, recorded as failed."""
-    parsed: list[ParsedProfile] = []
-    for number, key in enumerate([obj.key, *store.pages(obj)]):
-        try:
-            body = store.read(key)  # an OSError here is the disk's, not the fetch's: raise
-        except FileNotFoundError:
-            why = "gone from the raw store"
-        except ObjectTooLarge as exc:  # a decompression bomb: this fetch's fault, not the disk's
-            why = str(exc)
-        else:
-            try:
-                parsed.append(parse_profile(body, fetched_at=obj.fetched_at, username=obj.username))
-                continue
-            except ProfileParseError as exc:
-                why = str(exc)
-            except Exception as exc:  # a parser bug on odd input: this fetch's, not the queue's
-                why = f"{type(exc).__name__} in the parser: {exc}"
-        unparseable[key] = why
-        if number == 0:
-            store.record_failure(obj.username, "invalid", why, 0)
-            return []
+    """The profile answer, then the timeline pages fetched right after it, parsed here. A
+    bad page costs only its own posts; a bad profile answer costs the fetch, recorded as
+    failed."""
+    outcome, parsed = read_fetch(store, obj, parse_profile)
+    unparseable.update(outcome.unparseable)
+    if outcome.failed is not None:
+        store.record_failure(obj.username, "invalid", outcome.failed, 0)
     return parsed
+
+
+def _clear(store: LocalRawStore, cleared: list[RawObject], rates: dict[str, float]) -> None:
+    store.clear_pending(cleared)
+    store.write_cadences(rates)
+
+
+class _AfterCommit:
+    """The file work that follows a slice's commit (its markers off the queue, its profiles'
+    posting rates), done in a thread while the next slice loads: thousands of small files,
+    whose creation and removal wait on the disk, not the CPU. One slice's work at a time;
+    an error in it is raised at the next slice, or on leaving, which waits for the last.
+    A crash in between leaves committed fetches queued: they load again (upserts by key)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="load-after-commit")
+        self._last: Future[None] | None = None
+
+    def submit(self, fn: Callable[..., None], *args: object) -> None:
+        if self._last is not None:
+            self._last.result()
+        self._last = self._pool.submit(fn, *args)
+
+    def __enter__(self) -> _AfterCommit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        if self._last is not None and exc[0] is None:
+            self._last.result()
 
 
 def load_fetches(
     con: duckdb.DuckDBPyConnection,
     store: LocalRawStore,
-    fetches: list[tuple[RawObject, list[ParsedProfile]]],
+    fetches: list[tuple[RawObject, list[SliceAnswer]]],
     report: LoadReport,
 ) -> list[tuple[RawObject, str]]:
     """Load parsed fetches in one transaction; returns those the warehouse refused.
@@ -176,23 +209,21 @@ def load_fetches(
 def _commit(
     con: duckdb.DuckDBPyConnection,
     store: LocalRawStore,
-    fetches: list[tuple[RawObject, list[ParsedProfile]]],
+    fetches: list[tuple[RawObject, list[SliceAnswer]]],
     report: LoadReport,
 ) -> None:
     batch = [parsed for _, answers in fetches for parsed in answers]
-    stats = load_parsed(con, batch)
-    mark_posts_wide_stale(con, {p.username for p in batch if p.username})
-    for username, rate in posting_rates(batch).items():
-        store.write_cadence(username, rate)
+    stats = load_parsed(con, batch)  # marks what it changed, inside its own transaction
+    report.rates.update(posting_rates(batch))
     report.fetches += len(fetches)
     report.posts += stats.posts
     report.profiles += stats.profiles
 
 
-def posting_rates(batch: list[ParsedProfile]) -> dict[str, float]:
+def posting_rates(batch: Sequence[SliceAnswer]) -> dict[str, float]:
     """Posts per day of each profile in the batch, from all its posts (answer and pages)."""
-    times: dict[str, list] = {}
+    times: dict[str, list[datetime]] = {}
     for parsed in batch:
         if parsed.username:
-            times.setdefault(parsed.username, []).extend(parsed.post_columns["taken_at"])
+            times.setdefault(parsed.username, []).extend(parsed.taken_at)
     return {name: posts_per_day(stamps) for name, stamps in times.items()}

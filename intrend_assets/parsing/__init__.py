@@ -4,7 +4,8 @@ Plain Python, no Dagster: ``parse_profile`` is what the load, the fetcher (for p
 cursors) and the tests rely on; its output follows the warehouse's
 :mod:`warehouse.contract` (the posts and profile schemas, the hashtag counting key).
 ``shapes`` knows every answer shape Instagram has used and turns each into the one graph
-shape ``profile`` reads; ``cdn`` reads media URLs' expiry.
+shape ``profile`` reads; ``decode`` turns a stored body into JSON, ``fields`` reads the
+graph shape's fields; ``cdn`` reads media URLs' expiry.
 """
 
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile

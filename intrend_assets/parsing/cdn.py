@@ -14,11 +14,19 @@ _OE_RE = re.compile(r"[?&]oe=([0-9A-Fa-f]{1,16})(?:&|#|$)")
 
 
 def url_expiry_epoch(url: str | None) -> int | None:
-    """Unix seconds of the ``oe`` parameter, or ``None`` when absent or malformed."""
+    """Unix seconds of the ``oe`` parameter, or ``None`` when absent or malformed.
+
+    The first match of ``_OE_RE``, found from each ``oe=`` (a plain substring search) rather
+    than by trying the pattern at every character of a 300-character URL.
+    """
     if not url:
         return None
-    match = _OE_RE.search(url)
-    return int(match.group(1), 16) if match else None
+    at = url.find("oe=", 1)
+    while at != -1:
+        if url[at - 1] in "?&" and (match := _OE_RE.match(url, at - 1)) is not None:
+            return int(match.group(1), 16)
+        at = url.find("oe=", at + 1)
+    return None
 
 
 def url_expires_at(url: str | None) -> datetime | None:

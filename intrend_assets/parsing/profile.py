@@ -1,8 +1,8 @@
 """Raw Instagram answers → a profile dict and a frame of posts.
 
 Pure code: no I/O, no clock. The raw store keeps bodies zstd-compressed; they are decoded
-here (zstd → bytes → UTF-8 → JSON, or the JSON embedded in an HTML profile page) and the
-fields are pulled with jmespath expressions compiled once per process. Every fetch strategy's
+by :mod:`.decode` (zstd → orjson, or the JSON embedded in an HTML profile page) and the
+fields read by :mod:`.fields` (plain lookups, jmespath's rules). Every fetch strategy's
 answer is understood (:mod:`.shapes` turns the v1 ones into the graph shape, so
 the same data gives the same :class:`ParsedProfile` whichever strategy fetched it):
 
@@ -23,25 +23,22 @@ Missing or null fields become nulls; unknown fields are ignored (the endpoint mo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-import jmespath
 import polars as pl
-import zstandard
 
 from intrend_assets.hashtags import extract_hashtags, extract_mentions
+from intrend_assets.parsing import fields
 from intrend_assets.parsing.cdn import url_expires_at
+from intrend_assets.parsing.decode import ZSTD_MAGIC, DecodeError, decode
 from intrend_assets.parsing.shapes import (
     V1_TIMELINE,
     V1_USER,
-    ShapeError,
     detect_shape,
-    extract_embedded,
     graphql_errors,
     to_graph,
 )
@@ -53,38 +50,9 @@ from warehouse.contract import (
     posts_frame_from_columns,
 )
 
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-_USER = jmespath.compile("data.user || graphql.user")
-_PROFILE = jmespath.compile(
-    "{id: id, username: username, full_name: full_name, biography: biography,"
-    " followers: edge_followed_by.count, following: edge_follow.count,"
-    " post_count: edge_owner_to_timeline_media.count,"
-    " is_private: is_private, is_verified: is_verified,"
-    " is_business_account: is_business_account,"
-    " category_name: not_null(category_name, business_category_name, overall_category_name),"
-    " external_url: external_url, profile_pic_url: not_null(profile_pic_url_hd, profile_pic_url)}"
-)
-_PAGE_INFO = jmespath.compile(
-    "edge_owner_to_timeline_media.page_info.{has_next_page: has_next_page, end_cursor: end_cursor}"
-)
-_NODES = jmespath.compile(
-    "edge_owner_to_timeline_media.edges[].node.{"
-    "id: id, shortcode: shortcode, owner_id: owner.id, owner_username: owner.username,"
-    " taken_at: taken_at_timestamp, caption: edge_media_to_caption.edges[0].node.text,"
-    " likes: not_null(edge_liked_by.count, edge_media_preview_like.count),"
-    " comments: not_null(edge_media_to_comment.count, edge_media_preview_comment.count),"
-    " typename: __typename, is_video: is_video, views: video_view_count,"
-    " children: edge_sidecar_to_children.edges, pinned: pinned_for_users,"
-    " product_type: product_type, display_url: display_url,"
-    " location_id: location.id, location_name: location.name,"
-    " accessibility_caption: accessibility_caption}"
-)
-_FAIL_MESSAGE = jmespath.compile("message")
+__all__ = ["ZSTD_MAGIC", "ParsedProfile", "ProfileParseError", "decode_body", "parse_profile"]
 
 _MEDIA_TYPES = {"GraphImage": "image", "GraphVideo": "video", "GraphSidecar": "sidecar"}
-
-_DCTX = zstandard.ZstdDecompressor()
 
 
 class ProfileParseError(ValueError):
@@ -137,67 +105,15 @@ class ParsedProfile:
 def decode_body(
     payload: bytes | bytearray | memoryview | str, *, username: str | None = None
 ) -> Any:
-    """zstd (detected by its magic) → bytes → UTF-8 → JSON.
+    """zstd (detected by its magic) → bytes → UTF-8 → JSON (:func:`.decode.decode`).
 
     An HTML body (the embedded-page strategy) gives the profile JSON embedded in it, as
     ``{"data": {"user": ...}}`` (:func:`intrend_assets.parsing.shapes.extract_embedded`).
     """
-    if isinstance(payload, str):
-        text = payload
-    else:
-        raw = bytes(payload)
-        if raw[:4] == ZSTD_MAGIC:
-            # Frames written in streaming mode carry no content size: stream to the end, and
-            # check the frame really ended (a cut-off frame decodes "fine" up to the cut).
-            dobj = _DCTX.decompressobj()
-            try:
-                raw = dobj.decompress(raw)
-            except zstandard.ZstdError as exc:
-                raise ProfileParseError(username, f"corrupt zstd data ({exc})") from None
-            if not dobj.eof:
-                raise ProfileParseError(username, "truncated zstd data (frame does not end)")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ProfileParseError(username, f"body is not UTF-8 ({exc})") from None
-    if not text.strip():
-        raise ProfileParseError(username, "empty body")
-    if _is_html(text):
-        try:
-            body = extract_embedded(text)
-        except ShapeError as exc:
-            raise ProfileParseError(username, f"HTML page: {exc}") from None
-    else:
-        try:
-            body = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ProfileParseError(username, f"body is not JSON ({exc})") from None
-    # A "\udcxx" escape with no partner decodes to a lone surrogate, which no UTF-8 writer
-    # (Arrow, DuckDB) accepts. Valid UTF-8 text cannot hold one otherwise, so only bodies with
-    # such an escape (or str payloads) pay for the walk.
-    if "\\ud" in text or "\\uD" in text or isinstance(payload, str):
-        body = _scrub_surrogates(body)
-    return body
-
-
-def _scrub_surrogates(value: Any) -> Any:
-    """``value`` with every lone surrogate replaced by U+FFFD (pairs are already joined)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return value
-    if isinstance(value, list):
-        return [_scrub_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_scrub_surrogates(k): _scrub_surrogates(v) for k, v in value.items()}
-    return value
-
-
-def _is_html(text: str) -> bool:
-    # JSON never starts with "<"; only the head is looked at (bodies are tens of kB).
-    return text[:64].lstrip("\ufeff \t\r\n").startswith("<")
+    try:
+        return decode(payload)
+    except DecodeError as exc:
+        raise ProfileParseError(username, str(exc)) from None
 
 
 def parse_profile(
@@ -215,20 +131,20 @@ def parse_profile(
     when = _as_utc(fetched_at, username)
     user = _user_of(body, username)
 
-    nodes = _NODES.search(user) or []
+    nodes = [fields.node_values(node) for node in fields.edge_nodes(user)]
     is_page = not any(k in user for k in ("id", "username", "full_name", "edge_followed_by"))
     if is_page and "edge_owner_to_timeline_media" not in user:
         raise ProfileParseError(username, "the user object has neither profile fields nor posts")
 
-    profile = _PROFILE.search(user) or {}
+    profile = fields.profile_fields(user)
     if is_page:
         # A page knows the owner only through its posts (or the caller); a post of another
         # owner (a collaboration, or a made-up name) does not make the page theirs.
         requested = _canonical(username) if username is not None else None
-        mine = [n for n in nodes if n and _owned_by(n.get("owner_username"), requested)]
-        owner_id = next((n.get("owner_id") for n in mine if n.get("owner_id")), None)
-        owner_name = next((n.get("owner_username") for n in mine if n.get("owner_username")), None)
-        profile["id"] = profile.get("id") or owner_id
+        mine = [n for n in nodes if _owned_by(n[_OWNER_NAME], requested)]
+        owner_id = next((n[_OWNER_ID] for n in mine if n[_OWNER_ID]), None)
+        owner_name = next((n[_OWNER_NAME] for n in mine if n[_OWNER_NAME]), None)
+        profile["id"] = profile["id"] or owner_id
         profile["username"] = owner_name or username
     profile = {key: profile.get(key) for key in PROFILE_FIELDS}
     for key in ("id", "username", "full_name", "biography", "category_name", "external_url"):
@@ -242,13 +158,13 @@ def parse_profile(
 
     columns = _post_columns(nodes, profile["id"], profile["username"], when)
     columns["owner_username"] = _post_owners(columns["owner_username"], profile["username"])
-    page_info = _PAGE_INFO.search(user) or {}
+    has_next_page, end_cursor = fields.page_info(user)
     return ParsedProfile(
         profile=profile,
         post_columns=columns,
         kind="timeline_page" if is_page else "profile",
-        has_next_page=_bool(page_info.get("has_next_page")),
-        end_cursor=_str(page_info.get("end_cursor")),
+        has_next_page=_bool(has_next_page),
+        end_cursor=_str(end_cursor),
     )
 
 
@@ -296,13 +212,13 @@ def _user_of(body: Any, username: str | None) -> dict[str, Any]:
         joined = "; ".join(errors)
         raise ProfileParseError(username, f"GraphQL errors (a stale doc_id?): {joined[:300]}")
     if body.get("status") == "fail" or ("message" in body and "data" not in body):
-        message = _FAIL_MESSAGE.search(body) or "no message"
+        message = body.get("message") or "no message"
         flags = [k for k in ("require_login", "spam", "checkpoint_url") if body.get(k)]
         suffix = f" ({', '.join(flags)})" if flags else ""
         raise ProfileParseError(username, f"Instagram refused: {message!s}{suffix}")
     if detect_shape(body) in (V1_USER, V1_TIMELINE):
         body = to_graph(body)
-    user = _USER.search(body)
+    user = fields.user_of(dict(body))
     if user is None:
         if isinstance(body.get("data"), Mapping) and "user" in body["data"]:
             raise ProfileParseError(username, "data.user is null (no such profile, or hidden)")
@@ -312,56 +228,86 @@ def _user_of(body: Any, username: str | None) -> dict[str, Any]:
     return dict(user)
 
 
+(
+    _ID,
+    _SHORTCODE,
+    _OWNER_ID,
+    _OWNER_NAME,
+    _TAKEN_AT,
+    _CAPTION,
+    _LIKES,
+    _COMMENTS,
+    _TYPENAME,
+    _IS_VIDEO,
+    _VIEWS,
+    _CHILDREN,
+    _PINNED,
+    _PRODUCT_TYPE,
+    _DISPLAY_URL,
+    _LOCATION_ID,
+    _LOCATION_NAME,
+    _ACCESSIBILITY,
+) = range(len(fields.NODE_KEYS))
+
+
 def _post_columns(
-    nodes: list[dict[str, Any] | None],
+    nodes: list[tuple[Any, ...]],
     profile_id: str | None,
     profile_username: str | None,
     fetched_at: datetime | None,
 ) -> dict[str, list[Any]]:
-    cols: dict[str, list[Any]] = {name: [] for name in POSTS_SCHEMA}
+    """The posts' :data:`POSTS_SCHEMA` columns: a row tuple per post, transposed once."""
+    rows = []
     for node in nodes:
-        if not node or _str(node.get("id")) is None:
+        post_id = _str(node[_ID])
+        if post_id is None:
             continue  # an edge without a node (or without a usable id) carries nothing
-        caption = node.get("caption")
+        caption = node[_CAPTION]
         caption = caption if isinstance(caption, str) else None
         tags = extract_hashtags(caption)
-        children = node.get("children")
-        typename = node.get("typename")
-        typename = typename if isinstance(typename, str) else ""
-        media_type = _MEDIA_TYPES.get(typename.removeprefix("XDT"))
+        children = node[_CHILDREN]
+        typename = node[_TYPENAME]
+        media_type = (
+            _MEDIA_TYPES.get(typename.removeprefix("XDT")) if isinstance(typename, str) else None
+        )
+        is_video = node[_IS_VIDEO]
         if media_type is None:
             if isinstance(children, list) and children:
                 media_type = "sidecar"
-            elif node.get("is_video") is not None:
-                media_type = "video" if node.get("is_video") else "image"
-        display_url = _str(node.get("display_url"))
-        cols["post_id"].append(_str(node["id"]))
-        cols["shortcode"].append(_str(node.get("shortcode")))
-        cols["owner_id"].append(_str(node.get("owner_id")) or profile_id)
-        cols["owner_username"].append(_str(node.get("owner_username")) or profile_username)
-        cols["taken_at"].append(_epoch(node.get("taken_at")))
-        cols["caption"].append(caption)
-        cols["hashtags"].append(tags)
-        cols["hashtags_norm"].append([normalize_hashtag(t) for t in tags])
-        cols["mentions"].append(extract_mentions(caption))
-        cols["like_count"].append(_int(node.get("likes")))
-        cols["comment_count"].append(_int(node.get("comments")))
-        cols["media_type"].append(media_type)
-        cols["is_video"].append(_bool(node.get("is_video")))
-        cols["video_view_count"].append(_int(node.get("views")))
-        cols["child_count"].append(
-            len(children) if media_type == "sidecar" and isinstance(children, list) else None
+            elif is_video is not None:
+                media_type = "video" if is_video else "image"
+        display_url = _str(node[_DISPLAY_URL])
+        pinned = node[_PINNED]
+        rows.append(
+            (
+                post_id,
+                _str(node[_SHORTCODE]),
+                _str(node[_OWNER_ID]) or profile_id,
+                _str(node[_OWNER_NAME]) or profile_username,
+                _epoch(node[_TAKEN_AT]),
+                caption,
+                tags,
+                [normalize_hashtag(t) for t in tags],
+                extract_mentions(caption),
+                _int(node[_LIKES]),
+                _int(node[_COMMENTS]),
+                media_type,
+                _bool(is_video),
+                _int(node[_VIEWS]),
+                len(children) if media_type == "sidecar" and isinstance(children, list) else None,
+                bool(pinned) if isinstance(pinned, list) else None,
+                _str(node[_PRODUCT_TYPE]),
+                display_url,
+                url_expires_at(display_url),
+                _str(node[_LOCATION_ID]),
+                _str(node[_LOCATION_NAME]),
+                _str(node[_ACCESSIBILITY]),
+                fetched_at,
+            )
         )
-        pinned = node.get("pinned")
-        cols["is_pinned"].append(bool(pinned) if isinstance(pinned, list) else None)
-        cols["product_type"].append(_str(node.get("product_type")))
-        cols["display_url"].append(display_url)
-        cols["display_url_expires_at"].append(url_expires_at(display_url))
-        cols["location_id"].append(_str(node.get("location_id")))
-        cols["location_name"].append(_str(node.get("location_name")))
-        cols["accessibility_caption"].append(_str(node.get("accessibility_caption")))
-        cols["fetched_at"].append(fetched_at)
-    return cols
+    if not rows:
+        return {name: [] for name in POSTS_SCHEMA}
+    return dict(zip(POSTS_SCHEMA, map(list, zip(*rows, strict=True)), strict=True))
 
 
 def _as_utc(value: datetime | float | str | None, username: str | None) -> datetime | None:

@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -278,8 +278,23 @@ class LocalRawStore:
 
     def write_cadence(self, username: str, posts_per_day: float) -> None:
         """Remember how often the profile posts (what the refresh sensor adapts to)."""
-        path = self.root / "cadence" / f"{validate_username(username)}.json"
-        _atomic_write(path, json.dumps({"posts_per_day": posts_per_day}).encode())
+        self.write_cadences({username: posts_per_day})
+
+    def write_cadences(self, rates: Mapping[str, float]) -> None:
+        """Remember how often each of these profiles posts, without an fsync per file.
+
+        A rate is derived data (the next load of the profile computes it again from its
+        posts), and an fsync per profile cost a load of 83k fetches minutes. Each file is
+        still replaced by a rename, so a reader sees the old rate or the new one; after a
+        crash, at worst an empty file, which reads as "no rate yet".
+        """
+        folder = self.root / "cadence"
+        folder.mkdir(parents=True, exist_ok=True)
+        for username, posts_per_day in rates.items():
+            path = folder / f"{validate_username(username)}.json"
+            tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+            tmp.write_bytes(json.dumps({"posts_per_day": posts_per_day}).encode())
+            os.replace(tmp, path)
 
     def cadence(self, username: str) -> Cadence:
         """Last fetch, posting rate and last failure of a profile, from what the store holds."""

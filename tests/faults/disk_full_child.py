@@ -52,6 +52,7 @@ def run(root: Path, db: Path, batch: int) -> dict[str, object]:
     import intrend_assets.loading.queue as queue
     from intrend_assets.defs.resources import WarehouseFile
     from intrend_assets.defs.warehouse.posts import posts
+    from intrend_assets.lib.metrics_push import MetricsGateway
     from intrend_assets.raw_store.store import LocalRawStore
 
     queue.LOAD_BATCH = batch  # several commits, so that the disk fills part way
@@ -59,7 +60,11 @@ def run(root: Path, db: Path, batch: int) -> dict[str, object]:
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [posts],
-            resources={"raw_store": store, "warehouse": WarehouseFile(db)},
+            resources={
+                "raw_store": store,
+                "warehouse": WarehouseFile(db),
+                "metrics": MetricsGateway(None),
+            },
             instance=instance,
             raise_on_error=False,
         )

@@ -20,6 +20,7 @@ from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.raw_store.store import LocalRawStore
 from tests import defaults, scripted
 
@@ -88,6 +89,7 @@ def test_posts_step_survives_hostile_names_in_the_pending_queue(tmp_path: Path) 
             resources={
                 "raw_store": LocalRawStore(Path(str(root))),
                 "warehouse": WarehouseFile(Path(str(tmp_path / "w.duckdb"))),
+                "metrics": MetricsGateway(None),
             },
             instance=instance,
             raise_on_error=False,

@@ -202,7 +202,7 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
                 _click(
                     driver,
                     _by_text("Select a partition or create one"),
-                    30,
+                    60,  # the dialog loads the partitions' status first: slow beside the suite
                     "the partition picker",
                 )
                 _click(driver, _by_text(profile), 30, f"partition {profile} in the picker")

@@ -10,6 +10,7 @@ import pytest
 
 from intrend_assets.definitions import ASSETS, defs
 from intrend_assets.defs.resources import WarehouseFile
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.raw_store.store import LocalRawStore
 from tests.fakes import FakeModem
 from warehouse.db import connect
@@ -90,6 +91,7 @@ def test_every_table_asset_reports_its_rows_and_columns(tmp_path: Path) -> None:
         "raw_store": LocalRawStore(tmp_path / "raw"),
         "warehouse": WarehouseFile(path),
         "modem": FakeModem(),
+        "metrics": MetricsGateway(None),
     }
     chosen = [a for a in ASSETS if isinstance(a, dg.AssetsDefinition) and a.key.path[0] in OFFLINE]
     result = dg.materialize(chosen, resources=resources)

@@ -70,13 +70,18 @@ def test_schedules_start_as_configured_like_the_sensors(monkeypatch) -> None:
     from intrend_assets.definitions import build_defs
     from intrend_assets.settings import IntrendSettings
 
-    def statuses() -> set[dg.DefaultScheduleStatus]:
+    def statuses() -> dict[str, dg.DefaultScheduleStatus]:
         defs = build_defs(IntrendSettings())
-        return {s.default_status for s in defs.schedules or []}
+        return {s.name: s.default_status for s in defs.schedules or []}
 
-    assert statuses() == {dg.DefaultScheduleStatus.RUNNING}  # the sensors' default too
+    retention = "raw_store_retention_schedule"  # it deletes raw objects: its own switch
+    running = statuses()
+    assert running.pop(retention) == dg.DefaultScheduleStatus.STOPPED
+    assert set(running.values()) == {dg.DefaultScheduleStatus.RUNNING}  # the sensors' default
     monkeypatch.setenv("INTREND_SCHEDULES", "stopped")
-    assert statuses() == {dg.DefaultScheduleStatus.STOPPED}
+    assert set(statuses().values()) == {dg.DefaultScheduleStatus.STOPPED}
+    monkeypatch.setenv("INTREND_RETENTION_SCHEDULE", "running")
+    assert statuses()[retention] == dg.DefaultScheduleStatus.RUNNING
 
 
 def test_every_sensor_schedule_and_job_says_what_it_does() -> None:

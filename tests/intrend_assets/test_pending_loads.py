@@ -20,6 +20,7 @@ from intrend_assets.fetching.fetcher import fetch_profiles
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.raw_store.store import LocalRawStore
 from tests import defaults, scripted
 
@@ -139,6 +140,7 @@ def _load(root: Path, db: Path, config: dict | None = None) -> dg.ExecuteInProce
             resources={
                 "raw_store": LocalRawStore(Path(str(root))),
                 "warehouse": WarehouseFile(Path(str(db))),
+                "metrics": MetricsGateway(None),
             },
             instance=instance,
             run_config={"ops": {"posts": {"config": config}}} if config else None,

@@ -65,9 +65,18 @@ def test_a_ranged_run_stores_records_rotates_and_reports(
     assert result.success
     store = LocalRawStore(settings.resolved_raw_dir())
 
-    # Every partition of the range ran in the one step.
+    # Every partition of the range ran in the one step; only the stored ones are
+    # materialized, the others carry an observation saying why.
     materialized = {m.partition for m in result.asset_materializations_for_node("raw_profile")}
-    assert materialized == set(NAMES)
+    assert materialized == {"alice", "bob", "busy"}
+    observed = {
+        e.asset_observation_data.asset_observation.partition: e.asset_observation_data
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+    }
+    assert set(observed) == {"ghost", "hidden"}
+    ghost = observed["ghost"].asset_observation.metadata
+    assert ghost["outcome"].value == "not_found"
 
     # The answers as they came, one object each, for the profiles Instagram served.
     assert sorted(store.usernames()) == ["alice", "bob", "busy"]

@@ -12,6 +12,7 @@ from intrend_assets.defs.profiles.assets import raw_profile
 from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.request_log import RequestLog
 from intrend_assets.instagram.http import Answer
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.raw_store.store import LocalRawStore
 from tests import defaults, scripted
 
@@ -72,7 +73,12 @@ def test_a_configuration_error_keeps_the_log_and_is_not_retried(tmp_path: Path) 
         instance.add_dynamic_partitions("profiles", NAMES)
         result = dg.materialize(
             [raw_profile],
-            resources={"instagram": instagram, "modem": FakeModem(), "raw_store": store},
+            resources={
+                "instagram": instagram,
+                "modem": FakeModem(),
+                "raw_store": store,
+                "metrics": MetricsGateway(None),
+            },
             instance=instance,
             tags={
                 "dagster/asset_partition_range_start": NAMES[0],

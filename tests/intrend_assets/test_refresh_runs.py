@@ -20,28 +20,20 @@ import pytest
 from intrend_assets.defs.profiles.assets import raw_profile
 from intrend_assets.defs.profiles.sensors import profile_sensors
 from intrend_assets.defs.resources import build_resources, instagram_access
-from intrend_assets.lib.instance import instance_yaml, project_dir
 from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN
-from intrend_assets.lib.storage import EVENT_BATCH_SIZE
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
 from tests.fakes import FakeInstagram, FakeModem
+from tests.instances import project_instance
 
-_, new_posts_sensor, _ = profile_sensors(dg.DefaultSensorStatus.RUNNING)
+_, new_posts_sensor, *_ = profile_sensors(dg.DefaultSensorStatus.RUNNING)
 NAMES = [f"p{i:04d}" for i in range(1000)]
 DUE = set(random.Random(15).sample(NAMES, 100))
 
 
 @pytest.fixture
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.delenv("DAGSTER_PG_HOST", raising=False)
-    monkeypatch.delenv("INTREND_DAGSTER_STORAGE", raising=False)
-    (home / "dagster.yaml").write_text(instance_yaml(project_dir(Path(__file__))))
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with project_instance(tmp_path, monkeypatch) as instance:
         instance.add_dynamic_partitions("profiles", NAMES)
         yield instance
 

@@ -8,7 +8,7 @@ from intrend_assets.lib.ranged_runs import covering_ranges
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.tracking.tracked_file import ProfilesFile
 
-tracked_profiles_sensor, new_posts_sensor, failed_profiles_sensor = profile_sensors(
+tracked_profiles_sensor, new_posts_sensor, failed_profiles_sensor, _ = profile_sensors(
     dg.DefaultSensorStatus.RUNNING
 )
 

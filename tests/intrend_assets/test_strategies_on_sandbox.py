@@ -301,6 +301,6 @@ def test_every_way_gives_the_same_post_rows(tmp_path: Path) -> None:
             assert report.served() == {label: len(names)}
     for name in names:
         reference = _rows(tmp_path / "web_profile_info", name)
-        assert reference.height == 12
+        assert reference.height >= 12  # the profile answer and a first fetch's history
         for label in ("graphql_doc_id", "embedded_page"):
             assert_frame_equal(_rows(tmp_path / label, name), reference, check_row_order=True)

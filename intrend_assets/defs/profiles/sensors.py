@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from intrend_assets.defs.profiles.jobs import profiles_job
+from intrend_assets.defs.profiles.outcomes import invalid_observation, split_names
 from intrend_assets.defs.profiles.partitions import profiles_partitions
 from intrend_assets.defs.profiles.selection import (
     REFRESH_TAG,
@@ -67,7 +68,7 @@ def refresh_requests(
     order: list[str], due: set[str], *, run_key_prefix: str, kind: str
 ) -> list[dg.RunRequest]:
     """Runs that fetch exactly ``due``: ranges over the partition order that bridge any gap
-    (a skipped partition costs no lookup, only its materialization event), at most
+    (a skipped partition costs no lookup, only its planned event), at most
     ``MAX_PROFILES_PER_RUN`` partitions each, every run naming its due profiles."""
     requests: list[dg.RunRequest] = []
     for chunk in covering_ranges(order, due, max_gap=MAX_PROFILES_PER_RUN):
@@ -185,6 +186,24 @@ def record_failed_run(
     context.log.info(f"recorded {recorded} of {len(keys)} profiles of the failed run")
 
 
+def invalid_partition_names(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """Flags, within a minute, a partition added by hand ("Add a partition" in the UI) whose
+    name the tracked file would refuse (``Bad Name!``, ``../../etc``) or write otherwise
+    (``NASA`` is ``nasa``): an observation on that partition says why, and no run fetches
+    it. The cursor holds the names already flagged, so each is flagged once."""
+    order = context.instance.get_dynamic_partitions(profiles_partitions.name)
+    _, invalid = split_names(order)
+    flagged = set(json.loads(context.cursor)) if context.cursor else set()
+    new = {key: why for key, why in invalid.items() if key not in flagged}
+    for key, why in new.items():
+        context.log.warning(f"partition {key!r} is not a profile name: {why}")
+    return dg.SensorResult(
+        asset_events=[invalid_observation(key, why) for key, why in new.items()],
+        cursor=json.dumps(sorted(invalid)),
+        skip_reason=None if new else "no new invalid partition names",
+    )
+
+
 def profile_sensors(status: dg.DefaultSensorStatus) -> list[dg.SensorDefinition]:
     """The profiles area's sensors, starting with ``status`` in a new instance."""
     return [
@@ -211,4 +230,12 @@ def profile_sensors(status: dg.DefaultSensorStatus) -> list[dg.SensorDefinition]
             description="When a profiles run fails, records its error on the profiles it was "
             "to fetch, so that new_posts_sensor retries them after a backoff.",
         )(record_failed_run),
+        dg.sensor(
+            name="partition_names_sensor",
+            minimum_interval_seconds=30,
+            default_status=status,
+            description="Flags profile partitions added in the UI whose name the profiles file "
+            "would refuse (bad characters, a path, upper case), so they show as invalid at "
+            "once; no run looks them up.",
+        )(invalid_partition_names),
     ]

@@ -22,6 +22,7 @@ from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from intrend_assets.lib.metadata import contract_columns, table_metadata
+from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
@@ -56,6 +57,7 @@ def posts(
     config: PostsConfig,
     raw_store: dg.ResourceParam[LocalRawStore],
     warehouse: dg.ResourceParam[WarehouseFile],
+    metrics: dg.ResourceParam[MetricsGateway],
 ) -> dg.MaterializeResult:
     """One row per post (and one per profile fetch) from every fetch not yet loaded.
 
@@ -72,7 +74,9 @@ def posts(
     report = LoadReport()
     try:
         with warehouse.connect() as con:
-            for done in load_queue(con, store, todo, pending, report):
+            for done in load_queue(
+                con, store, todo, pending, report, workers=warehouse.parse_workers
+            ):
                 for obj, why in done.refused:
                     context.log.error(redact(f"the warehouse refused {obj.key}, set aside: {why}"))
                 context.log.info(f"loaded {done.loaded}/{len(todo)} fetches")
@@ -89,6 +93,7 @@ def posts(
             metadata={"fetches_loaded": report.fetches, "still_queued": blocked.queued},
         ) from exc
     published = warehouse.publish()
+    metrics.push_load(report, time.perf_counter() - started, context.log.warning)
     if report.missing:
         context.log.warning(f"{len(report.missing)} queued fetches were gone from the raw store")
     if report.unparseable:
