@@ -108,6 +108,7 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
         ),
         "pending_limit": PendingLimit(settings.max_pending_hours),
         "tracked_profiles": ProfilesFile(settings.profiles_file),
+        "media": settings.media_config(),
         "metrics": MetricsGateway(settings.pushgateway_url),
         "alerts": Webhook(alert_url.get_secret_value() if alert_url else None),
         "stale_after": StaleAfter(settings.stale_profile_days),

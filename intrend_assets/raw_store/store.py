@@ -37,6 +37,7 @@ from intrend_assets.raw_store.blobs import (
     LocalBlobs,
     open_blobs,
     remove_stale_temporary_files,
+    write_atomically,
 )
 from intrend_assets.raw_store.codec import (
     ObjectTooLarge,
@@ -64,6 +65,10 @@ __all__ = [
     "open_raw_store",
     "remove_stale_temporary_files",
 ]
+
+
+# The media archive (intrend_assets.media.store) writes its files beside the raw store's.
+_atomic_write = write_atomically
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,15 @@ class RawStore(ProfileRecords):
     def url(self) -> str:
         """Where the store lives, for people: a folder or an ``s3://`` URL."""
         return self.blobs.url
+
+    @property
+    def root(self) -> Path:
+        """The folder of a folder store. A bucket has none: what still keeps files by path
+        beside the store (the media archive) fails here with the reason, not later."""
+        raise NotImplementedError(
+            f"the raw store at {self.url} is not a folder; the media archive needs one "
+            "(INTREND_MEDIA_MODE=off, or INTREND_RAW_DIR instead of INTREND_RAW_URL)"
+        )
 
     def put(self, username: str, fetched_at: datetime, body: bytes) -> RawObject:
         """Store one answer body (uncompressed bytes in, compressed at rest).
@@ -338,8 +352,12 @@ class LocalRawStore(RawStore):
     """The raw store on a local (or mounted) folder."""
 
     def __init__(self, root: str | Path, max_object_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
-        self.root = Path(root)
-        super().__init__(LocalBlobs(self.root), max_object_bytes)
+        self._root = Path(root)
+        super().__init__(LocalBlobs(self._root), max_object_bytes)
+
+    @property
+    def root(self) -> Path:
+        return self._root
 
 
 def open_raw_store(
