@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from warehouse.load import load_parsed
+from warehouse.load import daily, keys, load_parsed, rebuild_hashtag_daily, refresh_hashtag_daily
 from warehouse.load import posts as posts_load
 
 from .conftest import AS_OF, synthetic_profiles
@@ -40,7 +40,7 @@ def test_small_batches_go_by_key_and_bulk_loads_join(
         return find_known(connection, ids)
 
     monkeypatch.setattr(posts_load, "_find_known", spy)
-    monkeypatch.setattr(posts_load, "KEY_LOOKUP_MAX", 50)
+    monkeypatch.setattr(keys, "KEY_LOOKUP_MAX", 50)
     bulk = synthetic_profiles(profiles=3, posts_per_profile=30)
     load_parsed(con, bulk)
     update = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
@@ -61,3 +61,33 @@ def test_an_older_fetch_by_key_still_backdates_first_seen(con: duckdb.DuckDBPyCo
     assert stats.posts_updated == 0  # the stored copies are newer
     rows = con.execute("SELECT min(first_seen_at), max(first_seen_at) FROM posts").fetchall()
     assert rows == [(AS_OF - timedelta(3), AS_OF - timedelta(3))]
+
+
+@pytest.mark.parametrize("table", ["posts", "post_hashtags", "hashtag_daily_posts"])
+def test_a_few_posts_rows_are_read_through_the_index(
+    con: duckdb.DuckDBPyConnection, table: str
+) -> None:
+    load_parsed(con, synthetic_profiles(profiles=20, posts_per_profile=100))
+    refresh_hashtag_daily(con)
+    ids = [r[0] for r in con.execute(f"SELECT DISTINCT post_id FROM {table} LIMIT 10").fetchall()]
+    sql = f"SELECT * FROM {table} WHERE list_contains($ids, post_id)"
+    assert "Index Scan" in _plan(con, sql, {"ids": ids})
+
+
+def test_the_hashtag_daily_fold_goes_by_key_for_a_small_change(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=30))
+    refresh_hashtag_daily(con)
+    seen: list[list[str] | None] = []
+    fold = daily._fold
+    monkeypatch.setattr(daily, "_fold", lambda c, ids: (seen.append(ids), fold(c, ids))[1])
+    edited = synthetic_profiles(
+        profiles=1, posts_per_profile=30, seed=8, fetched_at=AS_OF + timedelta(1)
+    )
+    load_parsed(con, edited)
+    refresh_hashtag_daily(con)
+    assert seen and seen[0] is not None and len(seen[0]) == 30
+    incremental = con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall()
+    rebuild_hashtag_daily(con)
+    assert con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall() == incremental

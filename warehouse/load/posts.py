@@ -26,13 +26,8 @@ from warehouse.contract import (
     profiles_frame_from_answers,
 )
 from warehouse.load.changes import mark_changed
+from warehouse.load.keys import lookup_ids
 from warehouse.load.transaction import scalar, transaction
-
-# DuckDB answers a filter on an indexed column from its ART index when at most this many rows
-# match (its ``index_scan_max_count``): a batch of up to this many posts finds and deletes
-# its known posts by key (``posts_post_id``, warehouse/schema), a larger one (a bulk load)
-# joins, where one scan beats as many lookups.
-KEY_LOOKUP_MAX = 2048
 
 # Profile columns merged field by field: a timeline page knows only id/username/post_count,
 # and must not blank out the followers a full answer brought.
@@ -120,14 +115,9 @@ def load_frames(
         con.register("_stage_posts", latest.to_arrow())
         con.register("_stage_metrics", metrics.to_arrow())
         con.register("_stage_profiles", profiles.to_arrow())
-        ids = latest.get_column("post_id").drop_nulls().to_list()
+        ids = lookup_ids(latest.get_column("post_id"))
         try:
-            stats = _load_staged(
-                con,
-                posts=latest.height,
-                metrics=metrics.height,
-                ids=ids if len(ids) <= KEY_LOOKUP_MAX else None,
-            )
+            stats = _load_staged(con, posts=latest.height, metrics=metrics.height, ids=ids)
         finally:
             for name in ("_stage_posts", "_stage_metrics", "_stage_profiles"):
                 con.unregister(name)
@@ -224,11 +214,7 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = F
         """
     )
     if known and by_key:
-        replaced = con.execute(
-            "SELECT list(post_id) FROM _known SEMI JOIN _winners USING (post_id)"
-        ).fetchall()[0][0]
-        if replaced:
-            con.execute("DELETE FROM posts WHERE list_contains($ids, post_id)", {"ids": replaced})
+        _delete_replaced(con, "posts")
     elif known:
         con.execute(
             """
@@ -240,9 +226,29 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = F
     return _count(con, "SELECT count(*) FROM _winners")
 
 
+# The tables whose rows of a replaced post are deleted by key (each has a post_id index).
+_BY_KEY_TABLES = frozenset({"posts", "post_hashtags"})
+
+
+def _delete_replaced(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Delete the rows of the posts the batch's winners replace, by key lookups."""
+    if table not in _BY_KEY_TABLES:
+        raise ValueError(f"{table!r} has no post_id index")
+    replaced = con.execute(
+        "SELECT list(post_id) FROM _known SEMI JOIN _winners USING (post_id)"
+    ).fetchall()[0][0]
+    if replaced:
+        con.execute(
+            f"DELETE FROM {table} WHERE list_contains($ids, post_id)",  # noqa: S608 - checked name
+            {"ids": replaced},
+        )
+
+
 def _write_hashtags(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = False) -> int:
     """``post_hashtags`` of the winning copies, replacing the stored ones; returns rows written."""
-    if known:
+    if known and by_key:
+        _delete_replaced(con, "post_hashtags")
+    elif known:
         con.execute(
             """
             DELETE FROM post_hashtags WHERE post_id IN
