@@ -9,7 +9,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from warehouse.load import daily, keys, load_parsed, rebuild_hashtag_daily, refresh_hashtag_daily
+from warehouse import checks
+from warehouse.load import (
+    daily,
+    keys,
+    load_parsed,
+    rebuild_hashtag_daily,
+    rebuild_posts_wide,
+    refresh_hashtag_daily,
+    refresh_posts_wide,
+)
 from warehouse.load import posts as posts_load
 
 from .conftest import AS_OF, synthetic_profiles
@@ -91,3 +100,24 @@ def test_the_hashtag_daily_fold_goes_by_key_for_a_small_change(
     incremental = con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall()
     rebuild_hashtag_daily(con)
     assert con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall() == incremental
+
+
+def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=30))
+    refresh_hashtag_daily(con)
+    rebuild_posts_wide(con)
+    edited = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
+    load_parsed(con, edited)
+    refresh_hashtag_daily(con)
+    refresh_posts_wide(con)
+    where, _, params = checks._scope(con, "posts_wide", changed_only=True)
+    assert where == "list_contains($ids, post_id)" and len(params["ids"]) == 30
+    assert checks.posts_unique(con, changed_only=True)[0]
+    assert checks.hashtag_daily_consistent(con, changed_only=True)[0]
+    monkeypatch.setattr(keys, "KEY_LOOKUP_MAX", 10)  # more posts than that: joined
+    where, _, params = checks._scope(con, "posts_wide", changed_only=True)
+    assert where.startswith("post_id IN (SELECT") and params == {}
+    assert checks.posts_unique(con, changed_only=True)[0]
+    assert checks.hashtag_daily_consistent(con, changed_only=True)[0]

@@ -6,7 +6,7 @@ of constants matching at most ``index_scan_max_count`` rows (2,048 by default):
 ``IN (SELECT ...)``, is not, and reads the whole column. An update of a few profiles then
 costs what it changed, not what the warehouse holds. Past that many keys (a bulk load, a
 full refresh) one scan beats as many lookups, and the loads join as before.
-The indexes: ``warehouse/schema/012_post_key_index.sql`` and ``013_hashtag_key_indexes.sql``.
+The indexes: ``warehouse/schema/014_post_key_indexes.sql``.
 """
 
 from __future__ import annotations
