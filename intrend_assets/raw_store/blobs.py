@@ -79,17 +79,7 @@ class LocalBlobs:
         path.parent.mkdir(parents=True, exist_ok=True)
         scratch = self.root / TEMPORARY_FOLDER
         scratch.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=scratch, prefix=".tmp-", suffix=path.suffix)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data, scratch=scratch, durable=durable)
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -268,16 +258,21 @@ def open_blobs(url: str | Path, *, endpoint: str | None = None, region: str | No
     return LocalBlobs(text.removeprefix("file://"))
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` by a temporary file beside it, fsync and rename (for files kept outside
-    the store's keys, such as the media archive's): a crash leaves the old file or the new."""
+def write_atomically(
+    path: Path, data: bytes, *, scratch: Path | None = None, durable: bool = True
+) -> None:
+    """Write ``path`` by a temporary file in ``scratch`` (beside it when None; the same
+    filesystem either way), fsync unless not ``durable``, and rename: a crash leaves the old
+    file or the new. Files kept outside the store's keys (the media archive's) use it too."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    folder = path.parent if scratch is None else scratch
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
