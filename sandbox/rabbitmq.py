@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.postgres import as_account, free_port
+
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")  # not /usr/sbin's wrapper
 RABBITMQ_USER = "rabbitmq"  # the account Debian's package creates; used when we are root
 START_TIMEOUT = 90  # seconds; the node boots in ~5 s on an idle machine
@@ -48,12 +50,6 @@ class RabbitMQ:
     def url(self) -> str:
         """The broker URL Celery and kombu take (``DAGSTER_CELERY_BROKER_URL``)."""
         return f"pyamqp://{self.user}:{self.password}@{self.host}:{self.port}//"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _epmd() -> Path:
@@ -75,13 +71,6 @@ def _account() -> pwd.struct_passwd | None:
             f"running as root and there is no {RABBITMQ_USER!r} user to run RabbitMQ as: "
             "install Debian's rabbitmq-server (scripts/ensure-rabbitmq), which creates it"
         ) from None
-
-
-def _as_account(account: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
-    if account is None:
-        return argv
-    ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
-    return ["setpriv", *ids, "--", *argv]
 
 
 def _write(root: Path, name: str, text: str, account: pwd.struct_passwd | None) -> Path:
@@ -146,19 +135,30 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> bool:
     return False
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # still there, owned by the account it runs as
+        return True
+    return True
+
+
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    """``sig`` to the process's group (it was started in a session of its own), SIGKILL to
-    the group if it has not exited within STOP_TIMEOUT."""
-    if proc.poll() is not None:
-        return
+    """``sig`` to the process's group (it was started in a session of its own), then wait
+    until every process of the group has gone, SIGKILL to the group after STOP_TIMEOUT: a
+    child that outlives its parent (Celery's main process under the dagster-celery CLI) is
+    stopped too."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    try:
-        proc.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline and (proc.poll() is None or _group_alive(proc.pid)):
+        time.sleep(0.1)
+    if proc.poll() is None or _group_alive(proc.pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    proc.wait(timeout=10)
 
 
 def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -182,7 +182,7 @@ def running_rabbitmq() -> Iterator[RabbitMQ]:
     if account is not None:
         os.chown(root, account.pw_uid, account.pw_gid)
     user, password = "intrend", secrets.token_urlsafe(16)
-    amqp, dist, epmd_port = _free_port(), _free_port(), _free_port()
+    amqp, dist, epmd_port = free_port(), free_port(), free_port()
     env = _node_env(root, amqp, dist, epmd_port)
     _configure(root, amqp, user, password, account)
     log = root / "server.log"
@@ -191,8 +191,8 @@ def running_rabbitmq() -> Iterator[RabbitMQ]:
         # Our own epmd, in the foreground, so it is ours to stop (the node would otherwise
         # start one as a daemon that outlives it).
         epmd_argv = [str(_epmd()), "-port", str(epmd_port), "-address", "127.0.0.1"]
-        procs.append(_spawn(_as_account(account, epmd_argv), env, root / "epmd.log"))
-        procs.append(_spawn(_as_account(account, [str(RABBITMQ_SERVER)]), env, log))
+        procs.append(_spawn(as_account(account, epmd_argv), env, root / "epmd.log"))
+        procs.append(_spawn(as_account(account, [str(RABBITMQ_SERVER)]), env, log))
         if not _wait_ready(procs[-1], amqp, log):
             tail = log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"RabbitMQ did not start within {START_TIMEOUT} s:\n{tail}")

@@ -23,14 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from intrend_assets.defs.profiles.jobs import PROFILE_ASSETS
 from intrend_assets.defs.warehouse.jobs import WAREHOUSE_ASSETS
 from intrend_assets.lib.instance import project_dir
-from sandbox.celery_workers import Worker, execute_job, running_workers, wait_job
-from sandbox.pipeline import Stage, range_tags, register_profiles, run_pipeline, sandbox_resources
+from sandbox.celery_workers import run_backfill, running_workers, warehouse_content
+from sandbox.pipeline import Stage, register_profiles, run_pipeline, sandbox_resources
 from sandbox.postgres import Postgres, running_postgres
 from sandbox.rabbitmq import RabbitMQ, running_rabbitmq
 from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
@@ -44,8 +43,6 @@ POOLS = {"raw_profile": "instagram", "posts": "warehouse"} | {
     name: "warehouse"
     for name in ("hashtag_daily", "posts_wide", "fetch_log", "ip_log", "fetch_stats", "ip_ranges")
 }
-# What a fetch writes that depends on when it ran, not on what it fetched.
-FETCH_TIME_COLUMNS = {"fetched_at", "first_seen_at"}
 
 
 @pytest.fixture(scope="module")
@@ -87,27 +84,6 @@ def _celery_env(
     }
 
 
-def _run_celery_pipeline(
-    env: dict[str, str], keys: list[str], logs: Path, workers: list[Worker]
-) -> set[int]:
-    """The two fetch runs at once, then the warehouse run; the workers' pids meanwhile."""
-    half = len(keys) // 2
-    fetches = [
-        (execute_job("profiles_job", env, ROOT, log, tags=range_tags(part)), log)
-        for part, log in ((keys[:half], logs / "fetch-a.log"), (keys[half:], logs / "fetch-b.log"))
-    ]
-    try:
-        for proc, log in fetches:
-            wait_job(proc, log, RUN_TIMEOUT)
-    finally:
-        for proc, _ in fetches:
-            if proc.poll() is None:
-                proc.kill()
-    warehouse = execute_job("warehouse_job", env, ROOT, logs / "warehouse.log")
-    wait_job(warehouse, logs / "warehouse.log", RUN_TIMEOUT)
-    return {pid for worker in workers for pid in worker.pids()}
-
-
 def _step_records(instance: dg.DagsterInstance) -> list[dict[str, object]]:
     """Per step of every run: its key, run, the worker Celery named, the pid it ran in, and
     when it started and succeeded."""
@@ -140,16 +116,6 @@ def _assert_pools_kept_steps_apart(steps: list[dict[str, object]]) -> None:
             assert end <= start, f"{first} and {second} ran at once in pool {pool}"
 
 
-def _table(path: Path, table: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        columns = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
-        kept = ", ".join(c for c in columns if c not in FETCH_TIME_COLUMNS)
-        return con.execute(f"SELECT {kept} FROM {table} ORDER BY ALL").fetchall()
-    finally:
-        con.close()
-
-
 def _in_process_warehouse(world: SandboxWorld, keys: list[str], data: Path) -> Path:
     _, resources = sandbox_resources(world.intrend_env(data))
     with dg.DagsterInstance.ephemeral() as instance:
@@ -172,8 +138,10 @@ def test_celery_workers_run_the_steps_and_build_the_same_warehouse(
     keys = list(world.public_usernames())[:PROFILES]
     with dg.DagsterInstance.get() as instance:
         register_profiles(instance, keys)
+    half = len(keys) // 2
     with running_workers(env, tmp_path / "workers", ROOT) as workers:
-        worker_pids = _run_celery_pipeline(env, keys, tmp_path, workers)
+        run_backfill(env, ROOT, [keys[:half], keys[half:]], tmp_path / "runs", RUN_TIMEOUT)
+        worker_pids = {pid for worker in workers for pid in worker.pids()}
     with dg.DagsterInstance.get() as instance:
         assert len(instance.get_runs()) == 3
         steps = _step_records(instance)
@@ -189,10 +157,9 @@ def test_celery_workers_run_the_steps_and_build_the_same_warehouse(
     _, resources = sandbox_resources(env)
     celery_warehouse = resources["warehouse"].path
     in_process = _in_process_warehouse(world, keys, tmp_path / "in-process-data")
-    for table in ("posts", "post_hashtags", "hashtag_daily"):
-        rows = _table(celery_warehouse, table)
-        assert rows, table
-        assert rows == _table(in_process, table), table
+    celery_content = warehouse_content(celery_warehouse)
+    assert all(celery_content.values()), {t: len(rows) for t, rows in celery_content.items()}
+    assert celery_content == warehouse_content(in_process)
 
 
 def test_the_broker_is_a_node_of_its_own_with_its_own_credentials(broker: RabbitMQ) -> None:
