@@ -1,8 +1,11 @@
 """The one place that keeps secrets out of what the project writes.
 
-Every message the project writes (failure records and refusals in the raw store, fetch
-reasons, Dagster log lines and metadata of our assets) goes through :func:`redact` (or
-:func:`redact_data` for metadata and records) where it is written. Two nets:
+Every message the project writes goes through :func:`redact` (or :func:`redact_data` for
+metadata and records): what a Dagster step says (its log lines, its events and their
+metadata, its failure and the errors it was raised from) at one point,
+``intrend_assets.lib.redacted_logs``, which wraps every asset, check and op; what the plain
+packages write outside Dagster (failure records and refusals in the raw store, fetch
+reasons) where they write it. Two nets:
 
 - the secret values themselves, known from the settings and the session's cookie file
   (:func:`remember`, called where they are loaded), in every form a message may hold them:

@@ -22,6 +22,7 @@ from intrend_assets.fetching.experiments import PACINGS, run_pacing, summarize
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.freshness import CODE_VERSION, WEEKLY
 from intrend_assets.lib.metadata import frame_markdown, table_metadata
+from intrend_assets.lib.redacted_logs import redacted_step
 from warehouse.load import load_experiment_history, load_fetch_log
 from warehouse.tables import replace_table
 
@@ -57,6 +58,7 @@ rate_limit_experiment = dg.AssetSpec(
 
 
 @dg.op(name="rate_limit_experiment", pool="instagram", description=DESCRIPTION)
+@redacted_step
 def run_rate_limit_experiment(
     context: dg.OpExecutionContext,
     config: ExperimentConfig,
