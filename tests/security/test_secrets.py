@@ -253,3 +253,15 @@ def test_the_resources_built_from_the_settings_show_no_secret(tmp_path: Path) ->
         assert TOKEN not in repr(resource) and PROXY_PASSWORD not in repr(resource)
     # Building them told the redaction point the values.
     assert redaction.redact(f"{TOKEN} {PROXY_PASSWORD}") == " ".join([redaction.REDACTED] * 2)
+
+
+def test_the_alert_webhook_url_is_a_secret_the_redaction_point_knows(tmp_path: Path) -> None:
+    """A Slack incoming webhook's URL is its credential: an error quoting it is scrubbed."""
+    from intrend_assets.defs.resources import build_resources
+
+    webhook = "https://hooks.slack.test/services/T0AB/B1CD/xYzSeCrEtPaTh42"
+    build_resources(load_settings(data_dir=tmp_path, alert_webhook_url=webhook))
+    try:
+        assert redaction.redact(f"POST {webhook} failed") == f"POST {redaction.REDACTED} failed"
+    finally:
+        redaction.forget()
