@@ -56,7 +56,8 @@ def child_main(spec_path: str) -> int:
     return 0 if ok else 1
 
 
-def _child(spec: dict[str, Any], base: Path, home: Path) -> subprocess.Popen[bytes]:
+def _spawn(spec: dict[str, Any], base: Path, home: Path, stderr: Any) -> subprocess.Popen[bytes]:
+    """``spec`` written to ``base``, and this package's ``--child`` started on it."""
     spec_path = base / f"spec-{time.monotonic_ns()}.json"
     spec_path.write_text(json.dumps(spec))
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
@@ -65,8 +66,12 @@ def _child(spec: dict[str, Any], base: Path, home: Path) -> subprocess.Popen[byt
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
     )
+
+
+def _child(spec: dict[str, Any], base: Path, home: Path) -> subprocess.Popen[bytes]:
+    return _spawn(spec, base, home, subprocess.PIPE)
 
 
 def pools_home(base: Path) -> Path:
@@ -85,18 +90,9 @@ def _stage_child(
 ) -> tuple[int, int, str]:
     """Run ``spec`` in a child process: (exit code, its peak RSS in bytes, stderr's tail).
     Reaped with wait4, which gives that one child's peak RSS."""
-    spec_path = base / f"spec-{time.monotonic_ns()}.json"
-    spec_path.write_text(json.dumps(spec))
-    err_path = spec_path.with_suffix(".err")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    err_path = base / f"child-{time.monotonic_ns()}.err"
     with err_path.open("wb") as err:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.faults", "--child", str(spec_path)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+        child = _spawn(spec, base, home, err)
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
