@@ -29,7 +29,7 @@ import dagster as dg
 from dagster._core.log_manager import LOG_RECORD_EVENT_ATTR
 from dagster._serdes import pack_value, unpack_value
 
-from intrend_assets.redaction import redact, redact_data
+from intrend_assets.redaction import needs_redaction, redact, redact_data
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -47,7 +47,14 @@ def _redact_packed(value: T) -> T:
 
 
 def redact_event(event: dg.DagsterEvent) -> dg.DagsterEvent:
-    """``event`` with every string in it scrubbed (``event`` itself when nothing changed)."""
+    """``event`` with every string in it scrubbed (``event`` itself when nothing changed).
+
+    A step logs one materialization per partition: an event without an error is first looked
+    at through its ``repr`` (every field of Dagster's records, 30 us), and only taken apart
+    when that holds something to scrub (about 1 ms)."""
+    error = getattr(event.event_specific_data, "error", None)
+    if error is None and not needs_redaction(repr(event)):
+        return event
     return _redact_packed(event)
 
 
