@@ -298,7 +298,7 @@ class IntrendSettings(WarehouseSettings):
 
     def secret_values(self) -> list[str]:
         """The secrets among the settings, for :func:`intrend_assets.redaction.remember`."""
-        secrets = (self.modem_token, self.proxy_password)
+        secrets = (self.modem_token, self.proxy_password, self.alert_webhook_url)
         return [s.get_secret_value() for s in secrets if s is not None]
 
     @field_validator(

@@ -11,6 +11,7 @@ from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from intrend_assets.lib.metadata import contract_columns, frame_markdown, table_metadata
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.raw_store.store import RawStore
 from warehouse.contract import FETCH_LOG_SCHEMA, IP_LOG_SCHEMA
 from warehouse.load import load_fetch_log_batches, load_ip_log
@@ -53,6 +54,7 @@ class FetchLogConfig(dg.Config):
     metadata=contract_columns("fetch_log", FETCH_LOG_SCHEMA),
     **COMMON,
 )
+@redacted_step
 def fetch_log(
     config: FetchLogConfig,
     raw_store: dg.ResourceParam[RawStore],
@@ -82,6 +84,7 @@ def fetch_log(
 
 
 @dg.asset(kinds={"duckdb"}, metadata=contract_columns("ip_log", IP_LOG_SCHEMA), **COMMON)
+@redacted_step
 def ip_log(
     modem: dg.ResourceParam[ModemEndpoint], warehouse: dg.ResourceParam[WarehouseFile]
 ) -> dg.MaterializeResult:
@@ -133,6 +136,7 @@ def served_metadata(served: pl.DataFrame) -> dict[str, dg.MetadataValue]:
 
 
 @dg.asset(deps=["fetch_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
+@redacted_step
 def fetch_stats(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeResult:
     """Requests before a rate limit per IP and per strategy, latency percentiles, rotations.
 
@@ -156,6 +160,7 @@ def fetch_stats(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeRes
 
 
 @dg.asset(deps=["ip_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
+@redacted_step
 def ip_ranges(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeResult:
     """The modem's IP log aggregated to /16 and /24 blocks: the carrier's ranges."""
     return _query_to_table(warehouse, "ip_ranges", "ip_ranges")

@@ -25,6 +25,7 @@ from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.lib.freshness import CODE_VERSION
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.lib.pools import warn_if_unlimited
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.raw_store.store import RawStore
 from intrend_assets.redaction import redact, redact_data
 from intrend_assets.tracking.usernames import is_valid_username
@@ -152,6 +153,7 @@ def fetch_and_report(
     ),
     code_version=CODE_VERSION,
 )
+@redacted_step
 def raw_profile(
     context: dg.AssetExecutionContext,
     config: ProfileSelection,

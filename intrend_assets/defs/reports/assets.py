@@ -8,6 +8,7 @@ import dagster as dg
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
+from intrend_assets.lib.redacted_logs import redacted_step
 from warehouse.report import ReportParams, build_report
 
 # Chart name -> the file written beside the warehouse.
@@ -36,6 +37,7 @@ class TrendReportConfig(dg.Config):
     code_version=CODE_VERSION,
     freshness_policy=DAILY,
 )
+@redacted_step
 def trend_report(
     context: dg.AssetExecutionContext,
     config: TrendReportConfig,
