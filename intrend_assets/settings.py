@@ -13,6 +13,7 @@ secret) ends in a newline, which an HTTP library refuses in a header and then qu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -21,6 +22,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.routes import (
+    DEFAULT_ROUTE,
+    EgressRoute,
+    RouteSpec,
+    build_routes,
+    distinct_routes,
+)
 from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
 from intrend_assets.instagram.client import ClientConfig
 from intrend_assets.instagram.strategies import (
@@ -156,6 +164,18 @@ class IntrendSettings(WarehouseSettings):
     modem_timeout: float = Field(
         300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
     )
+    routes: list[RouteSpec] = Field(
+        [],
+        description="Egress routes the fetch spreads over, as JSON: "
+        '[{"name": "a", "modem_url": "http://...", "proxy_url": "http://..."}, ...]. Empty: '
+        f"one route, {DEFAULT_ROUTE!r}, of MODEM_URL and PROXY_URL.",
+    )
+    route_bench_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How long a route whose modem is down or stuck is left out of a run (its "
+        "profiles move to the other routes); never with a single route.",
+    )
 
     parse_workers: int = Field(
         1,
@@ -277,6 +297,23 @@ class IntrendSettings(WarehouseSettings):
     def _known_timeline(cls, value: list[str]) -> list[str]:
         check_order(value, TIMELINE_STRATEGIES, "timeline")
         return value
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _routes_json(cls, value: object) -> object:
+        """JSON text as given to the constructor too (the environment's is decoded already)."""
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("routes")
+    @classmethod
+    def _distinct_routes(cls, value: list[RouteSpec]) -> list[RouteSpec]:
+        return distinct_routes(value)
+
+    def egress_routes(self) -> tuple[EgressRoute, ...]:
+        """The routes of :attr:`routes`, or the one of MODEM_URL and PROXY_URL."""
+        token = self.modem_token.get_secret_value() if self.modem_token else None
+        only = RouteSpec(name=DEFAULT_ROUTE, modem_url=self.modem_url, proxy_url=self.proxy_url)
+        return build_routes(self.routes or [only], token, self.modem_timeout)
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(self.retention_keep_fetches, self.retention_keep_days)
