@@ -43,8 +43,9 @@ from warehouse.settings import WarehouseSettings
 
 StrategyList = Annotated[list[str], NoDecode]  # "a,b,c" in the environment, not JSON
 ENV_PREFIX = "INTREND_"
-# Fields whose value a message never shows (the proxy URL may carry a password until load).
-SECRET_FIELDS = frozenset({"modem_token", "proxy_url", "proxy_password"})
+# Fields whose value a message never shows (a proxy URL may carry a password until load, the
+# routes' proxy URLs too).
+SECRET_FIELDS = frozenset({"modem_token", "proxy_url", "proxy_password", "routes"})
 
 
 class SettingsError(ValueError):
@@ -410,7 +411,7 @@ def describe_validation_error(exc: ValidationError, prefix: str = ENV_PREFIX) ->
         field = ".".join(str(part) for part in error["loc"]) or "settings"
         variable = f"{prefix}{field.upper()}"
         shown = error.get("input")
-        secret = field in SECRET_FIELDS
+        secret = bool(SECRET_FIELDS & {str(part) for part in error["loc"]})
         value = f"={shown!r}" if isinstance(shown, (str, int, float)) and not secret else ""
         message = str(error["msg"]).removeprefix("Value error, ")
         lines.append(f"{variable}{value}: {message}")
