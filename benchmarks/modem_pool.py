@@ -7,16 +7,19 @@ the settings name the routes (``INTREND_ROUTES``), ``build_resources`` makes the
 and ``fetch_through_routes`` spreads the profiles over one lane per route, each with its own
 rotation gate, burst pacing and learnt IP budget.
 
-Prints, per number of routes, the median over ``--repetitions`` of profiles per
-sandbox-hour and its ratio to one route (goal: at least 0.8 x routes), and a run with two
-routes whose second modem is unplugged a third of the way in (goal: 0 profiles lost; the
-profiles of the dead route move to the other).
+Each route gets the same work (``--profiles-per-route``: N routes fetch N times as many
+profiles), so a run's fixed costs (learning the IP budget, the first burst pause, the tail
+when the last profiles finish) weigh the same whatever the number of routes. Prints, per
+number of routes, the median over ``--repetitions`` of profiles per sandbox-hour and its
+ratio to one route (goal: at least 0.8 x routes), and a run with two routes whose second
+modem is unplugged a third of the way in (goal: 0 profiles lost; the profiles of the dead
+route move to the other).
 
 The configurations alternate within each repetition, and each sandbox runs in its own
 process (``python -m sandbox``): in one process the fetcher and the servers would share one
 interpreter lock, and the figures would measure that rather than the modems.
 
-Run:  .venv/bin/python benchmarks/modem_pool.py            (about 3 minutes)
+Run:  .venv/bin/python benchmarks/modem_pool.py            (about 7 minutes)
 """
 
 from __future__ import annotations
@@ -101,10 +104,10 @@ async def fetch_pool(
         return report, (clock() - started if clock else 0.0)
 
 
-def _sandbox(args: argparse.Namespace, routes: int):
+def _sandbox(args: argparse.Namespace, routes: int, profiles: int):
     return sandbox_process(
         f"--routes={routes}",
-        f"--profiles={args.profiles + 20}",
+        f"--profiles={profiles + 20}",
         "--seed=5",
         f"--budget={args.budget}",
         "--window-seconds=600",
@@ -117,8 +120,9 @@ def _sandbox(args: argparse.Namespace, routes: int):
 
 
 def one_run(args: argparse.Namespace, routes: int, kill: bool = False) -> PoolRun:
-    with _sandbox(args, routes) as info, tempfile.TemporaryDirectory() as tmp:
-        names = info["truth"]["public_usernames"][: args.profiles]
+    profiles = args.profiles_per_route * routes
+    with _sandbox(args, routes, profiles) as info, tempfile.TemporaryDirectory() as tmp:
+        names = info["truth"]["public_usernames"][:profiles]
         admin = info["instagram_url"] + "/_sandbox"
 
         def unplug(route: str) -> None:
@@ -128,7 +132,7 @@ def one_run(args: argparse.Namespace, routes: int, kill: bool = False) -> PoolRu
             return float(httpx.get(f"{admin}/clock").json()["now"])
 
         settings = pool_settings(info, Path(tmp))
-        plan = ("modem-2", args.profiles // 3) if kill else None
+        plan = ("modem-2", profiles // 3) if kill else None
         report, seconds = asyncio.run(fetch_pool(settings, names, plan, unplug, clock))
     stored = report.stored
     return PoolRun(routes, stored, len(names) - stored, seconds, report)
@@ -136,7 +140,7 @@ def one_run(args: argparse.Namespace, routes: int, kill: bool = False) -> PoolRu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--profiles", type=int, default=240)
+    parser.add_argument("--profiles-per-route", type=int, default=120)
     parser.add_argument("--budget", type=int, default=12, help="lookups per IP per window")
     parser.add_argument("--rotation-seconds", type=float, default=3.0, help="sandbox seconds")
     parser.add_argument("--speed", type=float, default=1.0, help="sandbox seconds per second")
@@ -150,11 +154,12 @@ def main() -> None:
             runs[n].append(one_run(args, n))
     base = statistics.median(r.per_hour for r in runs[1])
     print(
-        f"{args.profiles} profiles, budget {args.budget} lookups per IP, rotation "
+        f"{args.profiles_per_route} profiles per route, budget {args.budget} lookups per IP, "
+        "rotation "
         f"{args.rotation_seconds:g} sandbox s, speed {args.speed:g}, "
         f"median of {args.repetitions}"
     )
-    print("routes  profiles/sandbox-hour  x one route  goal   rotations  lost")
+    print("routes  profiles/sandbox-hour  x one route  goal        rotations  lost")
     for n in counts:
         rate = statistics.median(r.per_hour for r in runs[n])
         ratio = rate / base if base else 0.0
@@ -168,7 +173,7 @@ def main() -> None:
     killed = one_run(args, 2, kill=True)
     shares = json.dumps(killed.report.routes, sort_keys=True)
     print(
-        f"2 routes, modem-2 unplugged after {args.profiles // 3} profiles: "
+        f"2 routes, modem-2 unplugged after {2 * args.profiles_per_route // 3} profiles: "
         f"{killed.stored} stored, {killed.lost} lost (goal 0), "
         f"{killed.per_hour:,.0f} profiles/sandbox-hour; per route {shares}"
     )

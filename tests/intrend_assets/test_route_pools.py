@@ -92,3 +92,15 @@ def test_raw_profile_fetches_through_every_route_and_gives_them_back(tmp_path: P
     batches = sorted((settings.resolved_raw_dir() / "fetch_log").glob("*.parquet"))
     log = pl.concat([pl.read_parquet(io.BytesIO(path.read_bytes())) for path in batches])
     assert set(log["route"]) == {"a", "b"}
+
+
+def test_with_two_fetch_slots_two_runs_share_the_routes_never_one_modem() -> None:
+    routes = [EgressRoute(name, FakeModem(), None) for name in "abcd"]
+    with dg.instance_for_test() as instance:
+        instance.event_log_storage.set_concurrency_slots("instagram", 2)
+        first, second = _Context(instance, "run1"), _Context(instance, "run2")
+        with route_leases(first, routes) as one, route_leases(second, routes) as other:  # type: ignore[arg-type]
+            assert len(one) == len(other) == 2
+            assert {r.name for r in one}.isdisjoint({r.name for r in other})
+            for route in routes:
+                assert len(_held(instance, route.name)) == 1

@@ -6,9 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 
+from intrend_assets.defs.network.assets import ip_log
+from intrend_assets.defs.resources import WarehouseFile
+from intrend_assets.fetching.routes import EgressRoute, ModemPool
+from tests.fakes import FakeModem
 from warehouse.db import apply_schema, connect, schema_statements
 from warehouse.load import load_fetch_log, load_ip_log
 from warehouse.queries import run_query
@@ -89,3 +94,17 @@ def test_rows_from_before_routes_are_the_one_modems(tmp_path: Path) -> None:
         ]
     finally:
         con.close()
+
+
+def test_the_ip_log_asset_reads_every_routes_modem(tmp_path: Path) -> None:
+    """Each route's modem service gives its own sightings; each row is named by its route
+    as the code location knows it (the same IP at the same time on two routes: two rows)."""
+    a, b = FakeModem(), FakeModem()
+    b.state.ips[:] = ["10.64.0.1", "100.70.0.1"]
+    routes = (EgressRoute("a", a, None), EgressRoute("b", b, None))
+    pool = ModemPool("http://modem.invalid", None, 1.0, routes)
+    warehouse = WarehouseFile(tmp_path / "warehouse.duckdb")
+    assert dg.materialize([ip_log], resources={"modem": pool, "warehouse": warehouse}).success
+    with warehouse.connect(read_only=True) as con:
+        rows = con.execute("SELECT route, ip FROM ip_log ORDER BY route, ip").fetchall()
+    assert rows == [("a", "10.64.0.1"), ("b", "10.64.0.1"), ("b", "100.70.0.1")]
