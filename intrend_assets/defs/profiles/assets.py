@@ -208,6 +208,7 @@ def _run_metadata(
         "strategies_benched": dg.MetadataValue.json(report.benched),
         "login_walled": report.count("login_wall"),
         "rotations": report.rotations,
+        "routes": dg.MetadataValue.json(report.routes),
         "unchanged_rotations": report.unchanged_rotations,
         "cooldown_waits": report.cooldown_waits,
         "rotation_seconds": round(report.rotation_seconds, 2),
