@@ -51,7 +51,8 @@ async def open_lanes(
                 raise
             except Exception as exc:  # the gate copes with a modem that is down; say so
                 if warn is not None:
-                    warn(redact(f"modem service of route {route.name} unreachable: {exc}"))
+                    where = "" if len(routes) == 1 else f" (route {route.name})"
+                    warn(redact(f"modem service unreachable at start{where}: {exc}"))
                 first_ip = None
             gate = RotationGate(modem.rotate, current_ip=first_ip, **gate_options)  # type: ignore[arg-type]
             health = RouteHealth(route.name, modem.current_ip, bench_seconds)
