@@ -13,7 +13,6 @@ secret) ends in a newline, which an HTTP library refuses in a header and then qu
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -25,9 +24,9 @@ from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.routes import (
     DEFAULT_ROUTE,
     EgressRoute,
+    RouteList,
     RouteSpec,
     build_routes,
-    distinct_routes,
 )
 from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
 from intrend_assets.instagram.client import ClientConfig
@@ -165,7 +164,7 @@ class IntrendSettings(WarehouseSettings):
     modem_timeout: float = Field(
         300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
     )
-    routes: list[RouteSpec] = Field(
+    routes: RouteList = Field(
         [],
         description="Egress routes the fetch spreads over, as JSON: "
         '[{"name": "a", "modem_url": "http://...", "proxy_url": "http://..."}, ...]. Empty: '
@@ -298,17 +297,6 @@ class IntrendSettings(WarehouseSettings):
     def _known_timeline(cls, value: list[str]) -> list[str]:
         check_order(value, TIMELINE_STRATEGIES, "timeline")
         return value
-
-    @field_validator("routes", mode="before")
-    @classmethod
-    def _routes_json(cls, value: object) -> object:
-        """JSON text as given to the constructor too (the environment's is decoded already)."""
-        return json.loads(value) if isinstance(value, str) else value
-
-    @field_validator("routes")
-    @classmethod
-    def _distinct_routes(cls, value: list[RouteSpec]) -> list[RouteSpec]:
-        return distinct_routes(value)
 
     def egress_routes(self) -> tuple[EgressRoute, ...]:
         """The routes of :attr:`routes`, or the one of MODEM_URL and PROXY_URL."""

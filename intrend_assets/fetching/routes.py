@@ -15,12 +15,14 @@ records what failed).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
 from intrend_assets.fetching.modem_client import ModemEndpoint, ModemUnavailable
 
@@ -73,11 +75,19 @@ class RouteSpec(BaseModel):
         return value
 
 
-def distinct_routes(specs: list[RouteSpec]) -> list[RouteSpec]:
+def _json_text(value: object) -> object:
+    """JSON text given to the settings' constructor too (the environment's is decoded)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _distinct(specs: list[RouteSpec]) -> list[RouteSpec]:
     names = [spec.name for spec in specs]
     if len(set(names)) != len(names):
         raise ValueError("two routes have the same name")
     return specs
+
+
+RouteList = Annotated[list[RouteSpec], BeforeValidator(_json_text), AfterValidator(_distinct)]
 
 
 def bench_seconds(modem: ModemEndpoint) -> float:
