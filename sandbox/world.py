@@ -1,4 +1,4 @@
-"""The whole offline world in one call: fake Instagram, proxy host and modem service.
+"""The whole offline world in one call: fake Instagram, its CDN, proxy host and modem service.
 
 ``start_sandbox(cfg)`` starts the three servers on free 127.0.0.1 ports (uvicorn, each in its
 own thread) around one shared :class:`SimulatedModem` and one :class:`SandboxClock`, and
@@ -22,6 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from modem_service import Settings, create_app
 from modem_service.settings import parse_weighted_ranges
+from sandbox.cdn import CdnState, create_cdn_app
 from sandbox.clock import SandboxClock
 from sandbox.config import SandboxConfig
 from sandbox.content import SandboxContent
@@ -134,6 +135,8 @@ class SandboxWorld:
         self.proxy_url = ""
         self.modem_url = ""
         self.routes: list[SandboxRoute] = []  # every route, the first one's modem is ``modem``
+        self.cdn: CdnState = CdnState(cfg, clock)
+        self.cdn_url = ""
 
     def usernames(self) -> list[str]:
         """All known usernames, public and private, in a fixed order."""
@@ -181,6 +184,7 @@ class SandboxWorld:
             route.proxy.connections.reset_peak()
             route.proxy.requests.reset_peak()
         self.instagram.reset_limits()
+        self.cdn.switches.reset()
         self.proxy.connections.reset_peak()
         self.proxy.requests.reset_peak()
 
@@ -205,6 +209,7 @@ class SandboxWorld:
             "instagram_url": self.instagram_url,
             "proxy_url": self.proxy_url,
             "modem_url": self.modem_url,
+            "cdn_url": self.cdn_url,
         }
         if len(self.routes) > 1:
             addresses["routes"] = json.dumps(
@@ -268,12 +273,17 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
     world = SandboxWorld(cfg, content, clock, routes[0].modem, ig_state, routes[0].proxy, token)
     world.routes = routes
     ig_state.modems = {route.name or "modem": route.modem for route in routes}
+    # The CDN first, so its origin is in every answer the fake Instagram gives.
+    cdn = ServerThread(create_cdn_app(world.cdn), "cdn") if cfg.cdn else None
     instagram = ServerThread(create_instagram_app(ig_state), "instagram")
     started: list[ServerThread] = []
     try:
-        instagram.start()
-        started.append(instagram)
-        world.instagram_url = instagram.url
+        for name, server in ([("cdn", cdn)] if cdn else []) + [("instagram", instagram)]:
+            server.start()
+            started.append(server)
+            setattr(world, f"{name}_url", server.url)
+            if name == "cdn":
+                content.posts.cdn.origin = server.url
         for route in routes:
             for kind, server in _route_servers(cfg, route, token, ig_state.faults):
                 server.start()

@@ -91,7 +91,7 @@ FETCH_LOG_SCHEMA = pl.Schema(
         "attempt": pl.Int32,
         "rotation": pl.Int32,
         "run_id": pl.String,
-        "route": pl.String,  # the egress route (schema/012; older rows: the one modem)
+        "route": pl.String,  # the egress route (schema/013; older rows: the one modem)
     }
 )
 """A request-log row; batches may lack columns (see :func:`warehouse.load.fetch_log_frame`)."""
@@ -103,13 +103,33 @@ IP_LOG_SCHEMA = pl.Schema(
         "seen_at": UTC_TIMESTAMP,
         "source": pl.String,  # rotate, rotate-same, start, carrier, check, ...
         "seen_as": pl.String,  # the modem's label (schema/010); null: unknown
-        "route": pl.String,  # the route whose modem had it (schema/012)
+        "route": pl.String,  # the route whose modem had it (schema/013)
     }
 )
 """A sighting of the modem's public IP, as ``GET /ips`` gives it."""
 IP_LOG_KEY = ("ip", "seen_at", "route")
 # The route of rows from before routes existed: the code location's name of its one modem.
 ONLY_ROUTE = "modem"
+
+POST_MEDIA_SCHEMA = pl.Schema(
+    {
+        "post_id": pl.String,  # the profile's id for its picture
+        "username": pl.String,
+        "kind": pl.String,  # thumbnail, display, video, child, child_video, profile_pic
+        "position": pl.Int32,  # a sidecar slide's place (1..); 0 otherwise
+        "status": pl.String,  # archived, expired, refused, failed
+        "sha256": pl.String,  # archived only: the file's name in the media store
+        "bytes": pl.Int64,
+        "width": pl.Int32,
+        "height": pl.Int32,
+        "content_type": pl.String,
+        "fetched_at": UTC_TIMESTAMP,
+        "url_expires_at": UTC_TIMESTAMP,
+        "reason": pl.String,  # why not archived
+    }
+)
+"""One medium the media stage looked at (``post_media``, schema/012)."""
+POST_MEDIA_KEY = ("post_id", "kind", "position")
 
 _ARROW_POSTS_SCHEMA: pa.Schema = pl.DataFrame(schema=POSTS_SCHEMA).to_arrow().schema
 

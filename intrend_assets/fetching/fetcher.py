@@ -25,12 +25,12 @@ from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.fetching.routes import DEFAULT_ROUTE, RouteDown, RouteHealth
 from intrend_assets.fetching.run import FetchRun, Warn
 from intrend_assets.instagram.bound import BoundStrategies
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 BENCHED_POLL_SECONDS = 0.5  # how often a benched route's idle workers look again
 
 
-async def _file(store: LocalRawStore, outcome: ProfileOutcome) -> None:
+async def _file(store: RawStore, outcome: ProfileOutcome) -> None:
     """Clear a stored profile's failure record, or write a failed one's."""
     if outcome.outcome in ("stored", "private") and outcome.complete:
         await asyncio.to_thread(store.clear_failure, outcome.username)
@@ -96,7 +96,7 @@ class Lane:
 
 def _runs(
     lanes: Sequence[Lane],
-    store: LocalRawStore,
+    store: RawStore,
     policy: FetchPolicy,
     log: RequestLog,
     report: FetchReport,
@@ -152,7 +152,7 @@ async def fetch_profiles(
     usernames: Sequence[str],
     strategies: BoundStrategies,
     gate: RotationGate,
-    store: LocalRawStore,
+    store: RawStore,
     policy: FetchPolicy,
     *,
     route: str = DEFAULT_ROUTE,
@@ -167,7 +167,7 @@ async def fetch_profiles(
 async def fetch_through_routes(
     usernames: Sequence[str],
     lanes: Sequence[Lane],
-    store: LocalRawStore,
+    store: RawStore,
     policy: FetchPolicy,
     *,
     run_id: str = "",

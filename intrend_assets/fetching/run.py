@@ -19,7 +19,7 @@ from intrend_assets.fetching.routes import DEFAULT_ROUTE, RouteHealth
 from intrend_assets.fetching.throttle import Throttles
 from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.errors import StrategyGone
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 Warn = Callable[[str], None]
 Named = TypeVar("Named")
@@ -30,7 +30,7 @@ GONE_IN_A_ROW = 3  # gone-looking answers, with no usable one between, that drop
 class FetchRun:
     strategies: BoundStrategies
     gate: RotationGate
-    store: LocalRawStore
+    store: RawStore
     policy: FetchPolicy
     log: RequestLog
     warn: Warn | None = None

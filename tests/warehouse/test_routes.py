@@ -1,4 +1,4 @@
-"""The route in the warehouse: fetch_log and ip_log carry it (migration 012), ip_ranges counts
+"""The route in the warehouse: fetch_log and ip_log carry it (migration 013), ip_ranges counts
 each route's carrier blocks apart and all routes together."""
 
 from __future__ import annotations
@@ -64,11 +64,11 @@ def test_one_route_gives_the_rows_it_always_did(con: duckdb.DuckDBPyConnection) 
 
 
 def test_rows_from_before_routes_are_the_one_modems(tmp_path: Path) -> None:
-    """A warehouse from before migration 012: its rows become route 'modem', and the same
+    """A warehouse from before migration 013: its rows become route 'modem', and the same
     sighting loaded again from that modem (now named) is the same row, not a second one."""
     path = tmp_path / "old.duckdb"
     old = duckdb.connect(str(path))
-    apply_schema(old, [s for s in schema_statements() if s[0] < "012_routes.sql"])
+    apply_schema(old, [s for s in schema_statements() if s[0] < "013_routes.sql"])
     old.execute(
         "INSERT INTO ip_log (ip, seen_at, source) VALUES ('10.1.2.3', $t, 'rotate')", {"t": T0}
     )
