@@ -12,11 +12,13 @@
 --                share predicts: a Poisson z-score;
 --   the score  = lift_low: a term with 3 posts cannot outrank one with 300 on the same lift.
 -- A term needs min_recent recent posts from min_profiles distinct profiles: one account
--- posting a tag again and again is not a trend. kind: 'hashtag' (normalised tags),
--- 'mention' (@usernames, lower-cased) or 'keyword' (caption words: split at spaces and
--- punctuation, lower-cased, 4 or more characters, hashtags, mentions and links left out;
--- scripts written without spaces give runs, not words). Keywords split every caption of
--- the windows, which costs ~10x the hashtags' precomputed lists (see the README). Window bounds are computed first and bound as constants (warehouse/queries.py).
+-- posting a tag again and again is not a trend. kind: 'hashtag' (normalised tags, the
+-- column tags), 'mention' (@usernames, lower-cased: mentions_norm) or 'keyword' (caption
+-- words: split at spaces and punctuation, lower-cased, 4 or more characters, hashtags,
+-- mentions and links left out: caption_words; scripts written without spaces give runs,
+-- not words). All three are lists posts_wide computes once per post (schema/004), so the
+-- query only unnests them. Window bounds are computed first and bound as constants
+-- (warehouse/queries.py).
 --
 -- @param kind str = hashtag  What to rank: hashtag, mention or keyword.
 -- @param as_of timestamptz = null  End of the recent window (exclusive); default: just after the newest post.
@@ -46,9 +48,8 @@ WITH windowed AS NOT MATERIALIZED (
            owner_id,
            CASE CAST($win_kind AS VARCHAR)
                WHEN 'hashtag' THEN tags
-               WHEN 'mention' THEN list_distinct(mentions)
-               ELSE list_distinct(string_split_regex(
-                   lower(coalesce(caption, '')), '[\s.,;:!?"()\[\]…。、！？「」]+'))
+               WHEN 'mention' THEN mentions_norm
+               ELSE caption_words
            END AS terms
     FROM posts_wide
     WHERE taken_at >= CAST($win_baseline_start AS TIMESTAMPTZ)
@@ -60,14 +61,7 @@ totals AS (
     FROM windowed
 ),
 uses AS NOT MATERIALIZED (
-    -- Mentions are lower-cased and caption words filtered after unnesting: a scalar
-    -- function on one column costs less than a lambda over every post's list.
-    SELECT is_recent, owner_id,
-           CASE WHEN CAST($win_kind AS VARCHAR) = 'mention' THEN lower(raw) ELSE raw END AS term
-    FROM (SELECT is_recent, owner_id, unnest(terms) AS raw FROM windowed)
-    WHERE CAST($win_kind AS VARCHAR) <> 'keyword'
-       OR (length(raw) >= 4 AND NOT starts_with(raw, '#') AND NOT starts_with(raw, '＃')
-           AND NOT starts_with(raw, '@') AND NOT starts_with(raw, 'http'))
+    SELECT is_recent, owner_id, unnest(terms) AS term FROM windowed
 ),
 per_term AS (
     SELECT term,
