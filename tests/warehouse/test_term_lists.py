@@ -1,7 +1,8 @@
 """trending_terms reads caption words and mentions that posts_wide computes once per post
-(``caption_words``, ``mentions_norm``): the same answers as the query that split captions at
-every run (``reference_sql/trending_terms.sql``), after a rebuild, an incremental refresh of
-edited captions, and the migration of a posts_wide made before the columns."""
+(``caption_words``, ``mentions_norm``) and their daily sums (``term_daily``): the same
+answers as the query that split captions at every run (``reference_sql/trending_terms.sql``),
+after a rebuild, the row refreshes of edited captions, and the migration of a warehouse made
+before the columns and the table."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from intrend_assets.parsing.profile import parse_profile
 from warehouse.db import connect
-from warehouse.load import load_parsed, refresh_posts_wide
+from warehouse.load import load_parsed, refresh_posts_wide, upsert_posts_wide
 from warehouse.queries import execute, parse_query, run_query
 
 from .conftest import AS_OF, node, profile_body
@@ -96,6 +97,16 @@ def _reference(con: duckdb.DuckDBPyConnection, **params: Any) -> Any:
     return execute(con, parse_query("trending_terms", REFERENCE.read_text("utf-8")), **params)
 
 
+def _assert_term_daily_is_the_sum(con: duckdb.DuckDBPyConnection) -> None:
+    """term_daily holds exactly the per-day posts of posts_wide's term lists."""
+    kept = con.sql("SELECT * FROM term_daily ORDER BY ALL").fetchall()
+    recomputed = con.sql(
+        "SELECT kind, term, day, count(*) FROM post_terms('posts_wide') GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert kept == recomputed
+    assert len(kept) > 100
+
+
 def _assert_same_as_reference(con: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
     """Every kind and case equal to the reference; returns the rows of each, by kind."""
     heights: dict[str, list[int]] = {}
@@ -131,6 +142,12 @@ def test_same_answers_after_an_incremental_refresh_of_edited_captions(
     after = run_query(terms, "trending_terms", kind="keyword", **CASES[1])
     assert "rewritten" in after["tag"].to_list()
     assert not before.equals(after)
+    _assert_term_daily_is_the_sum(terms)
+    _assert_same_as_reference(terms)
+    # The other row refresh: every post of one profile rewritten, its captions edited again.
+    load_parsed(terms, _tricky_profiles(4, edited=True)[:1])
+    upsert_posts_wide(terms, usernames=["tricky0"])
+    _assert_term_daily_is_the_sum(terms)
     _assert_same_as_reference(terms)
 
 
@@ -144,12 +161,14 @@ def test_the_migration_fills_a_posts_wide_made_before_the_columns(tmp_path: Path
     # schema digest of its time.
     con.execute("ALTER TABLE posts_wide DROP COLUMN caption_words")
     con.execute("ALTER TABLE posts_wide DROP COLUMN mentions_norm")
+    con.execute("DROP TABLE term_daily")
     con.execute("UPDATE applied_schema SET digest = 'older'")
     con.close()
     con = connect(path)
     try:
         empty = con.execute("SELECT count(*) FROM posts_wide WHERE caption_words IS NULL")
         assert empty.fetchall() == [(0,)]
+        _assert_term_daily_is_the_sum(con)
         for kind in KINDS:
             assert_frame_equal(
                 run_query(con, "trending_terms", kind=kind, **CASES[1]), expected[kind]
