@@ -10,6 +10,7 @@ from intrend_assets.defs.alerts.sensors import alert_sensors
 from intrend_assets.defs.experiments.assets import rate_limit_experiment
 from intrend_assets.defs.experiments.jobs import rate_limit_experiment_job
 from intrend_assets.defs.experiments.schedules import experiment_schedules
+from intrend_assets.defs.media.assets import archived_media, post_media
 from intrend_assets.defs.network.assets import fetch_log, fetch_stats, ip_log, ip_ranges
 from intrend_assets.defs.profiles.assets import raw_profile
 from intrend_assets.defs.profiles.jobs import profiles_job
@@ -34,6 +35,8 @@ ASSETS = [
     posts,
     hashtag_daily,
     posts_wide,
+    archived_media,
+    post_media,
     trend_report,
     fetch_log,
     ip_log,

@@ -29,6 +29,9 @@ from intrend_assets.instagram.strategies import (
     StrategyConfig,
     check_order,
 )
+from intrend_assets.media.archive import MediaConfig
+from intrend_assets.media.download import DownloadConfig
+from intrend_assets.media.urls import normal_origins
 from intrend_assets.raw_store.retention import RetentionPolicy
 from intrend_assets.redaction import header_safe
 from warehouse.settings import WarehouseSettings
@@ -50,6 +53,16 @@ class IntrendSettings(WarehouseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     raw_dir: Path | None = Field(None, description="Raw store folder; default DATA_DIR/raw.")
+    raw_url: str | None = Field(
+        None,
+        description="Raw store in object storage (s3://bucket/prefix); unset keeps RAW_DIR. "
+        "Credentials from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).",
+    )
+    raw_endpoint: str | None = Field(
+        None,
+        description="S3-compatible server other than AWS's (MinIO, Ceph, moto); plain http "
+        "only on loopback.",
+    )
     profiles_file: Path = Field(
         Path("profiles.txt"), description="Tracked profiles, one username per line."
     )
@@ -147,6 +160,34 @@ class IntrendSettings(WarehouseSettings):
         ge=0,
         description="Most timeline pages (12 posts each) a first fetch spends on reaching "
         "FIRST_FETCH_DAYS; a profile posting twice a day needs 5.",
+    )
+
+    media_mode: Literal["off", "thumbnails", "full"] = Field(
+        "thumbnails",
+        description="Media archived before their CDN URLs expire: off; thumbnails (each post's "
+        "and sidecar slide's picture, the profile picture); full (also full-size images, videos).",
+    )
+    media_allowed_origins: StrategyList = Field(
+        [],
+        description="Origins (scheme://host:port, comma-separated) media may come from besides "
+        "Instagram's CDN hosts; the sandbox sets its loopback CDN. Unset: the CDN only.",
+    )
+    media_max_connections: int = Field(
+        4, ge=1, description="Connection limit of the media downloader (apart from the API's)."
+    )
+    media_pacing_seconds: float = Field(
+        0.0, ge=0, description="Pause between the starts of two media requests."
+    )
+    media_max_attempts: int = Field(
+        3, ge=1, description="Tries per medium on network errors, CDN 429/5xx and bad bodies."
+    )
+    media_renewals: int = Field(
+        1,
+        ge=0,
+        description="Profile refetches per profile and run to renew media whose URL expired.",
+    )
+    media_max_bytes: int = Field(
+        50_000_000, ge=1, description="Largest medium accepted (bytes); larger ones are refused."
     )
 
     modem_url: str = Field("http://127.0.0.1:8000", description="The modem service's address.")
@@ -259,7 +300,9 @@ class IntrendSettings(WarehouseSettings):
         secrets = (self.modem_token, self.proxy_password)
         return [s.get_secret_value() for s in secrets if s is not None]
 
-    @field_validator("profile_strategies", "timeline_strategies", mode="before")
+    @field_validator(
+        "profile_strategies", "timeline_strategies", "media_allowed_origins", mode="before"
+    )
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -283,6 +326,10 @@ class IntrendSettings(WarehouseSettings):
 
     def resolved_raw_dir(self) -> Path:
         return self.raw_dir or self.data_dir / "raw"
+
+    def raw_store_url(self) -> str:
+        """Where the raw store lives: RAW_URL when set, else the folder."""
+        return self.raw_url or str(self.resolved_raw_dir())
 
     def strategy_config(self) -> StrategyConfig:
         """Hosts and ids of the fetch strategies (the deployment's names are kept: the API
@@ -309,6 +356,23 @@ class IntrendSettings(WarehouseSettings):
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_answer_bytes=self.max_answer_bytes,
+        )
+
+    def media_config(self) -> MediaConfig:
+        return MediaConfig(
+            mode=self.media_mode,
+            max_renewals=self.media_renewals,
+            download=DownloadConfig(
+                proxy=self.client_config().proxy(),
+                allowed_origins=normal_origins(self.media_allowed_origins),
+                max_connections=self.media_max_connections,
+                pacing_seconds=self.media_pacing_seconds,
+                max_attempts=self.media_max_attempts,
+                backoff_seconds=self.backoff_seconds,
+                timeout_seconds=self.read_timeout,
+                max_bytes=self.media_max_bytes,
+                user_agent=self.user_agent,
+            ),
         )
 
     def fetch_policy(self) -> FetchPolicy:

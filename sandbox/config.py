@@ -197,6 +197,26 @@ class SandboxConfig(BaseModel):
         True,
         description="Captions of posts after 2025-12-19 carry at most 5 hashtags.",
     )
+    cdn: bool = Field(
+        True,
+        description="Serve the media: post and profile JSON point at the sandbox CDN "
+        "(through the proxy host) instead of real cdninstagram.com hosts nothing serves.",
+    )
+    cdn_expiry_seconds: float = Field(
+        3 * 86400.0,
+        gt=0,
+        description="A CDN URL's signature (oe) expires this long after the answer that "
+        "carried it (sandbox s), plus up to cdn_expiry_jitter_seconds.",
+    )
+    cdn_expiry_jitter_seconds: float = Field(
+        86400.0, ge=0, description="Spread of the CDN expiries past cdn_expiry_seconds."
+    )
+    cdn_budget: int = Field(
+        600,
+        ge=0,
+        description="CDN requests one IP may make per cdn_window_seconds before 429 (0: no limit).",
+    )
+    cdn_window_seconds: float = Field(60.0, gt=0, description="Window of cdn_budget (sandbox s).")
 
     @model_validator(mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sandbox.captions import DAY, planted_trends
 from sandbox.config import SandboxConfig
 from sandbox.cursors import GRAPH_CURSOR, V1_CURSOR, decode_cursor, encode_cursor
-from sandbox.media import cdn_url, shortcode
+from sandbox.media import shortcode
 from sandbox.posts import Posts
 from sandbox.profiles import (
     Profile,
@@ -145,7 +145,7 @@ class SandboxContent:
             p,
             self.seed,
             days_since_anchor=(now - self.anchor_ts) / DAY,
-            pic=cdn_url(self.seed, ("pic", index), now),
+            pic=self.posts.cdn.url(("pic", index), now),
             timeline=self.posts.media_page(p, now, None, self.cfg.posts_per_page, page=False),
         )
         return {"data": {"user": user}, "status": "ok"}

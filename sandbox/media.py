@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sandbox.captions import DAY
@@ -30,20 +31,52 @@ def media_id(p: Profile, taken_at: int, seq: int) -> int:
     return ((taken_at * 1000 - IG_EPOCH_MS) << 23) | ((p.index % 8192) << 10) | (seq % 1024)
 
 
-def cdn_url(seed: int, key: tuple[Any, ...], now: float, kind: str = "jpg") -> str:
-    """A signed-looking CDN address whose expiry moves with ``now``, as the real ones do."""
-    h = stable_int(seed, "cdn", *key)
-    pop = CDN_POPS[h % len(CDN_POPS)]
-    expiry = int(now // 3600 * 3600 + 3 * DAY + h % int(DAY))
-    nums = f"{h % 10**9}_{(h >> 7) % 10**15}_{(h >> 11) % 10**19}"
-    sub = "t51.2885-15" if kind == "jpg" else "t50.2886-16"
-    ohc = base64.urlsafe_b64encode(h.to_bytes(8, "big")).decode()[:11]
-    return (
-        f"https://scontent-{pop}.cdninstagram.com/v/{sub}/{nums}_n.{kind}"
-        f"?stp=dst-jpg_e35_s1080x1080&_nc_ht=scontent-{pop}.cdninstagram.com"
-        f"&_nc_cat={h % 120}&_nc_ohc={ohc}"
-        f"&edm=AOQ1c0wBAAAA&ccb=7-5&oh=00_AT{h:016x}&oe={expiry:08X}&_nc_sid=8fd12b"
-    )
+CDN_HOST_RE = r"scontent-[a-z0-9-]+\.cdninstagram\.com"
+
+
+def cdn_sub(kind: str) -> str:
+    """The path's second segment: images and videos live under different buckets."""
+    return "t51.2885-15" if kind == "jpg" else "t50.2886-16"
+
+
+def cdn_nums(h: int) -> str:
+    """The numeric file name of a CDN object, derived from its hash."""
+    return f"{h % 10**9}_{(h >> 7) % 10**15}_{(h >> 11) % 10**19}"
+
+
+@dataclass
+class CdnAddresses:
+    """Where media live and when their signatures expire.
+
+    Without an ``origin`` the addresses are the real ``https://scontent-….cdninstagram.com``
+    ones (nothing serves them); with one (the sandbox CDN, ``http://127.0.0.1:PORT``) the
+    same host and path sit under it, so a client reaches them through the proxy host.
+    """
+
+    seed: int
+    window: float = 3 * DAY
+    jitter: float = DAY
+    origin: str | None = None
+
+    def url(self, key: tuple[Any, ...], now: float, kind: str = "jpg") -> str:
+        """A signed-looking CDN address whose expiry moves with ``now``, as the real ones do."""
+        h = stable_int(self.seed, "cdn", *key)
+        pop = CDN_POPS[h % len(CDN_POPS)]
+        spread = int(h % int(self.jitter)) if self.jitter >= 1 else 0
+        expiry = int(now // 3600 * 3600 + self.window + spread)
+        if self.window < DAY:
+            # Short windows (tests, benchmarks) are not floored to the hour: the floor would
+            # take up to an hour off them, so a URL could expire almost at once.
+            expiry = int(now + self.window + spread)
+        host = f"scontent-{pop}.cdninstagram.com"
+        prefix = f"{self.origin}/{host}" if self.origin else f"https://{host}"
+        ohc = base64.urlsafe_b64encode(h.to_bytes(8, "big")).decode()[:11]
+        return (
+            f"{prefix}/v/{cdn_sub(kind)}/{cdn_nums(h)}_n.{kind}"
+            f"?stp=dst-jpg_e35_s1080x1080&_nc_ht={host}"
+            f"&_nc_cat={h % 120}&_nc_ohc={ohc}"
+            f"&edm=AOQ1c0wBAAAA&ccb=7-5&oh=00_AT{h:016x}&oe={expiry:08X}&_nc_sid=8fd12b"
+        )
 
 
 def resized(url: str, widths: tuple[int, ...]) -> list[dict[str, Any]]:
@@ -85,27 +118,29 @@ def media_node(
     }
 
 
-def video_fields(seed: int, key: tuple[Any, ...], now: float, views: int) -> dict[str, Any]:
+def video_fields(cdn: CdnAddresses, key: tuple[Any, ...], now: float, views: int) -> dict[str, Any]:
     """What a video node adds right after the envelope."""
     return {
         "has_audio": True,
-        "video_url": cdn_url(seed, (*key, "v"), now, "mp4"),
+        "video_url": cdn.url((*key, "v"), now, "mp4"),
         "video_view_count": views,
     }
 
 
-def child_node(seed: int, p: Profile, node_id: int, key: tuple[Any, ...], now: float) -> dict:
+def child_node(
+    cdn: CdnAddresses, p: Profile, node_id: int, key: tuple[Any, ...], now: float
+) -> dict:
     """One slide of a sidecar: an image or (a quarter of the time) a video."""
-    rng = rng_for(seed, "child", *key)
+    rng = rng_for(cdn.seed, "child", *key)
     is_video = rng.random() < 0.25
     node = media_node(
         p,
         "GraphVideo" if is_video else "GraphImage",
         node_id,
         height=1350,
-        display_url=cdn_url(seed, key, now),
+        display_url=cdn.url(key, now),
         accessibility=None if is_video else f"Photo by {p.full_name or p.username}.",
     )
     if is_video:
-        node.update(video_fields(seed, key, now, rng.randint(100, 50_000)))
+        node.update(video_fields(cdn, key, now, rng.randint(100, 50_000)))
     return node

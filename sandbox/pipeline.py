@@ -44,15 +44,19 @@ def intrend_env(addresses: Mapping[str, str], modem_token: str, data_dir: Path) 
     """The ``INTREND_*`` environment that points the code location at a running sandbox.
 
     ``addresses`` is ``SandboxWorld.addresses()`` or the JSON line of ``intrend-sandbox``
-    (``instagram_url``, ``proxy_url``, ``modem_url``).
+    (``instagram_url``, ``proxy_url``, ``modem_url``, maybe ``cdn_url``). The sandbox CDN is
+    on loopback, which the media downloader refuses unless its origin is named explicitly.
     """
-    return {
+    env = {
         "INTREND_DATA_DIR": str(data_dir),
         "INTREND_INSTAGRAM_BASE_URL": addresses["instagram_url"],
         "INTREND_PROXY_URL": addresses["proxy_url"],
         "INTREND_MODEM_URL": addresses["modem_url"],
         MODEM_TOKEN_VARIABLE: modem_token,
     }
+    if addresses.get("cdn_url"):
+        env["INTREND_MEDIA_ALLOWED_ORIGINS"] = addresses["cdn_url"]
+    return env
 
 
 def sandbox_resources(env: Mapping[str, str], **overrides: Any) -> tuple[Any, dict[str, Any]]:

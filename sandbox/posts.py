@@ -25,7 +25,7 @@ from sandbox.captions import DAY, write_caption
 from sandbox.config import SandboxConfig
 from sandbox.cursors import GRAPH_CURSOR, encode_cursor
 from sandbox.languages import LANGUAGE_BY_CODE
-from sandbox.media import cdn_url, child_node, media_id, media_node, resized, video_fields
+from sandbox.media import CdnAddresses, child_node, media_id, media_node, resized, video_fields
 from sandbox.profiles import Profile
 from sandbox.rng import rng_for, stable_int, stable_unit
 
@@ -47,6 +47,7 @@ class Posts:
         self.anchor_ts = cfg.anchor_ts
         self.epoch_ts = cfg.epoch.timestamp()
         self.trends = trends
+        self.cdn = CdnAddresses(cfg.seed, cfg.cdn_expiry_seconds, cfg.cdn_expiry_jitter_seconds)
 
     def slot(self, p: Profile, k: int) -> int:
         """The grid slot of post ``k``, counted from the epoch: the post's stable identity."""
@@ -136,14 +137,14 @@ class Posts:
             typename,
             node_id,
             height=rng.choice((1080, 1350, 1333)),
-            display_url=cdn_url(self.seed, (p.index, j), now),
+            display_url=self.cdn.url((p.index, j), now),
             accessibility=None
             if is_video
             else f"Photo shared by {p.full_name or p.username} on {when}.",
         )
         if is_video:
             views = int(seen.likes * rng.uniform(3, 12))
-            node.update(video_fields(self.seed, (p.index, j), now, views))
+            node.update(video_fields(self.cdn, (p.index, j), now, views))
         node.update(_post_fields(caption, seen, taken_at, location, page=page))
         node.update(self._post_extras(p, k, now, node_id, pinned=pinned))
         if page:
@@ -196,7 +197,7 @@ class Posts:
         self, p: Profile, k: int, now: float, node_id: int, *, pinned: bool
     ) -> dict[str, Any]:
         """Thumbnails, tracking token and the pinned marker, after the location."""
-        thumb = cdn_url(self.seed, (p.index, self.slot(p, k), "t"), now)
+        thumb = self.cdn.url((p.index, self.slot(p, k), "t"), now)
         token = f'{{"version":5,"payload":{{"media":"{node_id}"}}}}'
         return {
             "nft_asset_info": None,
@@ -219,7 +220,7 @@ class Posts:
         slot = self.slot(p, k)
         for i in range(rng.randint(2, 6)):
             child_id = media_id(p, taken_at, (node_id & 1023) + i + 1)
-            children.append({"node": child_node(self.seed, p, child_id, (p.index, slot, i), now)})
+            children.append({"node": child_node(self.cdn, p, child_id, (p.index, slot, i), now)})
         return children
 
 

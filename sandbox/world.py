@@ -1,4 +1,4 @@
-"""The whole offline world in one call: fake Instagram, proxy host and modem service.
+"""The whole offline world in one call: fake Instagram, its CDN, proxy host and modem service.
 
 ``start_sandbox(cfg)`` starts the three servers on free 127.0.0.1 ports (uvicorn, each in its
 own thread) around one shared :class:`SimulatedModem` and one :class:`SandboxClock`, and
@@ -17,6 +17,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from modem_service import Settings, create_app
 from modem_service.settings import parse_weighted_ranges
+from sandbox.cdn import CdnState, create_cdn_app
 from sandbox.clock import SandboxClock
 from sandbox.config import SandboxConfig
 from sandbox.content import SandboxContent
@@ -83,6 +84,8 @@ class SandboxWorld:
         self.instagram_url = ""
         self.proxy_url = ""
         self.modem_url = ""
+        self.cdn: CdnState = CdnState(cfg, clock)
+        self.cdn_url = ""
 
     def usernames(self) -> list[str]:
         """All known usernames, public and private, in a fixed order."""
@@ -127,6 +130,7 @@ class SandboxWorld:
         self.modem.stuck_rotations = 0
         self.modem.failing_steps = 0
         self.instagram.reset_limits()
+        self.cdn.switches.reset()
         self.proxy.connections.reset_peak()
         self.proxy.requests.reset_peak()
 
@@ -149,6 +153,7 @@ class SandboxWorld:
             "instagram_url": self.instagram_url,
             "proxy_url": self.proxy_url,
             "modem_url": self.modem_url,
+            "cdn_url": self.cdn_url,
         }
 
     def intrend_env(self, data_dir: Path) -> dict[str, str]:
@@ -173,6 +178,8 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
     world = SandboxWorld(cfg, content, clock, modem, ig_state, proxy_state, token)
 
     servers = [
+        # First, so its origin is in every answer the fake Instagram gives.
+        *([("cdn", ServerThread(create_cdn_app(world.cdn), "cdn"))] if cfg.cdn else []),
         ("instagram", ServerThread(create_instagram_app(ig_state), "instagram")),
         (
             "proxy",
@@ -201,6 +208,8 @@ def start_sandbox(cfg: SandboxConfig | None = None) -> Iterator[SandboxWorld]:
             server.start()
             started.append(server)
             setattr(world, f"{name}_url", server.url)
+            if name == "cdn":
+                content.posts.cdn.origin = server.url
         yield world
     finally:
         stop_all(started)

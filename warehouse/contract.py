@@ -107,6 +107,26 @@ IP_LOG_SCHEMA = pl.Schema(
 """A sighting of the modem's public IP, as ``GET /ips`` gives it."""
 IP_LOG_KEY = ("ip", "seen_at")
 
+POST_MEDIA_SCHEMA = pl.Schema(
+    {
+        "post_id": pl.String,  # the profile's id for its picture
+        "username": pl.String,
+        "kind": pl.String,  # thumbnail, display, video, child, child_video, profile_pic
+        "position": pl.Int32,  # a sidecar slide's place (1..); 0 otherwise
+        "status": pl.String,  # archived, expired, refused, failed
+        "sha256": pl.String,  # archived only: the file's name in the media store
+        "bytes": pl.Int64,
+        "width": pl.Int32,
+        "height": pl.Int32,
+        "content_type": pl.String,
+        "fetched_at": UTC_TIMESTAMP,
+        "url_expires_at": UTC_TIMESTAMP,
+        "reason": pl.String,  # why not archived
+    }
+)
+"""One medium the media stage looked at (``post_media``, schema/012)."""
+POST_MEDIA_KEY = ("post_id", "kind", "position")
+
 _ARROW_POSTS_SCHEMA: pa.Schema = pl.DataFrame(schema=POSTS_SCHEMA).to_arrow().schema
 
 

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from warehouse.load.changes import record_refresh, staged, strings
+from warehouse.load.media import MEDIA_COUNT_UPDATE
 from warehouse.load.terms import add_terms, delete_rows, rebuild_term_daily
 from warehouse.load.transaction import scalar, transaction
 
@@ -26,7 +27,9 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
     with transaction(con):
         con.execute(
             "CREATE OR REPLACE TABLE posts_wide AS "
-            "SELECT * FROM posts_wide_source ORDER BY taken_at, post_id"
+            "SELECT s.*, CAST(coalesce(m.archived, 0) AS INTEGER) AS media_archived "
+            "FROM posts_wide_source AS s LEFT JOIN post_media_counts AS m USING (post_id) "
+            "ORDER BY taken_at, post_id"
         )
         con.execute("DELETE FROM posts_wide_stale")
         con.execute("DELETE FROM posts_wide_stale_posts")
@@ -70,6 +73,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, targets: str) -> None:
             "INSERT INTO posts_wide BY NAME SELECT * FROM posts_wide_rows($ids, $first)",
             {"ids": ids, "first": first_row},
         )
+        con.execute(MEDIA_COUNT_UPDATE.format(ids=targets))
 
 
 def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
