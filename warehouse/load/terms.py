@@ -1,7 +1,7 @@
 """``term_daily``: posts per caption word or mention and UTC day, kept with ``posts_wide``.
 
 It is the sum of ``post_terms`` (each post's ``caption_words`` and ``mentions_norm``,
-schema/013) over posts_wide, so it follows posts_wide rather than the normalized tables:
+schema/015) over posts_wide, so it follows posts_wide rather than the normalized tables:
 :func:`rebuild_term_daily` after posts_wide is rebuilt; in a row refresh,
 :func:`delete_rows` deletes the rows about to be rewritten and stages their terms, negated,
 and :func:`add_terms` adds the new rows' terms (read from the end of the table, where the
