@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +50,12 @@ def test_the_notebook_runs_headless_with_the_reports_tables_and_charts(
     published: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "trends.html"
+    # marimo keeps a session cache beside the notebook it runs: run a copy, so the test
+    # writes nothing into the repository (it used to rewrite a committed cache file).
+    notebook = tmp_path / "trends.py"
+    shutil.copyfile(NOTEBOOK, notebook)
     done = subprocess.run(
-        [str(MARIMO), "export", "html", "--no-sandbox", "-f", str(NOTEBOOK), "-o", str(out)],
+        [str(MARIMO), "export", "html", "--no-sandbox", "-f", str(notebook), "-o", str(out)],
         env=_env(published.parent),
         cwd=tmp_path,
         capture_output=True,
@@ -74,6 +79,7 @@ def test_the_notebook_runs_headless_with_the_reports_tables_and_charts(
     for name, png in report.draw().items():
         assert base64.b64encode(png).decode() in html, name
     assert "Traceback" not in html
+    assert not (NOTEBOOK.parent / "__marimo__").exists()
 
 
 def test_without_a_published_copy_the_notebook_says_where_it_looked(tmp_path: Path) -> None:
