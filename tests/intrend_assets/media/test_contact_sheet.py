@@ -48,3 +48,15 @@ def test_most_liked_archived_thumbnails_per_tag(tmp_path: Path) -> None:
     assert sheet.getpixel((LABEL_WIDTH + 10, 24 + 10)) == COLOURS["d"]
     assert sheet.getpixel((LABEL_WIDTH + 10, 48 + 10)) == (255, 255, 255)  # snow: none
     assert contact_sheet(con, store, ["snow"]) is None
+
+
+def test_an_unreadable_stored_file_leaves_its_cell_blank(tmp_path: Path) -> None:
+    store = MediaStore(tmp_path)
+    con = _warehouse(store)
+    (_, sha, ext), _ = top_thumbnails(con, "sun", 2)
+    store.object_path(sha, ext).write_bytes(b"not a picture")  # damaged on disk since
+    png = contact_sheet(con, store, ["sun"], per_tag=2, side=20)
+    assert png is not None
+    sheet = Image.open(io.BytesIO(png)).convert("RGB")
+    assert sheet.getpixel((LABEL_WIDTH + 10, 10)) == (255, 255, 255)
+    assert sheet.getpixel((LABEL_WIDTH + 24 + 10, 10)) == COLOURS["a"]
