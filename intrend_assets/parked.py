@@ -6,7 +6,8 @@
 
 (``python -m intrend_assets.parked ...`` is the same.)
 
-The raw store is the deployment's (``INTREND_RAW_DIR``, else ``INTREND_DATA_DIR``/raw) unless
+The raw store is the deployment's (``INTREND_RAW_URL``, else ``INTREND_RAW_DIR``, else
+``INTREND_DATA_DIR``/raw) unless
 ``--raw-dir`` says otherwise. Re-arming forgets a profile's failure record, so the refresh
 sensor asks for it again at its next tick (at once if it was never fetched).
 """
@@ -18,11 +19,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import LocalRawStore, RawStore, open_raw_store
 from intrend_assets.tracking.usernames import is_valid_username
 
 
-def parked(store: LocalRawStore) -> list[dict[str, object]]:
+def parked(store: RawStore) -> list[dict[str, object]]:
     """The failure records of parked profiles."""
     return [
         record
@@ -54,11 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_parked_command(args: argparse.Namespace) -> int:
     parser = args.parser
+    store: RawStore
     if args.raw_dir is None:
         from intrend_assets.settings import load_settings
 
-        args.raw_dir = load_settings().resolved_raw_dir()
-    store = LocalRawStore(args.raw_dir)
+        settings = load_settings()
+        store = open_raw_store(settings.raw_store_url(), endpoint=settings.raw_endpoint)
+    else:
+        store = LocalRawStore(args.raw_dir)
     if args.command == "parked":
         for record in parked(store):
             since = record.get("first_failed_at", record["failed_at"])

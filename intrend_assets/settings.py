@@ -53,6 +53,16 @@ class IntrendSettings(WarehouseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     raw_dir: Path | None = Field(None, description="Raw store folder; default DATA_DIR/raw.")
+    raw_url: str | None = Field(
+        None,
+        description="Raw store in object storage (s3://bucket/prefix); unset keeps RAW_DIR. "
+        "Credentials from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).",
+    )
+    raw_endpoint: str | None = Field(
+        None,
+        description="S3-compatible server other than AWS's (MinIO, Ceph, moto); plain http "
+        "only on loopback.",
+    )
     profiles_file: Path = Field(
         Path("profiles.txt"), description="Tracked profiles, one username per line."
     )
@@ -316,6 +326,10 @@ class IntrendSettings(WarehouseSettings):
 
     def resolved_raw_dir(self) -> Path:
         return self.raw_dir or self.data_dir / "raw"
+
+    def raw_store_url(self) -> str:
+        """Where the raw store lives: RAW_URL when set, else the folder."""
+        return self.raw_url or str(self.resolved_raw_dir())
 
     def strategy_config(self) -> StrategyConfig:
         """Hosts and ids of the fetch strategies (the deployment's names are kept: the API

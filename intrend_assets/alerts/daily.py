@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from warehouse.checks import strategy_doors_open
 
 # A rotation ladder that keeps the IP now and then is the carrier; half of a day's rotations,
@@ -38,7 +38,7 @@ class Finding:
 
 
 def stale_profiles(
-    store: LocalRawStore, names: Iterable[str], now: datetime, max_age: timedelta
+    store: RawStore, names: Iterable[str], now: datetime, max_age: timedelta
 ) -> list[Finding]:
     """Tracked profiles with no stored fetch for ``max_age`` (or never), parked ones left
     out: a parked profile is stopped on purpose and ``intrend parked`` lists it."""

@@ -1,7 +1,7 @@
 """The resources: one plain object per outside system, built once from the settings.
 
 Instagram (:class:`InstagramAccess`), the modem service (:class:`ModemEndpoint`), the raw
-store (:class:`LocalRawStore`), the warehouse file (:class:`WarehouseFile`) and the tracked
+store (:class:`RawStore`), the warehouse file (:class:`WarehouseFile`) and the tracked
 profiles file (:class:`ProfilesFile`). They are plain Python values, handed to Dagster as
 ``ResourceParam``\\ s rather than configurable resources, so every setting is declared once
 (in :class:`~intrend_assets.settings.IntrendSettings`) and no secret (the modem token) is
@@ -22,7 +22,7 @@ from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.watch import PendingLimit
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import open_raw_store
 from intrend_assets.redaction import remember
 from intrend_assets.settings import IntrendSettings
 from intrend_assets.tracking.tracked_file import ProfilesFile
@@ -98,7 +98,11 @@ def build_resources(settings: IntrendSettings) -> dict[str, object]:
     return {
         "instagram": instagram_access(settings),
         "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
-        "raw_store": LocalRawStore(settings.resolved_raw_dir(), settings.max_answer_bytes),
+        "raw_store": open_raw_store(
+            settings.raw_store_url(),
+            settings.max_answer_bytes,
+            endpoint=settings.raw_endpoint,
+        ),
         "warehouse": WarehouseFile(
             settings.resolved_warehouse_path(), settings.trend_min_profiles, settings.parse_workers
         ),

@@ -19,10 +19,10 @@ from intrend_assets.fetching.request_log import RequestLog, Sink
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.fetching.run import FetchRun, Warn
 from intrend_assets.instagram.bound import BoundStrategies
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 
-async def _file(store: LocalRawStore, outcome: ProfileOutcome) -> None:
+async def _file(store: RawStore, outcome: ProfileOutcome) -> None:
     """Clear a stored profile's failure record, or write a failed one's."""
     if outcome.outcome in ("stored", "private") and outcome.complete:
         await asyncio.to_thread(store.clear_failure, outcome.username)
@@ -72,7 +72,7 @@ async def fetch_profiles(
     usernames: Sequence[str],
     strategies: BoundStrategies,
     gate: RotationGate,
-    store: LocalRawStore,
+    store: RawStore,
     policy: FetchPolicy,
     *,
     run_id: str = "",

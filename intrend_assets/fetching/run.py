@@ -18,7 +18,7 @@ from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.fetching.throttle import Throttles
 from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.errors import StrategyGone
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 Warn = Callable[[str], None]
 Named = TypeVar("Named")
@@ -29,7 +29,7 @@ GONE_IN_A_ROW = 3  # gone-looking answers, with no usable one between, that drop
 class FetchRun:
     strategies: BoundStrategies
     gate: RotationGate
-    store: LocalRawStore
+    store: RawStore
     policy: FetchPolicy
     log: RequestLog
     warn: Warn | None = None

@@ -24,14 +24,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 from intrend_assets.loading.slices import ParsedFetch, ParsedSlice, Parser, parse_slice
 from intrend_assets.parsing.profile import parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.raw_store.store import RawObject, RawStore
 
 # How often a parse process looks whether the load that started it is still there.
 PARENT_POLL_SECONDS = 0.5
 
 
 def parsed_slices(
-    store: LocalRawStore,
+    store: RawStore,
     slices: list[list[RawObject]],
     workers: int,
     parse: Parser = parse_profile,
@@ -44,7 +44,7 @@ def parsed_slices(
     limit = store.max_object_bytes
     if workers < 2 or len(slices) < 2:
         for objects, present in zip(slices, stored, strict=True):
-            yield objects, parse_slice(store.root, present, parse, limit).fetches()
+            yield objects, parse_slice(store, present, parse, limit).fetches()
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -54,7 +54,7 @@ def parsed_slices(
     try:
         ahead: deque[tuple[list[RawObject], Future[ParsedSlice]]] = deque()
         for objects, present in zip(slices, stored, strict=True):
-            ahead.append((objects, pool.submit(parse_slice, store.root, present, parse, limit)))
+            ahead.append((objects, pool.submit(parse_slice, store, present, parse, limit)))
             if len(ahead) > workers:
                 objects, future = ahead.popleft()
                 yield objects, future.result().fetches()

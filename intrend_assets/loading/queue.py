@@ -26,7 +26,7 @@ from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.pool import parsed_slices
 from intrend_assets.loading.slices import SliceAnswer, read_fetch
 from intrend_assets.parsing.profile import ParsedProfile, parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.raw_store.store import RawObject, RawStore
 from intrend_assets.tracking.refresh import posts_per_day
 from warehouse.load import load_parsed
 
@@ -59,7 +59,7 @@ class BatchDone:
     refused: list[tuple[RawObject, str]]  # set aside in this slice, with the warehouse's error
 
 
-def to_load(store: LocalRawStore, full_refresh: bool) -> tuple[list[RawObject], set[str]]:
+def to_load(store: RawStore, full_refresh: bool) -> tuple[list[RawObject], set[str]]:
     """The fetches this run loads, oldest first, and the keys of those that are pending.
 
     With ``full_refresh``, every stored fetch: under fast update a fetch's pages hold only the
@@ -79,7 +79,7 @@ def to_load(store: LocalRawStore, full_refresh: bool) -> tuple[list[RawObject], 
 
 def load_queue(
     con: duckdb.DuckDBPyConnection,
-    store: LocalRawStore,
+    store: RawStore,
     todo: list[RawObject],
     pending: set[str],
     report: LoadReport,
@@ -125,7 +125,7 @@ def load_queue(
 
 
 def parse_fetch(
-    store: LocalRawStore, obj: RawObject, unparseable: dict[str, str]
+    store: RawStore, obj: RawObject, unparseable: dict[str, str]
 ) -> list[ParsedProfile]:
     """The profile answer, then the timeline pages fetched right after it, parsed here. A
     bad page costs only its own posts; a bad profile answer costs the fetch, recorded as
@@ -137,7 +137,7 @@ def parse_fetch(
     return parsed
 
 
-def _clear(store: LocalRawStore, cleared: list[RawObject], rates: dict[str, float]) -> None:
+def _clear(store: RawStore, cleared: list[RawObject], rates: dict[str, float]) -> None:
     store.clear_pending(cleared)
     store.write_cadences(rates)
 
@@ -169,7 +169,7 @@ class _AfterCommit:
 
 def load_fetches(
     con: duckdb.DuckDBPyConnection,
-    store: LocalRawStore,
+    store: RawStore,
     fetches: list[tuple[RawObject, list[SliceAnswer]]],
     report: LoadReport,
 ) -> list[tuple[RawObject, str]]:
@@ -208,7 +208,7 @@ def load_fetches(
 
 def _commit(
     con: duckdb.DuckDBPyConnection,
-    store: LocalRawStore,
+    store: RawStore,
     fetches: list[tuple[RawObject, list[SliceAnswer]]],
     report: LoadReport,
 ) -> None:

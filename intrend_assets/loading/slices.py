@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from intrend_assets.parsing.profile import ParsedProfile, ProfileParseError, parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, ObjectTooLarge, RawObject
+from intrend_assets.raw_store.store import LocalRawStore, ObjectTooLarge, RawObject, RawStore
 from warehouse.contract import posts_frame_from_columns
 
 Parser = Callable[..., ParsedProfile]  # parse_profile's signature (the load's tests wrap it)
@@ -104,16 +104,20 @@ class ParsedSlice:
 
 
 def parse_slice(
-    root: str | Path,
+    source: RawStore | str | Path,
     objects: list[RawObject],
     parse: Parser = parse_profile,
     max_object_bytes: int | None = None,
 ) -> ParsedSlice:
-    """Parse these fetches (none of them missing) from the raw store at ``root``, whose
-    objects may decode to ``max_object_bytes`` at most (the store's default if None)."""
-    store = (
-        LocalRawStore(root) if max_object_bytes is None else LocalRawStore(root, max_object_bytes)
-    )
+    """Parse these fetches (none of them missing) from the raw store ``source`` (a store,
+    which pickles to its address for a parse process, or a folder), whose objects may
+    decode to ``max_object_bytes`` at most (the store's default if None)."""
+    if isinstance(source, RawStore):
+        store = source
+    elif max_object_bytes is None:
+        store = LocalRawStore(source)
+    else:
+        store = LocalRawStore(source, max_object_bytes)
     fetches = [read_fetch(store, obj, parse) for obj in objects]
     answers = [answer for _, parsed in fetches for answer in parsed]
     table = None
@@ -153,7 +157,7 @@ class FetchOutcome:
 
 
 def read_fetch(
-    store: LocalRawStore, obj: RawObject, parse: Parser = parse_profile
+    store: RawStore, obj: RawObject, parse: Parser = parse_profile
 ) -> tuple[FetchOutcome, list[ParsedProfile]]:
     """The profile answer, then the timeline pages fetched right after it. A bad page costs
     only its own posts; a bad profile answer costs the fetch (``failed``)."""

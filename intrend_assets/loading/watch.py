@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 # How many keys the metadata lists; the counts are always whole.
 LISTED = 50
@@ -28,7 +28,7 @@ class PendingLimit:
 
 
 def unloaded_fetches(
-    store: LocalRawStore, limit: PendingLimit, now: datetime | None = None
+    store: RawStore, limit: PendingLimit, now: datetime | None = None
 ) -> tuple[bool, dict[str, Any]]:
     """(passed, metadata): passed when no fetch is pending for longer than ``limit`` and
     none is set aside; the metadata names the fetches and why."""

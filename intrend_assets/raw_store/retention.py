@@ -24,14 +24,12 @@ is unknown), the latest fetch of a profile.
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from intrend_assets.parsing.profile import ProfileParseError, parse_profile
-from intrend_assets.raw_store.store import LocalRawStore, RawObject
+from intrend_assets.raw_store.store import RawObject, RawStore
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class RetentionReport:
     dropped_keys: list[str] = field(default_factory=list)  # the first ones, for the log
 
 
-def _post_ids(store: LocalRawStore, obj: RawObject) -> frozenset[str] | None:
+def _post_ids(store: RawStore, obj: RawObject) -> frozenset[str] | None:
     """The ids of the posts a fetch holds (answer and pages), or None when any part of it
     cannot be read or parsed."""
     ids: set[str] = set()
@@ -85,26 +83,15 @@ def _post_ids(store: LocalRawStore, obj: RawObject) -> frozenset[str] | None:
     return frozenset(ids)
 
 
-def _size(store: LocalRawStore, obj: RawObject) -> int:
-    pages = sum((store.root / key).stat().st_size for key in store.pages(obj))
-    return obj.size + pages
-
-
-def _held(store: LocalRawStore) -> set[str]:
+def _held(store: RawStore) -> set[str]:
     """Keys of fetches the warehouse has not done with: queued, or set aside."""
     held = {obj.key for obj in store.pending()}
-    refused = store.root / "pending" / "refused"
-    if refused.is_dir():
-        for path in refused.glob("*.json"):
-            try:
-                held.add(str(json.loads(path.read_bytes())["key"]))
-            except (ValueError, KeyError):
-                continue
+    held.update(str(record["key"]) for record in store.set_aside())
     return held
 
 
 def droppable(
-    store: LocalRawStore,
+    store: RawStore,
     objects: list[RawObject],
     policy: RetentionPolicy,
     held: set[str],
@@ -131,18 +118,8 @@ def droppable(
         later |= ids or set()
 
 
-def _drop(store: LocalRawStore, obj: RawObject) -> None:
-    """Delete a fetch: its pages first, then its answer (a crash in between leaves an answer
-    without pages, which reads as a fetch whose paging stopped: never a page without its
-    answer)."""
-    pages = store.pages(obj)
-    if pages:
-        shutil.rmtree((store.root / pages[0]).parent, ignore_errors=True)
-    (store.root / obj.key).unlink(missing_ok=True)
-
-
 def apply_retention(
-    store: LocalRawStore,
+    store: RawStore,
     policy: RetentionPolicy,
     *,
     dry_run: bool = False,
@@ -155,6 +132,9 @@ def apply_retention(
     if policy.keeps_everything:
         return report
     now = now or datetime.now(UTC)
+    if not dry_run:  # a pass visits everything anyway: the moment to sweep the temporary
+        # files earlier versions wrote beside the objects (today's are in ``.tmp/``)
+        store.blobs.sweep_everywhere()
     held = _held(store)
     for username in usernames if usernames is not None else store.usernames():
         objects = store.objects(username)
@@ -162,9 +142,9 @@ def apply_retention(
         report.fetches += len(objects)
         for obj in list(droppable(store, objects, policy, held, now, report)):
             report.dropped += 1
-            report.bytes_freed += _size(store, obj)
+            report.bytes_freed += store.size_with_pages(obj)
             if len(report.dropped_keys) < 50:
                 report.dropped_keys.append(obj.key)
             if not dry_run:
-                _drop(store, obj)
+                store.remove_fetch(obj)
     return report

@@ -2,9 +2,11 @@
 
 Objects are keyed ``profiles/<username>/<fetched_at>.json.zst``; the timeline pages fetched
 after a profile answer go to ``pages/<username>/<fetched_at>/<n>.json.zst``, so a profile
-answer and its pages stay one unit. The username is validated
-before it becomes part of a path, and every write is atomic (temporary file, fsync, rename) so
-a crash never leaves a half-written object behind. Failures live beside the objects under
+answer and its pages stay one unit. Keys only, never paths: the bytes live on
+:mod:`.blobs`, a local folder or an S3 bucket (``INTREND_RAW_URL``). The username is
+validated before it becomes part of a key, and every write is atomic (temporary file, fsync
+and rename on a folder; one PUT on S3) so a crash
+never leaves a half-written object behind. Failures live beside the objects under
 ``failures/<username>.json`` until a later fetch succeeds, so nothing is forgotten; the
 record counts the failures in a row (``consecutive``, for the same kind of reason), which
 the refresh backoff grows with and parks a profile by (:mod:`intrend_assets.tracking.refresh`).
@@ -13,38 +15,60 @@ the refresh backoff grows with and parks a profile by (:mod:`intrend_assets.trac
 answer and all its pages are stored (or once paging stopped, whatever stopped it), and before
 the fast-update mark moves past them. The ``posts`` asset loads what is pending and removes a
 marker only after its rows are committed, so a crash between fetch and load leaves the fetch
-pending, never lost. (A crash inside the write of the answer itself loses that fetch only:
-its mark has not moved, so the next fetch pages the same posts again.)
+pending, never lost. ``opening/`` holds a marker written just before each answer and removed
+with its ``pending/`` marker: a process killed in between (after the answer, before the queue)
+leaves it, and :meth:`RawStore.pending` queues that fetch once the marker is older than a
+fetch takes. (A crash inside the write of the answer itself loses that fetch only: its mark
+has not moved, so the next fetch pages the same posts again.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
-import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from intrend_assets.fetching.fast_update import Mark
 from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
+from intrend_assets.raw_store.blobs import (
+    STALE_TEMPORARY_SECONDS,
+    Blobs,
+    Entry,
+    LocalBlobs,
+    open_blobs,
+    remove_stale_temporary_files,
+    write_atomically,
+)
 from intrend_assets.raw_store.codec import (
     ObjectTooLarge,
     compress,
     decoded_size_within,
     decompress,
 )
+from intrend_assets.raw_store.records import ProfileRecords
 from intrend_assets.redaction import redact
-from intrend_assets.tracking.refresh import Cadence, backoff_for
+from intrend_assets.tracking.refresh import Cadence
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 # A pending marker is named ``<stamp>~<username>``: sorting the folder sorts by fetch time.
 _PENDING_SEP = "~"
-__all__ = ["LocalRawStore", "ObjectTooLarge", "RawObject", "compress", "decompress"]
+__all__ = [
+    "STALE_TEMPORARY_SECONDS",
+    "Entry",
+    "LocalRawStore",
+    "ObjectTooLarge",
+    "RawObject",
+    "RawStore",
+    "compress",
+    "decompress",
+    "open_raw_store",
+    "remove_stale_temporary_files",
+]
+
+
+# The media archive (intrend_assets.media.store) writes its files beside the raw store's.
+_atomic_write = write_atomically
 
 
 @dataclass(frozen=True)
@@ -68,65 +92,86 @@ def _object_key(username: str, stamp: str) -> str:
     return f"profiles/{username}/{stamp}.json.zst"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+def _pending_name(obj: RawObject) -> str:
+    return f"{_stamp(obj.fetched_at)}{_PENDING_SEP}{validate_username(obj.username)}"
+
+
+def _parse_pending(name: str) -> tuple[datetime, str] | None:
+    """The fetch time and username of a marker name, or None for anything else."""
+    stamp, sep, username = name.partition(_PENDING_SEP)
+    if not sep or name.startswith("."):
+        return None  # a temporary file of a write in progress, or a stranger
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        moment = _unstamp(stamp)
+        if validate_username(username) != username:
+            return None  # not a name mark_pending writes (and clear_pending would miss)
+    except (ValueError, InvalidUsername):
+        return None
+    return moment, username
 
 
-def _read_json(path: Path) -> dict:
-    """A small JSON record, or {} when it is absent or unreadable (a crash cannot leave a
-    half-written one, but a hand-edited one may be wrong)."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (FileNotFoundError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+class RawStore(ProfileRecords):
+    """The raw store on a set of blobs (a folder or a bucket: :mod:`.blobs`)."""
 
-
-class LocalRawStore:
-    """The raw store on a local (or mounted) folder."""
-
-    def __init__(self, root: str | Path, max_object_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
+    def __init__(
+        self,
+        blobs: Blobs,
+        max_object_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        *,
+        open_grace: timedelta = timedelta(seconds=STALE_TEMPORARY_SECONDS),
+    ) -> None:
         """``max_object_bytes``: the most an object may decode to (``INTREND_MAX_ANSWER_BYTES``;
-        the fetch refuses larger answers, so only a file written by something else is)."""
-        self.root = Path(root)
+        the fetch refuses larger answers, so only an object written by something else is).
+        ``open_grace``: how long a fetch may page before a crash is presumed (see
+        :meth:`pending`)."""
+        self.blobs = blobs
         self.max_object_bytes = max_object_bytes
+        self.open_grace = open_grace
         self._swept = False
 
-    def _profile_dir(self, username: str) -> Path:
-        return self.root / "profiles" / validate_username(username)
+    @property
+    def url(self) -> str:
+        """Where the store lives, for people: a folder or an ``s3://`` URL."""
+        return self.blobs.url
+
+    @property
+    def root(self) -> Path:
+        """The folder of a folder store. A bucket has none: what still keeps files by path
+        beside the store (the media archive) fails here with the reason, not later."""
+        raise NotImplementedError(
+            f"the raw store at {self.url} is not a folder; the media archive needs one "
+            "(INTREND_MEDIA_MODE=off, or INTREND_RAW_DIR instead of INTREND_RAW_URL)"
+        )
 
     def put(self, username: str, fetched_at: datetime, body: bytes) -> RawObject:
-        """Store one answer body (uncompressed bytes in, compressed on disk)."""
+        """Store one answer body (uncompressed bytes in, compressed at rest).
+
+        An *open* marker goes first: a crash after the answer is stored and before
+        :meth:`mark_pending` leaves that marker behind, and :meth:`pending` queues the
+        fetch once the marker is older than ``open_grace``, so a stored answer is never
+        lost to the load."""
         name = validate_username(username)
-        key = _object_key(name, _stamp(fetched_at))
+        stamp = _stamp(fetched_at)
+        key = _object_key(name, stamp)
         blob = compress(body)
-        _atomic_write(self.root / key, blob)
+        self.blobs.put(f"opening/{stamp}{_PENDING_SEP}{name}", key.encode())
+        self.blobs.put(key, blob)
         return RawObject(name, fetched_at.astimezone(UTC), key, len(blob))
 
     def objects(self, username: str) -> list[RawObject]:
         """All stored fetches of a profile, oldest first."""
-        folder = self._profile_dir(username)
-        if not folder.is_dir():
-            return []
+        name = validate_username(username)
+        prefix = f"profiles/{name}/"
         found = []
-        for path in sorted(folder.glob("*.json.zst")):
-            stamp = path.name.removesuffix(".json.zst")
+        for entry in self.blobs.list(prefix):
+            rest = entry.key.removeprefix(prefix)
+            if "/" in rest or not rest.endswith(".json.zst"):
+                continue
             try:
-                moment = _unstamp(stamp)
+                moment = _unstamp(rest.removesuffix(".json.zst"))
             except ValueError:
                 continue
-            key = str(path.relative_to(self.root))
-            found.append(RawObject(folder.name, moment, key, path.stat().st_size))
+            found.append(RawObject(name, moment, entry.key, entry.size))
         return found
 
     def latest(self, username: str) -> RawObject | None:
@@ -135,13 +180,20 @@ class LocalRawStore:
 
     def read(self, key: str) -> bytes:
         """The compressed bytes of an object, exactly as stored, once they are known to
-        decode to at most ``max_object_bytes``: past that, :class:`ObjectTooLarge` (a file
-        larger than that on disk is not even read)."""
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
+        decode to at most ``max_object_bytes``: past that, :class:`ObjectTooLarge` (an
+        object larger than that at rest is not even read)."""
+        if key.startswith("/") or ".." in key.split("/"):
             raise ValueError(f"key {key!r} escapes the raw store")
         limit = self.max_object_bytes
-        if path.stat().st_size > limit or not decoded_size_within(blob := path.read_bytes(), limit):
+        entry = self.blobs.stat(key)
+        if entry is None:
+            raise FileNotFoundError(key)
+        blob = None
+        if entry.size <= limit:
+            blob = self.blobs.get(key)
+            if blob is None:
+                raise FileNotFoundError(key)
+        if blob is None or len(blob) > limit or not decoded_size_within(blob, limit):
             raise ObjectTooLarge(
                 f"{key} decodes to more than {limit:,} bytes: refused unread "
                 "(INTREND_MAX_ANSWER_BYTES)"
@@ -152,156 +204,109 @@ class LocalRawStore:
         """Store timeline page ``number`` (1, 2, ...) fetched after profile answer ``obj``."""
         name = validate_username(obj.username)
         key = f"pages/{name}/{_stamp(obj.fetched_at)}/{number:04d}.json.zst"
-        _atomic_write(self.root / key, compress(body))
+        self.blobs.put(key, compress(body))
         return key
 
     def pages(self, obj: RawObject) -> list[str]:
         """Keys of the pages fetched after ``obj``, in page order."""
-        folder = self.root / "pages" / validate_username(obj.username) / _stamp(obj.fetched_at)
-        if not folder.is_dir():
-            return []
-        return [str(p.relative_to(self.root)) for p in sorted(folder.glob("*.json.zst"))]
+        prefix = f"pages/{validate_username(obj.username)}/{_stamp(obj.fetched_at)}/"
+        return [
+            e.key
+            for e in self.blobs.list(prefix)
+            if e.key.endswith(".json.zst") and "/" not in e.key.removeprefix(prefix)
+        ]
+
+    def remove_fetch(self, obj: RawObject) -> None:
+        """Delete a fetch: its pages first, then its answer (a crash in between leaves an
+        answer without pages, which reads as a fetch whose paging stopped: never a page
+        without its answer)."""
+        name = validate_username(obj.username)
+        self.blobs.delete_folder(f"pages/{name}/{_stamp(obj.fetched_at)}/")
+        self.blobs.delete(obj.key)
+
+    def size_with_pages(self, obj: RawObject) -> int:
+        """Bytes at rest of a fetch's answer and pages."""
+        pages = (self.blobs.stat(key) for key in self.pages(obj))
+        return obj.size + sum(entry.size for entry in pages if entry is not None)
 
     # Pending: fetches stored but not yet loaded into the warehouse.
 
-    def _pending_path(self, obj: RawObject) -> Path:
-        name = validate_username(obj.username)
-        return self.root / "pending" / f"{_stamp(obj.fetched_at)}{_PENDING_SEP}{name}"
-
     def mark_pending(self, obj: RawObject) -> None:
         """Queue a stored fetch (answer and pages complete) for the warehouse load."""
-        _atomic_write(self._pending_path(obj), obj.key.encode())
+        name = _pending_name(obj)
+        self.blobs.put(f"pending/{name}", obj.key.encode())
+        self.blobs.delete(f"opening/{name}")
 
-    def pending(self) -> list[RawObject]:
+    def pending(self, now: datetime | None = None) -> list[RawObject]:
         """Fetches waiting for the warehouse load, oldest first.
 
-        A marker whose answer is gone (deleted by hand) comes back with ``size`` -1, so the
-        loader can say so and drop it rather than fail on it for ever.
+        A fetch whose answer was stored but never queued (its process died between the
+        two) is queued here once its open marker is older than ``open_grace``: its answer
+        and the pages stored before the crash are loaded, and its fast-update mark never
+        moved, so the next fetch pages those posts again. A marker whose answer is gone
+        (deleted by hand) comes back with ``size`` -1, so the loader can say so and drop it
+        rather than fail on it for ever.
+
+        The cost follows the queue, not the store: one level of ``pending/`` and of
+        ``opening/`` is listed and each queued answer looked up; the answers are never
+        walked (temporary files live in the folder's ``.tmp/``, so the sweep lists only
+        that), and a million stored answers list their queue as fast as a hundred.
         """
         if not self._swept:  # once per store: each run lists its pending fetches first
             self._swept = True
-            remove_stale_temporary_files(self.root)
-        folder = self.root / "pending"
-        if not folder.is_dir():
-            return []
+            self.blobs.sweep()
+        self._reconcile_open(now or datetime.now(UTC))
         found = []
-        for path in sorted(folder.iterdir()):
-            stamp, sep, name = path.name.partition(_PENDING_SEP)
-            if not sep or path.name.startswith("."):
-                continue  # a temporary file of a write in progress, or a stranger
-            try:
-                moment = _unstamp(stamp)
-                if validate_username(name) != name:
-                    continue  # not a name mark_pending writes (and clear_pending would miss)
-            except (ValueError, InvalidUsername):
-                continue
-            key = _object_key(name, stamp)
-            try:
-                size = (self.root / key).stat().st_size
-            except FileNotFoundError:
-                size = -1
-            found.append(RawObject(name, moment, key, size))
+        for entry in self.blobs.list("pending/", recursive=False):
+            parsed = _parse_pending(entry.key.removeprefix("pending/"))
+            if parsed is None:
+                continue  # temporary files, strangers
+            moment, name = parsed
+            key = _object_key(name, _stamp(moment))
+            stored = self.blobs.stat(key)
+            found.append(RawObject(name, moment, key, stored.size if stored else -1))
         return found
+
+    def _reconcile_open(self, now: datetime) -> None:
+        """Queue the fetches whose process died after storing the answer (see ``put``)."""
+        for entry in self.blobs.list("opening/", recursive=False):
+            parsed = _parse_pending(entry.key.removeprefix("opening/"))
+            if parsed is None or now - parsed[0] < self.open_grace:
+                continue  # a stranger, or a fetch that may still be paging
+            moment, name = parsed
+            obj = RawObject(name, moment, _object_key(name, _stamp(moment)), 0)
+            if self.blobs.stat(obj.key) is not None:
+                self.mark_pending(obj)
+            else:  # died before the answer was stored: nothing to load
+                self.blobs.delete(entry.key)
 
     def clear_pending(self, objects: Iterable[RawObject]) -> None:
         """Forget markers once their fetches are loaded (or found unloadable)."""
         for obj in objects:
-            self._pending_path(obj).unlink(missing_ok=True)
+            self.blobs.delete(f"pending/{_pending_name(obj)}")
 
     def set_aside_pending(self, obj: RawObject, why: str) -> None:
         """Keep a fetch the warehouse refused out of the queue, but not out of sight:
         ``pending/refused/<marker>.json`` says which and why, for a person to look at (and
         ``posts`` with ``full_refresh`` to retry once the cause is fixed)."""
-        marker = self._pending_path(obj)
         record = {"key": obj.key, "username": obj.username, "why": redact(why)}
-        _atomic_write(
-            marker.parent / "refused" / f"{marker.name}.json", json.dumps(record).encode()
-        )
+        self._write_json(f"pending/refused/{_pending_name(obj)}.json", record)
 
     def set_aside(self) -> list[dict[str, str]]:
         """The records of the fetches set aside (key, username, why), oldest first."""
-        folder = self.root / "pending" / "refused"
-        if not folder.is_dir():
-            return []
-        records = (_read_json(p) for p in sorted(folder.glob("*.json")))
+        records = (
+            self._read_json(e.key)
+            for e in self.blobs.list("pending/refused/")
+            if e.key.endswith(".json")
+        )
         return [r for r in records if r.get("key")]
-
-    def read_mark(self, username: str) -> Mark | None:
-        """The fast-update mark of the last complete pass, if any."""
-        path = self.root / "marks" / f"{validate_username(username)}.json"
-        try:
-            data = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            return None
-        newest = data.get("newest_taken_at")
-        return Mark(datetime.fromisoformat(newest) if newest else None, frozenset(data["post_ids"]))
-
-    def write_mark(self, username: str, mark: Mark) -> None:
-        data = {
-            "newest_taken_at": mark.newest_taken_at.isoformat() if mark.newest_taken_at else None,
-            "post_ids": sorted(mark.post_ids),
-        }
-        path = self.root / "marks" / f"{validate_username(username)}.json"
-        _atomic_write(path, json.dumps(data).encode())
-
-    def read_walls(self, username: str) -> frozenset[str]:
-        """Strategies that answered this profile with a login wall last time they were tried."""
-        path = self.root / "walls" / f"{validate_username(username)}.json"
-        try:
-            return frozenset(json.loads(path.read_bytes()).get("strategies", []))
-        except FileNotFoundError:
-            return frozenset()
-
-    def write_walls(self, username: str, strategies: set[str] | frozenset[str]) -> None:
-        path = self.root / "walls" / f"{validate_username(username)}.json"
-        if not strategies:
-            path.unlink(missing_ok=True)
-            return
-        _atomic_write(path, json.dumps({"strategies": sorted(strategies)}).encode())
-
-    def read_served(self, username: str) -> str | None:
-        """The anonymous strategy that served this profile last, when it was not the first
-        in order (a profile one strategy refuses starts with the one that worked)."""
-        path = self.root / "served" / f"{validate_username(username)}.json"
-        try:
-            return json.loads(path.read_bytes()).get("strategy")
-        except FileNotFoundError:
-            return None
-
-    def write_served(self, username: str, strategy: str | None) -> None:
-        """Remember ``strategy`` for this profile; None forgets (the usual order serves it)."""
-        path = self.root / "served" / f"{validate_username(username)}.json"
-        if strategy is None:
-            path.unlink(missing_ok=True)
-            return
-        _atomic_write(path, json.dumps({"strategy": strategy}).encode())
-
-    def write_cadence(self, username: str, posts_per_day: float) -> None:
-        """Remember how often the profile posts (what the refresh sensor adapts to)."""
-        self.write_cadences({username: posts_per_day})
-
-    def write_cadences(self, rates: Mapping[str, float]) -> None:
-        """Remember how often each of these profiles posts, without an fsync per file.
-
-        A rate is derived data (the next load of the profile computes it again from its
-        posts), and an fsync per profile cost a load of 83k fetches minutes. Each file is
-        still replaced by a rename, so a reader sees the old rate or the new one; after a
-        crash, at worst an empty file, which reads as "no rate yet".
-        """
-        folder = self.root / "cadence"
-        folder.mkdir(parents=True, exist_ok=True)
-        for username, posts_per_day in rates.items():
-            path = folder / f"{validate_username(username)}.json"
-            tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-            tmp.write_bytes(json.dumps({"posts_per_day": posts_per_day}).encode())
-            os.replace(tmp, path)
 
     def cadence(self, username: str) -> Cadence:
         """Last fetch, posting rate and last failure of a profile, from what the store holds."""
         name = validate_username(username)
         latest = self.latest(name)
-        rate = _read_json(self.root / "cadence" / f"{name}.json").get("posts_per_day", 0.0)
-        failure = _read_json(self.root / "failures" / f"{name}.json")
+        rate = self._read_json(f"cadence/{name}.json").get("posts_per_day", 0.0)
+        failure = self._read_json(f"failures/{name}.json")
         failed = failure.get("failed_at")
         return Cadence(
             name,
@@ -313,105 +318,57 @@ class LocalRawStore:
         )
 
     def usernames(self) -> Iterator[str]:
-        base = self.root / "profiles"
-        if base.is_dir():
-            yield from sorted(p.name for p in base.iterdir() if p.is_dir())
-
-    # Failures: the list of profiles to retry later, with their reasons.
-
-    def _failure_path(self, username: str) -> tuple[str, Path]:
-        """A valid name keeps ``failures/<name>.json``; a name Instagram never issues is
-        recorded too, as given, under a file named by its hash (never by the name)."""
-        try:
-            name = validate_username(username)
-        except InvalidUsername:
-            digest = hashlib.sha256(repr(username).encode()).hexdigest()[:24]
-            return str(username), self.root / "failures" / f"invalid-{digest}.json"
-        return name, self.root / "failures" / f"{name}.json"
-
-    def record_failure(
-        self,
-        username: str,
-        outcome: str,
-        reason: str,
-        attempts: int,
-        *,
-        at: datetime | None = None,
-    ) -> None:
-        """File a failure. ``consecutive`` counts the failures in a row whose reasons share
-        a backoff (a second ``not_found`` makes 2; a ``gave_up`` after a ``not_found``
-        starts again at 1); ``first_failed_at`` is when the current run of them began."""
-        name, path = self._failure_path(username)
-        moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat()
-        previous = _read_json(path)
-        same = bool(previous) and (
-            backoff_for(str(previous.get("outcome"))) == backoff_for(outcome)
-        )
-        record = {
-            "username": name,
-            "outcome": outcome,
-            "reason": redact(reason),
-            "attempts": attempts,
-            "failed_at": moment,
-            "consecutive": int(previous.get("consecutive", 1)) + 1 if same else 1,
-            "first_failed_at": previous.get("first_failed_at", moment) if same else moment,
-        }
-        _atomic_write(path, json.dumps(record).encode())
-
-    def clear_failure(self, username: str) -> None:
-        self._failure_path(username)[1].unlink(missing_ok=True)
-
-    def rearm(self, username: str) -> bool:
-        """Forget a profile's failures, parked or not: it is due again by its last fetch (at
-        once if it never was). True when there was a record to forget."""
-        path = self._failure_path(username)[1]
-        existed = path.is_file()
-        path.unlink(missing_ok=True)
-        return existed
-
-    def failures(self) -> list[dict[str, object]]:
-        folder = self.root / "failures"
-        if not folder.is_dir():
-            return []
-        return [json.loads(p.read_bytes()) for p in sorted(folder.glob("*.json"))]
+        yield from self.blobs.children("profiles/")
 
     def write_log(self, name: str, data: bytes) -> str:
         """Store a request-log batch (Parquet bytes) under ``fetch_log/``; returns its key."""
         if "/" in name or name.startswith("."):
             raise ValueError(f"bad log name {name!r}")
         key = f"fetch_log/{name}"
-        _atomic_write(self.root / key, data)
+        self.blobs.put(key, data)
         return key
 
-    def logs(self) -> list[Path]:
-        """Request-log batches, without the temporary file of a write in progress (or of one
-        killed half way), which is no Parquet file yet."""
-        folder = self.root / "fetch_log"
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+    def logs(self) -> list[Entry]:
+        """Request-log batches (key, size, modification time), without the temporary file
+        of a write in progress (or of one killed half way), which is no Parquet file yet."""
+        found = []
+        for entry in self.blobs.list("fetch_log/"):
+            name = entry.key.removeprefix("fetch_log/")
+            if name.endswith(".parquet") and "/" not in name and not name.startswith("."):
+                found.append(entry)
+        return found
+
+    def read_log(self, key: str) -> bytes:
+        """The bytes of a request-log batch listed by :meth:`logs`."""
+        if not key.startswith("fetch_log/"):
+            raise ValueError(f"not a request-log key: {key!r}")
+        data = self.blobs.get(key)
+        if data is None:
+            raise FileNotFoundError(key)
+        return data
 
 
-STALE_TEMPORARY_SECONDS = 3600.0
+class LocalRawStore(RawStore):
+    """The raw store on a local (or mounted) folder."""
+
+    def __init__(self, root: str | Path, max_object_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
+        self._root = Path(root)
+        super().__init__(LocalBlobs(self._root), max_object_bytes)
+
+    @property
+    def root(self) -> Path:
+        return self._root
 
 
-def remove_stale_temporary_files(root: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
-    """Delete ``.tmp-*`` files of writes killed half way; how many went.
-
-    A write in progress renames its temporary file within seconds, so one untouched for
-    ``older_than`` seconds belongs to a process that died (SIGKILL, OOM, power loss).
-    """
-    cutoff = time.time() - older_than
-    removed = 0
-    for folder, _, files in os.walk(root):
-        for name in files:
-            if not name.startswith(".tmp-"):
-                continue
-            path = Path(folder, name)
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:  # renamed or removed meanwhile
-                continue
-    return removed
+def open_raw_store(
+    url: str | Path,
+    max_object_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    *,
+    endpoint: str | None = None,
+    region: str | None = None,
+) -> RawStore:
+    """The raw store at ``url``: an ``s3://bucket/prefix`` URL, or a folder."""
+    text = str(url)
+    if not text.startswith("s3://"):
+        return LocalRawStore(text.removeprefix("file://"), max_object_bytes)
+    return RawStore(open_blobs(text, endpoint=endpoint, region=region), max_object_bytes)

@@ -9,7 +9,7 @@ A profile whose last attempt failed is due again after a backoff that depends on
 failed and on how many times in a row it failed for that kind of reason (:data:`BACKOFF`):
 a lookup is what Instagram limits, so a profile that keeps failing is asked less and less
 often, and one that does not exist is asked a few times and then *parked* (never due again)
-until someone re-arms it (:meth:`LocalRawStore.rearm`, or removing its line from the tracked
+until someone re-arms it (:meth:`RawStore.rearm`, or removing its line from the tracked
 file).
 """
 

@@ -124,7 +124,11 @@ def test_materialize_all_leaves_the_experiment_out() -> None:
     executable = {k for k in everything if graph.get(k).is_executable}
     assert dg.AssetKey("rate_limit_experiment") not in executable
     job = defs.resolve_job_def("rate_limit_experiment_job")
-    assert [n.name for n in job.nodes] == ["rate_limit_experiment"]
+    # The pacings (instagram pool), then their load (warehouse pool).
+    assert sorted(n.name for n in job.nodes) == [
+        "load_rate_limit_experiment",
+        "rate_limit_experiment",
+    ]
     with pytest.raises(dg.DagsterInvalidDefinitionError, match="executable"):
         defs.resolve_implicit_global_asset_job_def().get_subset(
             asset_selection={dg.AssetKey("rate_limit_experiment")}

@@ -8,17 +8,20 @@ import dagster as dg
 
 from intrend_assets.defs.network.assets import FetchLogConfig, fetch_log
 from intrend_assets.defs.resources import WarehouseFile
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
+from tests.infra.s3 import StoreFactory
 from tests.intrend_assets.test_network_strategies import _write_batch
 from tests.warehouse.test_strategy_health import old_rows, two_day_log
 from warehouse.db import connect
 
 
-def _run(tmp_path: Path, instance: dg.DagsterInstance, *, full_reload: bool = False) -> dict:
+def _run(
+    store: RawStore, tmp_path: Path, instance: dg.DagsterInstance, *, full_reload: bool = False
+) -> dict:
     result = dg.materialize(
         [fetch_log],
         resources={
-            "raw_store": LocalRawStore(Path(str(tmp_path / "raw"))),
+            "raw_store": store,
             "warehouse": WarehouseFile(Path(str(tmp_path / "warehouse.duckdb"))),
         },
         run_config=dg.RunConfig(ops={"fetch_log": FetchLogConfig(full_reload=full_reload)}),
@@ -38,18 +41,20 @@ def _requests(tmp_path: Path) -> int:
         con.close()
 
 
-def test_second_run_loads_no_batch_and_full_reload_loads_all(tmp_path: Path) -> None:
-    store = LocalRawStore(tmp_path / "raw")
+def test_second_run_loads_no_batch_and_full_reload_loads_all(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    store = make_store()
     _write_batch(store, "old-run-0.parquet", old_rows())
     _write_batch(store, "run-1-0.parquet", two_day_log())
     with dg.instance_for_test() as instance:
-        first = _run(tmp_path, instance)
+        first = _run(store, tmp_path, instance)
         assert first["batches_seen"] == 2 and first["batches_loaded"] == 2
         assert first["rows_loaded"] == 3 + 39
-        second = _run(tmp_path, instance)
+        second = _run(store, tmp_path, instance)
         assert second["batches_seen"] == 2
         assert second["batches_loaded"] == 0 and second["rows_loaded"] == 0
-        full = _run(tmp_path, instance, full_reload=True)
+        full = _run(store, tmp_path, instance, full_reload=True)
         assert (full["batches_loaded"], full["rows_loaded"]) == (2, 42)
         assert full["mode"] == "full reload"
     assert _requests(tmp_path) == 42

@@ -6,6 +6,7 @@ the run; fetch_stats carries how many profiles each fetch strategy served.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import dagster as dg
@@ -14,17 +15,15 @@ import polars as pl
 from intrend_assets.defs.network.assets import fetch_log, fetch_stats
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.checks import ASSET_CHECKS, warehouse_checks
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import LocalRawStore, RawStore
 from tests.warehouse.test_strategy_health import DAY1, old_rows, two_day_log
 from warehouse.db import connect
 
 
-def _write_batch(store: LocalRawStore, name: str, frame: pl.DataFrame) -> None:
-    path = store.root / "scratch.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path)
-    store.write_log(name, path.read_bytes())
-    path.unlink()
+def _write_batch(store: RawStore, name: str, frame: pl.DataFrame) -> None:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    store.write_log(name, buffer.getvalue())
 
 
 def _materialize(tmp_path: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:

@@ -21,8 +21,9 @@ from intrend_assets.fetching.modem_client import Rotation
 from intrend_assets.fetching.rotation import RotationGate
 from intrend_assets.instagram.client import Answer
 from intrend_assets.lib.metrics_push import MetricsGateway
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import LocalRawStore, RawStore
 from tests import defaults, scripted
+from tests.infra.s3 import StoreFactory
 
 T0 = 1_700_000_000
 
@@ -50,11 +51,11 @@ def _page(ids: list[int]) -> bytes:
     return json.dumps({"data": {"user": {"edge_owner_to_timeline_media": media}}}).encode()
 
 
-class RecordingStore(LocalRawStore):
+class RecordingStore(RawStore):
     """The raw store, noting the order of the writes that matter for crash safety."""
 
-    def __init__(self, root: Path, fail_on: str | None = None) -> None:
-        super().__init__(root)
+    def __init__(self, on: RawStore, fail_on: str | None = None) -> None:
+        super().__init__(on.blobs)
         self.calls: list[str] = []
         self.fail_on = fail_on
 
@@ -77,7 +78,7 @@ class RecordingStore(LocalRawStore):
         super().write_mark(username, mark)
 
 
-def _fetch(store: LocalRawStore, names: list[str], newest: int = 40) -> None:
+def _fetch(store: RawStore, names: list[str], newest: int = 40) -> None:
     """Fetch ``names``: a profile answer of 12 posts and one timeline page of 12 more."""
 
     async def get_profile(username: str) -> Answer:
@@ -102,43 +103,54 @@ def _fetch(store: LocalRawStore, names: list[str], newest: int = 40) -> None:
     asyncio.run(go())
 
 
-def test_a_fetch_is_queued_after_its_pages_and_before_its_mark(tmp_path: Path) -> None:
-    store = RecordingStore(tmp_path)
+def test_a_fetch_is_queued_after_its_pages_and_before_its_mark(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    store = RecordingStore(make_store())
     _fetch(store, ["alice"])
     assert store.calls == ["page", "pending", "mark"]
     (queued,) = store.pending()
     assert queued == store.latest("alice")
 
 
-def test_a_crash_before_the_queue_leaves_the_mark_where_it_was(tmp_path: Path) -> None:
+def test_a_crash_before_the_queue_leaves_the_mark_where_it_was(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
     """Were the mark to move first, the next fast update would stop at posts no load saw."""
-    store = RecordingStore(tmp_path, fail_on="pending")
+    store = RecordingStore(make_store(), fail_on="pending")
     with pytest.raises(OSError):  # a storage error fails the step, which Dagster retries
         _fetch(store, ["alice"])
     assert store.calls == ["page", "pending"]
     assert store.read_mark("alice") is None
 
 
-def test_pending_is_oldest_first_and_survives_a_missing_answer(tmp_path: Path) -> None:
-    store = LocalRawStore(tmp_path)
+def test_pending_is_oldest_first_and_survives_a_missing_answer(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    store = make_store()
     now = datetime.now(UTC)
     late = store.put("bob", now, _answer("bob", [1]))
     early = store.put("alice", now - timedelta(minutes=1), _answer("alice", [2]))
     store.mark_pending(late)
     store.mark_pending(early)
     assert [o.username for o in store.pending()] == ["alice", "bob"]
-    (tmp_path / early.key).unlink()
+    store.blobs.delete(early.key)
     assert [o.size for o in store.pending()] == [-1, late.size]
     store.clear_pending(store.pending())
     assert store.pending() == []
 
 
-def _load(root: Path, db: Path, config: dict | None = None) -> dg.ExecuteInProcessResult:
+def _load(
+    store: RawStore | Path, db: Path, config: dict | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run ``posts`` on ``store`` (a folder path: the local store there)."""
+    if isinstance(store, Path):
+        store = LocalRawStore(store)
     with dg.instance_for_test() as instance:
         return dg.materialize(
             [posts],
             resources={
-                "raw_store": LocalRawStore(Path(str(root))),
+                "raw_store": RawStore(store.blobs, store.max_object_bytes),
                 "warehouse": WarehouseFile(Path(str(db))),
                 "metrics": MetricsGateway(None),
             },
@@ -153,24 +165,26 @@ def _post_ids(db: Path) -> list[str]:
         return [r[0] for r in con.execute("SELECT post_id FROM posts ORDER BY post_id").fetchall()]
 
 
-def test_two_fetches_before_a_load_are_both_loaded(tmp_path: Path) -> None:
+def test_two_fetches_before_a_load_are_both_loaded(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
     """The second fetch (fast update) has only the newest posts; the first fetch's pages
     must not be lost behind it, as they were when posts read only the latest answer."""
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     _fetch(store, ["alice"], newest=40)  # posts 17..40
     _fetch(store, ["alice"], newest=45)  # posts 34..45: the page stops at the mark
     assert len(store.pending()) == 2
-    assert _load(root, db).success
+    assert _load(store, db).success
     assert _post_ids(db) == sorted(str(i) for i in range(17, 46))
     assert store.pending() == []
 
 
 def test_a_load_that_dies_part_way_is_finished_by_the_next(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_store: StoreFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     names = [f"user{i}" for i in range(5)]
     _fetch(store, names)
     monkeypatch.setattr(parsed, "LOAD_BATCH", 2)
@@ -183,11 +197,11 @@ def test_a_load_that_dies_part_way_is_finished_by_the_next(
         return real(con, batch)
 
     monkeypatch.setattr(parsed, "load_parsed", dies_on_the_second_batch)
-    assert not _load(root, db).success
+    assert not _load(store, db).success
     # The first batch is committed and out of the queue; the rest wait.
     assert sorted(o.username for o in store.pending()) == names[2:]
     monkeypatch.setattr(parsed, "load_parsed", real)
-    assert _load(root, db).success
+    assert _load(store, db).success
     assert store.pending() == []
     with duckdb.connect(str(db), read_only=True) as con:
         rows, distinct, owners = con.execute(
@@ -197,24 +211,31 @@ def test_a_load_that_dies_part_way_is_finished_by_the_next(
     assert owners == 1
 
 
-def test_full_refresh_reloads_every_profile_without_a_queue(tmp_path: Path) -> None:
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+def test_full_refresh_reloads_every_profile_without_a_queue(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     _fetch(store, ["alice", "bob"])
-    assert _load(root, db).success
+    assert _load(store, db).success
     assert (
-        _load(root, db).asset_materializations_for_node("posts")[0].metadata["fetches_loaded"].value
+        _load(store, db)
+        .asset_materializations_for_node("posts")[0]
+        .metadata["fetches_loaded"]
+        .value
         == 0
     )
-    result = _load(root, db, {"full_refresh": True})
+    result = _load(store, db, {"full_refresh": True})
     (materialization,) = result.asset_materializations_for_node("posts")
     assert materialization.metadata["fetches_loaded"].value == 2
     assert materialization.metadata["mode"].value == "full refresh"
 
 
-def test_paging_that_dies_still_queues_what_was_stored(tmp_path: Path) -> None:
+def test_paging_that_dies_still_queues_what_was_stored(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
     """An error part way through paging used to leave the stored answer out of the queue."""
-    store = RecordingStore(tmp_path)
+    store = RecordingStore(make_store())
 
     async def get_profile(username: str) -> Answer:
         return Answer(200, _answer(username, list(range(40, 28, -1)), "c1"), 1.0)
@@ -241,33 +262,38 @@ def test_paging_that_dies_still_queues_what_was_stored(tmp_path: Path) -> None:
     assert store.read_mark("alice") is None
 
 
-def test_a_marker_not_written_by_the_store_is_passed_over(tmp_path: Path) -> None:
-    store = LocalRawStore(tmp_path)
+def test_a_marker_not_written_by_the_store_is_passed_over(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    store = make_store()
     obj = store.put("alice", datetime.now(UTC), _answer("alice", [1]))
     store.mark_pending(obj)
-    marker = next((tmp_path / "pending").iterdir())
-    marker.rename(marker.with_name(marker.name.replace("~alice", "~Alice")))
+    (marker,) = (e.key for e in store.blobs.list("pending/"))
+    store.blobs.put(marker.replace("~alice", "~Alice"), store.blobs.get(marker) or b"")
+    store.blobs.delete(marker)
     assert store.pending() == []  # clear_pending could never remove it: it would load for ever
 
 
-def test_full_refresh_reparses_every_fetch_not_only_the_latest(tmp_path: Path) -> None:
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+def test_full_refresh_reparses_every_fetch_not_only_the_latest(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     _fetch(store, ["alice"], newest=40)
     _fetch(store, ["alice"], newest=45)
-    assert _load(root, db).success
+    assert _load(store, db).success
     fresh = tmp_path / "fresh.duckdb"  # a warehouse rebuilt from the raw store alone
-    assert _load(root, fresh, {"full_refresh": True}).success
+    assert _load(store, fresh, {"full_refresh": True}).success
     assert _post_ids(fresh) == _post_ids(db) == sorted(str(i) for i in range(17, 46))
 
 
 def test_full_refresh_leaves_a_fetch_queued_meanwhile_in_the_queue(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_store: StoreFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A stored answer not yet queued may still be paging in another run; a full refresh
     that cleared its marker as well would lose the pages written after it read them."""
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     paging = store.put("bob", datetime.now(UTC), _answer("bob", [7]))  # not queued yet
     real = parsed.load_parsed
 
@@ -276,15 +302,15 @@ def test_full_refresh_leaves_a_fetch_queued_meanwhile_in_the_queue(
         return real(con, batch)
 
     monkeypatch.setattr(parsed, "load_parsed", meanwhile)
-    assert _load(root, db, {"full_refresh": True}).success
+    assert _load(store, db, {"full_refresh": True}).success
     assert [o.key for o in store.pending()] == [paging.key]
 
 
 def test_a_fetch_the_warehouse_refuses_is_set_aside_and_the_rest_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_store: StoreFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     _fetch(store, ["alice", "bob", "carol"])
     real = parsed.load_parsed
 
@@ -294,37 +320,37 @@ def test_a_fetch_the_warehouse_refuses_is_set_aside_and_the_rest_load(
         return real(con, batch)
 
     monkeypatch.setattr(parsed, "load_parsed", refuses_bob)
-    result = _load(root, db)
+    result = _load(store, db)
     assert result.success  # one bad fetch no longer fails every run after it
     (materialization,) = result.asset_materializations_for_node("posts")
     assert materialization.metadata["fetches_loaded"].value == 2
     assert materialization.metadata["set_aside"].value == 1
     assert store.pending() == []
-    (refused,) = (root / "pending" / "refused").iterdir()
-    assert "bob" in refused.read_text() and "value out of range" in refused.read_text()
+    (refused,) = store.set_aside()
+    assert refused["username"] == "bob" and "value out of range" in refused["why"]
 
 
 def test_a_warehouse_that_refuses_everything_fails_and_keeps_the_queue(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_store: StoreFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     _fetch(store, ["alice", "bob"])
 
     def disk_full(con, batch):  # type: ignore[no-untyped-def]
         raise duckdb.IOException("No space left on device")
 
     monkeypatch.setattr(parsed, "load_parsed", disk_full)
-    assert not _load(root, db).success
+    assert not _load(store, db).success
     assert len(store.pending()) == 2
-    assert not (root / "pending" / "refused").exists()
+    assert store.set_aside() == []
 
 
 def test_a_parser_crash_on_one_answer_costs_that_fetch_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_store: StoreFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    store = LocalRawStore(root)
+    db = tmp_path / "w.duckdb"
+    store = make_store()
     _fetch(store, ["alice", "bob"])
     real = parsed.parse_profile
 
@@ -334,7 +360,7 @@ def test_a_parser_crash_on_one_answer_costs_that_fetch_only(
         return real(body, **kwargs)
 
     monkeypatch.setattr(parsed, "parse_profile", crashes_on_bob)
-    result = _load(root, db)
+    result = _load(store, db)
     assert result.success
     assert store.pending() == []
     assert [f["username"] for f in store.failures()] == ["bob"]

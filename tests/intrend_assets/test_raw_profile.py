@@ -110,9 +110,9 @@ def test_a_ranged_run_stores_records_rotates_and_reports(
     # One request-log batch for the run, every request in it, with the IP it left from.
     (batch,) = store.logs()
     assert (
-        batch.name == f"{result.run_id}-0-00000.parquet"
+        batch.key == f"fetch_log/{result.run_id}-0-00000.parquet"
     )  # run, retry, batch (written as it goes)
-    log = pl.read_parquet(io.BytesIO(batch.read_bytes()))
+    log = pl.read_parquet(io.BytesIO(store.read_log(batch.key)))
     assert log.height == len(instagram.requests)
     busy = log.filter(pl.col("username") == "busy").sort("attempt")
     assert busy["outcome"].to_list() == ["rate_limited", "ok"]

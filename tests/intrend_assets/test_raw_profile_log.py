@@ -2,6 +2,7 @@
 fetch stops part way (the request log is kept, a configuration error is not retried)."""
 
 import asyncio
+import io
 import json
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_a_configuration_error_keeps_the_log_and_is_not_retried(tmp_path: Path) 
     assert instagram.opened == 1  # the step ran once: no retry of a configuration error
     [failure] = result.get_step_failure_events()
     assert "useragent mismatch" in str(failure.step_failure_data.error)
-    logged = pl.concat([pl.read_parquet(p) for p in store.logs()])
+    logged = pl.concat([pl.read_parquet(io.BytesIO(store.read_log(e.key))) for e in store.logs()])
     assert logged.height == instagram.sent  # every answered request is in the log
     assert logged.filter(pl.col("outcome") == "ok").height == 36
 

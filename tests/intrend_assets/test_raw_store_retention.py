@@ -20,8 +20,9 @@ import pytest
 
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.retention import RetentionPolicy, apply_retention
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import LocalRawStore, RawStore
 from tests.fakes import PAGE, PROFILE, user_id
+from tests.infra.s3 import StoreFactory
 from warehouse.db import connect
 from warehouse.load.daily import rebuild_hashtag_daily
 from warehouse.load.wide import rebuild_posts_wide
@@ -69,22 +70,31 @@ def _newest(top: int, count: int = 12) -> list[int]:
     return list(range(top, top - count, -1))
 
 
-def _fill(store: LocalRawStore) -> None:
+def _fill(store: RawStore) -> None:
+    """Fetches as the fetcher leaves them (answer, pages, then queued), all loaded but one."""
+
+    def fetch(name: str, day: int, answer: bytes, *pages: bytes, loaded: bool = True) -> None:
+        obj = store.put(name, T0 + timedelta(days=day), answer)
+        for number, page in enumerate(pages, 1):
+            store.put_page(obj, number, page)
+        store.mark_pending(obj)
+        if loaded:
+            store.clear_pending([obj])
+
     # alice: the first pass pages 30 posts; later fetches see the 12 newest (fast update).
-    first = store.put("alice", T0 + timedelta(days=2), _answer("alice", _newest(30), 5))
-    store.put_page(first, 1, _page("alice", _newest(18, 18), 5))
-    store.put("alice", T0 + timedelta(days=3), _answer("alice", _newest(32), 6))
-    store.put("alice", T0 + timedelta(days=4), _answer("alice", _newest(33), 7))
-    # bob: nothing new, only his like counts move.
-    for day in (2, 3, 4):
-        store.put("bob", T0 + timedelta(days=day), _answer("bob", _newest(12), day))
+    fetch("alice", 2, _answer("alice", _newest(30), 5), _page("alice", _newest(18, 18), 5))
+    fetch("alice", 3, _answer("alice", _newest(32), 6))
+    fetch("alice", 4, _answer("alice", _newest(33), 7))
+    # bob: nothing new, only his like counts move (his older fetches' pages too).
+    fetch("bob", 2, _answer("bob", _newest(12), 2), _page("bob", _newest(12, 6), 2))
+    fetch("bob", 3, _answer("bob", _newest(12), 3), _page("bob", _newest(12, 6), 3))
+    fetch("bob", 4, _answer("bob", _newest(12), 4))
     # carol: the older fetch is still queued for the warehouse.
-    queued = store.put("carol", T0 + timedelta(days=2), _answer("carol", _newest(12), 1))
-    store.mark_pending(queued)
-    store.put("carol", T0 + timedelta(days=3), _answer("carol", _newest(12), 2))
+    fetch("carol", 2, _answer("carol", _newest(12), 1), loaded=False)
+    fetch("carol", 3, _answer("carol", _newest(12), 2))
 
 
-def _rebuild(store: LocalRawStore, path: Path) -> dict[str, list[tuple[Any, ...]]]:
+def _rebuild(store: RawStore, path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """A fresh warehouse from everything the store holds (``posts`` with full_refresh),
     as sorted rows per table, without the columns that record our own fetch moments."""
     todo, _ = to_load(store, full_refresh=True)
@@ -110,8 +120,11 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
     return sorted(con.execute(f"SELECT {names} FROM {table}").fetchall(), key=repr)
 
 
-def test_retention_keeps_every_post_and_the_dry_run_frees_nothing(tmp_path: Path) -> None:
-    store = LocalRawStore(tmp_path / "raw")
+def test_retention_keeps_every_post_and_the_dry_run_frees_nothing(
+    tmp_path: Path, make_store: StoreFactory
+) -> None:
+    """On both backends: a folder, and a bucket of the loopback S3 server."""
+    store = make_store()
     _fill(store)
     before = _rebuild(store, tmp_path / "before.duckdb")
     assert len(before["posts"]) == 33 + 12 + 12
@@ -127,6 +140,7 @@ def test_retention_keeps_every_post_and_the_dry_run_frees_nothing(tmp_path: Path
     done = apply_retention(store, policy)
     assert (done.dropped, done.bytes_freed) == (dry.dropped, dry.bytes_freed)
     assert [len(store.objects(n)) for n in ("alice", "bob", "carol")] == [3, 1, 2]
+    assert not store.blobs.list("pages/bob/")  # a dropped fetch's pages go with it
     assert _rebuild(store, tmp_path / "after.duckdb") == before
 
     # A second pass has nothing left to drop.
@@ -158,9 +172,9 @@ def test_dropping_old_fetches_by_age_alone_would_lose_posts(tmp_path: Path) -> N
     ],
 )
 def test_the_policy_decides_which_fetches_may_go(
-    tmp_path: Path, policy: RetentionPolicy, dropped: int
+    make_store: StoreFactory, policy: RetentionPolicy, dropped: int
 ) -> None:
-    store = LocalRawStore(tmp_path / "raw")
+    store = make_store()
     _fill(store)
     now = T0 + timedelta(days=4, hours=12)  # keep_days=1.5: fetches of days 3 and 4 stay
     report = apply_retention(store, policy, dry_run=True, now=now)

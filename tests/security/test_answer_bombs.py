@@ -38,6 +38,7 @@ from intrend_assets.loading.queue import parse_fetch
 from intrend_assets.raw_store.store import LocalRawStore, ObjectTooLarge, decompress
 from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
 from tests import defaults
+from tests.infra.s3 import StoreFactory
 
 MiB = 1024 * 1024
 BODY = b'{"data": {"user": {"username": "anna", "biography": "' + b"x" * 5000 + b'"}}}'
@@ -265,24 +266,28 @@ def test_a_fetch_answered_with_a_bomb_is_recorded_as_failed_with_the_reason(
 
 
 @pytest.mark.parametrize("stated", [True, False], ids=["size in header", "streaming frame"])
-def test_a_zstd_bomb_in_the_raw_store_is_refused_unread(tmp_path: Path, stated: bool) -> None:
-    store = LocalRawStore(tmp_path)
+def test_a_zstd_bomb_in_the_raw_store_is_refused_unread(
+    make_store: StoreFactory, stated: bool
+) -> None:
+    store = make_store()
     obj = store.put("anna", datetime(2026, 1, 1, tzinfo=UTC), BODY)
     assert decompress(store.read(obj.key)) == BODY  # a real one reads as before
-    (tmp_path / obj.key).write_bytes(zstd_bomb(2048, stated=stated))  # 64 KB -> 2 GiB
+    store.blobs.put(obj.key, zstd_bomb(2048, stated=stated))  # 64 KB -> 2 GiB
     outcome, peak = peak_bytes(lambda: store.read(obj.key))
     assert isinstance(outcome, ObjectTooLarge), outcome
     assert obj.key in str(outcome) and "INTREND_MAX_ANSWER_BYTES" in str(outcome)
     assert peak < 3 * DEFAULT_MAX_ANSWER_BYTES
     with pytest.raises(ObjectTooLarge):
-        decompress((tmp_path / obj.key).read_bytes())
+        decompress(store.blobs.get(obj.key) or b"")
 
 
-def test_the_load_records_a_bombed_object_as_the_profiles_failure(tmp_path: Path) -> None:
+def test_the_load_records_a_bombed_object_as_the_profiles_failure(
+    make_store: StoreFactory,
+) -> None:
     """The loader takes a refused object for that fetch's fault: recorded, not raised."""
-    store = LocalRawStore(tmp_path, max_object_bytes=4 * MiB)
+    store = make_store(max_object_bytes=4 * MiB)
     obj = store.put("anna", datetime(2026, 1, 1, tzinfo=UTC), BODY)
-    (tmp_path / obj.key).write_bytes(zstd_bomb(64, stated=True))
+    store.blobs.put(obj.key, zstd_bomb(64, stated=True))
     unparseable: dict[str, str] = {}
     assert parse_fetch(store, obj, unparseable) == []
     assert "decodes to more than 4,194,304 bytes" in unparseable[obj.key]

@@ -18,6 +18,7 @@ from warehouse.load.experiments import experiment_history_frame, load_experiment
 from warehouse.load.network import (
     BatchLoadStats,
     fetch_log_frame,
+    file_batches,
     load_fetch_log,
     load_fetch_log_batches,
     load_ip_log,
@@ -35,6 +36,7 @@ __all__ = [
     "LoadStats",
     "experiment_history_frame",
     "fetch_log_frame",
+    "file_batches",
     "load_experiment_history",
     "load_fetch_log",
     "load_fetch_log_batches",

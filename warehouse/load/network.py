@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import polars as pl
@@ -100,17 +102,55 @@ class BatchLoadStats:
     rows: int = 0  # rows upserted from them
 
 
-def load_fetch_log_batches(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], *, full_reload: bool = False
-) -> BatchLoadStats:
-    """Upsert the request-log batch files not loaded before, and record each one loaded.
+class LogBatch(Protocol):
+    """A request-log batch as its store lists it: the key it is read by, its size and its
+    modification time (ns), the fingerprint a rewrite changes."""
 
-    ``fetch_log_batches`` remembers what was loaded, so the step costs what is new, not the
-    whole history. Each batch commits with its record in
+    @property
+    def key(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def modified_ns(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class FileBatch:
+    """A batch in a local file; ``key`` is its path."""
+
+    key: str
+    size: int
+    modified_ns: int
+
+
+def file_batches(paths: Sequence[Path]) -> list[FileBatch]:
+    """Batches of local files, stated now (before they are read)."""
+    stats = ((path, path.stat()) for path in paths)
+    return [FileBatch(str(path), stat.st_size, stat.st_mtime_ns) for path, stat in stats]
+
+
+def _read_file(key: str) -> bytes:
+    return Path(key).read_bytes()
+
+
+def load_fetch_log_batches(
+    con: duckdb.DuckDBPyConnection,
+    batches: Sequence[LogBatch],
+    read: Callable[[str], bytes] = _read_file,
+    *,
+    full_reload: bool = False,
+) -> BatchLoadStats:
+    """Upsert the request-log batches not loaded before, and record each one loaded.
+
+    ``fetch_log_batches`` remembers what was loaded (by the batch's file name), so the step
+    costs what is new, not the whole history. Each batch commits with its record in
     one transaction, so a run that dies keeps the batches before it and never records one
-    whose rows are missing. A batch whose file changed size or modification time since (a
+    whose rows are missing. A batch whose size or modification time changed since (a
     retried step rewrote it) is loaded again: the upsert by key makes that safe. A batch
-    recorded but gone from ``paths`` is left alone. ``full_reload`` loads every batch.
+    recorded but gone from ``batches`` is left alone. ``full_reload`` loads every batch.
+    ``read`` gives a batch's bytes by key (a local file by default; the raw store's
+    ``read_log`` for a bucket). The listing states each batch before it is read, so a
+    rewrite in between looks changed next time rather than loaded.
     """
     known = {
         name: (size, modified)
@@ -119,19 +159,18 @@ def load_fetch_log_batches(
         ).fetchall()
     }
     loaded = rows = 0
-    for path in paths:
-        # Stat before reading: a rewrite in between then looks changed next time, not loaded.
-        stat = path.stat()
-        fingerprint = (stat.st_size, stat.st_mtime_ns)
-        if not full_reload and known.get(path.name) == fingerprint:
+    for batch in batches:
+        name = batch.key.rsplit("/", 1)[-1]
+        fingerprint = (batch.size, batch.modified_ns)
+        if not full_reload and known.get(name) == fingerprint:
             continue
-        frame = pl.read_parquet(path)
+        frame = pl.read_parquet(io.BytesIO(read(batch.key)))
         with transaction(con):
             written = _upsert_fetch_log(con, frame)
-            _record_batch(con, path.name, fingerprint, written)
+            _record_batch(con, name, fingerprint, written)
         loaded += 1
         rows += written
-    return BatchLoadStats(seen=len(paths), loaded=loaded, rows=rows)
+    return BatchLoadStats(seen=len(batches), loaded=loaded, rows=rows)
 
 
 def _record_batch(

@@ -20,7 +20,7 @@ from intrend_assets.alerts.webhook import Webhook
 from intrend_assets.defs.profiles.partitions import profiles_partitions
 from intrend_assets.defs.profiles.selection import refreshable
 from intrend_assets.defs.resources import WarehouseFile
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.tracking.tracked_file import ProfilesFile
 
 DAILY_HOUR = 6  # UTC: after the daily refresh (03:00) and warehouse rebuild (05:00)
@@ -51,7 +51,7 @@ def alert_on_run_failure(
 def daily_health(
     context: dg.SensorEvaluationContext,
     alerts: dg.ResourceParam[Webhook],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     tracked_profiles: dg.ResourceParam[ProfilesFile],
     warehouse: dg.ResourceParam[WarehouseFile],
     stale_after: dg.ResourceParam[StaleAfter],

@@ -3,13 +3,19 @@
 It rotates the modem once per pacing, so it runs only from its own job (weekly schedule, or
 launched by hand), never with other assets: the asset is declared as a spec that Dagster
 cannot materialize (the UI's "Materialize" and "Materialize all" leave such assets out), and
-the job's op reports its materializations. The table, its history and its page stay in the
+the job's ops report its materializations. The table, its history and its page stay in the
 catalog as before.
+
+Two ops, one per pool: the pacings run in the ``instagram`` pool (they rotate the modem) and
+hand their request logs and summary rows to a second op in the ``warehouse`` pool, which
+writes them. An op has one pool, and a DuckDB writer outside ``warehouse`` would meet a
+``posts`` load on the file's lock.
 """
 
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import dagster as dg
 import polars as pl
@@ -56,16 +62,27 @@ rate_limit_experiment = dg.AssetSpec(
 )
 
 
-@dg.op(name="rate_limit_experiment", pool="instagram", description=DESCRIPTION)
+class ExperimentResults(NamedTuple):
+    """What the pacings produced, for the warehouse op: each pacing's request log and the
+    summary rows (one per pacing)."""
+
+    logs: list[list[dict[str, Any]]]
+    rows: list[dict[str, Any]]
+
+
+@dg.op(
+    name="rate_limit_experiment",
+    pool="instagram",
+    description=DESCRIPTION,
+    out=dg.Out(ExperimentResults),
+)
 def run_rate_limit_experiment(
     context: dg.OpExecutionContext,
     config: ExperimentConfig,
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
-    warehouse: dg.ResourceParam[WarehouseFile],
-) -> None:
-    """Run every pacing, load the comparison and report ``rate_limit_experiment``'s
-    materialization (the op keeps the asset's name, so the run config is the same)."""
+) -> ExperimentResults:
+    """Run every pacing (the op keeps the asset's name, so the run config is the same)."""
     unknown = [s for s in config.strategies if s not in PACINGS]
     if unknown:
         raise dg.Failure(f"unknown pacings {unknown}; known: {sorted(PACINGS)}")
@@ -73,7 +90,7 @@ def run_rate_limit_experiment(
     sample = sample[: config.sample_size]
     if not sample:
         raise dg.Failure("no profiles registered to experiment on")
-    rows = []
+    results = ExperimentResults([], [])
     with tempfile.TemporaryDirectory(prefix="intrend-experiment-") as tmp:
         for name in config.strategies:
             report = asyncio.run(
@@ -88,13 +105,25 @@ def run_rate_limit_experiment(
                     stop_after=config.max_seconds_per_strategy,
                 )
             )
-            with warehouse.connect() as con:
-                load_fetch_log(con, pl.DataFrame(report.log))
             row = summarize(PACINGS[name], report, len(sample), run_id=context.run.run_id)
             context.log.info(f"pacing {name}: {row}")
-            rows.append(row)
-    frame = pl.DataFrame(rows)
+            results.logs.append(list(report.log))
+            results.rows.append(row)
+    return results
+
+
+@dg.op(pool="warehouse")
+def load_rate_limit_experiment(
+    context: dg.OpExecutionContext,
+    results: ExperimentResults,
+    warehouse: dg.ResourceParam[WarehouseFile],
+) -> None:
+    """Write the pacings' requests to ``fetch_log`` and their comparison to
+    ``rate_limit_experiment`` and its history; report the asset's materialization."""
+    frame = pl.DataFrame(results.rows)
     with warehouse.connect() as con:
+        for log in results.logs:
+            load_fetch_log(con, pl.DataFrame(log))
         load_experiment_history(con, frame)
         replace_table(con, "rate_limit_experiment", frame)
         table = table_metadata(con, "rate_limit_experiment")

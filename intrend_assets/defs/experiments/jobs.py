@@ -1,14 +1,17 @@
 """The experiment's own job: it rotates the modem per pacing strategy, so it runs alone.
 
-A job of one op rather than an asset job: ``rate_limit_experiment`` is a spec Dagster
+A job of ops rather than an asset job: ``rate_limit_experiment`` is a spec Dagster
 cannot materialize, which keeps it out of the UI's "Materialize all".
 """
 
 import dagster as dg
 
-from intrend_assets.defs.experiments.assets import run_rate_limit_experiment
+from intrend_assets.defs.experiments.assets import (
+    load_rate_limit_experiment,
+    run_rate_limit_experiment,
+)
 
 
 @dg.job(description="Compare pacing strategies against the configured target's rate limit.")
 def rate_limit_experiment_job() -> None:
-    run_rate_limit_experiment()
+    load_rate_limit_experiment(run_rate_limit_experiment())

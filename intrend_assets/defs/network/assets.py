@@ -11,7 +11,7 @@ from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from intrend_assets.lib.metadata import contract_columns, frame_markdown, table_metadata
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from warehouse.contract import FETCH_LOG_SCHEMA, IP_LOG_SCHEMA
 from warehouse.load import load_fetch_log_batches, load_ip_log
 from warehouse.queries import run_query
@@ -55,7 +55,7 @@ class FetchLogConfig(dg.Config):
 )
 def fetch_log(
     config: FetchLogConfig,
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     warehouse: dg.ResourceParam[WarehouseFile],
 ) -> dg.MaterializeResult:
     """Every request made to Instagram: time, profile, egress IP, status, outcome, latency.
@@ -63,9 +63,11 @@ def fetch_log(
     Only the request-log batches not loaded before are read (``fetch_log_batches`` records
     them), so a run costs what is new rather than the whole history.
     """
-    paths = raw_store.logs()
+    batches = raw_store.logs()
     with warehouse.connect() as con:
-        stats = load_fetch_log_batches(con, paths, full_reload=config.full_reload)
+        stats = load_fetch_log_batches(
+            con, batches, raw_store.read_log, full_reload=config.full_reload
+        )
         table = table_metadata(con, "fetch_log")
     warehouse.publish()
     return dg.MaterializeResult(

@@ -25,14 +25,12 @@ from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.lib.freshness import CODE_VERSION
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.lib.pools import warn_if_unlimited
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.redaction import redact, redact_data
 from intrend_assets.tracking.usernames import is_valid_username
 
 
-def _log_writer(
-    context: dg.AssetExecutionContext | dg.OpExecutionContext, store: LocalRawStore
-) -> Sink:
+def _log_writer(context: dg.AssetExecutionContext | dg.OpExecutionContext, store: RawStore) -> Sink:
     """Write each request-log batch as its own Parquet file under the raw store's
     ``fetch_log/`` (named by run, retry and batch: the fetch_log asset loads each once)."""
     batches = itertools.count()
@@ -51,7 +49,7 @@ async def _fetch(
     usernames: list[str],
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
 ) -> FetchReport:
     client = instagram.open_client()
     session_client = instagram.open_session_client(pool_of=client)
@@ -115,7 +113,7 @@ def fetch_and_report(
     keys: list[str],
     instagram: InstagramAccess,
     modem: ModemEndpoint,
-    raw_store: LocalRawStore,
+    raw_store: RawStore,
     run: dict[str, object],
 ) -> FetchReport | None:
     """Fetch the partitions ``keys`` and log one event for each (:mod:`.outcomes`): a
@@ -159,7 +157,7 @@ def raw_profile(
     config: ProfileSelection,
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     metrics: dg.ResourceParam[MetricsGateway],
 ) -> Iterator[dg.MaterializeResult]:
     """Each profile's answer as it came (JSON or the profile page), zstd-compressed.
@@ -199,7 +197,7 @@ def raw_profile(
 
 
 def _run_metadata(
-    report: FetchReport, usernames: list[str], raw_store: LocalRawStore
+    report: FetchReport, usernames: list[str], raw_store: RawStore
 ) -> dict[str, object]:
     """The run's metadata: what was fetched and failed, and what it cost."""
     failed = {
@@ -227,6 +225,6 @@ def _run_metadata(
         "bytes_stored": report.bytes_stored,
         "compression_ratio": round(ratio, 2),
         "seconds": round(report.seconds, 2),
-        "raw_store": dg.MetadataValue.path(str(raw_store.root.resolve())),
+        "raw_store": dg.MetadataValue.path(raw_store.url),
         "parsed_by": dg.MetadataValue.asset(dg.AssetKey("posts")),
     }

@@ -16,7 +16,7 @@ import dagster as dg
 
 from intrend_assets.defs.profiles.partition_events import PartitionEvent
 from intrend_assets.fetching.report import FetchReport, ProfileOutcome
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.redaction import redact
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
 
@@ -62,7 +62,7 @@ def _stored(key: str, outcome: ProfileOutcome, run: Mapping[str, object]) -> Par
 
 
 def _failed(
-    key: str, outcome: ProfileOutcome | None, store: LocalRawStore, run: Mapping[str, object]
+    key: str, outcome: ProfileOutcome | None, store: RawStore, run: Mapping[str, object]
 ) -> PartitionEvent:
     if outcome is None:  # the run stopped before it reached this profile
         kind, reason = "not_fetched", "the run ended before this profile was fetched"
@@ -87,7 +87,7 @@ def partition_events(
     fetched: Sequence[str],
     invalid: Mapping[str, str],
     report: FetchReport | None,
-    store: LocalRawStore,
+    store: RawStore,
     run: Mapping[str, object],
 ) -> list[PartitionEvent]:
     """The events of a run: ``fetched`` (valid partition keys looked up), ``invalid`` (key ->

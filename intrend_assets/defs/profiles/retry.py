@@ -20,7 +20,7 @@ from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 
 class RetrySelection(dg.Config):
@@ -32,7 +32,7 @@ class RetrySelection(dg.Config):
 
 
 def failed_profiles(
-    order: Sequence[str], store: LocalRawStore, *, include_parked: bool = False
+    order: Sequence[str], store: RawStore, *, include_parked: bool = False
 ) -> list[str]:
     """Partitions whose latest fetch failed, in partition order. Invalid names are left out:
     no fetch can fix them (their partition says so)."""
@@ -51,7 +51,7 @@ def retry_failed_profiles(
     config: RetrySelection,
     instagram: dg.ResourceParam[InstagramAccess],
     modem: dg.ResourceParam[ModemEndpoint],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
 ) -> None:
     """Fetch the failed profiles again and report each on its ``raw_profile`` partition."""
     warn_if_unlimited(context, "instagram")

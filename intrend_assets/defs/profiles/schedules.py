@@ -10,13 +10,13 @@ from intrend_assets.defs.profiles.jobs import profiles_job
 from intrend_assets.defs.profiles.partitions import profiles_partitions
 from intrend_assets.defs.profiles.selection import refreshable
 from intrend_assets.defs.profiles.sensors import refresh_requests
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.tracking.tracked_file import ProfilesFile
 
 
 def daily_profile_refresh(
     context: dg.ScheduleEvaluationContext,
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     tracked_profiles: dg.ResourceParam[ProfilesFile],
 ):
     """Fetch every tracked profile once a day (every partition when there is no tracked

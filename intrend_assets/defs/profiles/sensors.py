@@ -21,7 +21,7 @@ from intrend_assets.defs.profiles.selection import (
     refreshable,
 )
 from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN, covering_ranges, range_run_requests
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.tracking.refresh import DEFAULT_INTERVAL, due_profiles
 from intrend_assets.tracking.tracked_file import ProfilesFile, TrackedProfiles
 from intrend_assets.tracking.usernames import is_valid_username
@@ -83,7 +83,7 @@ def refresh_requests(
 
 def due_profiles_to_fetch(
     context: dg.SensorEvaluationContext,
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     tracked_profiles: dg.ResourceParam[ProfilesFile],
 ) -> dg.SensorResult | dg.SkipReason:
     """Requests a fetch of every profile that is due, and only those: its refresh interval
@@ -130,7 +130,7 @@ def due_profiles_to_fetch(
 
 def _rearm_untracked(
     context: dg.SensorEvaluationContext,
-    raw_store: LocalRawStore,
+    raw_store: RawStore,
     order: list[str],
     tracked: TrackedProfiles | None,
 ) -> None:
@@ -166,7 +166,7 @@ def _run_partition_keys(run: dg.DagsterRun, order: list[str]) -> list[str]:
 
 
 def record_failed_run(
-    context: dg.RunFailureSensorContext, raw_store: dg.ResourceParam[LocalRawStore]
+    context: dg.RunFailureSensorContext, raw_store: dg.ResourceParam[RawStore]
 ) -> None:
     """Records the profiles of a failed run (not stored since it started) as failed, with the
     run's error, so the refresh sensor retries them and nobody has to notice by hand."""

@@ -5,7 +5,7 @@ free (``dry_run``). The policy and why it never drops a post:
 import dagster as dg
 
 from intrend_assets.raw_store.retention import RetentionPolicy, apply_retention
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 
 class RetentionConfig(dg.Config):
@@ -20,7 +20,7 @@ class RetentionConfig(dg.Config):
 def apply_raw_store_retention(
     context: dg.OpExecutionContext,
     config: RetentionConfig,
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     retention: dg.ResourceParam[RetentionPolicy],
 ) -> None:
     """Drop the fetches the policy lets go; report the fetches and bytes (to be) freed."""

@@ -22,7 +22,7 @@ import duckdb
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.loading.watch import PendingLimit, unloaded_fetches
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from warehouse import checks
 
 Check = Callable[[duckdb.DuckDBPyConnection], tuple[bool, dict[str, Any]]]
@@ -153,7 +153,7 @@ def warehouse_checks(
     ),
 )
 def fetches_loaded(
-    raw_store: dg.ResourceParam[LocalRawStore], pending_limit: dg.ResourceParam[PendingLimit]
+    raw_store: dg.ResourceParam[RawStore], pending_limit: dg.ResourceParam[PendingLimit]
 ) -> dg.AssetCheckResult:
     passed, metadata = unloaded_fetches(raw_store, pending_limit)
     return dg.AssetCheckResult(

@@ -26,7 +26,7 @@ from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.redaction import redact, redact_data
 from warehouse.contract import POSTS_SCHEMA
 
@@ -55,7 +55,7 @@ class PostsConfig(dg.Config):
 def posts(
     context: dg.AssetExecutionContext,
     config: PostsConfig,
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     warehouse: dg.ResourceParam[WarehouseFile],
     metrics: dg.ResourceParam[MetricsGateway],
 ) -> dg.MaterializeResult:
