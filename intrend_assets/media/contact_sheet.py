@@ -63,8 +63,11 @@ def contact_sheet(
         top = y * (side + 4)
         draw.text((4, top + side // 2 - 6), f"#{tag}"[:24], fill="black")
         for x, (_, sha, ext) in enumerate(found):
+            stored = store.get(sha, ext)
+            if stored is None:
+                continue
             try:
-                with Image.open(store.object_path(sha, ext)) as image:
+                with Image.open(io.BytesIO(stored)) as image:
                     thumb = image.convert("RGB").resize((side, side))
             except OSError:  # gone, or not a picture after all: the report still comes out
                 continue

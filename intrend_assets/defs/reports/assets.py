@@ -19,7 +19,7 @@ from intrend_assets.media.contact_sheet import (
     sheet_markdown,
 )
 from intrend_assets.media.store import MediaStore
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from warehouse.report import ReportParams, TrendReport, build_report
 
 # Chart name -> the file written beside the warehouse.
@@ -53,7 +53,7 @@ def trend_report(
     context: dg.AssetExecutionContext,
     config: TrendReportConfig,
     warehouse: dg.ResourceParam[WarehouseFile],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     media: dg.ResourceParam[MediaConfig],
 ) -> dg.MaterializeResult:
     """Rising hashtags ranked by the lower bound of their lift, their days as lines, who
@@ -74,7 +74,7 @@ def trend_report(
     )
     with warehouse.connect_published() as con:
         report = build_report(con, params)
-        sheet = _sheet(con, report, MediaStore(raw_store.root), media.mode)
+        sheet = _sheet(con, report, MediaStore(raw_store.blobs), media.mode)
     charts = report.draw()
     folder = warehouse.folder()
     for name, png in charts.items():

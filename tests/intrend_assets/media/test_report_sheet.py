@@ -14,6 +14,7 @@ from intrend_assets.defs.reports.assets import trend_report
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.media.contact_sheet import LABEL_WIDTH, SHEET_FILE, SHEET_TITLE
 from intrend_assets.media.store import MediaStore
+from intrend_assets.raw_store.blobs import LocalBlobs
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
 from tests.warehouse.conftest import AS_OF
@@ -29,7 +30,7 @@ def _warehouse(tmp_path: Path, archive: bool) -> tuple[WarehouseFile, MediaStore
     """The planted trends (#NewWave rises); with ``archive`` the thumbnails of its three
     most-liked posts, one colour each, stored and loaded as post_media."""
     path = tmp_path / "warehouse.duckdb"
-    store = MediaStore(tmp_path / "raw")
+    store = MediaStore(LocalBlobs(tmp_path / "raw"))
     with connect(path) as con:
         build_trend_warehouse(con)
         top = con.execute(
@@ -57,7 +58,7 @@ def _report(warehouse: WarehouseFile, store: MediaStore, mode: str) -> dg.AssetM
         [trend_report],
         resources={
             "warehouse": warehouse,
-            "raw_store": LocalRawStore(store.root.parent),
+            "raw_store": LocalRawStore(store.blobs.root),
             "media": IntrendSettings(media_mode=mode).media_config(),
         },
         run_config=RUN_CONFIG,

@@ -35,4 +35,4 @@ def archive(s: IntrendSettings) -> tuple[MediaReport, NewFetches, MediaStore]:
     raw = LocalRawStore(s.resolved_raw_dir())
     config = s.client_config()
     report, todo = archive_new_fetches(raw, s.media_config(), lambda: InstagramClient(config))
-    return report, todo, MediaStore(raw.root)
+    return report, todo, MediaStore(raw.blobs)
