@@ -268,22 +268,6 @@ def open_blobs(url: str | Path, *, endpoint: str | None = None, region: str | No
     return LocalBlobs(text.removeprefix("file://"))
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` by a temporary file beside it, fsync and rename (for files kept outside
-    the store's keys, such as the media archive's): a crash leaves the old file or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def remove_stale_temporary_files(root: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
     """Delete ``.tmp-*`` files of writes killed half way; how many went.
 
