@@ -6,7 +6,8 @@ twice (a post seen in two fetches, one image in two renditions' places) is one o
 Writes are whole objects (temporary file, fsync and rename on a folder; one PUT on S3), so
 an object under its hash is always whole. What a run made of a profile's media is one
 object of JSON lines, ``media/records/<username>/<stamp>.jsonl`` (objects cannot be
-appended to; the warehouse's ``post_media`` is loaded from them in key order), and
+appended to; the warehouse's ``post_media`` is loaded from them in key order),
+``media/settled/<username>.json`` lists the media no run needs to fetch again, and
 ``media/cursors/<username>`` names the newest raw fetch already looked at.
 """
 
@@ -92,7 +93,11 @@ class MediaStore:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         key = f"{self._records_prefix(username)}{stamp}-{next(_runs):06d}.jsonl"
         lines = "".join(json.dumps(asdict(r), sort_keys=True) + "\n" for r in records)
+        new = {r.key for r in records if r.status in TERMINAL}
+        done = self.settled(username) | new if new else set()
         self.blobs.put(key, lines.encode())
+        if new:  # after the records: a crash between leaves media to fetch again, not lost
+            self.blobs.put(self._settled_key(username), json.dumps(sorted(done)).encode())
 
     def _read(self, key: str) -> list[MediaRecord]:
         out = []
@@ -131,8 +136,20 @@ class MediaStore:
     def set_loaded(self, loaded: dict[str, str]) -> None:
         self.blobs.put(PREFIX + "loaded.json", json.dumps(loaded, sort_keys=True).encode())
 
+    @staticmethod
+    def _settled_key(username: str) -> str:
+        return f"{PREFIX}settled/{validate_username(username)}.json"
+
     def settled(self, username: str) -> set[tuple[str, str, int]]:
-        """Media of the profile that no later run needs to fetch."""
+        """Media of the profile that no later run needs to fetch. Kept as one object beside
+        the records, so a run reads one object per profile, not one per earlier run (each a
+        GET on S3); without it (or unreadable), read off the records."""
+        data = self.blobs.get(self._settled_key(username))
+        if data is not None:
+            try:
+                return {(str(p), str(k), int(n)) for p, k, n in json.loads(data)}
+            except (ValueError, TypeError):
+                pass
         return {r.key for r in self.records(username) if r.status in TERMINAL}
 
     def usernames(self) -> Iterator[str]:

@@ -52,7 +52,8 @@ def test_the_same_picture_twice_is_stored_once(tmp_path: Path) -> None:
         world.clock.advance(3600)  # a new fetch: new URLs (new expiry), same pictures
         fetch(world, [name], s)
         # Forget what was archived: everything is fetched again.
-        LocalBlobs(s.resolved_raw_dir()).delete_folder("media/records")
+        for folder in ("media/records", "media/settled"):
+            LocalBlobs(s.resolved_raw_dir()).delete_folder(folder)
         second, _, _ = archive(s)
     assert second.archived == first.archived > 0
     assert first.written == first.archived and second.written == 0
