@@ -27,8 +27,8 @@ _TOP = """
 """
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heif"}
 LABEL_WIDTH = 160
-# Beside the warehouse, next to the report's charts. JPEG: photographs, and the picture is
-# also inlined in the asset's metadata (a PNG of 30 photographs is several times larger).
+# Beside the warehouse, next to the report's charts. JPEG, photographs' usual format (PNG
+# keeps them losslessly, larger), as the sheet is also inlined in the asset's metadata.
 SHEET_FILE = "trend_media.jpg"
 SHEET_TYPE = "image/jpeg"
 SHEET_TITLE = "## Archived thumbnails of the top rising hashtags"
