@@ -38,6 +38,7 @@ test: setup
 	.venv/bin/lint-imports  # the import rules in pyproject.toml's [tool.importlinter]
 	-scripts/ensure-chromium  # on failure the UI test fails and says why; the rest still runs
 	-scripts/ensure-prometheus  # the same for the metrics test (Prometheus, Pushgateway)
+	-scripts/ensure-rabbitmq  # the same for the Celery test (RabbitMQ as the broker)
 	.venv/bin/python -m pytest -n auto
 
 lint: setup

@@ -21,7 +21,9 @@ Publishing (a file copy after each writing step, proportional to the file by nat
 out. Each fetch brings 12 posts: 9 the warehouse holds (new metrics, edited captions so that
 tags come and go, some moved to another day) and 3 new ones. The sizes alternate, their order
 flipped every round; printed are the medians per phase and the ratio of the largest size's
-total to the smallest's (target ≤ 1.1).
+total to the smallest's (target ≤ 1.1), in wall time and in CPU time (the process's,
+DuckDB's threads included: what the update costs, which a machine busy with other work
+disturbs less).
 """
 
 from __future__ import annotations
@@ -121,14 +123,17 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
         for username, body in update_bodies(profiles, per_profile, seed):
             store.mark_pending(store.put(username, fetched, body))
         con = connect(copy)
+        con.execute("CHECKPOINT")  # a schema the open just applied is not the update's work
         keys = {check.spec.key for check in WAREHOUSE_CHECKS}
         times: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         report = LoadReport()
 
         def timed(phase: str, run: Any) -> None:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             run()
             times[phase] = time.perf_counter() - started
+            cpu[phase] = time.process_time() - started_cpu
 
         todo, pending = to_load(store, False)
         timed("load", lambda: list(load_queue(con, store, todo, pending, report)))
@@ -137,7 +142,7 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
         timed("checks", lambda: [r.passed for r in evaluate(con, keys)])
         passed = all(r.passed for r in evaluate(con, keys))
         con.close()
-    return {"times": times, "posts": report.posts, "checks_passed": passed}
+    return {"times": times, "cpu": cpu, "posts": report.posts, "checks_passed": passed}
 
 
 def _spawn(args: argparse.Namespace, db: Path, profiles: int, seed: int) -> dict[str, Any]:
@@ -185,19 +190,26 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(args: argparse.Namespace, results: dict[int, list[dict[str, Any]]]) -> int:
     print(f"update of {UPDATED} profiles, {args.posts_per_profile} posts per profile, {args.repo}")
-    totals = {}
-    for n, runs in results.items():
-        medians = {p: statistics.median(r["times"][p] for r in runs) for p in PHASES}
-        totals[n] = statistics.median(sum(r["times"].values()) for r in runs)
-        phases = ", ".join(f"{p} {medians[p] * 1000:.0f}" for p in PHASES)
-        passed = all(r["checks_passed"] for r in runs)
-        print(f"  {n:>6} profiles: total {totals[n] * 1000:.0f} ms ({phases} ms)", end="")
-        print(f"; checks passed: {'yes' if passed else 'NO'}")
-    small, large = min(totals), max(totals)
-    ratio = totals[large] / totals[small]
-    verdict = "OK" if ratio <= TARGET_RATIO else "MISSED"
-    print(f"  ratio {large}/{small}: {ratio:.2f}x (target ≤ {TARGET_RATIO}): {verdict}")
-    return 0 if ratio <= TARGET_RATIO else 1
+    ratios = {}
+    # Wall time is what the pipeline waits; CPU time (of this process, DuckDB's threads
+    # included) is what it costs, and what a machine shared with other work still shows.
+    for clock, label in (("times", "wall"), ("cpu", "CPU")):
+        totals = {}
+        for n, runs in results.items():
+            medians = {p: statistics.median(r[clock][p] for r in runs) for p in PHASES}
+            totals[n] = statistics.median(sum(r[clock].values()) for r in runs)
+            phases = ", ".join(f"{p} {medians[p] * 1000:.0f}" for p in PHASES)
+            passed = all(r["checks_passed"] for r in runs)
+            print(
+                f"  {label:>4} {n:>6} profiles: total {totals[n] * 1000:.0f} ms ({phases} ms)",
+                end="",
+            )
+            print(f"; checks passed: {'yes' if passed else 'NO'}")
+        small, large = min(totals), max(totals)
+        ratios[label] = ratio = totals[large] / totals[small]
+        verdict = "OK" if ratio <= TARGET_RATIO else "MISSED"
+        print(f"  {label} ratio {large}/{small}: {ratio:.2f}x (target ≤ {TARGET_RATIO}): {verdict}")
+    return 0 if ratios["wall"] <= TARGET_RATIO else 1
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from intrend_assets.defs.warehouse.jobs import warehouse_job
 from intrend_assets.defs.warehouse.posts import posts
 from intrend_assets.defs.warehouse.schedules import warehouse_schedules
 from intrend_assets.lib.automation import automation_sensor
+from intrend_assets.lib.celery import celery_executor
 from intrend_assets.lib.dead_runs import dead_run_sensor
 from intrend_assets.settings import IntrendSettings, load_settings
 
@@ -60,6 +61,8 @@ def build_executor(settings: IntrendSettings) -> dg.ExecutorDefinition:
     step only adds start-up time. Past one machine the executor is configuration."""
     if settings.executor == "multiprocess":
         return dg.multiprocess_executor
+    if settings.executor == "celery":
+        return celery_executor()
     if settings.executor == "celery_k8s":
         try:
             from dagster_celery_k8s import celery_k8s_job_executor

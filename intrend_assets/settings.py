@@ -229,10 +229,11 @@ class IntrendSettings(WarehouseSettings):
         "reported stale by the daily alert.",
     )
 
-    executor: Literal["in_process", "multiprocess", "celery_k8s"] = Field(
+    executor: Literal["in_process", "multiprocess", "celery", "celery_k8s"] = Field(
         "in_process",
         description="How a run executes its steps: in its own process (one machine), a "
-        "process per step, or Celery workers on Kubernetes (needs the celery-k8s extra).",
+        "process per step, on dagster-celery workers (broker from DAGSTER_CELERY_BROKER_URL, "
+        "deploy/celery/), or Celery workers on Kubernetes (needs the celery-k8s extra).",
     )
     sensors: Literal["running", "stopped"] = Field(
         "running",

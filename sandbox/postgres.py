@@ -79,7 +79,7 @@ def pg_bindir() -> Path:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -105,7 +105,7 @@ def _server_account() -> pwd.struct_passwd | None:
             raise RuntimeError(f"could not create user {PG_USER}: {made.stderr}") from None
 
 
-def _as_account(account: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
+def as_account(account: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
     if account is None:
         return argv
     return [
@@ -166,7 +166,7 @@ def _initdb(
         os.chown(root, account.pw_uid, account.pw_gid)
         os.chown(pwfile, account.pw_uid, account.pw_gid)
     _run(
-        _as_account(
+        as_account(
             account,
             [
                 str(bindir / "initdb"),
@@ -207,10 +207,10 @@ def _start_server(
     port; three tries, as another process may take the free port first."""
     log_path = root / "server.log"
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port()
         log = open(log_path, "ab")  # noqa: SIM115 - the child keeps its copy
         proc = subprocess.Popen(
-            _as_account(account, _server_argv(bindir, root / "data", port)),
+            as_account(account, _server_argv(bindir, root / "data", port)),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from sandbox.postgres import PG_USER
+from sandbox.rabbitmq import RABBITMQ_SERVER
 
 ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "scripts" / "announce-test-setup"
@@ -29,12 +30,14 @@ def test_root_is_told_about_the_installs_and_the_system_user(tmp_path: Path) -> 
         INTREND_UID="0",
         INTREND_CHROMIUM=str(tmp_path / "no-chromium"),
         INTREND_PUSHGATEWAY=str(tmp_path / "no-pushgateway"),
+        INTREND_RABBITMQ_SERVER=str(tmp_path / "no-rabbitmq-server"),
         INTREND_PG_USER="intrend-no-such-user",
     )
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert "apt-get" in lines[0] and "chromium-driver" in lines[0]
     assert "apt-get" in lines[1] and "prometheus-pushgateway" in lines[1]
-    assert "intrend-no-such-user" in lines[2] and "useradd" in lines[2]
+    assert "apt-get" in lines[2] and "rabbitmq-server" in lines[2]
+    assert "intrend-no-such-user" in lines[3] and "useradd" in lines[3]
 
 
 def test_nothing_to_say_when_nothing_will_change(tmp_path: Path) -> None:
@@ -49,6 +52,7 @@ def test_nothing_to_say_when_nothing_will_change(tmp_path: Path) -> None:
             "INTREND_PROMETHEUS",
             "INTREND_PROMTOOL",
             "INTREND_PUSHGATEWAY",
+            "INTREND_RABBITMQ_SERVER",
         )
     }
     assert _announce(INTREND_UID="0", INTREND_PG_USER="root", **present) == []
@@ -68,6 +72,10 @@ def test_the_names_are_those_the_installers_use() -> None:
     assert steps[0].startswith("@scripts/announce-test-setup")
     assert any(s.startswith("-scripts/ensure-chromium") for s in steps[1:])
     assert any(s.startswith("-scripts/ensure-prometheus") for s in steps[1:])
+    assert any(s.startswith("-scripts/ensure-rabbitmq") for s in steps[1:])
     prometheus = (ROOT / "scripts" / "ensure-prometheus").read_text()
     for path in ("/usr/bin/prometheus", "/usr/bin/promtool", "/usr/bin/prometheus-pushgateway"):
         assert path in script and path in prometheus
+    rabbitmq = (ROOT / "scripts" / "ensure-rabbitmq").read_text()
+    assert f"INTREND_RABBITMQ_SERVER:-{RABBITMQ_SERVER}" in script
+    assert f"RABBITMQ_SERVER={RABBITMQ_SERVER}\n" in rabbitmq

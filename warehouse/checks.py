@@ -11,6 +11,8 @@ from typing import Any
 
 import duckdb
 
+from warehouse.load.keys import KEY_LOOKUP_MAX, lookup_ids
+
 CheckResult = tuple[bool, dict[str, Any]]
 
 # The posts the last incremental refresh of a table wrote (warehouse.load.changes).
@@ -35,12 +37,27 @@ def changed_scope(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     return _REFRESHED.format(table=table) if rows and not rows[0][0] else None
 
 
-def _scope(con: duckdb.DuckDBPyConnection, table: str, changed_only: bool) -> tuple[str, str]:
-    """``(condition on post_id, name of the scope)`` for a check's WHERE clause."""
+def _in_refreshed(
+    con: duckdb.DuckDBPyConnection, subquery: str, column: str = "post_id"
+) -> tuple[str, dict[str, Any]]:
+    """``(condition, parameters)``: ``column`` among the posts of ``subquery``, as key
+    lookups in the post_id indexes when they are few (warehouse.load.keys), else a join."""
+    found = con.execute(f"{subquery} LIMIT {KEY_LOOKUP_MAX + 1}").fetchall()
+    ids = lookup_ids(r[0] for r in found)
+    if ids is None or len(found) > KEY_LOOKUP_MAX:
+        return f"{column} IN ({subquery})", {}
+    return f"list_contains($ids, {column})", {"ids": ids}
+
+
+def _scope(
+    con: duckdb.DuckDBPyConnection, table: str, changed_only: bool
+) -> tuple[str, str, dict[str, Any]]:
+    """``(condition on post_id, name of the scope, its parameters)`` for a WHERE clause."""
     subquery = changed_scope(con, table) if changed_only else None
     if subquery is None:
-        return "TRUE", "all rows"
-    return f"post_id IN ({subquery})", "rows of the last incremental refresh"
+        return "TRUE", "all rows", {}
+    where, params = _in_refreshed(con, subquery)
+    return where, "rows of the last incremental refresh", params
 
 
 def _row(
@@ -49,21 +66,32 @@ def _row(
     return con.execute(sql, params).fetchall()[0] if params else con.execute(sql).fetchall()[0]
 
 
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    return con.execute(sql, params).fetchall() if params else con.execute(sql).fetchall()
+
+
 def _unique_post_id(con: duckdb.DuckDBPyConnection, table: str, changed_only: bool) -> CheckResult:
-    where, scope = _scope(con, "posts_wide", changed_only)
-    if where != "TRUE":  # null post ids are never written by a refresh: count them all
-        where = f"({where} OR post_id IS NULL)"
+    where, scope, params = _scope(con, "posts_wide", changed_only)
+    nulls_where = "FALSE" if where == "TRUE" else "post_id IS NULL"
+    # Null post ids are never written by a refresh: counted over the whole table, apart (an
+    # OR with the lookup would make it a scan).
     rows, distinct, nulls = _row(
         con,
-        f"SELECT count(*), count(DISTINCT post_id), count(*) - count(post_id) FROM {table} "  # noqa: S608
-        f"WHERE {where}",
+        f"SELECT count(*), count(DISTINCT post_id), count(*) - count(post_id) FROM ("  # noqa: S608
+        f"SELECT post_id FROM {table} WHERE {where} "
+        f"UNION ALL SELECT post_id FROM {table} WHERE {nulls_where})",
+        params,
     )
     dupes = [
         r[0]
-        for r in con.execute(
+        for r in _rows(
+            con,
             f"SELECT post_id FROM {table} WHERE post_id IS NOT NULL AND {where} "  # noqa: S608
-            "GROUP BY post_id HAVING count(*) > 1 ORDER BY post_id LIMIT 10"
-        ).fetchall()
+            "GROUP BY post_id HAVING count(*) > 1 ORDER BY post_id LIMIT 10",
+            params,
+        )
     ]
     duplicated = rows - nulls - distinct
     return duplicated == 0 and nulls == 0, {
@@ -100,7 +128,7 @@ def taken_at_valid(
     valid: the clock only moves on)."""
     if table not in ("posts", "posts_wide"):
         raise ValueError(f"taken_at_valid checks posts or posts_wide, not {table!r}")
-    where, scope = _scope(con, "posts_wide", changed_only)
+    where, scope, params = _scope(con, "posts_wide", changed_only)
     rows, nulls, future, latest = _row(
         con,
         f"""
@@ -111,7 +139,7 @@ def taken_at_valid(
                CAST(max(taken_at) AS VARCHAR)
         FROM {table} WHERE {where}
         """,  # noqa: S608 - table name from a fixed whitelist, scope from a constant
-        {"slack": int(slack_minutes)},
+        {"slack": int(slack_minutes), **params},
     )
     return nulls == 0 and future == 0, {
         "scope": scope,
@@ -128,12 +156,11 @@ _DAILY_CHANGED_SQL = """
         SELECT h.post_id, h.tag_norm, CAST(timezone('UTC', p.taken_at) AS DATE) AS day,
                count(*) AS uses
         FROM post_hashtags AS h JOIN posts AS p ON p.post_id = h.post_id
-        WHERE p.taken_at IS NOT NULL AND h.post_id IN (SELECT post_id FROM ids)
+        WHERE p.taken_at IS NOT NULL AND {in_ids:h.post_id} AND {in_ids:p.post_id}
         GROUP BY ALL
     ),
     stored AS (
-        SELECT post_id, tag_norm, day, uses FROM hashtag_daily_posts
-        WHERE post_id IN (SELECT post_id FROM ids)
+        SELECT post_id, tag_norm, day, uses FROM hashtag_daily_posts WHERE {in_ids:post_id}
     )
     SELECT (SELECT count(*) FROM ids),
            (SELECT count(*) FROM (FROM source EXCEPT ALL FROM stored))
@@ -143,6 +170,18 @@ _DAILY_CHANGED_SQL = """
            (SELECT coalesce(sum(uses), 0) FROM hashtag_daily),
            (SELECT coalesce(sum(uses), 0) FROM hashtag_daily_posts)
 """
+
+
+class _InRefreshed:
+    """Formats ``{in_ids:column}`` as :func:`_in_refreshed`'s condition on that column."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, subquery: str) -> None:
+        self._where, self.params = _in_refreshed(con, subquery, "{column}")
+
+    def __format__(self, column: str) -> str:
+        if not column.replace(".", "").replace("_", "").isalnum():
+            raise ValueError(f"{column!r} is not a column")
+        return self._where.format(column=column)
 
 
 def hashtag_daily_consistent(
@@ -155,9 +194,9 @@ def hashtag_daily_consistent(
     (integer columns only: no tag or post id is read beyond the refreshed posts').
     """
     if changed_only and (refreshed := changed_scope(con, "hashtag_daily")) is not None:
+        in_ids = _InRefreshed(con, refreshed)
         posts, wrong, daily_posts, contributions, daily_uses, uses = _row(
-            con,
-            _DAILY_CHANGED_SQL.format(refreshed=refreshed),
+            con, _DAILY_CHANGED_SQL.format(refreshed=refreshed, in_ids=in_ids), in_ids.params
         )
         return wrong == 0 and daily_posts == contributions and daily_uses == uses, {
             "scope": "rows of the last incremental refresh",
@@ -191,7 +230,7 @@ def hashtag_daily_consistent(
 def post_owners_known(con: duckdb.DuckDBPyConnection, *, changed_only: bool = False) -> CheckResult:
     """Every post's owner is a row of ``profiles`` (``changed_only``: of the posts the last
     incremental refresh wrote; profiles are replaced, never deleted)."""
-    where, scope = _scope(con, "posts_wide", changed_only)
+    where, scope, params = _scope(con, "posts_wide", changed_only)
     orphaned = f"""
         FROM (SELECT * FROM posts WHERE {where}) AS p
         LEFT JOIN profiles AS pr ON pr.id = p.owner_id
@@ -201,13 +240,16 @@ def post_owners_known(con: duckdb.DuckDBPyConnection, *, changed_only: bool = Fa
         con,
         f"SELECT count(*), count(DISTINCT coalesce(p.owner_id, '?' || p.owner_username)) "
         f"{orphaned}",
+        params,
     )
     sample = [
         r[0]
-        for r in con.execute(
+        for r in _rows(
+            con,
             f"SELECT DISTINCT coalesce(p.owner_username, p.owner_id, '?') {orphaned} "
-            "ORDER BY 1 LIMIT 10"
-        ).fetchall()
+            "ORDER BY 1 LIMIT 10",
+            params,
+        )
     ]
     return orphans == 0, {
         "scope": scope,

@@ -79,17 +79,7 @@ class LocalBlobs:
         path.parent.mkdir(parents=True, exist_ok=True)
         scratch = self.root / TEMPORARY_FOLDER
         scratch.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=scratch, prefix=".tmp-", suffix=path.suffix)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data, scratch=scratch, durable=durable)
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -266,6 +256,27 @@ def open_blobs(url: str | Path, *, endpoint: str | None = None, region: str | No
     if text.startswith("s3://"):
         return S3Blobs(text, endpoint=endpoint, region=region)
     return LocalBlobs(text.removeprefix("file://"))
+
+
+def write_atomically(
+    path: Path, data: bytes, *, scratch: Path | None = None, durable: bool = True
+) -> None:
+    """Write ``path`` by a temporary file in ``scratch`` (beside it when None; the same
+    filesystem either way), fsync unless not ``durable``, and rename: a crash leaves the old
+    file or the new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = path.parent if scratch is None else scratch
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def remove_stale_temporary_files(root: Path, older_than: float = STALE_TEMPORARY_SECONDS) -> int:

@@ -5,7 +5,9 @@
   same pools and run limits.
 - deploy/helm/values.yaml uses only key paths of the official chart's values (the list in
   fixtures/dagster_chart_value_paths.txt, with its sources) and the same limits.
-- deploy/celery/dagster.yaml keeps the PostgreSQL instance's storage, queue and limits.
+- Both Celery instance files (deploy/celery/dagster.yaml, run by tests/infra/test_celery.py,
+  and the Kubernetes one, dagster.k8s.yaml) keep the PostgreSQL instance's storage, queue and
+  limits; deploy/celery/worker.yaml names the Celery executor's broker and backend.
 - The Dockerfile parses, copies files that exist (and that .dockerignore lets through), and
   serves the code location the Helm values point at.
 """
@@ -36,6 +38,8 @@ POSTGRES_INSTANCE_YAML = ROOT / POSTGRES_YAML
 FIXTURES = Path(__file__).parent / "fixtures"
 HELM_VALUES = ROOT / "deploy" / "helm" / "values.yaml"
 CELERY_YAML = ROOT / "deploy" / "celery" / "dagster.yaml"
+CELERY_K8S_YAML = ROOT / "deploy" / "celery" / "dagster.k8s.yaml"
+CELERY_WORKER_YAML = ROOT / "deploy" / "celery" / "worker.yaml"
 PG_ENV = {
     "DAGSTER_PG_HOST": "db.example",
     "DAGSTER_PG_PORT": "5432",
@@ -129,7 +133,12 @@ def _snake(node: Any) -> Any:
 
 @pytest.mark.parametrize(
     "shipped",
-    [POSTGRES_YAML, Path("deploy/celery/dagster.yaml"), Path("deploy/helm/values.yaml")],
+    [
+        POSTGRES_YAML,
+        Path("deploy/celery/dagster.yaml"),
+        Path("deploy/celery/dagster.k8s.yaml"),
+        Path("deploy/helm/values.yaml"),
+    ],
     ids=str,
 )
 def test_every_shipped_instance_config_has_the_root_pools_and_run_limits(shipped: Path) -> None:
@@ -182,12 +191,20 @@ def test_postgres_instance_config_validates_and_matches_sqlite(
     assert sqlite["concurrency"]["runs"] == EXPECTED_RUN_LIMITS
 
 
+@pytest.mark.parametrize(
+    ("path", "launcher"),
+    [
+        (CELERY_YAML, ("dagster", "DefaultRunLauncher")),
+        (CELERY_K8S_YAML, ("dagster_celery_k8s", "CeleryK8sRunLauncher")),
+    ],
+    ids=["celery", "celery-k8s"],
+)
 def test_celery_instance_keeps_the_postgres_storage_queue_and_limits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path, launcher: tuple[str, str]
 ) -> None:
     for name, value in PG_ENV.items():
         monkeypatch.setenv(name, value)
-    celery = _load(CELERY_YAML)
+    celery = _load(path)
     postgres = _load(POSTGRES_INSTANCE_YAML)
     for key in (
         "telemetry",
@@ -199,11 +216,23 @@ def test_celery_instance_keeps_the_postgres_storage_queue_and_limits(
         "run_monitoring",
     ):
         assert celery[key] == postgres[key], key
-    assert celery["run_launcher"]["module"] == "dagster_celery_k8s"
-    assert celery["run_launcher"]["class"] == "CeleryK8sRunLauncher"
-    # The instance schema (not the launcher's own, dagster-celery-k8s is not installed here).
-    shutil.copyfile(CELERY_YAML, tmp_path / "dagster.yaml")
+    assert (celery["run_launcher"]["module"], celery["run_launcher"]["class"]) == launcher
+    # The instance schema (not the K8s launcher's own: dagster-celery-k8s is not installed).
+    shutil.copyfile(path, tmp_path / "dagster.yaml")
     dagster_instance_config(str(tmp_path))
+    if path == CELERY_YAML:  # its launcher is importable here (tests/infra/test_celery.py runs it)
+        assert getattr(importlib.import_module(launcher[0]), launcher[1]) is dg.DefaultRunLauncher
+
+
+def test_worker_config_names_the_executors_broker() -> None:
+    """A worker started with another broker or backend than the executor's never sees a
+    step; deploy/celery/worker.yaml is read the way ``dagster-celery worker start`` reads it."""
+    from dagster_celery.cli import get_config_value_from_yaml
+
+    from intrend_assets.lib.celery import CELERY_EXECUTOR_CONFIG
+
+    worker = get_config_value_from_yaml(str(CELERY_WORKER_YAML))
+    assert worker == CELERY_EXECUTOR_CONFIG
 
 
 # --- Helm values ---------------------------------------------------------------------------

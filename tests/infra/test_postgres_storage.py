@@ -7,8 +7,10 @@ deploy/dagster/dagster.postgres.yaml into DAGSTER_HOME because DAGSTER_PG_HOST i
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -142,3 +144,32 @@ def test_materialization_is_stored_in_postgres(tmp_path: Path, pg_env: Postgres)
     } | {('["posts"]', None)}
     print(f"PostgreSQL materialization test body: {time.monotonic() - started:.1f} s")
     shutil.rmtree(home, ignore_errors=True)
+
+
+def test_a_pool_first_claimed_by_two_runs_at_once_keeps_one_slot(
+    tmp_path: Path, pg_env: Postgres
+) -> None:
+    """Two runs that start together both find a pool missing and both create it with the
+    default limit. Dagster's PostgreSQL storage then failed the second run: its insert hit the
+    unique key and its fallback update ran in the aborted transaction (seen with two Celery
+    runs, tests/infra/test_celery.py). The second creation must be a no-op: one slot."""
+    home = prepare_dagster_home(tmp_path)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        assert storage.initialize_concurrency_limit_to_default("race")
+        # The second run's view: its pool cache said "missing", the row is there meanwhile.
+        assert storage.initialize_concurrency_limit_to_default("race")
+        info = storage.get_concurrency_info("race")
+        assert info.slot_count == 1
+        assert info.limit == 1
+        # Truly at once, from two threads (two connections): still one slot per pool.
+        for i in range(5):
+            gate = threading.Barrier(2)
+
+            def create(pool: str = f"race-{i}", gate: threading.Barrier = gate) -> bool:
+                gate.wait(timeout=30)
+                return storage.initialize_concurrency_limit_to_default(pool)
+
+            with ThreadPoolExecutor(2) as threads:
+                assert all(threads.map(lambda _: create(), range(2)))
+            assert storage.get_concurrency_info(f"race-{i}").slot_count == 1

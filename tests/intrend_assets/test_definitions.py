@@ -32,6 +32,8 @@ def test_executor_is_configuration() -> None:
 
     assert build_executor(IntrendSettings()) is dg.in_process_executor
     assert build_executor(IntrendSettings(executor="multiprocess")) is dg.multiprocess_executor
+    # dagster-celery's, its broker read from DAGSTER_CELERY_BROKER_URL when a run starts.
+    assert build_executor(IntrendSettings(executor="celery")).name == "celery"
     try:
         import dagster_celery_k8s  # noqa: F401
     except ImportError:

@@ -170,7 +170,9 @@ def snapshot(defs: dg.Definitions) -> dict[str, Any]:
 def _ops(job: object) -> dict[str, str | None] | None:
     """The ops of a job of ops and their pools (an asset job's steps are its selection)."""
     if isinstance(job, dg.JobDefinition):
-        return {node.name: getattr(node.definition, "pool", None) for node in job.nodes}
+        # By name: job.nodes comes in an order that differs between processes.
+        pools = {node.name: getattr(node.definition, "pool", None) for node in job.nodes}
+        return dict(sorted(pools.items()))
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -161,3 +162,15 @@ def test_the_planes_skipped_at_import_hold_no_hashtag_character() -> None:
     ]
     assert outside == []
     assert extract_hashtags("#\U00020000\U000e0100 #\U0001d7ce") == ["\U00020000\U000e0100"]
+
+
+def test_lowering_finds_www_exactly_as_ignorecase_does() -> None:
+    """url_spans' early exit lowers the text instead of searching ``www`` ignoring case."""
+    from intrend_assets.hashtags import _may_hold_www
+
+    for cp in range(0x110000):
+        char = chr(cp)
+        assert ("w" in char.lower()) == (re.fullmatch("w", char, re.IGNORECASE) is not None), cp
+    for text in ("wWw.example", "see WWW", "ww w", "w", "", "x" * 10 + "www"):
+        assert _may_hold_www(text, len(text)) == bool(re.search("www", text, re.IGNORECASE))
+    assert not _may_hold_www("abc www", 4)

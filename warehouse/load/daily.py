@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.load.changes import record_refresh
+from warehouse.load.keys import KEY_LOOKUP_MAX, lookup_ids
 from warehouse.load.transaction import scalar, transaction
 
 # Posts without taken_at have no day and are left out.
@@ -27,39 +28,72 @@ _CONTRIBUTIONS = """
     GROUP BY ALL
 """
 
-_CHANGED = (
-    "AND h.post_id IN (SELECT post_id FROM _hd_ids) AND p.post_id IN (SELECT post_id FROM _hd_ids)"
-)
+# The marked posts (``_hd_ids``), as a join, or as key lookups in the post_id indexes when
+# few enough (warehouse.load.keys): ``{in_ids}`` is filled with one or the other.
+_JOINED = "{column} IN (SELECT post_id FROM _hd_ids)"
+_BY_KEY = "list_contains($ids, {column})"
 
 
 # The marked posts' old contributions out, their new ones in, the (tag, day) keys that moved
-# rewritten.
-_FOLD = f"""
-    CREATE OR REPLACE TEMP TABLE _hd_ids AS
-    SELECT DISTINCT post_id FROM hashtag_daily_stale;
-    CREATE OR REPLACE TEMP TABLE _hd_new AS {_CONTRIBUTIONS.format(only=_CHANGED)};
+# rewritten. One statement per item, so that each can take the ids as a parameter.
+_FOLD = [
+    "CREATE OR REPLACE TEMP TABLE _hd_ids AS SELECT DISTINCT post_id FROM hashtag_daily_stale",
+    "CREATE OR REPLACE TEMP TABLE _hd_new AS "
+    + _CONTRIBUTIONS.format(only="AND {in_ids:h.post_id} AND {in_ids:p.post_id}"),
+    """
     CREATE OR REPLACE TEMP TABLE _hd_delta AS
     SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
     FROM (
         SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM hashtag_daily_posts
-        WHERE post_id IN (SELECT post_id FROM _hd_ids)
+        WHERE {in_ids:post_id}
         UNION ALL
         SELECT tag_norm, day, 1 AS posts, uses FROM _hd_new
     )
     GROUP BY ALL
-    HAVING sum(posts) <> 0 OR sum(uses) <> 0;
+    HAVING sum(posts) <> 0 OR sum(uses) <> 0
+    """,
+    """
     CREATE OR REPLACE TEMP TABLE _hd_merged AS
     SELECT d.tag_norm, d.day,
            coalesce(o.posts, 0) + d.posts AS posts, coalesce(o.uses, 0) + d.uses AS uses
     FROM _hd_delta AS d
-    LEFT JOIN hashtag_daily AS o ON o.tag_norm = d.tag_norm AND o.day = d.day;
+    LEFT JOIN hashtag_daily AS o ON o.tag_norm = d.tag_norm AND o.day = d.day
+    """,
+    """
     DELETE FROM hashtag_daily AS o USING _hd_delta AS d
-    WHERE o.tag_norm = d.tag_norm AND o.day = d.day;
-    INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0;
-    DELETE FROM hashtag_daily_posts WHERE post_id IN (SELECT post_id FROM _hd_ids);
-    INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new;
-    DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids);
-"""  # noqa: S608 - constant SQL
+    WHERE o.tag_norm = d.tag_norm AND o.day = d.day
+    """,
+    "INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0",
+    "DELETE FROM hashtag_daily_posts WHERE {in_ids:post_id}",
+    "INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new",
+    "DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids)",
+]
+
+
+class _InIds:
+    """Formats ``{in_ids:column}`` as the join or the key lookup of the marked posts."""
+
+    def __init__(self, by_key: bool) -> None:
+        self._template = _BY_KEY if by_key else _JOINED
+
+    def __format__(self, column: str) -> str:
+        if not column.replace(".", "").replace("_", "").isalnum():
+            raise ValueError(f"{column!r} is not a column")
+        return self._template.format(column=column)
+
+
+def _fold(con: duckdb.DuckDBPyConnection, ids: list[str] | None) -> None:
+    """Run :data:`_FOLD`, by key lookups when ``ids`` lists the marked posts."""
+    in_ids = _InIds(by_key=ids is not None)
+    for statement in _FOLD:
+        sql = statement.format(in_ids=in_ids)
+        if ids is not None and "$ids" in sql:
+            con.execute(sql, {"ids": ids})
+        else:
+            con.execute(sql)
+
+
+_MARKED = "SELECT DISTINCT post_id FROM hashtag_daily_stale"
 
 
 def rebuild_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
@@ -97,7 +131,10 @@ def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
     if not _has_contributions(con) or int(marked) > MAX_INCREMENTAL_POSTS:  # type: ignore[call-overload]
         return rebuild_hashtag_daily(con)
     with transaction(con):
-        con.execute(_FOLD)
+        ids = None
+        if int(marked) <= KEY_LOOKUP_MAX:  # type: ignore[call-overload]
+            ids = lookup_ids(r[0] for r in con.execute(_MARKED).fetchall())
+        _fold(con, ids)
         record_refresh(con, "hashtag_daily", full=False, written="_hd_ids")
         con.execute(
             "DROP TABLE _hd_ids; DROP TABLE _hd_new; DROP TABLE _hd_delta; DROP TABLE _hd_merged"

@@ -26,6 +26,7 @@ from warehouse.contract import (
     profiles_frame_from_answers,
 )
 from warehouse.load.changes import mark_changed
+from warehouse.load.keys import lookup_ids
 from warehouse.load.transaction import scalar, transaction
 
 # Profile columns merged field by field: a timeline page knows only id/username/post_count,
@@ -114,26 +115,30 @@ def load_frames(
         con.register("_stage_posts", latest.to_arrow())
         con.register("_stage_metrics", metrics.to_arrow())
         con.register("_stage_profiles", profiles.to_arrow())
+        ids = lookup_ids(latest.get_column("post_id"))
         try:
-            stats = _load_staged(con, posts=latest.height, metrics=metrics.height)
+            stats = _load_staged(con, posts=latest.height, metrics=metrics.height, ids=ids)
         finally:
             for name in ("_stage_posts", "_stage_metrics", "_stage_profiles"):
                 con.unregister(name)
     return stats
 
 
-def _load_staged(con: duckdb.DuckDBPyConnection, *, posts: int, metrics: int) -> LoadStats:
+def _load_staged(
+    con: duckdb.DuckDBPyConnection, *, posts: int, metrics: int, ids: list[str] | None
+) -> LoadStats:
     """The staged batch into the tables, one step per table, inside the caller's transaction.
 
+    ``ids``: the batch's post ids when few enough to look up by key, else None (joins).
     Each step is a module-level function so that a test can make one of them fail and see
     the whole load roll back.
     """
-    known = _find_known(con)
+    known = _find_known(con, ids)
     _write_metrics(con, known=known)
-    winners = _write_posts(con, known=known)
-    hashtags = _write_hashtags(con, known=known)
+    winners = _write_posts(con, known=known, by_key=ids is not None)
+    hashtags = _write_hashtags(con, known=known, by_key=ids is not None)
     if known:
-        _backdate_first_seen(con)
+        _backdate_first_seen(con, by_key=ids is not None)
     con.execute("DROP TABLE _winners")
     con.execute("DROP TABLE _known")
     profiles = _count(con, "SELECT count(DISTINCT id) FROM _stage_profiles")
@@ -156,19 +161,29 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return value
 
 
-def _find_known(con: duckdb.DuckDBPyConnection) -> int:
+# The stored copies of the posts whose ids are listed, by key lookups in posts_post_id.
+KNOWN_BY_KEY = (
+    "SELECT post_id, fetched_at, first_seen_at FROM posts WHERE list_contains($ids, post_id)"
+)
+
+
+def _find_known(con: duckdb.DuckDBPyConnection, ids: list[str] | None) -> int:
     """``_known``: the batch's posts the warehouse already holds; returns how many.
 
-    A first load of new posts (the common case, and every bulk load) finds none and then
-    skips the deletes, which scan whole tables.
+    Looked up by key when ``ids`` lists them (an update: its cost follows the batch, not the
+    warehouse), else by a join with the whole batch (a bulk load). A first load of new
+    posts finds none and then skips the deletes.
     """
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _known AS
-        SELECT o.post_id, o.fetched_at, o.first_seen_at
-        FROM posts AS o SEMI JOIN _stage_posts AS s ON s.post_id = o.post_id;
-        """
-    )
+    if ids is not None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _known AS {KNOWN_BY_KEY}", {"ids": ids})
+    else:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _known AS
+            SELECT o.post_id, o.fetched_at, o.first_seen_at
+            FROM posts AS o SEMI JOIN _stage_posts AS s ON s.post_id = o.post_id;
+            """
+        )
     return _count(con, "SELECT count(*) FROM _known")
 
 
@@ -185,9 +200,10 @@ def _write_metrics(con: duckdb.DuckDBPyConnection, *, known: int) -> None:
     con.execute("INSERT INTO post_metrics BY NAME SELECT * FROM _stage_metrics")
 
 
-def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
+def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = False) -> int:
     """``posts``, and ``_winners``: the batch's copies that replace the stored ones; returns
-    how many. A copy wins unless the warehouse already holds a newer fetch of that post."""
+    how many. A copy wins unless the warehouse already holds a newer fetch of that post.
+    ``by_key``: the replaced rows are few enough to delete by key lookups."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _winners AS
@@ -197,7 +213,9 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
         WHERE o.post_id IS NULL OR o.fetched_at IS NULL OR s.fetched_at >= o.fetched_at;
         """
     )
-    if known:
+    if known and by_key:
+        _delete_replaced(con, "posts")
+    elif known:
         con.execute(
             """
             DELETE FROM posts WHERE post_id IN
@@ -208,9 +226,29 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
     return _count(con, "SELECT count(*) FROM _winners")
 
 
-def _write_hashtags(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
+# The tables whose rows of a replaced post are deleted by key (each has a post_id index).
+_BY_KEY_TABLES = frozenset({"posts", "post_hashtags"})
+
+
+def _delete_replaced(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Delete the rows of the posts the batch's winners replace, by key lookups."""
+    if table not in _BY_KEY_TABLES:
+        raise ValueError(f"{table!r} has no post_id index")
+    replaced = con.execute(
+        "SELECT list(post_id) FROM _known SEMI JOIN _winners USING (post_id)"
+    ).fetchall()[0][0]
+    if replaced:
+        con.execute(
+            f"DELETE FROM {table} WHERE list_contains($ids, post_id)",  # noqa: S608 - checked name
+            {"ids": replaced},
+        )
+
+
+def _write_hashtags(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = False) -> int:
     """``post_hashtags`` of the winning copies, replacing the stored ones; returns rows written."""
-    if known:
+    if known and by_key:
+        _delete_replaced(con, "post_hashtags")
+    elif known:
         con.execute(
             """
             DELETE FROM post_hashtags WHERE post_id IN
@@ -231,15 +269,29 @@ def _write_hashtags(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
     return _count(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
 
 
-def _backdate_first_seen(con: duckdb.DuckDBPyConnection) -> None:
-    """An older fetch loaded late does not win, but it does move ``first_seen_at`` back."""
+def _backdate_first_seen(con: duckdb.DuckDBPyConnection, *, by_key: bool = False) -> None:
+    """An older fetch loaded late does not win, but it does move ``first_seen_at`` back.
+    ``by_key``: the known posts are few enough to update by key lookups."""
+    earliest = """
+        SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics
+        WHERE post_id IN (SELECT post_id FROM _known) GROUP BY 1
+    """
+    if not by_key:
+        con.execute(
+            f"""
+            UPDATE posts SET first_seen_at = e.earliest FROM ({earliest}) AS e
+            WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
+            """  # noqa: S608 - constant SQL
+        )
+        return
+    ids = con.execute("SELECT list(post_id) FROM _known").fetchall()[0][0]
     con.execute(
-        """
-        UPDATE posts SET first_seen_at = e.earliest
-        FROM (SELECT post_id, min(fetched_at) AS earliest FROM _stage_metrics
-              WHERE post_id IN (SELECT post_id FROM _known) GROUP BY 1) AS e
-        WHERE posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
-        """
+        f"""
+        UPDATE posts SET first_seen_at = e.earliest FROM ({earliest}) AS e
+        WHERE list_contains($ids, posts.post_id)
+          AND posts.post_id = e.post_id AND e.earliest < posts.first_seen_at;
+        """,  # noqa: S608 - constant SQL
+        {"ids": ids},
     )
 
 

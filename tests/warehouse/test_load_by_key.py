@@ -1,0 +1,123 @@
+"""An update finds and replaces the posts it brings by key lookups, not by scans of every post:
+its cost follows the batch, not the warehouse (benchmarks/incremental.py measures it)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+import pytest
+
+from warehouse import checks
+from warehouse.load import (
+    daily,
+    keys,
+    load_parsed,
+    rebuild_hashtag_daily,
+    rebuild_posts_wide,
+    refresh_hashtag_daily,
+    refresh_posts_wide,
+)
+from warehouse.load import posts as posts_load
+
+from .conftest import AS_OF, synthetic_profiles
+
+
+def _plan(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> str:
+    return con.execute(f"EXPLAIN ANALYZE {sql}", params).fetchall()[0][1]
+
+
+def test_known_posts_are_looked_up_in_the_posts_index(con: duckdb.DuckDBPyConnection) -> None:
+    load_parsed(con, synthetic_profiles(profiles=20, posts_per_profile=100))
+    ids = [r[0] for r in con.execute("SELECT post_id FROM posts LIMIT 12").fetchall()]
+    plan = _plan(con, posts_load.KNOWN_BY_KEY, {"ids": ids})
+    assert "Index Scan" in plan
+    assert "Row Groups Scanned: 0 /" in plan  # no row group read through
+    found = con.execute(posts_load.KNOWN_BY_KEY, {"ids": ids}).fetchall()
+    assert sorted(r[0] for r in found) == sorted(ids)
+
+
+def test_small_batches_go_by_key_and_bulk_loads_join(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[list[str] | None] = []
+    find_known = posts_load._find_known
+
+    def spy(connection: duckdb.DuckDBPyConnection, ids: list[str] | None) -> int:
+        seen.append(ids)
+        return find_known(connection, ids)
+
+    monkeypatch.setattr(posts_load, "_find_known", spy)
+    monkeypatch.setattr(keys, "KEY_LOOKUP_MAX", 50)
+    bulk = synthetic_profiles(profiles=3, posts_per_profile=30)
+    load_parsed(con, bulk)
+    update = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
+    stats = load_parsed(con, update)
+    assert seen[0] is None  # 90 posts: joined
+    assert seen[1] is not None and len(seen[1]) == 30  # 30 posts: by key
+    assert stats.posts_updated == 30
+    assert con.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchall() == [
+        (90, 90)
+    ]
+
+
+def test_an_older_fetch_by_key_still_backdates_first_seen(con: duckdb.DuckDBPyConnection) -> None:
+    later = synthetic_profiles(profiles=1, posts_per_profile=5, fetched_at=AS_OF)
+    earlier = synthetic_profiles(profiles=1, posts_per_profile=5, fetched_at=AS_OF - timedelta(3))
+    load_parsed(con, later)
+    stats = load_parsed(con, earlier)
+    assert stats.posts_updated == 0  # the stored copies are newer
+    rows = con.execute("SELECT min(first_seen_at), max(first_seen_at) FROM posts").fetchall()
+    assert rows == [(AS_OF - timedelta(3), AS_OF - timedelta(3))]
+
+
+@pytest.mark.parametrize("table", ["posts", "post_hashtags", "hashtag_daily_posts"])
+def test_a_few_posts_rows_are_read_through_the_index(
+    con: duckdb.DuckDBPyConnection, table: str
+) -> None:
+    load_parsed(con, synthetic_profiles(profiles=20, posts_per_profile=100))
+    refresh_hashtag_daily(con)
+    ids = [r[0] for r in con.execute(f"SELECT DISTINCT post_id FROM {table} LIMIT 10").fetchall()]
+    sql = f"SELECT * FROM {table} WHERE list_contains($ids, post_id)"
+    assert "Index Scan" in _plan(con, sql, {"ids": ids})
+
+
+def test_the_hashtag_daily_fold_goes_by_key_for_a_small_change(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=30))
+    refresh_hashtag_daily(con)
+    seen: list[list[str] | None] = []
+    fold = daily._fold
+    monkeypatch.setattr(daily, "_fold", lambda c, ids: (seen.append(ids), fold(c, ids))[1])
+    edited = synthetic_profiles(
+        profiles=1, posts_per_profile=30, seed=8, fetched_at=AS_OF + timedelta(1)
+    )
+    load_parsed(con, edited)
+    refresh_hashtag_daily(con)
+    assert seen and seen[0] is not None and len(seen[0]) == 30
+    incremental = con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall()
+    rebuild_hashtag_daily(con)
+    assert con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall() == incremental
+
+
+def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=30))
+    refresh_hashtag_daily(con)
+    rebuild_posts_wide(con)
+    edited = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
+    load_parsed(con, edited)
+    refresh_hashtag_daily(con)
+    refresh_posts_wide(con)
+    where, _, params = checks._scope(con, "posts_wide", changed_only=True)
+    assert where == "list_contains($ids, post_id)" and len(params["ids"]) == 30
+    assert checks.posts_unique(con, changed_only=True)[0]
+    assert checks.hashtag_daily_consistent(con, changed_only=True)[0]
+    monkeypatch.setattr(keys, "KEY_LOOKUP_MAX", 10)  # more posts than that: joined
+    where, _, params = checks._scope(con, "posts_wide", changed_only=True)
+    assert where.startswith("post_id IN (SELECT") and params == {}
+    assert checks.posts_unique(con, changed_only=True)[0]
+    assert checks.hashtag_daily_consistent(con, changed_only=True)[0]
