@@ -10,13 +10,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from intrend_assets.definitions import ASSETS
 from intrend_assets.media.contact_sheet import report_sheet
 from intrend_assets.media.store import OBJECTS, MediaStore
 from intrend_assets.raw_store.store import RawStore
-from sandbox.pipeline import range_tags, sandbox_resources
+from sandbox.pipeline import sandbox_resources
 from sandbox.world import SandboxConfig, start_sandbox
 from tests.infra.s3 import S3Server
+from tests.intrend_assets.media.world import fetch_then_archive
 from warehouse.db import connect
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -27,24 +27,11 @@ def test_media_are_archived_in_the_bucket(s3_server: S3Server, tmp_path: Path) -
     config = SandboxConfig(profiles=10, seed=5, budget=1000, rotation_seconds=0.0)
     with start_sandbox(config) as world, dg.instance_for_test() as instance:
         names = world.public_usernames()[:3]
-        instance.add_dynamic_partitions("profiles", names)
         env = {**world.intrend_env(tmp_path), "INTREND_FIRST_FETCH_DAYS": "0"}
         settings, resources = sandbox_resources(env, raw_url=url, raw_endpoint=s3_server.endpoint)
-        fetched = dg.materialize(
-            ASSETS,
-            selection=["raw_profile", "posts", "posts_wide"],
-            resources=resources,
-            instance=instance,
-            tags=range_tags(names),
+        media = fetch_then_archive(
+            resources, instance, names, ("raw_profile", "posts", "posts_wide")
         )
-        assert fetched.success
-        media = dg.materialize(
-            ASSETS,
-            selection=["archived_media", "post_media"],
-            resources=resources,
-            instance=instance,
-        )
-        assert media.success
     raw: RawStore = resources["raw_store"]
     assert raw.url == url
     store = MediaStore(raw.blobs)
