@@ -26,7 +26,7 @@ time writes).
 3. With ``--metrics-overhead REPS``: what the Prometheus metrics cost a backfill (issue 19,
    target <= 2%). REPS backfills with ``--metrics on`` (a Pushgateway on loopback, every
    ``raw_profile`` and ``posts`` step pushing to it) and REPS with ``--metrics off``,
-   interleaved (off, on, on, off, ...), each in its own process with its own sandbox: the
+   interleaved (off, on, off, on, ...), each in its own process with its own sandbox: the
    medians of their wall times and the ratio. Each "on" run also times the metrics code
    itself (building the step's metrics and the push), a figure the machine's noise does not
    blur.
@@ -409,7 +409,7 @@ def _one_backfill(args: argparse.Namespace, metrics: str) -> tuple[float, float]
 
 
 def _metrics_overhead(args: argparse.Namespace) -> int:
-    order = [m for i in range(args.metrics_overhead) for m in (("off", "on"), ("on", "off"))[i % 2]]
+    order = ["off", "on"] * args.metrics_overhead  # A B A B ...
     seconds: dict[str, list[float]] = {"off": [], "on": []}
     pushing: list[float] = []
     for metrics in order:

@@ -3,19 +3,27 @@
     .venv/bin/python benchmarks/trend_queries.py                        # 10M posts, 60 days
     .venv/bin/python benchmarks/trend_queries.py --posts 1000000 --runs 2
     .venv/bin/python benchmarks/trend_queries.py --cache /tmp/trends    # keep the warehouse
+    .venv/bin/python benchmarks/trend_queries.py --only "trending keywords" \
+        "trending keywords (split at query time)"                       # A/B, interleaved
 
 posts_wide is filled by ``warehouse_synth.fill_posts_wide`` (the rising-query benchmark's
 warehouse: 20,000 profiles, a Zipf-like 5,000-tag vocabulary, ``NewWave`` planted in the
 last week), then given what the trend queries read besides hashtags: a caption of words
 from a 3,000-word vocabulary with one mention from 2,000 names (``eclipse`` and
-``@newbrand`` planted with ``NewWave``), a ``posts`` table for the owners, and per-profile
-fetches every 5 days in ``profile_snapshots`` and ``post_metrics`` (the last 12 posts of
-each profile at each fetch), and ``hashtag_daily``. ``rising_hashtags`` is measured too, as
-a yardstick of the machine's load (its own target is 0.3 s, ``benchmarks/rising_query.py``).
+``@newbrand`` planted with ``NewWave``) and their term lists (``caption_words``,
+``mentions_norm``, as posts_wide_source computes them, and ``term_daily``), a ``posts``
+table for the owners, per-profile fetches every 5 days in ``profile_snapshots`` and
+``post_metrics`` (the last 12 posts of each profile at each fetch), and ``hashtag_daily``.
+``rising_hashtags`` is measured too, as a yardstick of the machine's load (its own target
+is 0.3 s, ``benchmarks/rising_query.py``), and so are the mention and keyword rankings of
+the SQL that split captions and lower-cased mentions at every run
+(``tests/warehouse/reference_sql/trending_terms.sql``, labelled "split at query time"), to
+compare with the precomputed lists under the same machine load.
 Each query runs ``--repeat`` times in a fresh read-only process (the first run reads the
 file into DuckDB's buffers); the queries take turns, their order rotated each round, so the
 machine's load falls on all alike. Printed per
-query: the median first run, the median warm run, and whether it meets the target.
+query: the median first run, the median warm run, its ratio to the rising query's warm
+median (when measured), and whether it meets the target.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 TARGET_S = 0.5
+REFERENCE = "reference:"  # a name so prefixed is the file in reference_sql, not the query
+REFERENCE_DIR = ROOT / "tests" / "warehouse" / "reference_sql"
 TOP_TAGS = "newwave,tag1,tag2,tag3,tag4"
 DRIVERS = "user1,user2,user3,user4,user5"
 QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -42,6 +52,8 @@ QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
     "trending hashtags": ("trending_terms", {"kind": "hashtag"}),
     "trending mentions": ("trending_terms", {"kind": "mention"}),
     "trending keywords": ("trending_terms", {"kind": "keyword"}),
+    "trending mentions (split at query time)": (REFERENCE + "trending_terms", {"kind": "mention"}),
+    "trending keywords (split at query time)": (REFERENCE + "trending_terms", {"kind": "keyword"}),
     "hashtag_series": ("hashtag_series", {"tags": TOP_TAGS}),
     "emerging_hashtags": ("emerging_hashtags", {"min_profiles": 3}),
     "tag_drivers": ("tag_drivers", {"tag": "newwave"}),
@@ -59,6 +71,10 @@ UPDATE posts_wide SET
     mentions = CASE WHEN list_contains(tags, 'newwave') THEN ['newbrand']
                     ELSE ['name' || CAST(floor(2000 * random()) AS INTEGER)] END
 FROM words;
+UPDATE posts_wide
+SET caption_words = caption_words_of(caption), mentions_norm = mentions_norm_of(mentions);
+DELETE FROM term_daily;
+INSERT INTO term_daily SELECT kind, term, day, count(*) FROM post_terms('posts_wide') GROUP BY ALL;
 DELETE FROM hashtag_daily;
 INSERT INTO hashtag_daily
 SELECT tag_norm, taken_day, count(DISTINCT post_id), count(*)
@@ -122,16 +138,21 @@ def worker(db: Path, label: str, repeat: int) -> dict[str, Any]:
     from warehouse_synth import AS_OF
 
     from warehouse.db import connect
-    from warehouse.queries import get_query, run_query
+    from warehouse.queries import execute, get_query, parse_query
 
     name, params = QUERIES[label]
-    if "as_of" in {p.name for p in get_query(name).params}:
+    if name.startswith(REFERENCE):
+        name = name.removeprefix(REFERENCE)
+        query = parse_query(name, (REFERENCE_DIR / f"{name}.sql").read_text("utf-8"))
+    else:
+        query = get_query(name)
+    if "as_of" in {p.name for p in query.params}:
         params = {**params, "as_of": AS_OF}
     con = connect(db, read_only=True)
     times, frame = [], None
     for _ in range(repeat):
         started = time.perf_counter()
-        frame = run_query(con, name, **params)
+        frame = execute(con, query, **params)
         times.append(time.perf_counter() - started)
     con.close()
     assert frame is not None
@@ -172,16 +193,23 @@ def main(argv: list[str] | None = None) -> int:
                 results[label].append(_spawn(db, label, args.repeat))
     print(f"trend queries on {args.posts:,} posts over {args.days} days (target ≤ {TARGET_S} s):")
     ok = True
+    warm = {label: _warm(procs) for label, procs in results.items()}
+    yardstick = warm.get("rising (reference)")
     for label, procs in results.items():
         first = statistics.median(p["times"][0] for p in procs)
-        warm = statistics.median(t for p in procs for t in p["times"][1:] or p["times"])
-        ok = ok and warm <= TARGET_S
-        verdict = "OK" if warm <= TARGET_S else "MISSED"
+        ok = ok and warm[label] <= TARGET_S
+        verdict = "OK" if warm[label] <= TARGET_S else "MISSED"
+        ratio = f"  {warm[label] / yardstick:.2f}x rising" if yardstick else ""
         print(
-            f"  {label:<18} first {first:.3f} s  warm {warm:.3f} s  {verdict}"
+            f"  {label:<40} first {first:.3f} s  warm {warm[label]:.3f} s{ratio}  {verdict}"
             f"  ({procs[0]['rows']} rows, first {procs[0]['first']})"
         )
     return 0 if ok else 1
+
+
+def _warm(procs: list[dict[str, Any]]) -> float:
+    """The median of the warm runs of all processes (the first runs, with one repeat)."""
+    return statistics.median(t for p in procs for t in p["times"][1:] or p["times"])
 
 
 if __name__ == "__main__":

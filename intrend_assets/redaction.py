@@ -1,8 +1,11 @@
 """The one place that keeps secrets out of what the project writes.
 
-Every message the project writes (failure records and refusals in the raw store, fetch
-reasons, Dagster log lines and metadata of our assets) goes through :func:`redact` (or
-:func:`redact_data` for metadata and records) where it is written. Two nets:
+Every message the project writes goes through :func:`redact` (or :func:`redact_data` for
+metadata and records): what a Dagster step says (its log lines, its events and their
+metadata, its failure and the errors it was raised from) at one point,
+``intrend_assets.lib.redacted_logs``, which wraps every asset, check and op; what the plain
+packages write outside Dagster (failure records and refusals in the raw store, fetch
+reasons) where they write it. Two nets:
 
 - the secret values themselves, known from the settings and the session's cookie file
   (:func:`remember`, called where they are loaded), in every form a message may hold them:
@@ -49,6 +52,26 @@ _SHAPES = [
 ]
 
 
+# A word every shape above needs: a message with none of them (and no known value) has
+# nothing to scrub, which spares the shapes' patterns on the many messages that are clean.
+_TRIGGERS = (
+    "bearer",
+    "authorization",
+    "cookie",
+    "sessionid",
+    "csrftoken",
+    "ig_did",
+    "mid=",
+    "rur=",
+    "@",
+)
+
+
+def _has_trigger(text: str) -> bool:
+    lowered = text.lower()  # substring tests: ten times faster than one (?i) alternation
+    return any(word in lowered for word in _TRIGGERS)
+
+
 def _forms(value: str) -> set[str]:
     """What a message may hold of ``value``: as given, stripped, URL-encoded, escaped."""
     stripped = value.strip()
@@ -85,9 +108,20 @@ def redact(text: str) -> str:
     pattern = _pattern
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
+    if not _has_trigger(text):
+        return text
     for shape, replacement in _SHAPES:
         text = shape.sub(replacement, text)
     return text
+
+
+def needs_redaction(text: str) -> bool:
+    """True when :func:`redact` might change ``text`` (a quick look: a known value, or a word
+    a secret's shape starts from); False means it would not."""
+    pattern = _pattern
+    if pattern is not None and pattern.search(text) is not None:
+        return True
+    return _has_trigger(text)
 
 
 T = TypeVar("T")

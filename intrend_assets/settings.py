@@ -21,6 +21,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.routes import (
+    DEFAULT_ROUTE,
+    EgressRoute,
+    RouteList,
+    RouteSpec,
+    build_routes,
+)
 from intrend_assets.instagram.bounded import DEFAULT_MAX_ANSWER_BYTES
 from intrend_assets.instagram.client import ClientConfig
 from intrend_assets.instagram.strategies import (
@@ -38,8 +45,9 @@ from warehouse.settings import WarehouseSettings
 
 StrategyList = Annotated[list[str], NoDecode]  # "a,b,c" in the environment, not JSON
 ENV_PREFIX = "INTREND_"
-# Fields whose value a message never shows (the proxy URL may carry a password until load).
-SECRET_FIELDS = frozenset({"modem_token", "proxy_url", "proxy_password"})
+# Fields whose value a message never shows (a proxy URL may carry a password until load, the
+# routes' proxy URLs too).
+SECRET_FIELDS = frozenset({"modem_token", "proxy_url", "proxy_password", "routes"})
 
 
 class SettingsError(ValueError):
@@ -197,6 +205,18 @@ class IntrendSettings(WarehouseSettings):
     modem_timeout: float = Field(
         300.0, gt=0, description="Seconds a rotation may take (a redial or reboot is slow)."
     )
+    routes: RouteList = Field(
+        [],
+        description="Egress routes the fetch spreads over, as JSON: "
+        '[{"name": "a", "modem_url": "http://...", "proxy_url": "http://..."}, ...]. Empty: '
+        f"one route, {DEFAULT_ROUTE!r}, of MODEM_URL and PROXY_URL.",
+    )
+    route_bench_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How long a route whose modem is down or stuck is left out of a run (its "
+        "profiles move to the other routes); never with a single route.",
+    )
 
     parse_workers: int = Field(
         1,
@@ -298,7 +318,7 @@ class IntrendSettings(WarehouseSettings):
 
     def secret_values(self) -> list[str]:
         """The secrets among the settings, for :func:`intrend_assets.redaction.remember`."""
-        secrets = (self.modem_token, self.proxy_password)
+        secrets = (self.modem_token, self.proxy_password, self.alert_webhook_url)
         return [s.get_secret_value() for s in secrets if s is not None]
 
     @field_validator(
@@ -321,6 +341,12 @@ class IntrendSettings(WarehouseSettings):
     def _known_timeline(cls, value: list[str]) -> list[str]:
         check_order(value, TIMELINE_STRATEGIES, "timeline")
         return value
+
+    def egress_routes(self) -> tuple[EgressRoute, ...]:
+        """The routes of :attr:`routes`, or the one of MODEM_URL and PROXY_URL."""
+        token = self.modem_token.get_secret_value() if self.modem_token else None
+        only = RouteSpec(name=DEFAULT_ROUTE, modem_url=self.modem_url, proxy_url=self.proxy_url)
+        return build_routes(self.routes or [only], token, self.modem_timeout)
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(self.retention_keep_fetches, self.retention_keep_days)
@@ -438,7 +464,7 @@ def describe_validation_error(exc: ValidationError, prefix: str = ENV_PREFIX) ->
         field = ".".join(str(part) for part in error["loc"]) or "settings"
         variable = f"{prefix}{field.upper()}"
         shown = error.get("input")
-        secret = field in SECRET_FIELDS
+        secret = bool(SECRET_FIELDS & {str(part) for part in error["loc"]})
         value = f"={shown!r}" if isinstance(shown, (str, int, float)) and not secret else ""
         message = str(error["msg"]).removeprefix("Value error, ")
         lines.append(f"{variable}{value}: {message}")

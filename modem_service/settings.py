@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         False,
         description="Run without a token. Only honoured when bound to a loopback address.",
     )
+    route_name: str | None = Field(
+        None,
+        description="Name of the egress route this modem serves (the code location's "
+        "INTREND_ROUTES names it): every IP-log entry GET /ips gives carries it.",
+    )
     host: str = Field("127.0.0.1", description="Address uvicorn binds to.")
     port: int = Field(8000, description="Port uvicorn binds to.")
     database_url: str = Field(

@@ -62,6 +62,25 @@ async def reset_faults(request: Request) -> dict[str, Any]:
     return faults.snapshot()
 
 
+@router.get("/routes")
+async def routes(request: Request) -> dict[str, Any]:
+    """Each route's simulated modem: unplugged or not, and its public IP."""
+    return {
+        name: {"down": modem.down, "ip": modem.egress_ip()}
+        for name, modem in _state(request).modems.items()
+    }
+
+
+@router.post("/routes/{name}")
+async def set_route(request: Request, name: str, down: bool = Query(...)) -> Response:
+    """Unplug (``down=true``) or plug back a route's modem: no egress, /rotate and /ip 503."""
+    modem = _state(request).modems.get(name)
+    if modem is None:
+        return JSONResponse({"message": f"no route {name!r}", "status": "fail"}, status_code=404)
+    modem.down = down
+    return JSONResponse({"name": name, "down": modem.down})
+
+
 @router.get("/clock")
 async def clock(request: Request) -> dict[str, float]:
     c = _state(request).clock

@@ -69,7 +69,12 @@ def _sandbox_config(args: argparse.Namespace, **extra: Any) -> SandboxConfig:
 
     try:
         return SandboxConfig(
-            profiles=args.profiles, seed=args.seed, budget=args.budget, speed=args.speed, **extra
+            profiles=args.profiles,
+            seed=args.seed,
+            budget=args.budget,
+            speed=args.speed,
+            routes=args.routes,
+            **extra,
         )
     except ValidationError as exc:  # the options are checked already; this is the backstop
         raise SystemExit(f"intrend {args.command}: {describe_validation_error(exc)}") from None
@@ -257,6 +262,13 @@ def _sandbox_options(p: argparse.ArgumentParser, profiles: int) -> None:
         type=_at_least(0, float, "a number of sandbox seconds above 0"),
         default=60.0,
         help="sandbox seconds per real second",
+    )
+    p.add_argument(
+        "--routes",
+        type=_at_least(1, int, "a whole number of routes, at least 1"),
+        default=1,
+        help="egress routes: simulated modems, each with its own proxy and carrier blocks "
+        "(INTREND_ROUTES names them for the code location)",
     )
     p.add_argument("--data-dir", default="data", help="raw store and warehouse folder")
 

@@ -131,6 +131,14 @@ class SandboxConfig(BaseModel):
         description="Turn on every field behaviour below that is left at its friendly default "
         "(the values of sandbox.field.FIELD_PRESET).",
     )
+    routes: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Egress routes: simulated modems, each with its own modem service, proxy "
+        "host and carrier blocks (route k draws from carrier_ranges with its second octet "
+        "moved by k - 1), so each has its own public IPs and rate limits.",
+    )
     modem_cooldown_seconds: float = Field(
         0.0,
         ge=0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandbox.clock import SandboxClock
 from sandbox.content import SandboxContent
 from sandbox.faults import SandboxFaults
@@ -34,6 +36,9 @@ class InstagramState:
         self.faults = SandboxFaults()  # off until set (POST /_sandbox/faults)
         self.burst = BurstCounter(cfg.burst_limit, cfg.burst_seconds, clock.now)
         self.field = FieldRules(cfg, clock, self.faults.doors)
+        # Route name -> its simulated modem, set by the world: the switch that unplugs one
+        # (POST /_sandbox/routes/{name}) for a process that does not hold the world.
+        self.modems: dict[str, Any] = {}
 
     def reset_limits(self) -> None:
         self.profile_limiter.reset()

@@ -44,8 +44,9 @@ def intrend_env(addresses: Mapping[str, str], modem_token: str, data_dir: Path) 
     """The ``INTREND_*`` environment that points the code location at a running sandbox.
 
     ``addresses`` is ``SandboxWorld.addresses()`` or the JSON line of ``intrend-sandbox``
-    (``instagram_url``, ``proxy_url``, ``modem_url``, maybe ``cdn_url``). The sandbox CDN is
-    on loopback, which the media downloader refuses unless its origin is named explicitly.
+    (``instagram_url``, ``proxy_url``, ``modem_url``, maybe ``cdn_url``; ``routes`` with
+    several routes, which the first route's proxy and modem also stand for). The sandbox CDN
+    is on loopback, which the media downloader refuses unless its origin is named explicitly.
     """
     env = {
         "INTREND_DATA_DIR": str(data_dir),
@@ -56,6 +57,8 @@ def intrend_env(addresses: Mapping[str, str], modem_token: str, data_dir: Path) 
     }
     if addresses.get("cdn_url"):
         env["INTREND_MEDIA_ALLOWED_ORIGINS"] = addresses["cdn_url"]
+    if addresses.get("routes"):
+        env["INTREND_ROUTES"] = addresses["routes"]
     return env
 
 

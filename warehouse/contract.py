@@ -91,6 +91,7 @@ FETCH_LOG_SCHEMA = pl.Schema(
         "attempt": pl.Int32,
         "rotation": pl.Int32,
         "run_id": pl.String,
+        "route": pl.String,  # the egress route (schema/013; older rows: the one modem)
     }
 )
 """A request-log row; batches may lack columns (see :func:`warehouse.load.fetch_log_frame`)."""
@@ -102,10 +103,13 @@ IP_LOG_SCHEMA = pl.Schema(
         "seen_at": UTC_TIMESTAMP,
         "source": pl.String,  # rotate, rotate-same, start, carrier, check, ...
         "seen_as": pl.String,  # the modem's label (schema/010); null: unknown
+        "route": pl.String,  # the route whose modem had it (schema/013)
     }
 )
 """A sighting of the modem's public IP, as ``GET /ips`` gives it."""
-IP_LOG_KEY = ("ip", "seen_at")
+IP_LOG_KEY = ("ip", "seen_at", "route")
+# The route of rows from before routes existed: the code location's name of its one modem.
+ONLY_ROUTE = "modem"
 
 POST_MEDIA_SCHEMA = pl.Schema(
     {

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from intrend_assets.redaction import redact, redact_data
+
 MAX_LINES = 30  # a chat message, not a report: the rest is counted
 
 
@@ -38,6 +40,8 @@ class Webhook:
         shown = list(lines[:MAX_LINES])
         if len(lines) > MAX_LINES:
             shown.append(f"... and {len(lines) - MAX_LINES} more")
+        # A message leaving the machine, through the redaction point like every other.
+        title, shown = redact(title), redact_data(shown)
         body = {"text": "\n".join([title, *shown]), "title": title, "lines": shown}
         try:
             answer = httpx.post(self.url, json=body, timeout=self.timeout)

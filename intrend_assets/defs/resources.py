@@ -1,7 +1,8 @@
 """The resources: one plain object per outside system, built once from the settings.
 
-Instagram (:class:`InstagramAccess`), the modem service (:class:`ModemEndpoint`), the raw
-store (:class:`RawStore`), the warehouse file (:class:`WarehouseFile`) and the tracked
+Instagram (:class:`InstagramAccess`), the modem services (:class:`ModemPool`: one per egress
+route, the first answering as the single modem), the raw store (:class:`RawStore`), the
+warehouse file (:class:`WarehouseFile`) and the tracked
 profiles file (:class:`ProfilesFile`). They are plain Python values, handed to Dagster as
 ``ResourceParam``\\ s rather than configurable resources, so every setting is declared once
 (in :class:`~intrend_assets.settings.IntrendSettings`) and no secret (the modem token) is
@@ -19,7 +20,7 @@ import duckdb
 from intrend_assets.alerts.daily import StaleAfter
 from intrend_assets.alerts.webhook import Webhook
 from intrend_assets.fetching.access import InstagramAccess
-from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.fetching.routes import ModemPool
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.loading.watch import PendingLimit
 from intrend_assets.raw_store.store import open_raw_store
@@ -88,16 +89,22 @@ def instagram_access(settings: IntrendSettings) -> InstagramAccess:
     )
 
 
+def modem_pool(settings: IntrendSettings) -> ModemPool:
+    """Every egress route; the pool answers for the first one as a single modem would."""
+    routes = settings.egress_routes()
+    first = routes[0].modem
+    return ModemPool(first.url, first.token, first.timeout, routes, settings.route_bench_seconds)
+
+
 def build_resources(settings: IntrendSettings) -> dict[str, object]:
     """The resources of one deployment; only ``settings`` differ between sandbox and field
     (the sandbox's modem token arrives as ``INTREND_MODEM_TOKEN`` like any other). Its
     secrets are scrubbed from every message the run writes from here on."""
     remember(*settings.secret_values())
-    token = settings.modem_token.get_secret_value() if settings.modem_token else None
     alert_url = settings.alert_webhook_url
     return {
         "instagram": instagram_access(settings),
-        "modem": ModemEndpoint(settings.modem_url, token, settings.modem_timeout),
+        "modem": modem_pool(settings),
         "raw_store": open_raw_store(
             settings.raw_store_url(),
             settings.max_answer_bytes,

@@ -8,10 +8,11 @@ this object holds configuration only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from intrend_assets.fetching.policy import FetchPolicy
+from intrend_assets.fetching.routes import EgressRoute
 from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.client import ClientConfig, InstagramClient
 from intrend_assets.instagram.session import load_session_cookies
@@ -26,6 +27,10 @@ class InstagramAccess:
     profile_strategies: Sequence[str]
     timeline_strategies: Sequence[str]
     session_cookies_file: Path | None = None
+
+    def through(self, route: EgressRoute) -> InstagramAccess:
+        """This access with its requests sent through ``route``'s proxy."""
+        return replace(self, client_config=replace(self.client_config, proxy_url=route.proxy_url))
 
     def open_client(self) -> InstagramClient:
         """A pooled client; call inside the event loop that will use it, and aclose() it."""

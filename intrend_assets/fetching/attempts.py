@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import GaveUp
+from intrend_assets.fetching.routes import RouteDown
 from intrend_assets.fetching.run import FetchRun
 from intrend_assets.fetching.throttle import FRESH_IPS_IN_A_ROW
 from intrend_assets.instagram.errors import (
@@ -216,6 +217,8 @@ class Requester:
         probe = False
         while True:
             attempt += 1
+            if run.route_benched():
+                raise RouteDown(f"route {run.route} is benched")
             lookup = kind == "profile" and not session
             epoch = run.burst.epoch
             answer, verdict, generation, ip = await self._send(
@@ -226,7 +229,16 @@ class Requester:
             probe = False
             outcome = verdict if isinstance(verdict, str) else verdict.outcome
             run.log.record(
-                username, strategy, kind, session, answer, outcome, attempt, ip, run.gate.generation
+                username,
+                strategy,
+                kind,
+                session,
+                answer,
+                outcome,
+                attempt,
+                ip,
+                run.gate.generation,
+                run.route,
             )
             if isinstance(verdict, str):
                 assert answer is not None
@@ -258,7 +270,9 @@ class Requester:
                 if policy.rotate and not session:
                     if lookup:
                         run.budget.used_up(generation, strategy)
-                    await run.gate.rotate(generation)
+                    changed = await run.gate.rotate(generation)
+                    if not changed and run.route_stuck():
+                        raise RouteDown(f"route {run.route}: its modem found no new IP")
                 else:
                     await asyncio.sleep(backoff(policy, limited))
                 continue
@@ -267,6 +281,9 @@ class Requester:
             if isinstance(exc, ConfigurationError):
                 raise exc
             errors += 1  # upstream or network: wait and retry
+            steady = run.gate.generation == generation and not run.gate.rotating
+            if steady and isinstance(exc, NetworkError | UpstreamError) and await run.route_down():
+                raise RouteDown(f"route {run.route}: its modem is down ({exc})")
             if errors >= policy.max_attempts:
                 raise GaveUp(f"{exc.outcome}: {exc}", attempt) from exc
             if run.gate.generation == generation and not run.gate.rotating:

@@ -17,6 +17,7 @@ class ProfileOutcome:
     complete: bool = True  # False: paging stopped early on errors; the mark did not move
     strategy: str | None = None  # the profile strategy that served it
     session: bool = False  # served through the logged-in session
+    route: str | None = None  # the egress route it was fetched through
 
 
 @dataclass
@@ -33,6 +34,8 @@ class FetchReport:
     seconds: float = 0.0
     gone: dict[str, str] = field(default_factory=dict)  # "profile:<name>" -> why
     benched: dict[str, int] = field(default_factory=dict)  # "profile:<name>" -> times benched
+    # Per egress route: profiles, rotations, times benched, profiles handed to other routes.
+    routes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def served(self) -> dict[str, int]:
         """Profiles stored per profile strategy (``name+session`` when logged in)."""

@@ -67,6 +67,7 @@ class RequestLog:
         attempt: int,
         ip: str | None,
         rotation: int,
+        route: str = "",
     ) -> None:
         # The keys are fetch_log's columns: "strategy" holds the *pacing* (what the rate-limit
         # experiments compare), "endpoint" the *fetch strategy* that sent the request.
@@ -86,6 +87,7 @@ class RequestLog:
                 "attempt": attempt,
                 "rotation": rotation,
                 "run_id": self.run_id,
+                "route": route,  # the egress route (modem) the request went out on
             }
         )
         self._maybe_flush()

@@ -1,5 +1,5 @@
-"""What every part of one fetch run shares: the bound strategies, the gate, the store, the
-policy, the report, and which strategies this run has dropped."""
+"""What every part of one fetch run on one route shares: the bound strategies, the gate, the
+store, the policy, the report, which strategies this run has dropped, and the route's health."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from intrend_assets.fetching.policy import FetchPolicy
 from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.request_log import RequestLog
 from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.fetching.routes import DEFAULT_ROUTE, RouteHealth
 from intrend_assets.fetching.throttle import Throttles
 from intrend_assets.instagram.bound import BoundStrategies
 from intrend_assets.instagram.errors import StrategyGone
@@ -34,6 +35,9 @@ class FetchRun:
     log: RequestLog
     warn: Warn | None = None
     report: FetchReport = field(default_factory=FetchReport)
+    route: str = DEFAULT_ROUTE
+    health: RouteHealth | None = None
+    others_up: Callable[[], bool] | None = None  # whether another route can take the work
     throttles: Throttles = field(init=False)
     burst: BurstGuard = field(init=False)
     budget: IpBudget = field(init=False)
@@ -45,6 +49,24 @@ class FetchRun:
         self.report.benched = self.throttles.benched
         self.burst = BurstGuard(self.policy.burst_pause_seconds)
         self.budget = IpBudget(self.gate)
+
+    def _may_bench(self) -> bool:
+        """A route is benched only while another one can take its profiles."""
+        return self.health is not None and self.others_up is not None and self.others_up()
+
+    def route_benched(self) -> bool:
+        return self._may_bench() and self.health is not None and self.health.benched
+
+    async def route_down(self) -> bool:
+        """After a network error: whether the route's modem is down (the route benched)."""
+        return self._may_bench() and self.health is not None and await self.health.modem_down()
+
+    def route_stuck(self) -> bool:
+        """After a rotation that found no new IP: bench the route if another can take over."""
+        if not self._may_bench() or self.health is None:
+            return False
+        self.health.bench("stuck: a rotation found no new IP")
+        return True
 
     @contextlib.asynccontextmanager
     async def page_turn(self, session: bool = False) -> AsyncIterator[None]:

@@ -40,8 +40,11 @@ async def ips(
     since: Annotated[UtcMoment | None, Query(description="Only sightings at or after.")] = None,
     until: Annotated[UtcMoment | None, Query(description="Only sightings before.")] = None,
 ) -> dict[str, Any]:
-    """Every public IP the modem had, newest first. Times are UTC (naive filters are UTC)."""
+    """Every public IP the modem had, newest first. Times are UTC (naive filters are UTC).
+    Each entry names the route this modem serves (``MODEM_ROUTE_NAME``; null when unset)."""
     items, total = await asyncio.to_thread(services.iplog.latest, limit, offset, since, until)
+    route = services.settings.route_name
+    items = [{**item, "route": route} for item in items]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_fault_matrix_loses_nothing() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "faults.py"), "--profiles", "30"],
+        [sys.executable, "-m", "benchmarks.faults", "--profiles", "30"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -150,3 +150,20 @@ def test_the_daily_alert_waits_for_its_hour_and_for_a_webhook(
         monkeypatch.setattr(alert_module, "_now", lambda: NOW)
         assert isinstance(_daily(tmp_path / "b", Webhook(None)), dg.SkipReason)
         assert hook.requests == []
+
+
+def test_an_alert_carries_no_known_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook is a message leaving the machine: it goes through the redaction point (a
+    run that failed outside our steps, in Dagster's own code, is not scrubbed before it)."""
+    from intrend_assets import redaction
+
+    secret = "tok-Al3rtSecretValue-9q"
+    redaction.remember(secret)
+    try:
+        with receiver() as hook:
+            Webhook(hook.url).send(f"intrend: run failed near {secret}", [f"line {secret}"])
+            (alert,) = _alerts(hook)
+    finally:
+        redaction.forget()
+    assert secret not in json.dumps(alert)
+    assert alert["lines"] == [f"line {redaction.REDACTED}"]

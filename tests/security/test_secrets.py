@@ -253,3 +253,36 @@ def test_the_resources_built_from_the_settings_show_no_secret(tmp_path: Path) ->
         assert TOKEN not in repr(resource) and PROXY_PASSWORD not in repr(resource)
     # Building them told the redaction point the values.
     assert redaction.redact(f"{TOKEN} {PROXY_PASSWORD}") == " ".join([redaction.REDACTED] * 2)
+
+
+def test_the_alert_webhook_url_is_a_secret_the_redaction_point_knows(tmp_path: Path) -> None:
+    """A Slack incoming webhook's URL is its credential: an error quoting it is scrubbed."""
+    from intrend_assets.defs.resources import build_resources
+
+    webhook = "https://hooks.slack.test/services/T0AB/B1CD/xYzSeCrEtPaTh42"
+    build_resources(load_settings(data_dir=tmp_path, alert_webhook_url=webhook))
+    try:
+        assert redaction.redact(f"POST {webhook} failed") == f"POST {redaction.REDACTED} failed"
+    finally:
+        redaction.forget()
+
+
+def test_the_quick_look_never_misses_what_redact_would_scrub() -> None:
+    """``needs_redaction`` says False only for texts ``redact`` leaves as they are (the step's
+    redaction point skips the full scrub of an event on its word)."""
+    redaction.remember(TOKEN, "p@ss word!")
+    samples = [
+        f"x {TOKEN} y",
+        "Bearer abc.def-123",
+        "proxy-authorization: Basic dXNlcjpwdw==",
+        "{'Cookie': 'a=b'}",
+        "SESSIONID=XyZ; mid=abc; rur=x; ig_did=1; csrftoken=z",
+        "http://u:hunter22@10.0.0.1:3128/",
+        "p%40ss%20word%21",
+        "fetched 200/200 profiles: 198 stored, 2 failed, egress 10.0.0.7",
+        "partition 'a b' is not a profile name: spaces",
+    ]
+    for text in samples:
+        changed = redaction.redact(text) != text
+        assert not changed or redaction.needs_redaction(text), text
+    assert not redaction.needs_redaction(samples[-2]) and not redaction.needs_redaction(samples[-1])

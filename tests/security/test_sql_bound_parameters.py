@@ -39,6 +39,7 @@ REVIEWED = {
     ("warehouse/load/daily.py", "_CONTRIBUTIONS"): "rebuild_hashtag_daily: the constant SELECT",
     ("warehouse/load/wide.py", "_OWNER_COLUMNS"): "refresh_posts_wide: constant SET list",
     ("warehouse/load/wide.py", "targets"): "_insert_rows: a caller's temp table, isidentifier",
+    ("warehouse/load/terms.py", "ids"): "_checked: a caller's temp table name, isidentifier",
     ("warehouse/tables.py", "table"): "replace_table: checked against DERIVED_TABLES",
     ("warehouse/publish.py", "source"): "_rewrite: current_database(), quoted (DuckDB's own name)",
     ("warehouse/publish.py", "alias"): "_rewrite: 'publish_' + uuid hex, made in the function",

@@ -70,7 +70,8 @@ def warehouse(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 def test_the_reference_files_are_the_queries_that_changed() -> None:
-    assert {p.stem for p in REFERENCE.glob("*.sql")} == set(CASES)
+    # trending_terms is compared in test_term_lists (its change: precomputed term lists).
+    assert {p.stem for p in REFERENCE.glob("*.sql")} == set(CASES) | {"trending_terms"}
 
 
 @pytest.mark.parametrize(

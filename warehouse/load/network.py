@@ -17,6 +17,7 @@ from warehouse.contract import (
     FETCH_LOG_SCHEMA,
     IP_LOG_KEY,
     IP_LOG_SCHEMA,
+    ONLY_ROUTE,
 )
 from warehouse.load.transaction import transaction
 
@@ -63,8 +64,9 @@ def fetch_log_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
     Request logs on disk stay there for ever, and those without ``kind``/``session`` must load
     like the rest: such a log knows one page endpoint, ``timeline``, so ``kind`` follows from
-    the endpoint, and it has no logged-in requests, so ``session`` is false. Migration 006
-    applies the same rule to rows already in the warehouse, so both paths agree.
+    the endpoint, and it has no logged-in requests, so ``session`` is false; one without
+    ``route`` went through the one modem there was. Migrations 006 and 013 apply the same
+    rules to rows already in the warehouse, so both paths agree.
     """
     conformed = _conform(frame, FETCH_LOG_SCHEMA)
     return conformed.with_columns(
@@ -75,6 +77,7 @@ def fetch_log_frame(frame: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit("profile")),
         ),
         session=pl.col("session").fill_null(False),
+        route=pl.col("route").fill_null(ONLY_ROUTE),
     )
 
 
@@ -190,5 +193,7 @@ def load_ip_log(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
     stored as given: a frame without it (a modem service that does not label) loads it as
     null, which ``ip_ranges`` counts as unknown rather than guessing from the rows it holds.
     """
+    if "route" not in frame.columns:
+        frame = frame.with_columns(route=pl.lit(ONLY_ROUTE))
     with transaction(con):
         return _load_keyed(con, "ip_log", frame, IP_LOG_SCHEMA, IP_LOG_KEY)

@@ -2,7 +2,8 @@
 
 ``posts_wide`` copies each profile's attributes onto every one of its posts, so a load marks
 the profiles it touched stale (:func:`warehouse.load.changes.mark_changed`) and
-:func:`refresh_posts_wide` upserts only their rows.
+:func:`refresh_posts_wide` upserts only their rows. ``term_daily`` is kept with it
+(:mod:`warehouse.load.terms`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import polars as pl
 
 from warehouse.load.changes import record_refresh, staged, strings
 from warehouse.load.media import MEDIA_COUNT_UPDATE
+from warehouse.load.terms import add_terms, delete_rows, rebuild_term_daily
 from warehouse.load.transaction import scalar, transaction
 
 
@@ -31,6 +33,7 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
         )
         con.execute("DELETE FROM posts_wide_stale")
         con.execute("DELETE FROM posts_wide_stale_posts")
+        rebuild_term_daily(con)
         record_refresh(con, "posts_wide", full=True)
         return scalar(con, "SELECT count(*) FROM posts_wide")
 
@@ -99,8 +102,9 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                 "CREATE OR REPLACE TEMP TABLE _wide_owners AS "
                 "SELECT id FROM profiles WHERE username IN (SELECT username FROM _wide_names)"
             )
-        con.execute("DELETE FROM posts_wide WHERE post_id IN (SELECT post_id FROM _wide_ids)")
+        first = delete_rows(con, "_wide_ids")
         _insert_rows(con, "_wide_ids")
+        add_terms(con, "_wide_ids", first)
         con.execute(
             f"""
             UPDATE posts_wide SET {_OWNER_COLUMNS}
@@ -148,10 +152,11 @@ def upsert_posts_wide(
                 UNION
                 SELECT post_id FROM posts_wide
                 WHERE owner_username IN (SELECT username FROM _wide_names);
-                DELETE FROM posts_wide WHERE post_id IN (SELECT post_id FROM _wide_targets);
                 """
             )
+            first = delete_rows(con, "_wide_targets")
             _insert_rows(con, "_wide_targets")
+            add_terms(con, "_wide_targets", first)
             written = scalar(
                 con,
                 "SELECT count(*) FROM posts_wide "

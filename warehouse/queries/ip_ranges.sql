@@ -1,4 +1,8 @@
--- ip_ranges: the carrier's public IPv4 ranges the modem has been given, at /16 and /24.
+-- ip_ranges: the carriers' public IPv4 ranges the modems have been given, at /16 and /24.
+--
+-- Across routes (route null: every modem's sightings together) and, when the log holds more
+-- than one route (INTREND_ROUTES), per route as well: each route's modem may sit on another
+-- carrier, and "does this block recur" is a question about one modem's carrier.
 --
 -- The field notes show the interesting differences live at /24 (209.29.168.x common,
 -- 209.29.99.x rare, both in 209.29.0.0/16), so both levels are reported. Plain SQL on the
@@ -20,7 +24,7 @@
 -- @param since timestamptz = null  Only sightings at or after this instant.
 -- @param min_sightings int = 1  Hide blocks seen fewer times.
 WITH v4 AS (
-    SELECT ip, seen_at, source, seen_as,
+    SELECT ip, seen_at, source, seen_as, route,
            CAST(split_part(ip, '.', 1) AS INTEGER) AS o1,
            CAST(split_part(ip, '.', 2) AS INTEGER) AS o2,
            CAST(split_part(ip, '.', 3) AS INTEGER) AS o3
@@ -30,14 +34,17 @@ WITH v4 AS (
 ),
 blocks AS (
     SELECT 16 AS prefix_len, o1 || '.' || o2 || '.0.0/16' AS cidr, ip, seen_at, source,
-           seen_as, o1, o2, 0 AS o3
+           seen_as, route, o1, o2, 0 AS o3
     FROM v4
     UNION ALL
     SELECT 24, o1 || '.' || o2 || '.' || o3 || '.0/24', ip, seen_at, source, seen_as,
-           o1, o2, o3
+           route, o1, o2, o3
     FROM v4
-)
-SELECT prefix_len,
+),
+grouped AS (
+SELECT CASE WHEN grouping(route) = 0 THEN route END AS route,
+       grouping(route) AS across,
+       prefix_len,
        cidr,
        count(DISTINCT ip) AS distinct_ips,
        count(*) AS sightings,
@@ -47,10 +54,17 @@ SELECT prefix_len,
        count(DISTINCT ip) FILTER (WHERE seen_as = 'returned') AS returning_ips,
        count(*) FILTER (WHERE source IN ('carrier', 'check')) AS carrier_changes,
        count(*) FILTER (WHERE seen_as IS NULL) AS unlabelled,
-       round(count(*) / sum(count(*)) OVER (PARTITION BY prefix_len), 4) AS share,
+       round(
+           count(*) / sum(count(*)) OVER (PARTITION BY grouping(route), route, prefix_len), 4
+       ) AS share,
        min(seen_at) AS first_seen,
-       max(seen_at) AS last_seen
+       max(seen_at) AS last_seen,
+       o1, o2, o3
 FROM blocks
-GROUP BY prefix_len, cidr, o1, o2, o3
+GROUP BY GROUPING SETS ((prefix_len, cidr, o1, o2, o3), (route, prefix_len, cidr, o1, o2, o3))
 HAVING count(*) >= CAST($min_sightings AS INTEGER)
-ORDER BY prefix_len, sightings DESC, o1, o2, o3;
+)
+SELECT * EXCLUDE (across, o1, o2, o3)
+FROM grouped
+WHERE across = 1 OR (SELECT count(DISTINCT route) FROM v4) > 1
+ORDER BY across DESC, route, prefix_len, sightings DESC, o1, o2, o3;

@@ -12,11 +12,16 @@
 --                share predicts: a Poisson z-score;
 --   the score  = lift_low: a term with 3 posts cannot outrank one with 300 on the same lift.
 -- A term needs min_recent recent posts from min_profiles distinct profiles: one account
--- posting a tag again and again is not a trend. kind: 'hashtag' (normalised tags),
--- 'mention' (@usernames, lower-cased) or 'keyword' (caption words: split at spaces and
--- punctuation, lower-cased, 4 or more characters, hashtags, mentions and links left out;
--- scripts written without spaces give runs, not words). Keywords split every caption of
--- the windows, which costs ~10x the hashtags' precomputed lists (see the README). Window bounds are computed first and bound as constants (warehouse/queries.py).
+-- posting a tag again and again is not a trend. kind: 'hashtag' (normalised tags, the
+-- column tags), 'mention' (@usernames, lower-cased: mentions_norm) or 'keyword' (caption
+-- words: split at spaces and punctuation, lower-cased, 4 or more characters, hashtags,
+-- mentions and links left out: caption_words; scripts written without spaces give runs,
+-- not words). All three are lists posts_wide computes once per post (schema/004). Mentions
+-- and keywords are counted from term_daily (posts per term and UTC day) for the whole days
+-- inside the windows and from posts_wide only for the partial days at their edges (the
+-- first and last day, and the day the recent window starts in when it starts inside one),
+-- as rising_hashtags counts hashtags; hashtags are unnested from posts_wide over the whole
+-- window. Window bounds are computed first and bound as constants (warehouse/queries.py).
 --
 -- @param kind str = hashtag  What to rank: hashtag, mention or keyword.
 -- @param as_of timestamptz = null  End of the recent window (exclusive); default: just after the newest post.
@@ -26,56 +31,110 @@
 -- @param min_profiles int = 3  Minimum distinct profiles using it in the recent window.
 -- @param min_lift_low float = 1.0  Only terms whose lift_low exceeds this (1: rising, with 95 % confidence).
 -- @param limit int = 20  Rows returned.
-SELECT as_of AS win_as_of,
-       as_of - to_days(CAST($recent_days AS INTEGER)) AS win_recent_start,
-       as_of - to_days(CAST($recent_days AS INTEGER) + CAST($baseline_days AS INTEGER))
-           AS win_baseline_start,
-       CASE WHEN CAST($kind AS VARCHAR) IN ('hashtag', 'mention', 'keyword')
-            THEN CAST($kind AS VARCHAR)
-            ELSE error('kind must be hashtag, mention or keyword, not ' || CAST($kind AS VARCHAR))
-       END AS win_kind
+SELECT as_of AS win_as_of, recent_start AS win_recent_start,
+       baseline_start AS win_baseline_start, kind AS win_kind,
+       -- [baseline_start, head_end) and [tail_start, as_of): partial days read from
+       -- posts_wide; whole days in between from term_daily. Hashtags: all from posts_wide.
+       CASE WHEN daily THEN head_end ELSE as_of END AS win_head_end,
+       CASE WHEN daily THEN tail_start ELSE as_of END AS win_tail_start,
+       CAST(timezone('UTC', head_end) AS DATE) AS win_first_day,
+       CAST(timezone('UTC', CASE WHEN daily THEN tail_start ELSE head_end END) AS DATE)
+           AS win_end_day,
+       -- The day the recent window starts in, when it starts inside it and that day lies
+       -- between head and tail: read from posts_wide, split at recent_start.
+       CASE WHEN daily AND recent_start > split_start AND split_start >= head_end
+                 AND split_start + INTERVAL 1 DAY <= tail_start
+            THEN split_start ELSE head_end END AS win_split_start,
+       CASE WHEN daily AND recent_start > split_start AND split_start >= head_end
+                 AND split_start + INTERVAL 1 DAY <= tail_start
+            THEN split_start + INTERVAL 1 DAY ELSE head_end END AS win_split_end
 FROM (
-    SELECT coalesce(
-        CAST($as_of AS TIMESTAMPTZ),
-        (SELECT max(taken_at) FROM posts_wide) + INTERVAL 1 SECOND
-    ) AS as_of
+    SELECT *,
+           least(CASE WHEN date_trunc('day', baseline_start) = baseline_start
+                      THEN baseline_start
+                      ELSE date_trunc('day', baseline_start) + INTERVAL 1 DAY END,
+                 as_of) AS head_end,
+           greatest(date_trunc('day', as_of),
+                    least(CASE WHEN date_trunc('day', baseline_start) = baseline_start
+                               THEN baseline_start
+                               ELSE date_trunc('day', baseline_start) + INTERVAL 1 DAY END,
+                          as_of)) AS tail_start,
+           date_trunc('day', recent_start) AS split_start,
+           kind <> 'hashtag' AS daily
+    FROM (
+        SELECT as_of,
+               as_of - to_days(CAST($recent_days AS INTEGER)) AS recent_start,
+               as_of - to_days(CAST($recent_days AS INTEGER) + CAST($baseline_days AS INTEGER))
+                   AS baseline_start,
+               CASE WHEN CAST($kind AS VARCHAR) IN ('hashtag', 'mention', 'keyword')
+                    THEN CAST($kind AS VARCHAR)
+                    ELSE error('kind must be hashtag, mention or keyword, not '
+                               || CAST($kind AS VARCHAR))
+               END AS kind
+        FROM (
+            SELECT coalesce(
+                CAST($as_of AS TIMESTAMPTZ),
+                (SELECT max(taken_at) FROM posts_wide) + INTERVAL 1 SECOND
+            ) AS as_of
+        )
+    )
 );
 
 WITH windowed AS NOT MATERIALIZED (
-    SELECT taken_at >= CAST($win_recent_start AS TIMESTAMPTZ) AS is_recent,
-           owner_id,
+    SELECT taken_at, owner_id,
            CASE CAST($win_kind AS VARCHAR)
                WHEN 'hashtag' THEN tags
-               WHEN 'mention' THEN list_distinct(mentions)
-               ELSE list_distinct(string_split_regex(
-                   lower(coalesce(caption, '')), '[\s.,;:!?"()\[\]…。、！？「」]+'))
+               WHEN 'mention' THEN mentions_norm
+               ELSE caption_words
            END AS terms
+    FROM posts_wide
+),
+totals AS (
+    SELECT count(*) FILTER (WHERE taken_at >= CAST($win_recent_start AS TIMESTAMPTZ))
+               AS recent_total,
+           count(*) FILTER (WHERE taken_at < CAST($win_recent_start AS TIMESTAMPTZ))
+               AS baseline_total
     FROM posts_wide
     WHERE taken_at >= CAST($win_baseline_start AS TIMESTAMPTZ)
       AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
 ),
-totals AS (
-    SELECT count(*) FILTER (WHERE is_recent) AS recent_total,
-           count(*) FILTER (WHERE NOT is_recent) AS baseline_total
+edges AS (
+    -- The partial days, post by post: head, the split day, tail (each a scan of its own, so
+    -- each skips the row groups outside it).
+    SELECT taken_at >= CAST($win_recent_start AS TIMESTAMPTZ) AS is_recent,
+           unnest(terms) AS term, 1 AS posts
     FROM windowed
+    WHERE taken_at >= CAST($win_baseline_start AS TIMESTAMPTZ)
+      AND taken_at < CAST($win_head_end AS TIMESTAMPTZ)
+    UNION ALL
+    SELECT taken_at >= CAST($win_recent_start AS TIMESTAMPTZ), unnest(terms), 1
+    FROM windowed
+    WHERE taken_at >= CAST($win_split_start AS TIMESTAMPTZ)
+      AND taken_at < CAST($win_split_end AS TIMESTAMPTZ)
+    UNION ALL
+    SELECT taken_at >= CAST($win_recent_start AS TIMESTAMPTZ), unnest(terms), 1
+    FROM windowed
+    WHERE taken_at >= CAST($win_tail_start AS TIMESTAMPTZ)
+      AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
 ),
-uses AS NOT MATERIALIZED (
-    -- Mentions are lower-cased and caption words filtered after unnesting: a scalar
-    -- function on one column costs less than a lambda over every post's list.
-    SELECT is_recent, owner_id,
-           CASE WHEN CAST($win_kind AS VARCHAR) = 'mention' THEN lower(raw) ELSE raw END AS term
-    FROM (SELECT is_recent, owner_id, unnest(terms) AS raw FROM windowed)
-    WHERE CAST($win_kind AS VARCHAR) <> 'keyword'
-       OR (length(raw) >= 4 AND NOT starts_with(raw, '#') AND NOT starts_with(raw, '＃')
-           AND NOT starts_with(raw, '@') AND NOT starts_with(raw, 'http'))
+days AS (
+    -- The whole days, from the daily counts (the split day is counted above).
+    SELECT CAST(day AS TIMESTAMPTZ) >= CAST($win_recent_start AS TIMESTAMPTZ) AS is_recent,
+           term, posts
+    FROM term_daily
+    WHERE kind = CAST($win_kind AS VARCHAR)
+      AND day >= CAST($win_first_day AS DATE) AND day < CAST($win_end_day AS DATE)
+      AND NOT (CAST(day AS TIMESTAMPTZ) >= CAST($win_split_start AS TIMESTAMPTZ)
+               AND CAST(day AS TIMESTAMPTZ) < CAST($win_split_end AS TIMESTAMPTZ))
 ),
 per_term AS (
     SELECT term,
-           count(*) FILTER (WHERE is_recent) AS recent_posts,
-           count(*) FILTER (WHERE NOT is_recent) AS baseline_posts
-    FROM uses
+           CAST(coalesce(sum(posts) FILTER (WHERE is_recent), 0) AS BIGINT) AS recent_posts,
+           CAST(coalesce(sum(posts) FILTER (WHERE NOT is_recent), 0) AS BIGINT)
+               AS baseline_posts
+    FROM (FROM edges UNION ALL FROM days)
     GROUP BY term
-    HAVING count(*) FILTER (WHERE is_recent) >= CAST($min_recent AS INTEGER)
+    HAVING recent_posts >= CAST($min_recent AS INTEGER)
 ),
 candidates AS (
     -- The best lift_low first; distinct profiles are counted for these only (counting them
@@ -94,8 +153,12 @@ candidates AS (
 ),
 profiles AS (
     SELECT u.term, count(DISTINCT u.owner_id) AS recent_profiles
-    FROM uses AS u
-    WHERE u.is_recent AND u.term IN (SELECT term FROM candidates)
+    FROM (
+        SELECT owner_id, unnest(terms) AS term FROM windowed
+        WHERE taken_at >= CAST($win_recent_start AS TIMESTAMPTZ)
+          AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
+    ) AS u
+    WHERE u.term IN (SELECT term FROM candidates)
     GROUP BY u.term
 ),
 top AS (

@@ -3,6 +3,23 @@
 -- warehouse.load rebuilds the table from the view (CREATE OR REPLACE, sorted by taken_at so
 -- time-window scans skip row groups) or upserts a subset of posts from the macro.
 
+-- The terms trending_terms ranks besides hashtags, computed once per post here rather than
+-- at every query (splitting 35 days of captions cost ~10x the query itself):
+-- caption_words_of(caption): the caption's words, each once (order not kept): split at
+-- spaces and punctuation, lower-cased, 4 or more characters, hashtags, mentions and links
+-- left out (scripts written without spaces give runs, not words).
+CREATE OR REPLACE MACRO caption_words_of(caption) AS
+list_distinct(list_filter(
+    string_split_regex(lower(coalesce(caption, '')), '[\s.,;:!?"()\[\]…。、！？「」]+'),
+    lambda w: length(w) >= 4 AND NOT starts_with(w, '#') AND NOT starts_with(w, '＃')
+              AND NOT starts_with(w, '@') AND NOT starts_with(w, 'http')
+));
+
+-- mentions_norm_of(mentions): the @usernames mentioned, lower-cased (Instagram's usernames
+-- are case-insensitive), each once.
+CREATE OR REPLACE MACRO mentions_norm_of(mentions) AS
+list_distinct(list_transform(coalesce(mentions, CAST([] AS VARCHAR[])), lambda m: lower(m)));
+
 -- posts_wide_rows(ids, first_row): the rows of the posts whose ids are listed (all posts when
 -- ids is null). The incremental refresh passes the changed posts and the lowest rowid they
 -- sit at in posts: a load appends the posts it writes at the end of posts, so the scan skips
@@ -23,6 +40,8 @@ SELECT
     list_distinct(p.hashtags_norm)              AS tags,
     len(p.hashtags)                             AS hashtag_count,
     p.mentions,
+    mentions_norm_of(p.mentions)                AS mentions_norm,
+    caption_words_of(p.caption)                 AS caption_words,
     p.media_type,
     p.is_video,
     p.child_count,

@@ -28,6 +28,7 @@ from intrend_assets.fetching.experiments import PACINGS, run_pacing, summarize
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.freshness import CODE_VERSION, WEEKLY
 from intrend_assets.lib.metadata import frame_markdown, table_metadata
+from intrend_assets.lib.redacted_logs import redacted_step
 from warehouse.load import load_experiment_history, load_fetch_log
 from warehouse.tables import replace_table
 
@@ -76,6 +77,7 @@ class ExperimentResults(NamedTuple):
     description=DESCRIPTION,
     out=dg.Out(ExperimentResults),
 )
+@redacted_step
 def run_rate_limit_experiment(
     context: dg.OpExecutionContext,
     config: ExperimentConfig,
@@ -113,6 +115,7 @@ def run_rate_limit_experiment(
 
 
 @dg.op(pool="warehouse")
+@redacted_step
 def load_rate_limit_experiment(
     context: dg.OpExecutionContext,
     results: ExperimentResults,

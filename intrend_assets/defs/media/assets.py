@@ -19,6 +19,7 @@ from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION
 from intrend_assets.lib.metadata import table_metadata
 from intrend_assets.lib.pools import warn_if_unlimited
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.media.archive import MediaConfig
 from intrend_assets.media.run import archive_new_fetches
 from intrend_assets.media.store import MediaStore
@@ -36,6 +37,7 @@ from warehouse.load.media import load_post_media
     automation_condition=follow_upstream,
     code_version=CODE_VERSION,
 )
+@redacted_step
 def archived_media(
     context: dg.AssetExecutionContext,
     instagram: dg.ResourceParam[InstagramAccess],
@@ -84,6 +86,7 @@ def archived_media(
     automation_condition=follow_upstream,
     code_version=CODE_VERSION,
 )
+@redacted_step
 def post_media(
     context: dg.AssetExecutionContext,
     raw_store: dg.ResourceParam[RawStore],

@@ -8,9 +8,11 @@ import polars as pl
 
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.fetching.modem_client import ModemEndpoint
+from intrend_assets.fetching.routes import EgressRoute, egress_routes
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from intrend_assets.lib.metadata import contract_columns, frame_markdown, table_metadata
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.raw_store.store import RawStore
 from warehouse.contract import FETCH_LOG_SCHEMA, IP_LOG_SCHEMA
 from warehouse.load import load_fetch_log_batches, load_ip_log
@@ -53,6 +55,7 @@ class FetchLogConfig(dg.Config):
     metadata=contract_columns("fetch_log", FETCH_LOG_SCHEMA),
     **COMMON,
 )
+@redacted_step
 def fetch_log(
     config: FetchLogConfig,
     raw_store: dg.ResourceParam[RawStore],
@@ -82,30 +85,40 @@ def fetch_log(
 
 
 @dg.asset(kinds={"duckdb"}, metadata=contract_columns("ip_log", IP_LOG_SCHEMA), **COMMON)
+@redacted_step
 def ip_log(
-    modem: dg.ResourceParam[ModemEndpoint], warehouse: dg.ResourceParam[WarehouseFile]
+    modem: dg.ResourceParam[ModemEndpoint],
+    warehouse: dg.ResourceParam[WarehouseFile],
 ) -> dg.MaterializeResult:
-    """The modem's log of every public IP it had, copied from the modem service.
+    """The log of every public IP each route's modem had, copied from its modem service.
 
     Each sighting keeps the modem's ``seen_as`` label (first, kept, restart, returned,
     repeat): only the modem holds the whole history the label depends on. A modem service
-    that does not label gives null, which ``ip_ranges`` counts as unknown.
+    that does not label gives null, which ``ip_ranges`` counts as unknown. Each sighting
+    carries the name of its route as the code location knows it (``INTREND_ROUTES``).
     """
 
-    async def read() -> list[dict[str, object]]:
-        client = modem.open_client()
+    async def read(route: EgressRoute) -> list[dict[str, object]]:
+        client = route.modem.open_client()
         try:
-            return await client.ips(limit=10_000)
+            return [{**item, "route": route.name} for item in await client.ips(limit=10_000)]
         finally:
             await client.aclose()
 
-    items = asyncio.run(read())
+    async def read_all() -> list[dict[str, object]]:
+        items = []
+        for route in egress_routes(modem):
+            items += await read(route)
+        return items
+
+    items = asyncio.run(read_all())
     frame = pl.DataFrame(
         {
             "ip": [str(i["ip"]) for i in items],
             "seen_at": [datetime.fromisoformat(str(i["seen_at"])) for i in items],
             "source": [str(i["source"]) for i in items],
             "seen_as": [None if i.get("seen_as") is None else str(i["seen_as"]) for i in items],
+            "route": [str(i["route"]) for i in items],
         },
         schema=IP_LOG_SCHEMA,
     )
@@ -133,6 +146,7 @@ def served_metadata(served: pl.DataFrame) -> dict[str, dg.MetadataValue]:
 
 
 @dg.asset(deps=["fetch_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
+@redacted_step
 def fetch_stats(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeResult:
     """Requests before a rate limit per IP and per strategy, latency percentiles, rotations.
 
@@ -156,8 +170,10 @@ def fetch_stats(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeRes
 
 
 @dg.asset(deps=["ip_log"], kinds={"duckdb"}, automation_condition=follow_upstream, **COMMON)
+@redacted_step
 def ip_ranges(warehouse: dg.ResourceParam[WarehouseFile]) -> dg.MaterializeResult:
-    """The modem's IP log aggregated to /16 and /24 blocks: the carrier's ranges."""
+    """The IP log aggregated to /16 and /24 blocks, the carriers' ranges: per route, and
+    across routes (``route`` null)."""
     return _query_to_table(warehouse, "ip_ranges", "ip_ranges")
 
 

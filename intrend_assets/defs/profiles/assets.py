@@ -16,15 +16,18 @@ from intrend_assets.defs.profiles.partition_events import (
 from intrend_assets.defs.profiles.partitions import profiles_backfill_policy, profiles_partitions
 from intrend_assets.defs.profiles.selection import ProfileSelection
 from intrend_assets.fetching.access import InstagramAccess
-from intrend_assets.fetching.fetcher import fetch_profiles
+from intrend_assets.fetching.fetcher import fetch_through_routes
+from intrend_assets.fetching.lanes import open_lanes
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.fetching.report import FetchReport
 from intrend_assets.fetching.request_log import Sink
-from intrend_assets.fetching.rotation import RotationGate
+from intrend_assets.fetching.routes import bench_seconds, egress_routes
 from intrend_assets.instagram.errors import ConfigurationError
 from intrend_assets.lib.freshness import CODE_VERSION
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.lib.pools import warn_if_unlimited
+from intrend_assets.lib.redacted_logs import redacted_step
+from intrend_assets.lib.route_pools import route_leases
 from intrend_assets.raw_store.store import RawStore
 from intrend_assets.redaction import redact, redact_data
 from intrend_assets.tracking.usernames import is_valid_username
@@ -51,46 +54,32 @@ async def _fetch(
     modem: dg.ResourceParam[ModemEndpoint],
     raw_store: dg.ResourceParam[RawStore],
 ) -> FetchReport:
-    client = instagram.open_client()
-    session_client = instagram.open_session_client(pool_of=client)
-    if session_client is not None:
-        context.log.info("a logged-in session is configured for login-walled profiles")
-    modem_client = modem.open_client()
-    try:
-        try:
-            first_ip = await modem_client.current_ip()
-        except ConfigurationError:  # a refused token: no fetch may start on it
-            raise
-        except Exception as exc:  # the gate copes with a modem that is down; say so
-            context.log.warning(redact(f"modem service unreachable at start: {exc}"))
-            first_ip = None
-        gate = RotationGate(modem_client.rotate, current_ip=first_ip)
-        step = max(1, len(usernames) // 10)
+    log = context.log
+    with route_leases(context, egress_routes(modem)) as routes:
+        async with open_lanes(
+            instagram, routes, bench_seconds(modem), info=log.info, warn=log.warning
+        ) as lanes:
+            step = max(1, len(usernames) // 10)
 
-        def progress(done: int, total: int, report: FetchReport) -> None:
-            if done % step == 0 or done == total:
-                context.log.info(
-                    f"fetched {done}/{total} profiles: {report.stored} stored, "
-                    f"{report.failed} failed, {gate.stats.rotations} rotations, "
-                    f"egress {gate.current_ip}"
-                )
+            def progress(done: int, total: int, report: FetchReport) -> None:
+                if done % step == 0 or done == total:
+                    egress = ", ".join(f"{lane.route} {lane.gate.current_ip}" for lane in lanes)
+                    rotations = sum(lane.gate.stats.rotations for lane in lanes)
+                    context.log.info(
+                        f"fetched {done}/{total} profiles: {report.stored} stored, "
+                        f"{report.failed} failed, {rotations} rotations, egress {egress}"
+                    )
 
-        return await fetch_profiles(
-            usernames,
-            instagram.bind(client, session_client),
-            gate,
-            raw_store,
-            instagram.policy,
-            run_id=context.run.run_id,
-            on_progress=progress,
-            on_warning=lambda message: context.log.warning(redact(message)),
-            log_sink=_log_writer(context, raw_store),
-        )
-    finally:
-        await client.aclose()
-        if session_client is not None:
-            await session_client.aclose()
-        await modem_client.aclose()
+            return await fetch_through_routes(
+                usernames,
+                lanes,
+                raw_store,
+                instagram.policy,
+                run_id=context.run.run_id,
+                on_progress=progress,
+                on_warning=lambda message: context.log.warning(redact(message)),
+                log_sink=_log_writer(context, raw_store),
+            )
 
 
 def _selected(
@@ -152,6 +141,7 @@ def fetch_and_report(
     ),
     code_version=CODE_VERSION,
 )
+@redacted_step
 def raw_profile(
     context: dg.AssetExecutionContext,
     config: ProfileSelection,
@@ -218,6 +208,7 @@ def _run_metadata(
         "strategies_benched": dg.MetadataValue.json(report.benched),
         "login_walled": report.count("login_wall"),
         "rotations": report.rotations,
+        "routes": dg.MetadataValue.json(report.routes),
         "unchanged_rotations": report.unchanged_rotations,
         "cooldown_waits": report.cooldown_waits,
         "rotation_seconds": round(report.rotation_seconds, 2),

@@ -20,6 +20,7 @@ from intrend_assets.fetching.access import InstagramAccess
 from intrend_assets.fetching.modem_client import ModemEndpoint
 from intrend_assets.lib.pools import warn_if_unlimited
 from intrend_assets.lib.ranged_runs import MAX_PROFILES_PER_RUN
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.raw_store.store import RawStore
 
 
@@ -46,6 +47,7 @@ def failed_profiles(
 
 
 @dg.op(pool="instagram", tags={"kind": "retry"})
+@redacted_step
 def retry_failed_profiles(
     context: dg.OpExecutionContext,
     config: RetrySelection,

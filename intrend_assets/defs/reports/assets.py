@@ -10,6 +10,7 @@ import duckdb
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.media.archive import MediaConfig
 from intrend_assets.media.contact_sheet import (
     SHEET_FILE,
@@ -49,6 +50,7 @@ class TrendReportConfig(dg.Config):
     code_version=CODE_VERSION,
     freshness_policy=DAILY,
 )
+@redacted_step
 def trend_report(
     context: dg.AssetExecutionContext,
     config: TrendReportConfig,

@@ -4,6 +4,7 @@ free (``dry_run``). The policy and why it never drops a post:
 
 import dagster as dg
 
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.raw_store.retention import RetentionPolicy, apply_retention
 from intrend_assets.raw_store.store import RawStore
 
@@ -17,6 +18,7 @@ class RetentionConfig(dg.Config):
 # In the warehouse pool: a posts load (a full refresh reads every stored fetch) never runs
 # beside it. Fetch runs only add newer fetches, which the policy keeps.
 @dg.op(pool="warehouse")
+@redacted_step
 def apply_raw_store_retention(
     context: dg.OpExecutionContext,
     config: RetentionConfig,

@@ -6,6 +6,7 @@ from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.lib.automation import follow_upstream
 from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from intrend_assets.lib.metadata import table_metadata
+from intrend_assets.lib.redacted_logs import redacted_step
 from warehouse.load import (
     rebuild_hashtag_daily,
     rebuild_posts_wide,
@@ -28,6 +29,7 @@ class HashtagDailyConfig(dg.Config):
     code_version=CODE_VERSION,
     freshness_policy=DAILY,
 )
+@redacted_step
 def hashtag_daily(
     config: HashtagDailyConfig, warehouse: dg.ResourceParam[WarehouseFile]
 ) -> dg.MaterializeResult:
@@ -58,6 +60,7 @@ class PostsWideConfig(dg.Config):
     code_version=CODE_VERSION,
     freshness_policy=DAILY,
 )
+@redacted_step
 def posts_wide(
     config: PostsWideConfig, warehouse: dg.ResourceParam[WarehouseFile]
 ) -> dg.MaterializeResult:

@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 
 from intrend_assets.defs.resources import WarehouseFile
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.loading.watch import PendingLimit, unloaded_fetches
 from intrend_assets.raw_store.store import RawStore
 from warehouse import checks
@@ -135,6 +136,7 @@ def evaluate(
         "copy (so they need no pool and never hold a lock a writer needs)."
     ),
 )
+@redacted_step
 def warehouse_checks(
     context: dg.AssetCheckExecutionContext, warehouse: dg.ResourceParam[WarehouseFile]
 ) -> Iterator[dg.AssetCheckResult]:
@@ -152,6 +154,7 @@ def warehouse_checks(
         "full_refresh once the cause is fixed). The metadata lists the keys and reasons."
     ),
 )
+@redacted_step
 def fetches_loaded(
     raw_store: dg.ResourceParam[RawStore], pending_limit: dg.ResourceParam[PendingLimit]
 ) -> dg.AssetCheckResult:

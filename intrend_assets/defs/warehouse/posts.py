@@ -24,6 +24,7 @@ from intrend_assets.lib.freshness import CODE_VERSION, DAILY
 from intrend_assets.lib.metadata import contract_columns, table_metadata
 from intrend_assets.lib.metrics_push import MetricsGateway
 from intrend_assets.lib.pools import warn_if_unlimited
+from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.loading.errors import LoadBlocked, environment_label
 from intrend_assets.loading.queue import LoadReport, load_queue, to_load
 from intrend_assets.raw_store.store import RawStore
@@ -52,6 +53,7 @@ class PostsConfig(dg.Config):
         {"first_seen_at": ("TIMESTAMPTZ", "when the warehouse first loaded the post")},
     ),
 )
+@redacted_step
 def posts(
     context: dg.AssetExecutionContext,
     config: PostsConfig,

@@ -1,0 +1,80 @@
+"""``term_daily``: posts per caption word or mention and UTC day, kept with ``posts_wide``.
+
+It is the sum of ``post_terms`` (each post's ``caption_words`` and ``mentions_norm``,
+schema/015) over posts_wide, so it follows posts_wide rather than the normalized tables:
+:func:`rebuild_term_daily` after posts_wide is rebuilt; in a row refresh,
+:func:`delete_rows` deletes the rows about to be rewritten and stages their terms, negated,
+and :func:`add_terms` adds the new rows' terms (read from the end of the table, where the
+insert appended them), rewriting only the (kind, term, day) keys that moved. Its cost is
+one more scan of posts_wide for the old rows' lists, and what the posts rewritten hold.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def _checked(targets: str) -> str:
+    if not targets.isidentifier():
+        raise ValueError(f"{targets!r} is not a relation name")
+    return f"SELECT post_id FROM {targets}"  # noqa: S608 - checked name
+
+
+def rebuild_term_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute ``term_daily`` from ``posts_wide`` (in the caller's transaction)."""
+    con.execute(
+        "DELETE FROM term_daily; INSERT INTO term_daily "
+        "SELECT kind, term, day, count(*) FROM post_terms('posts_wide') GROUP BY ALL"
+    )
+
+
+def delete_rows(con: duckdb.DuckDBPyConnection, targets: str) -> int:
+    """Delete the posts_wide rows of the post ids in ``targets`` and stage their terms,
+    negated, for :func:`add_terms`; returns the first rowid the next insert will take.
+
+    The old rows are read by a SELECT before the DELETE: ``DELETE ... RETURNING`` of the
+    list columns took 5.4 s where the two statements take 2.3 s (3,000 of 10M posts).
+    """
+    ids = _checked(targets)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _terms_old AS "  # noqa: S608 - checked name
+        f"SELECT taken_day, mentions_norm, caption_words FROM posts_wide WHERE post_id IN ({ids})"
+    )
+    con.execute(f"DELETE FROM posts_wide WHERE post_id IN ({ids})")  # noqa: S608 - checked name
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _terms_delta AS "
+        "SELECT kind, term, day, -1 AS posts FROM post_terms('_terms_old'); "
+        "DROP TABLE _terms_old"
+    )
+    last = con.execute("SELECT max(rowid) FROM posts_wide").fetchall()[0][0]
+    return 0 if last is None else int(last) + 1
+
+
+def add_terms(con: duckdb.DuckDBPyConnection, targets: str, first_row: int) -> None:
+    """Fold the staged old terms and the terms of the rows of ``targets`` inserted at or
+    after ``first_row`` into term_daily."""
+    ids = _checked(targets)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _terms_new AS "  # noqa: S608 - checked name
+        "SELECT post_id, taken_day, mentions_norm, caption_words FROM posts_wide "
+        f"WHERE rowid >= $first AND post_id IN ({ids})",
+        {"first": first_row},
+    )
+    con.execute(
+        """
+        INSERT INTO _terms_delta
+        SELECT kind, term, day, 1 AS posts FROM post_terms('_terms_new');
+        CREATE OR REPLACE TEMP TABLE _terms_moved AS
+        SELECT kind, term, day, sum(posts) AS posts FROM _terms_delta
+        GROUP BY ALL HAVING sum(posts) <> 0;
+        CREATE OR REPLACE TEMP TABLE _terms_merged AS
+        SELECT d.kind, d.term, d.day, coalesce(o.posts, 0) + d.posts AS posts
+        FROM _terms_moved AS d
+        LEFT JOIN term_daily AS o ON o.kind = d.kind AND o.term = d.term AND o.day = d.day;
+        DELETE FROM term_daily AS o USING _terms_moved AS d
+        WHERE o.kind = d.kind AND o.term = d.term AND o.day = d.day;
+        INSERT INTO term_daily SELECT * FROM _terms_merged WHERE posts > 0;
+        DROP TABLE _terms_new; DROP TABLE _terms_delta; DROP TABLE _terms_moved;
+        DROP TABLE _terms_merged;
+        """
+    )
