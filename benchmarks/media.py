@@ -36,6 +36,7 @@ from intrend_assets.instagram.client import InstagramClient
 from intrend_assets.media.archive import MediaReport
 from intrend_assets.media.run import archive_new_fetches
 from intrend_assets.media.store import MediaStore
+from intrend_assets.raw_store.blobs import LocalBlobs
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.settings import IntrendSettings
 from sandbox.process import sandbox_process
@@ -95,7 +96,7 @@ class Audit:
 
 
 def _audit(root: Path, keys: set[tuple[str, ...]]) -> Audit:
-    store = MediaStore(root)
+    store = MediaStore(LocalBlobs(root))
     latest: dict[tuple[str, ...], str] = {}
     for username in store.usernames():
         for r in store.records(username):
@@ -108,7 +109,7 @@ def _audit(root: Path, keys: set[tuple[str, ...]]) -> Audit:
 
 
 def _disk(root: Path) -> int:
-    return sum(p.stat().st_size for p in (root / "media" / "objects").rglob("*") if p.is_file())
+    return MediaStore(LocalBlobs(root)).bytes_stored()
 
 
 def behind(info: dict[str, Any], names: list[str], args: argparse.Namespace) -> None:

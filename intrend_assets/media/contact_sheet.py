@@ -1,14 +1,15 @@
 """A contact sheet: for each hashtag, its most-liked posts' archived thumbnails in a row.
 
-For the trend report (its owner calls :func:`contact_sheet` with the top rising tags and
-puts the PNG in the asset's metadata and beside the report). Only archived thumbnails are
-shown: a post whose picture expired unarchived is skipped, not drawn blank.
+The trend report shows one for its top rising tags (:func:`report_sheet` says what to show,
+:func:`sheet_markdown` the report's section). Only archived thumbnails are shown: a post
+whose picture expired unarchived is skipped, not drawn blank.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 from PIL import Image, ImageDraw
@@ -26,6 +27,11 @@ _TOP = """
 """
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heif"}
 LABEL_WIDTH = 160
+# Beside the warehouse, next to the report's charts. JPEG, photographs' usual format (PNG
+# keeps them losslessly, larger), as the sheet is also inlined in the asset's metadata.
+SHEET_FILE = "trend_media.jpg"
+SHEET_TYPE = "image/jpeg"
+SHEET_TITLE = "## Archived thumbnails of the top rising hashtags"
 
 
 def top_thumbnails(
@@ -43,9 +49,11 @@ def contact_sheet(
     *,
     per_tag: int = 6,
     side: int = 96,
+    image_format: str = "PNG",
 ) -> bytes | None:
-    """A PNG with one row per tag (normalised, as in ``posts_wide.tags``); None without any
-    archived thumbnail to show."""
+    """A picture (``image_format``: PNG, JPEG) with one row per tag (normalised, as in
+    ``posts_wide.tags``); None without any archived thumbnail to show. A stored file that
+    cannot be read leaves its place blank."""
     rows = [(tag, top_thumbnails(con, tag, per_tag)) for tag in tags]
     if not any(found for _, found in rows):
         return None
@@ -55,12 +63,54 @@ def contact_sheet(
         top = y * (side + 4)
         draw.text((4, top + side // 2 - 6), f"#{tag}"[:24], fill="black")
         for x, (_, sha, ext) in enumerate(found):
-            path = store.object_path(sha, ext)
-            if not path.exists():
+            stored = store.get(sha, ext)
+            if stored is None:
                 continue
-            with Image.open(path) as image:
-                thumb = image.convert("RGB").resize((side, side))
+            try:
+                with Image.open(io.BytesIO(stored)) as image:
+                    thumb = image.convert("RGB").resize((side, side))
+            except OSError:  # gone, or not a picture after all: the report still comes out
+                continue
             sheet.paste(thumb, (LABEL_WIDTH + x * (side + 4), top))
     out = io.BytesIO()
-    sheet.save(out, "PNG")
+    sheet.save(out, image_format, **({"quality": 85} if image_format == "JPEG" else {}))
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ReportSheet:
+    """The report's contact sheet (JPEG), or None with the line that says why there is none."""
+
+    jpeg: bytes | None
+    note: str
+
+
+def report_sheet(
+    con: duckdb.DuckDBPyConnection, store: MediaStore, tags: Sequence[str], mode: str
+) -> ReportSheet:
+    """The sheet of ``tags`` (the report's top rising, normalised) when media are archived."""
+    if mode == "off":
+        return ReportSheet(
+            None, "Media archiving is off (`INTREND_MEDIA_MODE=off`): no contact sheet."
+        )
+    if not tags:
+        return ReportSheet(None, "No rising hashtags: no contact sheet.")
+    try:
+        jpeg = contact_sheet(con, store, tags, image_format="JPEG")
+    except duckdb.CatalogException:  # a warehouse published before post_media existed
+        jpeg = None
+    if jpeg is None:
+        return ReportSheet(
+            None, "No archived thumbnails of the top rising hashtags yet: no contact sheet."
+        )
+    return ReportSheet(
+        jpeg,
+        f"One row per top rising hashtag ({', '.join('#' + t for t in tags)}): its most-liked "
+        "posts whose thumbnails are archived (`post_media`), most-liked first.",
+    )
+
+
+def sheet_markdown(sheet: ReportSheet, link: str | None) -> str:
+    """The report's section; ``link`` is what the image points to (a file, a data: URL)."""
+    image = [f"![contact sheet of the top rising hashtags]({link})", ""] if link else []
+    return "\n".join([SHEET_TITLE, "", *image, sheet.note, ""])

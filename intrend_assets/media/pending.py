@@ -13,7 +13,7 @@ from intrend_assets.media.refs import MediaMode, MediaRef, media_refs
 from intrend_assets.media.store import MediaStore
 from intrend_assets.parsing.profile import ProfileParseError, decode_body
 from intrend_assets.parsing.shapes import ShapeError
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 
 @dataclass
@@ -23,7 +23,7 @@ class NewFetches:
     unreadable: int = 0
 
 
-def new_fetches(raw: LocalRawStore, media: MediaStore, mode: MediaMode) -> NewFetches:
+def new_fetches(raw: RawStore, media: MediaStore, mode: MediaMode) -> NewFetches:
     """What the next media run has to look at (nothing in ``off`` mode)."""
     out = NewFetches()
     if mode == "off":

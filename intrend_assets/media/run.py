@@ -10,7 +10,7 @@ from intrend_assets.media.archive import Archiver, MediaConfig, MediaReport, pro
 from intrend_assets.media.download import MediaDownloader
 from intrend_assets.media.pending import NewFetches, new_fetches
 from intrend_assets.media.store import MediaStore
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 
 
 async def _archive(
@@ -33,11 +33,11 @@ async def _archive(
 
 
 def archive_new_fetches(
-    raw: LocalRawStore, media: MediaConfig, open_client: Callable[[], InstagramClient]
+    raw: RawStore, media: MediaConfig, open_client: Callable[[], InstagramClient]
 ) -> tuple[MediaReport, NewFetches]:
     """Archive the media of every fetch not looked at yet, then move the cursors past them
     (a run that dies first looks at the same fetches again; archived media are skipped)."""
-    store = MediaStore(raw.root)
+    store = MediaStore(raw.blobs)
     todo = new_fetches(raw, store, media.mode)
     report = asyncio.run(_archive(todo, media, store, open_client))
     for username, key in todo.cursors.items():

@@ -1,26 +1,34 @@
-"""Media kept by content: ``media/objects/<sha256[:2]>/<sha256>.<ext>`` in the raw store's folder.
+"""Media kept by content: ``media/objects/<sha256[:2]>/<sha256>.<ext>`` beside the raw store.
 
-The same picture twice (a post seen in two fetches, one image in two renditions' places) is
-one file. Writes are atomic (temporary file, fsync, rename), so a file under its hash is
-always whole. What each fetch's media became is one JSON line per medium under
-``media/records/<username>.jsonl`` (the warehouse's ``post_media`` is loaded from them), and
+On the raw store's blobs (:mod:`intrend_assets.raw_store.blobs`), so media live where the
+raw answers do: a folder, or the bucket of ``INTREND_RAW_URL=s3://...``. The same picture
+twice (a post seen in two fetches, one image in two renditions' places) is one object.
+Writes are whole objects (temporary file, fsync and rename on a folder; one PUT on S3), so
+an object under its hash is always whole. What a run made of a profile's media is one
+object of JSON lines, ``media/records/<username>/<stamp>.jsonl`` (objects cannot be
+appended to; the warehouse's ``post_media`` is loaded from them in key order),
+``media/settled/<username>.json`` lists the media no run needs to fetch again, and
 ``media/cursors/<username>`` names the newest raw fetch already looked at.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from datetime import UTC, datetime
 
-from intrend_assets.raw_store.store import _atomic_write
+from intrend_assets.raw_store.blobs import Blobs
 from intrend_assets.tracking.usernames import validate_username
 
 ARCHIVED = "archived"
 # Not tried again; an expired medium is, when a later fetch brings a fresh address.
 TERMINAL = frozenset({ARCHIVED, "refused"})
+PREFIX = "media/"
+OBJECTS = PREFIX + "objects/"
+_runs = itertools.count()  # tells apart two record objects written in one microsecond
 
 
 @dataclass(frozen=True)
@@ -47,86 +55,109 @@ class MediaRecord:
 
 
 class MediaStore:
-    """The media subtree of a raw store folder."""
+    """The ``media/`` keys of a raw store's blobs."""
 
-    def __init__(self, raw_root: str | Path) -> None:
-        self.root = Path(raw_root) / "media"
+    def __init__(self, blobs: Blobs) -> None:
+        self.blobs = blobs
 
-    def object_path(self, sha256: str, extension: str) -> Path:
-        return self.root / "objects" / sha256[:2] / f"{sha256}.{extension}"
+    @staticmethod
+    def object_key(sha256: str, extension: str) -> str:
+        return f"{OBJECTS}{sha256[:2]}/{sha256}.{extension}"
 
     def put(self, body: bytes, extension: str) -> tuple[str, bool]:
         """Store ``body`` under its sha256; ``(hash, written)``, False when already there."""
         digest = hashlib.sha256(body).hexdigest()
-        path = self.object_path(digest, extension)
-        if path.exists() and path.stat().st_size == len(body):
+        key = self.object_key(digest, extension)
+        found = self.blobs.stat(key)
+        if found is not None and found.size == len(body):
             return digest, False
-        _atomic_write(path, body)
+        self.blobs.put(key, body)
         return digest, True
 
-    def _records_path(self, username: str) -> Path:
-        return self.root / "records" / f"{validate_username(username)}.jsonl"
+    def get(self, sha256: str, extension: str) -> bytes | None:
+        """A stored medium's bytes; None when there is none."""
+        return self.blobs.get(self.object_key(sha256, extension))
+
+    def bytes_stored(self) -> int:
+        """The size of every stored medium."""
+        return sum(e.size for e in self.blobs.list(OBJECTS))
+
+    @staticmethod
+    def _records_prefix(username: str) -> str:
+        return f"{PREFIX}records/{validate_username(username)}/"
 
     def append(self, username: str, records: list[MediaRecord]) -> None:
-        """Add records; a line cut by a crash is skipped on reading, the medium tried again."""
+        """Add one run's records as one object, named by when it was written."""
         if not records:
             return
-        path = self._records_path(username)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(asdict(r), sort_keys=True) + "\n" for r in records)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        key = f"{self._records_prefix(username)}{stamp}-{next(_runs):06d}.jsonl"
+        lines = "".join(json.dumps(asdict(r), sort_keys=True) + "\n" for r in records)
+        new = {r.key for r in records if r.status in TERMINAL}
+        done = self.settled(username) | new if new else set()
+        self.blobs.put(key, lines.encode())
+        if new:  # after the records: a crash between leaves media to fetch again, not lost
+            self.blobs.put(self._settled_key(username), json.dumps(sorted(done)).encode())
 
-    def records(self, username: str) -> list[MediaRecord]:
-        """Every record of a profile, oldest first."""
-        path = self._records_path(username)
-        if not path.exists():
-            return []
+    def _read(self, key: str) -> list[MediaRecord]:
         out = []
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in (self.blobs.get(key) or b"").decode("utf-8").splitlines():
             try:
                 out.append(MediaRecord(**json.loads(line)))
-            except (ValueError, TypeError):
+            except (ValueError, TypeError):  # written by something else: skipped
                 continue
         return out
 
-    def records_after(self, username: str, offset: int) -> tuple[list[MediaRecord], int]:
-        """Whole records written after byte ``offset``, and the offset after the last one."""
-        path = self._records_path(username)
-        if not path.exists():
-            return [], offset
-        data = path.read_bytes()[offset:]
-        end = data.rfind(b"\n") + 1  # a line still being written is left for next time
-        out = []
-        for line in data[:end].decode("utf-8").splitlines():
-            try:
-                out.append(MediaRecord(**json.loads(line)))
-            except (ValueError, TypeError):
-                continue
-        return out, offset + end
+    def _record_keys(self, username: str) -> list[str]:
+        keys = (e.key for e in self.blobs.list(self._records_prefix(username)))
+        return [k for k in keys if k.endswith(".jsonl")]
 
-    def loaded_offsets(self) -> dict[str, int]:
-        """How far each profile's records are in the warehouse (bytes of its records file)."""
+    def records(self, username: str) -> list[MediaRecord]:
+        """Every record of a profile, oldest first."""
+        return [r for key in self._record_keys(username) for r in self._read(key)]
+
+    def records_after(
+        self, username: str, after: str | None
+    ) -> tuple[list[MediaRecord], str | None]:
+        """The records of objects after key ``after``, and the last object's key."""
+        keys = [k for k in self._record_keys(username) if after is None or k > after]
+        if not keys:
+            return [], after
+        return [r for key in keys for r in self._read(key)], keys[-1]
+
+    def loaded(self) -> dict[str, str]:
+        """The last record object of each profile already in the warehouse."""
         try:
-            data = json.loads((self.root / "loaded.json").read_bytes())
-        except (FileNotFoundError, ValueError):
+            data = json.loads(self.blobs.get(PREFIX + "loaded.json") or b"{}")
+        except ValueError:
             return {}
-        return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
-    def set_loaded_offsets(self, offsets: dict[str, int]) -> None:
-        _atomic_write(self.root / "loaded.json", json.dumps(offsets, sort_keys=True).encode())
+    def set_loaded(self, loaded: dict[str, str]) -> None:
+        self.blobs.put(PREFIX + "loaded.json", json.dumps(loaded, sort_keys=True).encode())
+
+    @staticmethod
+    def _settled_key(username: str) -> str:
+        return f"{PREFIX}settled/{validate_username(username)}.json"
 
     def settled(self, username: str) -> set[tuple[str, str, int]]:
-        """Media of the profile that no later run needs to fetch."""
+        """Media of the profile that no later run needs to fetch. Kept as one object beside
+        the records, so a run reads one object per profile, not one per earlier run (each a
+        GET on S3); without it (or unreadable), read off the records."""
+        data = self.blobs.get(self._settled_key(username))
+        if data is not None:
+            try:
+                return {(str(p), str(k), int(n)) for p, k, n in json.loads(data)}
+            except (ValueError, TypeError):
+                pass
         return {r.key for r in self.records(username) if r.status in TERMINAL}
 
     def usernames(self) -> Iterator[str]:
-        folder = self.root / "records"
-        if folder.is_dir():
-            yield from sorted(p.stem for p in folder.glob("*.jsonl"))
+        yield from self.blobs.children(PREFIX + "records/")
 
     def cursor(self, username: str) -> str | None:
-        path = self.root / "cursors" / validate_username(username)
-        return path.read_text(encoding="utf-8").strip() or None if path.exists() else None
+        found = self.blobs.get(f"{PREFIX}cursors/{validate_username(username)}")
+        return found.decode("utf-8").strip() or None if found is not None else None
 
     def set_cursor(self, username: str, key: str) -> None:
-        _atomic_write(self.root / "cursors" / validate_username(username), key.encode())
+        self.blobs.put(f"{PREFIX}cursors/{validate_username(username)}", key.encode())

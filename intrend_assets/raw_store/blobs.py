@@ -263,7 +263,7 @@ def write_atomically(
 ) -> None:
     """Write ``path`` by a temporary file in ``scratch`` (beside it when None; the same
     filesystem either way), fsync unless not ``durable``, and rename: a crash leaves the old
-    file or the new. Files kept outside the store's keys (the media archive's) use it too."""
+    file or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = path.parent if scratch is None else scratch
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)

@@ -37,7 +37,6 @@ from intrend_assets.raw_store.blobs import (
     LocalBlobs,
     open_blobs,
     remove_stale_temporary_files,
-    write_atomically,
 )
 from intrend_assets.raw_store.codec import (
     ObjectTooLarge,
@@ -65,10 +64,6 @@ __all__ = [
     "open_raw_store",
     "remove_stale_temporary_files",
 ]
-
-
-# The media archive (intrend_assets.media.store) writes its files beside the raw store's.
-_atomic_write = write_atomically
 
 
 @dataclass(frozen=True)
@@ -136,11 +131,10 @@ class RawStore(ProfileRecords):
 
     @property
     def root(self) -> Path:
-        """The folder of a folder store. A bucket has none: what still keeps files by path
-        beside the store (the media archive) fails here with the reason, not later."""
+        """The folder of a folder store. A bucket has none: code that wants a path instead
+        of a key fails here with the reason, not later."""
         raise NotImplementedError(
-            f"the raw store at {self.url} is not a folder; the media archive needs one "
-            "(INTREND_MEDIA_MODE=off, or INTREND_RAW_DIR instead of INTREND_RAW_URL)"
+            f"the raw store at {self.url} is not a folder: reach its objects by key (blobs)"
         )
 
     def put(self, username: str, fetched_at: datetime, body: bytes) -> RawObject:

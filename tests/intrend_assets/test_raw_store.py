@@ -128,11 +128,11 @@ def test_parked_profiles_are_listed_and_rearmed_by_hand(
     assert [r["username"] for r in store.failures()] == ["flaky"]  # not parked: kept
 
 
-def test_a_bucket_store_has_no_folder_and_says_what_needs_one() -> None:
-    """The media archive keeps its files by path beside a folder store; on a bucket it fails
-    at once, naming the way out, rather than writing under a folder nobody reads."""
+def test_a_bucket_store_has_no_folder_and_says_so() -> None:
+    """Code wanting a path beside a bucket store fails at once, rather than writing under a
+    folder nobody reads."""
     from intrend_assets.raw_store.store import open_raw_store
 
     store = open_raw_store("s3://bucket/raw", endpoint="http://127.0.0.1:9")
-    with pytest.raises(NotImplementedError, match="INTREND_MEDIA_MODE=off"):
+    with pytest.raises(NotImplementedError, match="not a folder"):
         _ = store.root

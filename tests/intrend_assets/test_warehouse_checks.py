@@ -12,6 +12,8 @@ from intrend_assets.defs.reports.assets import trend_report
 from intrend_assets.defs.resources import WarehouseFile
 from intrend_assets.defs.warehouse.assets import posts_wide
 from intrend_assets.defs.warehouse.checks import WAREHOUSE_CHECKS, warehouse_checks
+from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.settings import IntrendSettings
 from warehouse.db import connect
 
 
@@ -50,7 +52,11 @@ def test_a_duplicate_post_fails_the_blocking_check_and_holds_back_the_report(
         con.execute("INSERT INTO posts_wide (post_id) VALUES ('1'), ('1')")
     result = dg.materialize(
         [posts_wide, trend_report, warehouse_checks],
-        resources={"warehouse": warehouse},
+        resources={
+            "warehouse": warehouse,
+            "raw_store": LocalRawStore(tmp_path / "raw"),  # the report's contact sheet
+            "media": IntrendSettings().media_config(),
+        },
         raise_on_error=False,
     )
     assert not result.success

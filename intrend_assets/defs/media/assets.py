@@ -23,7 +23,7 @@ from intrend_assets.lib.redacted_logs import redacted_step
 from intrend_assets.media.archive import MediaConfig
 from intrend_assets.media.run import archive_new_fetches
 from intrend_assets.media.store import MediaStore
-from intrend_assets.raw_store.store import LocalRawStore
+from intrend_assets.raw_store.store import RawStore
 from intrend_assets.redaction import redact_data
 from warehouse.load.media import load_post_media
 
@@ -41,7 +41,7 @@ from warehouse.load.media import load_post_media
 def archived_media(
     context: dg.AssetExecutionContext,
     instagram: dg.ResourceParam[InstagramAccess],
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     media: dg.ResourceParam[MediaConfig],
 ) -> dg.MaterializeResult:
     """The pictures (and in ``full`` mode the videos) of every fetch not yet looked at,
@@ -89,29 +89,31 @@ def archived_media(
 @redacted_step
 def post_media(
     context: dg.AssetExecutionContext,
-    raw_store: dg.ResourceParam[LocalRawStore],
+    raw_store: dg.ResourceParam[RawStore],
     warehouse: dg.ResourceParam[WarehouseFile],
 ) -> dg.MaterializeResult:
     """One warehouse row per medium (``post_media``): the records written since the last load."""
     warn_if_unlimited(context, "warehouse")
-    store = MediaStore(raw_store.root)
-    offsets = store.loaded_offsets()
+    store = MediaStore(raw_store.blobs)
+    loaded = store.loaded()
     rows: list[dict] = []
     for username in store.usernames():
-        records, offsets[username] = store.records_after(username, offsets.get(username, 0))
+        records, last = store.records_after(username, loaded.get(username))
+        if last is not None:
+            loaded[username] = last
         rows.extend(r.__dict__ for r in records)
     frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
     with warehouse.connect() as con:
-        loaded = load_post_media(con, frame) if rows else 0
+        staged = load_post_media(con, frame) if rows else 0
         table = table_metadata(con, "post_media")
     if rows:
         warehouse.publish()
-    store.set_loaded_offsets(offsets)
+        store.set_loaded(loaded)
     statuses = frame["status"].value_counts().rows() if rows else []
     return dg.MaterializeResult(
         metadata={
             **table,
-            "rows_loaded": loaded,
+            "rows_loaded": staged,
             "statuses": dg.MetadataValue.json(redact_data(dict(statuses))),
         }
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from intrend_assets.media.store import ARCHIVED
+from intrend_assets.media.store import ARCHIVED, OBJECTS
+from intrend_assets.raw_store.blobs import LocalBlobs
 from sandbox.world import SandboxConfig, start_sandbox
 from tests.intrend_assets.media.world import archive, fetch, settings
 
@@ -34,10 +36,10 @@ def test_every_post_and_slide_and_profile_picture_is_archived_once(tmp_path: Pat
     records = [r for n in names for r in store.records(n)]
     assert {r.status for r in records} == {ARCHIVED}
     for record in records[:20]:  # each file is whole and named by its content
-        path = store.object_path(record.sha256, "jpg")
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == record.sha256
-        assert Image.open(path).size == (record.width, record.height)
-    files = list((store.root / "objects").rglob("*.jpg"))
+        body = store.get(record.sha256, "jpg")
+        assert body is not None and hashlib.sha256(body).hexdigest() == record.sha256
+        assert Image.open(io.BytesIO(body)).size == (record.width, record.height)
+    files = [e.key for e in store.blobs.list(OBJECTS) if e.key.endswith(".jpg")]
     assert len(files) == len({r.sha256 for r in records}) == len(records)
 
 
@@ -49,9 +51,9 @@ def test_the_same_picture_twice_is_stored_once(tmp_path: Path) -> None:
         first, _, _ = archive(s)
         world.clock.advance(3600)  # a new fetch: new URLs (new expiry), same pictures
         fetch(world, [name], s)
-        raw = s.resolved_raw_dir()
-        for path in (raw / "media" / "records").glob("*.jsonl"):
-            path.unlink()  # forget what was archived: everything is fetched again
+        # Forget what was archived: everything is fetched again.
+        for folder in ("media/records", "media/settled"):
+            LocalBlobs(s.resolved_raw_dir()).delete_folder(folder)
         second, _, _ = archive(s)
     assert second.archived == first.archived > 0
     assert first.written == first.archived and second.written == 0

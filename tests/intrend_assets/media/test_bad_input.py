@@ -16,6 +16,7 @@ from intrend_assets.media.download import DownloadConfig, MediaDownloader
 from intrend_assets.media.refs import MediaRef
 from intrend_assets.media.store import MediaStore
 from intrend_assets.media.urls import MediaUrlRefused, check_url, normal_origins
+from intrend_assets.raw_store.blobs import LocalBlobs
 
 GOOD = "https://scontent-cdg2-1.cdninstagram.com/v/t51.2885-15/1_2_3_n.jpg?oe=7FFFFFFF"
 
@@ -73,7 +74,7 @@ def test_truncated_and_non_image_bodies_are_not_media() -> None:
 
 
 def _run(tmp_path: Path, handler, url: str = GOOD, attempts: int = 3):
-    store = MediaStore(tmp_path)
+    store = MediaStore(LocalBlobs(tmp_path))
     config = DownloadConfig(
         proxy=None, allowed_origins=frozenset(), max_attempts=attempts, backoff_seconds=0.0
     )
@@ -103,7 +104,7 @@ def test_a_truncated_body_is_retried_and_the_whole_one_stored(tmp_path: Path) ->
     report, store = _run(tmp_path, handler)
     assert len(calls) == 3 and report.archived == 1
     (record,) = store.records("someone")
-    assert store.object_path(record.sha256, "jpg").read_bytes() == whole
+    assert store.get(record.sha256, "jpg") == whole
 
 
 def test_a_body_that_is_never_an_image_is_recorded_and_not_stored(tmp_path: Path) -> None:
@@ -115,7 +116,7 @@ def test_a_body_that_is_never_an_image_is_recorded_and_not_stored(tmp_path: Path
     report, store = _run(tmp_path, handler)
     assert report.statuses == {"failed": 1}
     assert "not a whole medium" in store.records("someone")[0].reason
-    assert not (store.root / "objects").exists()
+    assert store.bytes_stored() == 0
 
 
 def test_a_hostile_url_is_never_requested(tmp_path: Path) -> None:
@@ -140,7 +141,7 @@ def test_an_expired_answer_is_recorded_when_nothing_renews_it(tmp_path: Path) ->
 
 
 def test_an_oversized_body_is_refused(tmp_path: Path) -> None:
-    store = MediaStore(tmp_path)
+    store = MediaStore(LocalBlobs(tmp_path))
     config = DownloadConfig(proxy=None, allowed_origins=frozenset(), max_bytes=1000)
 
     def handler(request: httpx.Request) -> httpx.Response:

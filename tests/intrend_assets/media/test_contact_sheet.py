@@ -10,6 +10,7 @@ from PIL import Image
 
 from intrend_assets.media.contact_sheet import LABEL_WIDTH, contact_sheet, top_thumbnails
 from intrend_assets.media.store import MediaStore
+from intrend_assets.raw_store.blobs import LocalBlobs
 
 COLOURS = {"a": (250, 0, 0), "b": (0, 250, 0), "c": (0, 0, 250), "d": (250, 250, 0)}
 
@@ -36,7 +37,7 @@ def _warehouse(store: MediaStore) -> duckdb.DuckDBPyConnection:
 
 
 def test_most_liked_archived_thumbnails_per_tag(tmp_path: Path) -> None:
-    store = MediaStore(tmp_path)
+    store = MediaStore(LocalBlobs(tmp_path))
     con = _warehouse(store)
     assert [p for p, _, _ in top_thumbnails(con, "sun", 5)] == ["b", "a"]  # c expired
     png = contact_sheet(con, store, ["sun", "rain", "snow"], per_tag=3, side=20)
@@ -48,3 +49,15 @@ def test_most_liked_archived_thumbnails_per_tag(tmp_path: Path) -> None:
     assert sheet.getpixel((LABEL_WIDTH + 10, 24 + 10)) == COLOURS["d"]
     assert sheet.getpixel((LABEL_WIDTH + 10, 48 + 10)) == (255, 255, 255)  # snow: none
     assert contact_sheet(con, store, ["snow"]) is None
+
+
+def test_an_unreadable_stored_file_leaves_its_cell_blank(tmp_path: Path) -> None:
+    store = MediaStore(LocalBlobs(tmp_path))
+    con = _warehouse(store)
+    (_, sha, ext), _ = top_thumbnails(con, "sun", 2)
+    store.blobs.put(store.object_key(sha, ext), b"not a picture")  # damaged since
+    png = contact_sheet(con, store, ["sun"], per_tag=2, side=20)
+    assert png is not None
+    sheet = Image.open(io.BytesIO(png)).convert("RGB")
+    assert sheet.getpixel((LABEL_WIDTH + 10, 10)) == (255, 255, 255)
+    assert sheet.getpixel((LABEL_WIDTH + 24 + 10, 10)) == COLOURS["a"]

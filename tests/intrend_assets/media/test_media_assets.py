@@ -10,6 +10,7 @@ import pytest
 from intrend_assets.definitions import ASSETS
 from sandbox.pipeline import range_tags, sandbox_resources
 from sandbox.world import SandboxConfig, start_sandbox
+from tests.intrend_assets.media.world import fetch_then_archive
 from warehouse.db import connect
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -19,23 +20,8 @@ def test_archived_media_then_post_media(tmp_path: Path) -> None:
     config = SandboxConfig(profiles=20, seed=3, budget=1000, rotation_seconds=0.0)
     with start_sandbox(config) as world, dg.instance_for_test() as instance:
         names = world.public_usernames()[:6]
-        instance.add_dynamic_partitions("profiles", names)
         _, resources = sandbox_resources(world.intrend_env(tmp_path))
-        fetched = dg.materialize(
-            ASSETS,
-            selection=["raw_profile", "posts"],
-            resources=resources,
-            instance=instance,
-            tags=range_tags(names),
-        )
-        assert fetched.success
-        media = dg.materialize(
-            ASSETS,
-            selection=["archived_media", "post_media"],
-            resources=resources,
-            instance=instance,
-        )
-        assert media.success
+        media = fetch_then_archive(resources, instance, names)
         again = dg.materialize(
             ASSETS,
             selection=["archived_media", "post_media"],
