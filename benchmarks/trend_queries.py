@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -204,6 +203,8 @@ def report(results: dict[Variant, list[dict[str, Any]]]) -> bool:
     loaded machine the wall time mostly measures the queue for a core, and the CPU time is
     what the query itself costs.
     """
+    from rising_query import _figures  # medians of the first and warm runs, wall and CPU
+
     ok = True
     figures = {variant: _figures(procs) for variant, procs in results.items()}
     yardstick = figures.get(("rising (reference)", None), {}).get("warm")
@@ -263,21 +264,6 @@ def main(argv: list[str] | None = None) -> int:
                 results[(label, sql)].append(_spawn(db, label, args.repeat, sql))
     print(f"trend queries on {args.posts:,} posts over {args.days} days (target ≤ {TARGET_S} s):")
     return 0 if report(results) else 1
-
-
-def _figures(procs: list[dict[str, Any]]) -> dict[str, float]:
-    """Medians: wall and CPU of each process's first run, and over the warm runs after it
-    (the first runs, with one repeat)."""
-
-    def warm(key: str) -> list[float]:
-        return [v for p in procs for v in p[key][1:] or p[key]]
-
-    return {
-        "first": statistics.median(p["times"][0] for p in procs),
-        "first_cpu": statistics.median(p["cpu"][0] for p in procs),
-        "warm": statistics.median(warm("times")),
-        "warm_cpu": statistics.median(warm("cpu")),
-    }
 
 
 if __name__ == "__main__":
