@@ -5,6 +5,8 @@
     .venv/bin/python benchmarks/trend_queries.py --cache /tmp/trends    # keep the warehouse
     .venv/bin/python benchmarks/trend_queries.py --only "trending keywords" \
         "trending keywords (split at query time)"                       # A/B, interleaved
+    .venv/bin/python benchmarks/trend_queries.py --old-sql /tmp/old     # each query beside
+        # the file of its name in /tmp/old (e.g. main's queries), results compared
 
 posts_wide is filled by ``warehouse_synth.fill_posts_wide`` (the rising-query benchmark's
 warehouse: 20,000 profiles, a Zipf-like 5,000-tag vocabulary, ``NewWave`` planted in the
@@ -22,15 +24,18 @@ compare with the precomputed lists under the same machine load.
 Each query runs ``--repeat`` times in a fresh read-only process (the first run reads the
 file into DuckDB's buffers); the queries take turns, their order rotated each round, so the
 machine's load falls on all alike. Printed per
-query: the median first run, the median warm run, its ratio to the rising query's warm
-median (when measured), and whether it meets the target.
+query: the median first run and the median warm run, wall and CPU time (the query
+process's, every DuckDB thread: on a loaded machine the wall time mostly measures the queue
+for a core), the warm run's ratio to the rising query's (when measured), and whether it
+meets the target in both; with ``--old-sql``, the old/new ratios and whether both gave the
+same rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -133,8 +138,9 @@ def build(path: Path, posts: int, days: int) -> None:
         con.close()
 
 
-def worker(db: Path, label: str, repeat: int) -> dict[str, Any]:
-    """Run one query ``repeat`` times in this process; its times and first rows."""
+def worker(db: Path, label: str, repeat: int, sql: str | None) -> dict[str, Any]:
+    """Run one query ``repeat`` times in this process (the text of the file ``sql`` instead
+    of the query's own when given); wall and CPU times, a digest and the first row."""
     from warehouse_synth import AS_OF
 
     from warehouse.db import connect
@@ -144,27 +150,85 @@ def worker(db: Path, label: str, repeat: int) -> dict[str, Any]:
     if name.startswith(REFERENCE):
         name = name.removeprefix(REFERENCE)
         query = parse_query(name, (REFERENCE_DIR / f"{name}.sql").read_text("utf-8"))
+    elif sql:
+        query = parse_query(name, Path(sql).read_text("utf-8"))
     else:
         query = get_query(name)
     if "as_of" in {p.name for p in query.params}:
         params = {**params, "as_of": AS_OF}
     con = connect(db, read_only=True)
-    times, frame = [], None
+    times, cpu, frame = [], [], None
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, proc = time.perf_counter(), time.process_time()
         frame = execute(con, query, **params)
-        times.append(time.perf_counter() - started)
+        times.append(time.perf_counter() - wall)
+        cpu.append(time.process_time() - proc)
     con.close()
     assert frame is not None
-    return {"times": times, "rows": frame.height, "first": [str(v) for v in frame.row(0)][:3]}
+    return {
+        "times": times,
+        "cpu": cpu,
+        "rows": frame.height,
+        "first": [str(v) for v in frame.row(0)][:3] if frame.height else [],
+        "digest": hashlib.sha256(frame.write_csv().encode()).hexdigest(),
+    }
 
 
-def _spawn(db: Path, label: str, repeat: int) -> dict[str, Any]:
+def _spawn(db: Path, label: str, repeat: int, sql: Path | None) -> dict[str, Any]:
     command = [sys.executable, __file__, "--worker", label, "--db", str(db)]
-    out = subprocess.run(
-        [*command, "--repeat", str(repeat)], check=True, capture_output=True, text=True
-    ).stdout
+    command += ["--repeat", str(repeat), *(["--sql", str(sql)] if sql else [])]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+Variant = tuple[str, Path | None]  # a label, and the file of the older SQL it runs (or None)
+
+
+def _variants(labels: list[str], old_sql: Path | None) -> list[Variant]:
+    """Each label, and beside it its query as the file of that name in ``old_sql`` has it."""
+    variants: list[Variant] = []
+    for label in labels:
+        variants.append((label, None))
+        name = QUERIES[label][0]
+        if old_sql and not name.startswith(REFERENCE) and (old_sql / f"{name}.sql").exists():
+            variants.append((label, old_sql / f"{name}.sql"))
+    return variants
+
+
+def report(results: dict[Variant, list[dict[str, Any]]]) -> bool:
+    """Print each variant's medians (wall and CPU, first and warm runs); True when every
+    query of this tree meets the target in wall and CPU time.
+
+    CPU time is the query process's (every DuckDB thread), printed beside wall time: on a
+    loaded machine the wall time mostly measures the queue for a core, and the CPU time is
+    what the query itself costs.
+    """
+    from rising_query import _figures  # medians of the first and warm runs, wall and CPU
+
+    ok = True
+    figures = {variant: _figures(procs) for variant, procs in results.items()}
+    yardstick = figures.get(("rising (reference)", None), {}).get("warm")
+    for (label, sql), f in figures.items():
+        procs = results[(label, sql)]
+        met = f["warm"] <= TARGET_S and f["warm_cpu"] <= TARGET_S
+        ok = ok and (met or sql is not None)
+        ratio = f"  {f['warm'] / yardstick:.2f}x rising" if yardstick else ""
+        name = label + (" [old]" if sql else "")
+        print(
+            f"  {name:<46} first {f['first']:.3f} s (CPU {f['first_cpu']:.3f})  warm "
+            f"{f['warm']:.3f} s (CPU {f['warm_cpu']:.3f}){ratio}  {'OK' if met else 'MISSED'}"
+            f"  ({procs[0]['rows']} rows, first {procs[0]['first']})"
+        )
+        if sql:
+            new = figures[(label, None)]
+            same = {p["digest"] for p in procs + results[(label, None)]}
+            print(
+                f"  {'':<46} old/new warm {f['warm'] / new['warm']:.1f}x "
+                f"(CPU {f['warm_cpu'] / new['warm_cpu']:.1f}x), identical results: "
+                f"{'yes' if len(same) == 1 else 'NO'}"
+            )
+            ok = ok and len(same) == 1
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,40 +240,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", help="keep the warehouse in this folder (reused when equal)")
     parser.add_argument("--worker", choices=sorted(QUERIES), help=argparse.SUPPRESS)
     parser.add_argument("--only", nargs="+", choices=sorted(QUERIES), help="measure these only")
+    parser.add_argument(
+        "--old-sql",
+        type=Path,
+        help="a folder of older query files: each query found there is measured beside this "
+        "tree's, interleaved, and their results compared",
+    )
     parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--sql", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(Path(args.db), args.worker, args.repeat)))
+        print(json.dumps(worker(Path(args.db), args.worker, args.repeat, args.sql)))
         return 0
     with tempfile.TemporaryDirectory(prefix="intrend-trends-") as tmp:
         db = Path(args.cache or tmp) / f"trends_{args.posts}_{args.days}d.duckdb"
         db.parent.mkdir(parents=True, exist_ok=True)
         build(db, args.posts, args.days)
-        labels = args.only or list(QUERIES)
-        results: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+        order = _variants(args.only or list(QUERIES), args.old_sql)
+        results: dict[Variant, list[dict[str, Any]]] = {v: [] for v in order}
         for round_ in range(args.runs):
-            shift = round_ % len(labels)
-            for label in labels[shift:] + labels[:shift]:
-                results[label].append(_spawn(db, label, args.repeat))
+            shift = round_ % len(order)
+            for label, sql in order[shift:] + order[:shift]:
+                results[(label, sql)].append(_spawn(db, label, args.repeat, sql))
     print(f"trend queries on {args.posts:,} posts over {args.days} days (target ≤ {TARGET_S} s):")
-    ok = True
-    warm = {label: _warm(procs) for label, procs in results.items()}
-    yardstick = warm.get("rising (reference)")
-    for label, procs in results.items():
-        first = statistics.median(p["times"][0] for p in procs)
-        ok = ok and warm[label] <= TARGET_S
-        verdict = "OK" if warm[label] <= TARGET_S else "MISSED"
-        ratio = f"  {warm[label] / yardstick:.2f}x rising" if yardstick else ""
-        print(
-            f"  {label:<40} first {first:.3f} s  warm {warm[label]:.3f} s{ratio}  {verdict}"
-            f"  ({procs[0]['rows']} rows, first {procs[0]['first']})"
-        )
-    return 0 if ok else 1
-
-
-def _warm(procs: list[dict[str, Any]]) -> float:
-    """The median of the warm runs of all processes (the first runs, with one repeat)."""
-    return statistics.median(t for p in procs for t in p["times"][1:] or p["times"])
+    return 0 if report(results) else 1
 
 
 if __name__ == "__main__":

@@ -174,3 +174,11 @@ def test_computed_values_cannot_shadow_parameters(con: duckdb.DuckDBPyConnection
     )
     with pytest.raises(QueryError, match="shadows a parameter"):
         execute(con, parse_query("probe", text))
+
+
+def test_emerging_hashtags_reads_the_window_once(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """One scan of posts_wide: its distinct counts would otherwise make DuckDB scan and
+    unnest the window once per aggregate."""
+    values = bind(get_query("emerging_hashtags"), {"min_recent": 1})
+    plan = _plan(warehouse, get_query("emerging_hashtags").sql, dict(values))
+    assert len(_scans(plan, "posts_wide")) == 1

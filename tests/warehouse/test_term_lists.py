@@ -17,10 +17,16 @@ from polars.testing import assert_frame_equal
 
 from intrend_assets.parsing.profile import parse_profile
 from warehouse.db import connect
-from warehouse.load import load_parsed, refresh_posts_wide, upsert_posts_wide
-from warehouse.queries import execute, parse_query, run_query
+from warehouse.load import (
+    load_parsed,
+    refresh_hashtag_daily,
+    refresh_posts_wide,
+    upsert_posts_wide,
+)
+from warehouse.queries import bind, execute, get_query, parse_query, run_query
 
 from .conftest import AS_OF, node, profile_body
+from .test_query_bounds import _plan, _scans
 from .trend_data import build_trend_warehouse
 
 REFERENCE = Path(__file__).parent / "reference_sql" / "trending_terms.sql"
@@ -137,6 +143,9 @@ def test_same_answers_after_an_incremental_refresh_of_edited_captions(
     before = run_query(terms, "trending_terms", kind="keyword", **CASES[1])
     load_parsed(terms, _tricky_profiles(3, edited=True))
     refresh_posts_wide(terms)
+    # Hashtags are counted from hashtag_daily for whole days, as rising_hashtags counts
+    # them: the pipeline refreshes it after every load (the hashtag_counts asset).
+    refresh_hashtag_daily(terms)
     full = terms.execute("SELECT full_rebuild FROM refresh_log WHERE table_name = 'posts_wide'")
     assert full.fetchall() == [(False,)]  # the row refresh, not a rebuild
     after = run_query(terms, "trending_terms", kind="keyword", **CASES[1])
@@ -147,6 +156,7 @@ def test_same_answers_after_an_incremental_refresh_of_edited_captions(
     # The other row refresh: every post of one profile rewritten, its captions edited again.
     load_parsed(terms, _tricky_profiles(4, edited=True)[:1])
     upsert_posts_wide(terms, usernames=["tricky0"])
+    refresh_hashtag_daily(terms)
     _assert_term_daily_is_the_sum(terms)
     _assert_same_as_reference(terms)
 
@@ -194,3 +204,39 @@ def test_a_mention_counts_once_per_post_whatever_its_case(
     refresh_posts_wide(con)
     ranked = run_query(con, "trending_terms", kind="mention", as_of=AS_OF, min_lift_low=0.0)
     assert ranked.select("tag", "recent_posts", "recent_profiles").rows() == [("newbrand", 3, 3)]
+
+
+def _list_scans(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The posts_wide scans of a JSON plan that read a term list, as plan nodes."""
+    found, stack = [], list(plan["operator"])
+    while stack:
+        node = stack.pop()
+        info = node.get("extra_info", {})
+        wide = node["type"] == "TABLE_SCAN" and str(info.get("Table")).endswith(".posts_wide")
+        if wide and any(c in str(info.get("Projections")) for c in ("tags", "hashtags", "_words")):
+            found.append(node)
+        stack.extend(node.get("children", []))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("kind", "daily"), [("hashtag", "hashtag_daily"), ("keyword", "term_daily")]
+)
+def test_whole_days_come_from_the_daily_sums(
+    terms: duckdb.DuckDBPyConnection, kind: str, daily: str
+) -> None:
+    """Hashtags are counted from hashtag_daily as mentions and words are from term_daily:
+    posts_wide's term lists are read for the partial days and the recent window only (the
+    hashtag ranking once unnested all 35 days)."""
+    query = get_query("trending_terms")
+    values = dict(bind(query, {"kind": kind, "as_of": ODD}))
+    plan = _plan(terms, query.sql, values)
+    assert _scans(plan, daily)
+    assert not _scans(plan, ({"hashtag_daily", "term_daily"} - {daily}).pop())
+    window = terms.execute(
+        "SELECT count(*) FROM posts_wide WHERE taken_at >= $start AND taken_at < $end",
+        {"start": values["win_baseline_start"], "end": values["win_as_of"]},
+    ).fetchall()[0][0]
+    read = sum(n["intermediate_rows"] for n in _list_scans(plan))
+    # 7 recent days, and the first, the last and the split day: under half of 35 days.
+    assert 0 < read < 0.5 * window, (read, window)

@@ -4,8 +4,9 @@
 -- tag that returns after a year is not new (rising_hashtags catches it instead). The first
 -- day a tag was used comes from hashtag_daily (one row per tag and day, refreshed by the
 -- hashtag_counts asset), so the query reads posts_wide only from the window's first day on,
--- never the whole table. The window bounds are computed first and bound as constants (see
--- warehouse/queries.py).
+-- never the whole table, and once: uses is materialized (the aggregates of distinct values
+-- below would otherwise scan and unnest it twice). The window bounds are computed first and
+-- bound as constants (see warehouse/queries.py).
 --
 -- @param as_of timestamptz = null  End of the window (exclusive); default: just after the newest post.
 -- @param recent_days int = 7  Length of the window, days.
@@ -30,7 +31,7 @@ WITH candidates AS (
     GROUP BY tag_norm
     HAVING min(day) >= CAST($win_first_day AS DATE)
 ),
-uses AS (
+uses AS MATERIALIZED (
     SELECT u.post_id, u.owner_id, u.taken_at, u.tag_norm, u.tag
     FROM (
         SELECT p.post_id, p.owner_id, p.taken_at,

@@ -16,12 +16,13 @@
 -- column tags), 'mention' (@usernames, lower-cased: mentions_norm) or 'keyword' (caption
 -- words: split at spaces and punctuation, lower-cased, 4 or more characters, hashtags,
 -- mentions and links left out: caption_words; scripts written without spaces give runs,
--- not words). All three are lists posts_wide computes once per post (schema/004). Mentions
--- and keywords are counted from term_daily (posts per term and UTC day) for the whole days
--- inside the windows and from posts_wide only for the partial days at their edges (the
--- first and last day, and the day the recent window starts in when it starts inside one),
--- as rising_hashtags counts hashtags; hashtags are unnested from posts_wide over the whole
--- window. Window bounds are computed first and bound as constants (warehouse/queries.py).
+-- not words). All three are lists posts_wide computes once per post (schema/004). Terms
+-- are counted from their daily sums for the whole days inside the windows (hashtag_daily
+-- for hashtags, as rising_hashtags counts them; term_daily for mentions and keywords) and
+-- from posts_wide only for the partial days at their edges (the first and last day, and the
+-- day the recent window starts in when it starts inside one). Window bounds are computed
+-- first and bound as constants (warehouse/queries.py), as timestamps for posts_wide and as
+-- DATEs for the daily tables (a DATE comparison, not a time zone conversion of every row).
 --
 -- @param kind str = hashtag  What to rank: hashtag, mention or keyword.
 -- @param as_of timestamptz = null  End of the recent window (exclusive); default: just after the newest post.
@@ -34,20 +35,29 @@
 SELECT as_of AS win_as_of, recent_start AS win_recent_start,
        baseline_start AS win_baseline_start, kind AS win_kind,
        -- [baseline_start, head_end) and [tail_start, as_of): partial days read from
-       -- posts_wide; whole days in between from term_daily. Hashtags: all from posts_wide.
-       CASE WHEN daily THEN head_end ELSE as_of END AS win_head_end,
-       CASE WHEN daily THEN tail_start ELSE as_of END AS win_tail_start,
+       -- posts_wide; whole days in between from the daily sums.
+       head_end AS win_head_end, tail_start AS win_tail_start,
        CAST(timezone('UTC', head_end) AS DATE) AS win_first_day,
-       CAST(timezone('UTC', CASE WHEN daily THEN tail_start ELSE head_end END) AS DATE)
-           AS win_end_day,
+       CAST(timezone('UTC', tail_start) AS DATE) AS win_end_day,
        -- The day the recent window starts in, when it starts inside it and that day lies
        -- between head and tail: read from posts_wide, split at recent_start.
-       CASE WHEN daily AND recent_start > split_start AND split_start >= head_end
+       CASE WHEN recent_start > split_start AND split_start >= head_end
                  AND split_start + INTERVAL 1 DAY <= tail_start
             THEN split_start ELSE head_end END AS win_split_start,
-       CASE WHEN daily AND recent_start > split_start AND split_start >= head_end
+       CASE WHEN recent_start > split_start AND split_start >= head_end
                  AND split_start + INTERVAL 1 DAY <= tail_start
-            THEN split_start + INTERVAL 1 DAY ELSE head_end END AS win_split_end
+            THEN split_start + INTERVAL 1 DAY ELSE head_end END AS win_split_end,
+       -- The same bounds as days, for the daily sums: the first day whose midnight (in the
+       -- session's time zone, as CAST(day AS TIMESTAMPTZ) has it) is at or after the bound.
+       CAST(recent_start AS DATE)
+           + CAST(CAST(CAST(recent_start AS DATE) AS TIMESTAMPTZ) < recent_start AS INTEGER)
+           AS win_recent_day,
+       CAST(win_split_start AS DATE)
+           + CAST(CAST(CAST(win_split_start AS DATE) AS TIMESTAMPTZ) < win_split_start
+                  AS INTEGER) AS win_split_day,
+       CAST(win_split_end AS DATE)
+           + CAST(CAST(CAST(win_split_end AS DATE) AS TIMESTAMPTZ) < win_split_end AS INTEGER)
+           AS win_split_end_day
 FROM (
     SELECT *,
            least(CASE WHEN date_trunc('day', baseline_start) = baseline_start
@@ -59,8 +69,7 @@ FROM (
                                THEN baseline_start
                                ELSE date_trunc('day', baseline_start) + INTERVAL 1 DAY END,
                           as_of)) AS tail_start,
-           date_trunc('day', recent_start) AS split_start,
-           kind <> 'hashtag' AS daily
+           date_trunc('day', recent_start) AS split_start
     FROM (
         SELECT as_of,
                as_of - to_days(CAST($recent_days AS INTEGER)) AS recent_start,
@@ -118,14 +127,19 @@ edges AS (
       AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
 ),
 days AS (
-    -- The whole days, from the daily counts (the split day is counted above).
-    SELECT CAST(day AS TIMESTAMPTZ) >= CAST($win_recent_start AS TIMESTAMPTZ) AS is_recent,
-           term, posts
+    -- The whole days, from the daily sums (the split day is counted above): one of the two
+    -- scans, the other's constant false filter leaves it out of the plan.
+    SELECT day >= CAST($win_recent_day AS DATE) AS is_recent, term, posts
     FROM term_daily
     WHERE kind = CAST($win_kind AS VARCHAR)
       AND day >= CAST($win_first_day AS DATE) AND day < CAST($win_end_day AS DATE)
-      AND NOT (CAST(day AS TIMESTAMPTZ) >= CAST($win_split_start AS TIMESTAMPTZ)
-               AND CAST(day AS TIMESTAMPTZ) < CAST($win_split_end AS TIMESTAMPTZ))
+      AND NOT (day >= CAST($win_split_day AS DATE) AND day < CAST($win_split_end_day AS DATE))
+    UNION ALL
+    SELECT day >= CAST($win_recent_day AS DATE), tag_norm, posts
+    FROM hashtag_daily
+    WHERE CAST($win_kind AS VARCHAR) = 'hashtag'
+      AND day >= CAST($win_first_day AS DATE) AND day < CAST($win_end_day AS DATE)
+      AND NOT (day >= CAST($win_split_day AS DATE) AND day < CAST($win_split_end_day AS DATE))
 ),
 per_term AS (
     SELECT term,
@@ -152,36 +166,40 @@ candidates AS (
     LIMIT 10 * CAST($limit AS INTEGER)
 ),
 profiles AS (
-    SELECT u.term, count(DISTINCT u.owner_id) AS recent_profiles
+    -- One scan of the recent window for the candidates: their distinct profiles and, for
+    -- hashtags, the spelling most used (hashtags_norm and hashtags side by side, a tag
+    -- repeated in a caption counting once per use). Mentions and words are shown as counted:
+    -- their branch has no spelling to weigh (whichever branch's constant filter is false
+    -- is left out of the plan).
+    SELECT u.term, count(DISTINCT u.owner_id) AS recent_profiles, mode(u.spelt) AS shown
+    FROM (
+        SELECT owner_id, unnest(hashtags_norm) AS term, unnest(hashtags) AS spelt
+        FROM posts_wide
+        WHERE CAST($win_kind AS VARCHAR) = 'hashtag'
+          AND taken_at >= CAST($win_recent_start AS TIMESTAMPTZ)
+          AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
+    ) AS u
+    JOIN candidates AS c ON c.term = u.term
+    GROUP BY u.term
+    UNION ALL
+    SELECT u.term, count(DISTINCT u.owner_id), NULL
     FROM (
         SELECT owner_id, unnest(terms) AS term FROM windowed
-        WHERE taken_at >= CAST($win_recent_start AS TIMESTAMPTZ)
+        WHERE CAST($win_kind AS VARCHAR) <> 'hashtag'
+          AND taken_at >= CAST($win_recent_start AS TIMESTAMPTZ)
           AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
     ) AS u
     WHERE u.term IN (SELECT term FROM candidates)
     GROUP BY u.term
 ),
 top AS (
-    SELECT c.*, p.recent_profiles
+    SELECT c.*, p.recent_profiles, p.shown
     FROM candidates AS c JOIN profiles AS p ON p.term = c.term
     WHERE p.recent_profiles >= CAST($min_profiles AS INTEGER)
     ORDER BY c.lift_low DESC, c.recent_posts DESC, c.term
     LIMIT CAST($limit AS INTEGER)
-),
-spelling AS (
-    -- The spelling most used, for hashtags (mentions and words are shown as counted).
-    SELECT u.tag_norm AS term, mode(u.tag) AS shown
-    FROM (
-        SELECT unnest(hashtags_norm) AS tag_norm, unnest(hashtags) AS tag
-        FROM posts_wide
-        WHERE CAST($win_kind AS VARCHAR) = 'hashtag'
-          AND taken_at >= CAST($win_recent_start AS TIMESTAMPTZ)
-          AND taken_at < CAST($win_as_of AS TIMESTAMPTZ)
-    ) AS u
-    WHERE u.tag_norm IN (SELECT term FROM top)
-    GROUP BY u.tag_norm
 )
-SELECT coalesce(s.shown, t.term) AS tag,
+SELECT coalesce(t.shown, t.term) AS tag,
        t.term AS tag_norm,
        t.recent_posts,
        t.baseline_posts,
@@ -192,5 +210,5 @@ SELECT coalesce(s.shown, t.term) AS tag,
        round(t.lift_low, 3) AS lift_low,
        round((t.recent_posts - t.expected) / sqrt(t.expected), 2) AS z,
        CAST($win_as_of AS TIMESTAMPTZ) AS as_of
-FROM top AS t LEFT JOIN spelling AS s ON s.term = t.term
+FROM top AS t
 ORDER BY t.lift_low DESC, t.recent_posts DESC, t.term;
