@@ -296,7 +296,7 @@ def _post_columns(
                 _epoch(taken_at),
                 caption,
                 tags,
-                [normalize_hashtag(t) for t in tags] if tags else [],
+                list(map(normalize_hashtag, tags)),
                 mentions,
                 likes if type(likes) is int and -_INT64 <= likes < _INT64 else _int(likes),
                 comments
