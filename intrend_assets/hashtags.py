@@ -290,9 +290,4 @@ def extract_mentions(text: str | None) -> list[str]:
     """``@username`` mentions in order, without the ``@``; a trailing full stop is punctuation."""
     if not text or ("@" not in text and "＠" not in text):
         return []
-    out = []
-    for match in _MENTION_RE.finditer(text):
-        name = match.group(1).rstrip(".")
-        if name:
-            out.append(name)
-    return out
+    return [name for found in _MENTION_RE.findall(text) if (name := found.rstrip("."))]

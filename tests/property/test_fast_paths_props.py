@@ -214,3 +214,13 @@ def test_hashtags_without_indices_at_the_caption_limit(at: int, tail: str, astra
     text = (("x " if not astral else "\U0001f600 ") * 1200)[:at] + "#tag" + tail
     walked = [tag for tag, _, _ in hashtags.extract_hashtags_with_indices(text, limit=None)]
     assert hashtags.extract_hashtags(text, limit=None) == walked
+
+
+MENTION_PIECES = st.sampled_from(["@", "＠", "a", "_", ".", "..", "x" * 31, " ", "e@", "1", "é"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.lists(MENTION_PIECES, max_size=10).map("".join), st.text(max_size=40)))
+def test_mentions_are_the_walk_of_the_matches(text: str) -> None:
+    walked = [m.group(1).rstrip(".") for m in hashtags._MENTION_RE.finditer(text)]
+    assert hashtags.extract_mentions(text) == [name for name in walked if name]
