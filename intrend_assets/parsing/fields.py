@@ -106,36 +106,49 @@ def edge_nodes(user: dict[str, Any]) -> list[Any]:
 
 
 def node_values(node: Any) -> tuple[Any, ...]:
-    """One post's :data:`NODE_KEYS` values (all null when the node is not an object)."""
+    """One post's :data:`NODE_KEYS` values (all null when the node is not an object).
+
+    :func:`get` written out inline: this runs once per post of every load, and the calls
+    were most of its cost.
+    """
     if not isinstance(node, dict):
         return (None,) * len(NODE_KEYS)
     owner = node.get("owner")
-    captions = get(node.get("edge_media_to_caption"), "edges")
-    first = captions[0] if isinstance(captions, list) and captions else None
+    if not isinstance(owner, dict):
+        owner = _EMPTY
     location = node.get("location")
     if not isinstance(location, dict):
-        location = {}
-    if not isinstance(owner, dict):
-        owner = {}
-    likes = get(node.get("edge_liked_by"), "count")
+        location = _EMPTY
+    text = None
+    connection = node.get("edge_media_to_caption")
+    if isinstance(connection, dict):
+        captions = connection.get("edges")
+        if isinstance(captions, list) and captions:
+            first = captions[0]
+            if isinstance(first, dict):
+                caption = first.get("node")
+                if isinstance(caption, dict):
+                    text = caption.get("text")
+    likes = _count(node, "edge_liked_by")
     if likes is None:
-        likes = get(node.get("edge_media_preview_like"), "count")
-    comments = get(node.get("edge_media_to_comment"), "count")
+        likes = _count(node, "edge_media_preview_like")
+    comments = _count(node, "edge_media_to_comment")
     if comments is None:
-        comments = get(node.get("edge_media_preview_comment"), "count")
+        comments = _count(node, "edge_media_preview_comment")
+    children = node.get("edge_sidecar_to_children")
     return (
         node.get("id"),
         node.get("shortcode"),
         owner.get("id"),
         owner.get("username"),
         node.get("taken_at_timestamp"),
-        get(get(first, "node"), "text"),
+        text,
         likes,
         comments,
         node.get("__typename"),
         node.get("is_video"),
         node.get("video_view_count"),
-        get(node.get("edge_sidecar_to_children"), "edges"),
+        children.get("edges") if isinstance(children, dict) else None,
         node.get("pinned_for_users"),
         node.get("product_type"),
         node.get("display_url"),
@@ -143,3 +156,12 @@ def node_values(node: Any) -> tuple[Any, ...]:
         location.get("name"),
         node.get("accessibility_caption"),
     )
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def _count(node: dict[str, Any], key: str) -> Any:
+    """``node.key.count``."""
+    connection = node.get(key)
+    return connection.get("count") if isinstance(connection, dict) else None

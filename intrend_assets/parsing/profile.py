@@ -268,9 +268,11 @@ def _post_columns(
         post_id = raw_id if type(raw_id) is str else _str(raw_id)
         if post_id is None:
             continue  # an edge without a node (or without a usable id) carries nothing
-        if not isinstance(caption, str):
-            caption = None
-        tags = extract_hashtags(caption)
+        if type(caption) is str:
+            tags = extract_hashtags(caption) if "#" in caption or "＃" in caption else []
+            mentions = extract_mentions(caption) if "@" in caption or "＠" in caption else []
+        else:
+            caption, tags, mentions = None, [], []
         media_type = (
             _MEDIA_TYPES.get(typename.removeprefix("XDT")) if isinstance(typename, str) else None
         )
@@ -281,8 +283,10 @@ def _post_columns(
                 media_type = "video" if is_video else "image"
         if type(display_url) is not str:
             display_url = _str(display_url)
-        owner_id = owner_id if type(owner_id) is str else _str(owner_id)
-        owner_name = owner_name if type(owner_name) is str else _str(owner_name)
+        if type(owner_id) is not str:
+            owner_id = _str(owner_id)
+        if type(owner_name) is not str:
+            owner_name = _str(owner_name)
         rows.append(
             (
                 post_id,
@@ -292,21 +296,31 @@ def _post_columns(
                 _epoch(taken_at),
                 caption,
                 tags,
-                [normalize_hashtag(t) for t in tags],
-                extract_mentions(caption),
+                list(map(normalize_hashtag, tags)),
+                mentions,
                 likes if type(likes) is int and -_INT64 <= likes < _INT64 else _int(likes),
-                _int(comments),
+                comments
+                if type(comments) is int and -_INT64 <= comments < _INT64
+                else _int(comments),
                 media_type,
                 is_video if type(is_video) is bool else None,
-                _int(views),
+                None if views is None else _int(views),
                 len(children) if media_type == "sidecar" and isinstance(children, list) else None,
                 bool(pinned) if isinstance(pinned, list) else None,
-                _str(product_type),
+                product_type
+                if product_type is None or type(product_type) is str
+                else _str(product_type),
                 display_url,
                 url_expires_at(display_url),
-                _str(location_id),
-                _str(location_name),
-                _str(accessibility),
+                location_id
+                if location_id is None or type(location_id) is str
+                else _str(location_id),
+                location_name
+                if location_name is None or type(location_name) is str
+                else _str(location_name),
+                accessibility
+                if accessibility is None or type(accessibility) is str
+                else _str(accessibility),
                 fetched_at,
             )
         )
@@ -331,7 +345,7 @@ def _as_utc(value: datetime | float | str | None, username: str | None) -> datet
 
 
 def _epoch(value: Any) -> datetime | None:
-    number = _int(value)
+    number = value if type(value) is int else _int(value)
     if number is None:
         return None
     try:

@@ -196,3 +196,31 @@ URL_PIECES = st.sampled_from(["?", "&", "oe=", "oe", "=", "1A", "ff", "g", "#", 
 def test_url_expiry_is_the_first_match_of_the_pattern(url: str) -> None:
     match = cdn._OE_RE.search(url)
     assert cdn.url_expiry_epoch(url) == (int(match.group(1), 16) if match else None)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.one_of(CORNERS, st.text(), st.lists(URL_PIECES, max_size=12).map("".join)),
+    st.sampled_from([30, None, 2, 1, 0]),
+)
+def test_hashtags_without_indices_are_the_walk_of_the_matches(text: str, limit: int | None) -> None:
+    walked = [tag for tag, _, _ in hashtags.extract_hashtags_with_indices(text, limit=limit)]
+    assert hashtags.extract_hashtags(text, limit=limit) == walked
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=2190, max_value=2202), EDGE_TAILS, st.booleans())
+def test_hashtags_without_indices_at_the_caption_limit(at: int, tail: str, astral: bool) -> None:
+    text = (("x " if not astral else "\U0001f600 ") * 1200)[:at] + "#tag" + tail
+    walked = [tag for tag, _, _ in hashtags.extract_hashtags_with_indices(text, limit=None)]
+    assert hashtags.extract_hashtags(text, limit=None) == walked
+
+
+MENTION_PIECES = st.sampled_from(["@", "＠", "a", "_", ".", "..", "x" * 31, " ", "e@", "1", "é"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.lists(MENTION_PIECES, max_size=10).map("".join), st.text(max_size=40)))
+def test_mentions_are_the_walk_of_the_matches(text: str) -> None:
+    walked = [m.group(1).rstrip(".") for m in hashtags._MENTION_RE.finditer(text)]
+    assert hashtags.extract_mentions(text) == [name for name in walked if name]
