@@ -18,6 +18,9 @@ from warehouse.load.keys import Keys
 from warehouse.load.terms import add_terms, delete_rows, rebuild_term_daily
 from warehouse.load.transaction import scalar, transaction
 
+# schema/016's index, created again after a rebuild replaced the table (and dropped it).
+POSTS_WIDE_INDEX = "CREATE INDEX IF NOT EXISTS posts_wide_post_id ON posts_wide (post_id)"
+
 
 def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
     """Tear ``posts_wide`` down and rebuild it from the normalized tables; returns its rows.
@@ -31,6 +34,7 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
             "FROM posts_wide_source AS s LEFT JOIN post_media_counts AS m USING (post_id) "
             "ORDER BY taken_at, post_id"
         )
+        con.execute(POSTS_WIDE_INDEX)
         con.execute("DELETE FROM posts_wide_stale")
         con.execute("DELETE FROM posts_wide_stale_posts")
         rebuild_term_daily(con)
