@@ -103,16 +103,26 @@ def test_the_hashtag_daily_fold_goes_by_key_for_a_small_change(
     assert con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall() == incremental
 
 
-def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
-    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _built(con: duckdb.DuckDBPyConnection) -> None:
+    """3 profiles of 30 posts, hashtag_daily and posts_wide built whole."""
     load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=30))
     refresh_hashtag_daily(con)
     rebuild_posts_wide(con)
+
+
+def _edit_one_profile(con: duckdb.DuckDBPyConnection) -> None:
+    """A later fetch of the first profile, its 30 posts edited, loaded and refreshed."""
     edited = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
     load_parsed(con, edited)
     refresh_hashtag_daily(con)
     refresh_posts_wide(con)
+
+
+def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _built(con)
+    _edit_one_profile(con)
     where, _, params = checks._scope(con, "posts_wide", changed_only=True)
     assert where == "list_contains($ids, post_id)" and len(params["ids"]) == 30
     assert checks.posts_unique(con, changed_only=True)[0]
@@ -127,9 +137,7 @@ def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
 def test_the_posts_wide_refresh_binds_a_few_changed_posts_and_profiles(
     con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=30))
-    refresh_hashtag_daily(con)
-    rebuild_posts_wide(con)
+    _built(con)
     seen: list[tuple[str, dict[str, Any]]] = []
     among = keys.Keys.among
 
@@ -138,9 +146,7 @@ def test_the_posts_wide_refresh_binds_a_few_changed_posts_and_profiles(
         return seen[-1]
 
     monkeypatch.setattr(keys.Keys, "among", spy)
-    edited = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
-    load_parsed(con, edited)
-    refresh_posts_wide(con)
+    _edit_one_profile(con)
     assert seen and all(where.startswith("list_contains($") for where, _ in seen)
     assert {len(params["ids"]) for _, params in seen if "ids" in params} == {30}
     assert {len(params["owners"]) for _, params in seen if "owners" in params} == {1}
