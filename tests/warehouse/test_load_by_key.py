@@ -72,12 +72,13 @@ def test_an_older_fetch_by_key_still_backdates_first_seen(con: duckdb.DuckDBPyCo
     assert rows == [(AS_OF - timedelta(3), AS_OF - timedelta(3))]
 
 
-@pytest.mark.parametrize("table", ["posts", "post_hashtags", "hashtag_daily_posts"])
+@pytest.mark.parametrize("table", ["posts", "post_hashtags", "hashtag_daily_posts", "posts_wide"])
 def test_a_few_posts_rows_are_read_through_the_index(
     con: duckdb.DuckDBPyConnection, table: str
 ) -> None:
     load_parsed(con, synthetic_profiles(profiles=20, posts_per_profile=100))
     refresh_hashtag_daily(con)
+    rebuild_posts_wide(con)  # replaces the table: its index must come back with it
     ids = [r[0] for r in con.execute(f"SELECT DISTINCT post_id FROM {table} LIMIT 10").fetchall()]
     sql = f"SELECT * FROM {table} WHERE list_contains($ids, post_id)"
     assert "Index Scan" in _plan(con, sql, {"ids": ids})
@@ -102,16 +103,26 @@ def test_the_hashtag_daily_fold_goes_by_key_for_a_small_change(
     assert con.execute("SELECT * FROM hashtag_daily ORDER BY ALL").fetchall() == incremental
 
 
-def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
-    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _built(con: duckdb.DuckDBPyConnection) -> None:
+    """3 profiles of 30 posts, hashtag_daily and posts_wide built whole."""
     load_parsed(con, synthetic_profiles(profiles=3, posts_per_profile=30))
     refresh_hashtag_daily(con)
     rebuild_posts_wide(con)
+
+
+def _edit_one_profile(con: duckdb.DuckDBPyConnection) -> None:
+    """A later fetch of the first profile, its 30 posts edited, loaded and refreshed."""
     edited = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
     load_parsed(con, edited)
     refresh_hashtag_daily(con)
     refresh_posts_wide(con)
+
+
+def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _built(con)
+    _edit_one_profile(con)
     where, _, params = checks._scope(con, "posts_wide", changed_only=True)
     assert where == "list_contains($ids, post_id)" and len(params["ids"]) == 30
     assert checks.posts_unique(con, changed_only=True)[0]
@@ -121,3 +132,24 @@ def test_checks_of_an_incremental_refresh_look_up_its_posts_by_key(
     assert where.startswith("post_id IN (SELECT") and params == {}
     assert checks.posts_unique(con, changed_only=True)[0]
     assert checks.hashtag_daily_consistent(con, changed_only=True)[0]
+
+
+def test_the_posts_wide_refresh_binds_a_few_changed_posts_and_profiles(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _built(con)
+    seen: list[tuple[str, dict[str, Any]]] = []
+    among = keys.Keys.among
+
+    def spy(self: keys.Keys, column: str, name: str = "ids") -> tuple[str, dict[str, Any]]:
+        seen.append(among(self, column, name))
+        return seen[-1]
+
+    monkeypatch.setattr(keys.Keys, "among", spy)
+    _edit_one_profile(con)
+    assert seen and all(where.startswith("list_contains($") for where, _ in seen)
+    assert {len(params["ids"]) for _, params in seen if "ids" in params} == {30}
+    assert {len(params["owners"]) for _, params in seen if "owners" in params} == {1}
+    incremental = con.execute("SELECT * FROM posts_wide ORDER BY post_id").fetchall()
+    rebuild_posts_wide(con)
+    assert con.execute("SELECT * FROM posts_wide ORDER BY post_id").fetchall() == incremental
