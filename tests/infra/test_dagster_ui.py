@@ -152,7 +152,7 @@ def test_ui_shows_the_assets_and_runs_one_profile_partition(
         with (
             started(webserver_argv, env, web_log) as webserver,
             started(daemon_argv, env, daemon_log),
-            chromium(1920, 1200) as driver,
+            chromium(2880, 2400) as driver,  # 12 assets, groups open, at 100%
         ):
             try:
                 wait_for_webserver(base, webserver, web_log)
