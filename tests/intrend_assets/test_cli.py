@@ -168,7 +168,9 @@ def test_a_port_taken_after_the_check_stops_dev_with_one_line(
     finally:
         squatter.shutdown()
         squatter.server_close()
-    assert code == 1 and time.monotonic() - started < 30
+    # Under 50 s, not the 60 s the stand-in daemon lives: it was stopped, not outlived (30 s
+    # was missed by 0.3 s on a clean clone beside the full suite).
+    assert code == 1 and time.monotonic() - started < 50
     out, err = capsys.readouterr()
     assert err == (
         f"intrend dev: another program answers on 127.0.0.1:{port}; choose another --port\n"
