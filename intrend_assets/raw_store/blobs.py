@@ -36,6 +36,14 @@ class Entry:
     modified_ns: int
 
 
+class TooLarge(Exception):
+    """An object larger at rest than a reader accepts (it was not read)."""
+
+    def __init__(self, key: str, size: int) -> None:
+        self.key, self.size = key, size
+        super().__init__(f"{key} is {size:,} bytes at rest")
+
+
 class Blobs(Protocol):
     """The few operations the raw store is built on."""
 
@@ -43,6 +51,7 @@ class Blobs(Protocol):
 
     def put(self, key: str, data: bytes, *, durable: bool = True) -> None: ...
     def get(self, key: str) -> bytes | None: ...
+    def get_at_most(self, key: str, limit: int) -> bytes | None: ...
     def stat(self, key: str) -> Entry | None: ...
     def list(self, prefix: str, *, recursive: bool = True) -> list[Entry]: ...
     def children(self, prefix: str) -> list[str]: ...
@@ -57,17 +66,26 @@ def _folder_of(prefix: str) -> str:
 
 
 class LocalBlobs:
-    """Objects as files under ``root``; a key is a relative path that may not leave it."""
+    """Objects as files under ``root``; a key is a relative path that may not leave it.
+
+    Keys are checked as text (no absolute key, no ``..`` step), not by resolving each path:
+    a load reads three paths per fetch, and resolving them (an ``lstat`` per component)
+    was a third of reading a fetch. The keys come from the store, which builds them from
+    validated usernames; a symbolic link inside the folder is the operator's to make.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.url = str(self.root.resolve())
+        self._prefix = self.url.rstrip("/") + "/"
+
+    def _file(self, key: str) -> str:
+        if not key or key[0] == "/" or "\\" in key or ".." in key.split("/"):
+            raise ValueError(f"key {key!r} escapes the raw store")
+        return self._prefix + key
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
-            raise ValueError(f"key {key!r} escapes the raw store")
-        return path
+        return Path(self._file(key))
 
     def put(self, key: str, data: bytes, *, durable: bool = True) -> None:
         """Write by temporary file and rename, so a reader sees the old bytes or the new;
@@ -75,21 +93,32 @@ class LocalBlobs:
         crash may then leave an empty file). The temporary file is written in ``.tmp/``
         (same filesystem, so the rename is atomic), never beside the objects: a write
         killed half way leaves its file where :meth:`sweep` looks, and nowhere else."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = self.root / TEMPORARY_FOLDER
-        scratch.mkdir(exist_ok=True)
-        write_atomically(path, data, scratch=scratch, durable=durable)
+        write_atomically(
+            self._path(key), data, scratch=Path(self._prefix + TEMPORARY_FOLDER), durable=durable
+        )
 
     def get(self, key: str) -> bytes | None:
         try:
-            return self._path(key).read_bytes()
+            with open(self._file(key), "rb") as handle:
+                return handle.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def get_at_most(self, key: str, limit: int) -> bytes | None:
+        """The object's bytes, or :class:`TooLarge` unread when it holds more than
+        ``limit``: one open, its size from the open file."""
+        try:
+            with open(self._file(key), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > limit:
+                    raise TooLarge(key, size)
+                return handle.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 
     def stat(self, key: str) -> Entry | None:
         try:
-            found = self._path(key).stat()
+            found = os.stat(self._file(key))
         except (FileNotFoundError, NotADirectoryError):
             return None
         return Entry(key, found.st_size, found.st_mtime_ns)
@@ -188,6 +217,15 @@ class S3Blobs:
         except FileNotFoundError:
             return None
 
+    def get_at_most(self, key: str, limit: int) -> bytes | None:
+        """One HEAD, then the GET only when the object holds at most ``limit`` bytes."""
+        entry = self.stat(key)
+        if entry is None:
+            return None
+        if entry.size > limit:
+            raise TooLarge(key, entry.size)
+        return self.get(key)
+
     def stat(self, key: str) -> Entry | None:
         import obstore
 
@@ -263,17 +301,25 @@ def write_atomically(
 ) -> None:
     """Write ``path`` by a temporary file in ``scratch`` (beside it when None; the same
     filesystem either way), fsync unless not ``durable``, and rename: a crash leaves the old
-    file or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    file or the new. Folders are made only when a write finds them missing (a load writes
+    thousands of small records into folders that exist)."""
     folder = path.parent if scratch is None else scratch
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -35,6 +35,7 @@ from intrend_assets.raw_store.blobs import (
     Blobs,
     Entry,
     LocalBlobs,
+    TooLarge,
     open_blobs,
     remove_stale_temporary_files,
 )
@@ -179,14 +180,12 @@ class RawStore(ProfileRecords):
         if key.startswith("/") or ".." in key.split("/"):
             raise ValueError(f"key {key!r} escapes the raw store")
         limit = self.max_object_bytes
-        entry = self.blobs.stat(key)
-        if entry is None:
-            raise FileNotFoundError(key)
-        blob = None
-        if entry.size <= limit:
-            blob = self.blobs.get(key)
+        try:
+            blob = self.blobs.get_at_most(key, limit)
             if blob is None:
                 raise FileNotFoundError(key)
+        except TooLarge:
+            blob = None  # refused unread
         if blob is None or len(blob) > limit or not decoded_size_within(blob, limit):
             raise ObjectTooLarge(
                 f"{key} decodes to more than {limit:,} bytes: refused unread "
