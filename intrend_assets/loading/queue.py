@@ -117,6 +117,7 @@ def load_queue(
                 after.submit(_clear, store, [o for o in objects if o.key in pending], rates)
                 cleared, done = done, done + len(objects)  # the slice before is cleared
                 yield BatchDone(loaded=done, refused=refused)
+        store.fold_cadences()  # the slices' rates, one delta each, into the one map
     except Exception as exc:
         if (label := environment_label(exc)) is None:
             raise

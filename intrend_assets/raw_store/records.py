@@ -1,16 +1,17 @@
 """The small records the raw store keeps per profile beside its answers: the fast-update mark,
-the strategies that met a login wall, the strategy that served it, its posting rate, and its
-failures in a row. JSON objects of a few hundred bytes, on the same blobs as the answers."""
+the strategies that met a login wall, the strategy that served it, and its failures in a
+row: JSON objects of a few hundred bytes, on the same blobs as the answers. (Posting rates
+are a log of their own: :mod:`.rates`.)"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from intrend_assets.fetching.fast_update import Mark
 from intrend_assets.raw_store.blobs import Blobs
+from intrend_assets.raw_store.rates import PostingRates
 from intrend_assets.redaction import redact
 from intrend_assets.tracking.refresh import backoff_for
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
@@ -28,7 +29,7 @@ def _json(data: bytes | None) -> dict:
     return record if isinstance(record, dict) else {}
 
 
-class ProfileRecords:
+class ProfileRecords(PostingRates):
     """The per-profile records, for :class:`~intrend_assets.raw_store.store.RawStore`."""
 
     blobs: Blobs
@@ -84,22 +85,6 @@ class ProfileRecords:
             self.blobs.delete(key)
             return
         self._write_json(key, {"strategy": strategy})
-
-    def write_cadence(self, username: str, posts_per_day: float) -> None:
-        """Remember how often the profile posts (what the refresh sensor adapts to)."""
-        self.write_cadences({username: posts_per_day})
-
-    def write_cadences(self, rates: Mapping[str, float]) -> None:
-        """Remember how often each of these profiles posts, without an fsync per record.
-
-        A rate is derived data (the next load of the profile computes it again from its
-        posts), and an fsync per profile cost a load of 83k fetches minutes. Each record is
-        still replaced whole, so a reader sees the old rate or the new one; after a crash, at
-        worst an empty record, which reads as "no rate yet".
-        """
-        for username, posts_per_day in rates.items():
-            record = json.dumps({"posts_per_day": posts_per_day}).encode()
-            self.blobs.put(f"cadence/{validate_username(username)}.json", record, durable=False)
 
     # Failures: the list of profiles to retry later, with their reasons.
 

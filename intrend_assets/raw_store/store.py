@@ -298,7 +298,7 @@ class RawStore(ProfileRecords):
         """Last fetch, posting rate and last failure of a profile, from what the store holds."""
         name = validate_username(username)
         latest = self.latest(name)
-        rate = self._read_json(f"cadence/{name}.json").get("posts_per_day", 0.0)
+        rate = self.posting_rate(name)
         failure = self._read_json(f"failures/{name}.json")
         failed = failure.get("failed_at")
         return Cadence(
