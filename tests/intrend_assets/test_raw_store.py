@@ -151,3 +151,30 @@ def test_a_bucket_store_has_no_folder_and_says_so() -> None:
     store = open_raw_store("s3://bucket/raw", endpoint="http://127.0.0.1:9")
     with pytest.raises(NotImplementedError, match="not a folder"):
         _ = store.root
+
+
+def test_stamps_read_by_slicing_agree_with_strptime() -> None:
+    """The sliced reading of a stamp gives strptime's answer, and refuses what it refuses."""
+    import random
+    from datetime import timedelta
+
+    from intrend_assets.raw_store.store import _STAMP, _stamp, _unstamp
+
+    rng = random.Random(7)
+    start = datetime(1990, 1, 1, tzinfo=UTC)
+    for _ in range(2000):
+        moment = start + timedelta(microseconds=rng.randrange(2 * 10**15))
+        assert _unstamp(_stamp(moment)) == moment
+    good = "20260101T235959.123456Z"
+    odd = [good.replace("01", "13", 1), good.replace("23", "25"), good[:-1] + "X"]
+    odd += [good.replace("1", " ", 1), good.replace("2", "²", 1), good[:-2] + "Z", good + "0"]
+    for text in odd:
+        try:
+            expected: datetime | None = datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            expected = None
+        if expected is None:
+            with pytest.raises(ValueError):
+                _unstamp(text)
+        else:
+            assert _unstamp(text) == expected
