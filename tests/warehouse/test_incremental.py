@@ -105,6 +105,30 @@ def test_incremental_refreshes_equal_full_rebuilds(pair) -> None:
     ).fetchall() == [(1, 1)]
 
 
+def test_loads_between_refreshes_mark_a_post_twice_and_fold_it_once(pair) -> None:
+    """Marks are appended, not deduplicated against the marks already there: several loads
+    before a refresh (each of its rounds here) must still fold each post's change once."""
+    incremental, full = pair
+    first, *later = _rounds()
+    for con in pair:
+        load_parsed(con, first)
+        refresh_hashtag_daily(con)  # the first refresh of an empty table is a rebuild
+        refresh_posts_wide(con)
+    for batch in later:
+        load_parsed(incremental, batch)
+        load_parsed(full, batch)
+    marks = incremental.execute(
+        "SELECT count(*) > count(DISTINCT post_id) FROM hashtag_daily_stale"
+    ).fetchall()
+    assert marks == [(True,)]  # user0's posts were marked by several loads
+    refresh_hashtag_daily(incremental)
+    refresh_posts_wide(incremental)
+    assert checks.changed_scope(incremental, "hashtag_daily") is not None  # folded, not rebuilt
+    rebuild_hashtag_daily(full)
+    rebuild_posts_wide(full)
+    _same(incremental, full)
+
+
 def test_a_post_gone_from_posts_leaves_the_counts(pair) -> None:
     incremental, full = pair
     for con in pair:
