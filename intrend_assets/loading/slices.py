@@ -13,7 +13,9 @@ failures, so every write to the store happens in one process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -118,6 +120,30 @@ def parse_slice(
         store = LocalRawStore(source)
     else:
         store = LocalRawStore(source, max_object_bytes)
+    with gc_paused():
+        return _parse_slice(store, objects, parse)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cycle collector off for the block (and on again after, if it was).
+
+    Parsing a slice allocates millions of small containers, none in a cycle, which
+    reference counting frees; yet every 700 allocations the collector walked the young
+    ones and, every so often, all the objects alive, among them the slice it was building:
+    a quarter of a slice's parse (3.6 → 2.6 CPU-s per 100,000 posts). Cyclic garbage made
+    meanwhile is collected once the block ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_slice(store: RawStore, objects: list[RawObject], parse: Parser) -> ParsedSlice:
     fetches = [read_fetch(store, obj, parse) for obj in objects]
     answers = [answer for _, parsed in fetches for answer in parsed]
     table = None

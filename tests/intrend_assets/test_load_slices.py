@@ -185,3 +185,34 @@ def test_a_parse_process_exits_when_the_load_is_killed() -> None:
     if alive:
         os.kill(child, signal.SIGKILL)
     assert not alive
+
+
+def test_a_slice_parses_with_the_cycle_collector_paused(tmp_path: Path) -> None:
+    """The collector walked the slice being built every few hundred allocations (a quarter
+    of the parse); it is off while a slice parses and on again after, even on an error."""
+    import gc
+
+    from intrend_assets.loading.slices import gc_paused, parse_slice
+    from intrend_assets.parsing.profile import parse_profile
+
+    store = _store(tmp_path / "raw", 2)
+    seen = []
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return parse_profile(*args, **kwargs)
+
+    assert gc.isenabled()
+    parsed = parse_slice(store, store.pending(), parse)
+    assert seen == [False, False, False] and gc.isenabled()
+    assert parsed.posts is not None and parsed.posts.num_rows == 3 + 3 + 5
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a bug in the parser")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
