@@ -10,6 +10,10 @@ hashtags and mentions by the conformance rules, nulls for drifted fields, the co
 loader takes). Both read the same zstd bodies (``benchmarks/warehouse_synth.py``); each round
 runs floor then parser (interleaved, in this one process, CPU time from
 ``time.process_time``), and the medians and their ratio are printed.
+
+The parser is called as the production load calls it (``loading.slices.read_fetch``): with
+the fetch's username (the raw store's key) and its ``fetched_at`` as an aware UTC datetime,
+so the owner checks and the stamping the load pays are measured too.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import statistics
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +32,27 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 TARGET = 0.5
 
 
-def make_bodies(posts: int) -> list[bytes]:
+FETCHED_AT = datetime(2026, 6, 1, 12, tzinfo=UTC)  # a RawObject's fetched_at: aware, UTC
+
+Answer = tuple[str, bytes]  # (username, zstd body), as the raw store keeps them
+
+
+def make_bodies(posts: int) -> list[Answer]:
     import zstandard
     from warehouse_synth import bodies
 
     cctx = zstandard.ZstdCompressor(level=3)
-    return [cctx.compress(body) for _, body in bodies(posts)]
+    return [(username, cctx.compress(body)) for username, body in bodies(posts)]
 
 
-def floor(blobs: list[bytes]) -> int:
+def floor(blobs: list[Answer]) -> int:
     """zstd + orjson + plain field access of what the warehouse keeps; returns posts read."""
     import orjson
     import zstandard
 
     dctx = zstandard.ZstdDecompressor()
     seen = 0
-    for blob in blobs:
+    for _, blob in blobs:
         user = orjson.loads(dctx.decompressobj().decompress(blob))["data"]["user"]
         kept: list[Any] = [
             user["id"],
@@ -90,16 +100,16 @@ def floor(blobs: list[bytes]) -> int:
     return seen
 
 
-def parser(blobs: list[bytes]) -> int:
+def parser(blobs: list[Answer]) -> int:
     from intrend_assets.parsing.profile import parse_profile
 
     seen = 0
-    for blob in blobs:
-        seen += parse_profile(blob, fetched_at=1780000000.0, username=None).post_count
+    for username, blob in blobs:
+        seen += parse_profile(blob, fetched_at=FETCHED_AT, username=username).post_count
     return seen
 
 
-def _cpu(fn: Any, blobs: list[bytes]) -> tuple[int, float]:
+def _cpu(fn: Any, blobs: list[Answer]) -> tuple[int, float]:
     started = time.process_time()
     posts = fn(blobs)
     return posts, time.process_time() - started
