@@ -30,11 +30,15 @@ def url_expiry_epoch(url: str | None) -> int | None:
 
 
 def url_expires_at(url: str | None) -> datetime | None:
-    """The ``oe`` expiry as an aware UTC datetime, or ``None``."""
+    """The ``oe`` expiry as an aware UTC datetime, or ``None``.
+
+    Runs once per post of every load: the time zone is passed by position (a keyword
+    argument costs ``fromtimestamp`` as much again).
+    """
     epoch = url_expiry_epoch(url)
     if epoch is None:
         return None
     try:
-        return datetime.fromtimestamp(epoch, tz=UTC)
+        return datetime.fromtimestamp(epoch, UTC)
     except (OverflowError, OSError, ValueError):
         return None

@@ -3,8 +3,10 @@
 - ``parsing.fields`` (plain dict lookups) against the jmespath expressions it replaces, on
   drifted answers (fields missing, of another type, null);
 - ``parsing.decode`` (orjson) against ``json`` on the same bodies, encoded;
-- ``extract_hashtags_with_indices`` (sign-first patterns, BMP fast path) against the one
-  regex tried at every position it replaces, on text biased towards the rules' corners.
+- ``extract_hashtags_with_indices`` (sign-first patterns, BMP and ASCII fast paths) against
+  the one regex tried at every position it replaces, on text biased towards the rules'
+  corners;
+- ``extract_mentions`` (sign first) against the lookbehind-first regex it replaces.
 """
 
 from __future__ import annotations
@@ -216,11 +218,33 @@ def test_hashtags_without_indices_at_the_caption_limit(at: int, tail: str, astra
     assert hashtags.extract_hashtags(text, limit=None) == walked
 
 
+ASCII_CORNERS = st.lists(
+    st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=6),
+        st.sampled_from(["#", "##", "a", "_", "1", "://", "&", "/", "www.", "x.com/", " "]),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(ASCII_CORNERS, st.sampled_from([30, None, 2]))
+def test_hashtags_in_ascii_text_are_the_reference_regex(text: str, limit: int | None) -> None:
+    assert hashtags._pattern_for(text) is hashtags._HASHTAG_ASCII_RE
+    assert hashtags.extract_hashtags_with_indices(text, limit=limit) == _reference(text, limit)
+    walked = [tag for tag, _, _ in _reference(text, limit)]
+    assert hashtags.extract_hashtags(text, limit=limit) == walked
+
+
 MENTION_PIECES = st.sampled_from(["@", "＠", "a", "_", ".", "..", "x" * 31, " ", "e@", "1", "é"])
+# The mention rule as first written: the lookbehind tried at every position, then the sign.
+_MENTION_REFERENCE = re.compile(
+    r"(?<![A-Za-z0-9_.@＠])[@＠]([A-Za-z0-9_.]{1,30})(?![A-Za-z0-9_@＠])"
+)
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.one_of(st.lists(MENTION_PIECES, max_size=10).map("".join), st.text(max_size=40)))
-def test_mentions_are_the_walk_of_the_matches(text: str) -> None:
-    walked = [m.group(1).rstrip(".") for m in hashtags._MENTION_RE.finditer(text)]
+def test_mentions_are_the_walk_of_the_reference_matches(text: str) -> None:
+    walked = [m.group(1).rstrip(".") for m in _MENTION_REFERENCE.finditer(text)]
     assert hashtags.extract_mentions(text) == [name for name in walked if name]
