@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 # The counting key is the warehouse's: hashtag_daily is keyed by it.
 from warehouse.contract import normalize_hashtag as normalize_hashtag
@@ -306,6 +306,28 @@ def extract_hashtags(text: str | None, *, limit: int | None = INSTAGRAM_HASHTAG_
         tags: list[str] = _pattern_for(text).findall(text)
         return tags if limit is None or len(tags) <= limit else tags[:limit]
     return [tag for tag, _, _ in extract_hashtags_with_indices(text, limit=limit)]
+
+
+def extract_hashtags_each(texts: Sequence[str | None]) -> list[list[str]]:
+    """``[extract_hashtags(text) for text in texts]``: an answer's captions at once.
+
+    When every text is ASCII, fits the caption limit and may hold no URL (the captions of
+    most answers), the tests are made once, on the texts joined, and each text's tags are the
+    ASCII pattern's ``findall``, mapped over them with no Python call per caption.
+    """
+    plain = texts if None not in texts else [text or "" for text in texts]
+    joined = "\n".join(plain)  # "\n" joins no "www" and adds no "/" or non-ASCII character
+    if (
+        joined.isascii()
+        and "/" not in joined
+        and "www" not in joined.lower()
+        and max(map(len, plain), default=0) <= INSTAGRAM_CAPTION_LIMIT
+    ):
+        found = list(map(_HASHTAG_ASCII_RE.findall, plain))
+        if max(map(len, found), default=0) > INSTAGRAM_HASHTAG_CAP:
+            found = [tags[:INSTAGRAM_HASHTAG_CAP] for tags in found]
+        return found
+    return [extract_hashtags(text) for text in plain]
 
 
 def extract_mentions(text: str | None) -> list[str]:

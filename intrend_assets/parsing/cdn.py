@@ -32,13 +32,17 @@ def url_expiry_epoch(url: str | None) -> int | None:
 def url_expires_at(url: str | None) -> datetime | None:
     """The ``oe`` expiry as an aware UTC datetime, or ``None``.
 
-    Runs once per post of every load: the time zone is passed by position (a keyword
-    argument costs ``fromtimestamp`` as much again).
+    :func:`url_expiry_epoch` written out: this runs once per post of every load, and the
+    call, like a time zone passed by keyword to ``fromtimestamp``, cost as much as the work.
     """
-    epoch = url_expiry_epoch(url)
-    if epoch is None:
+    if not url:
         return None
-    try:
-        return datetime.fromtimestamp(epoch, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+    at = url.find("oe=", 1)
+    while at != -1:
+        if url[at - 1] in "?&" and (match := _OE_RE.match(url, at - 1)) is not None:
+            try:
+                return datetime.fromtimestamp(int(match.group(1), 16), UTC)
+            except (OverflowError, OSError, ValueError):
+                return None
+        at = url.find("oe=", at + 1)
+    return None

@@ -98,6 +98,11 @@ def edge_nodes(user: dict[str, Any]) -> list[Any]:
         return []
     found = []
     for edge in edges:
+        if isinstance(edge, dict):  # the common edge, read without the general loop
+            node = edge.get("node")
+            if node is not None:
+                found.append(node)
+            continue
         for item in edge if isinstance(edge, list) else (edge,):
             node = get(item, "node")
             if node is not None:
@@ -159,6 +164,14 @@ def node_values(node: Any) -> tuple[Any, ...]:
 
 
 _EMPTY: dict[str, Any] = {}
+
+
+def node_owner(node: Any) -> tuple[Any, Any]:
+    """``(owner.id, owner.username)`` of a node, as :func:`node_values` reads them."""
+    owner = node.get("owner") if isinstance(node, dict) else None
+    if not isinstance(owner, dict):
+        return None, None
+    return owner.get("id"), owner.get("username")
 
 
 def _count(node: dict[str, Any], key: str) -> Any:

@@ -26,15 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import polars as pl
 
-from intrend_assets.hashtags import extract_hashtags, extract_mentions
 from intrend_assets.parsing import fields
-from intrend_assets.parsing.cdn import url_expires_at
 from intrend_assets.parsing.decode import ZSTD_MAGIC, DecodeError, decode
+from intrend_assets.parsing.posts import as_int, as_str, post_columns
 from intrend_assets.parsing.shapes import (
     V1_TIMELINE,
     V1_USER,
@@ -43,16 +42,16 @@ from intrend_assets.parsing.shapes import (
     to_graph,
 )
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
-from warehouse.contract import (
-    POSTS_SCHEMA,
-    PROFILE_FIELDS,
-    normalize_hashtag,
-    posts_frame_from_columns,
-)
+from warehouse.contract import POSTS_SCHEMA, PROFILE_FIELDS, posts_frame_from_columns
 
-__all__ = ["ZSTD_MAGIC", "ParsedProfile", "ProfileParseError", "decode_body", "parse_profile"]
-
-_MEDIA_TYPES = {"GraphImage": "image", "GraphVideo": "video", "GraphSidecar": "sidecar"}
+__all__ = [
+    "POSTS_SCHEMA",
+    "ZSTD_MAGIC",
+    "ParsedProfile",
+    "ProfileParseError",
+    "decode_body",
+    "parse_profile",
+]
 
 
 class ProfileParseError(ValueError):
@@ -127,11 +126,12 @@ def parse_profile(
     ``fetched_at`` (when the body was received) is stamped on the profile and every post; it
     stays null when not given, and the warehouse then stamps its own load time.
     """
-    body = payload if isinstance(payload, Mapping) else decode_body(payload, username=username)
+    json_nodes = not isinstance(payload, Mapping)  # decoded here: plain dicts and lists
+    body = payload if not json_nodes else decode_body(payload, username=username)
     when = _as_utc(fetched_at, username)
     user = _user_of(body, username)
 
-    nodes = [fields.node_values(node) for node in fields.edge_nodes(user)]
+    nodes = fields.edge_nodes(user)
     is_page = not any(k in user for k in ("id", "username", "full_name", "edge_followed_by"))
     if is_page and "edge_owner_to_timeline_media" not in user:
         raise ProfileParseError(username, "the user object has neither profile fields nor posts")
@@ -141,22 +141,22 @@ def parse_profile(
         # A page knows the owner only through its posts (or the caller); a post of another
         # owner (a collaboration, or a made-up name) does not make the page theirs.
         requested = _canonical(username) if username is not None else None
-        mine = [n for n in nodes if _owned_by(n[_OWNER_NAME], requested)]
-        owner_id = next((n[_OWNER_ID] for n in mine if n[_OWNER_ID]), None)
-        owner_name = next((n[_OWNER_NAME] for n in mine if n[_OWNER_NAME]), None)
+        mine = [o for o in map(fields.node_owner, nodes) if _owned_by(o[1], requested)]
+        owner_id = next((o[0] for o in mine if o[0]), None)
+        owner_name = next((o[1] for o in mine if o[1]), None)
         profile["id"] = profile["id"] or owner_id
         profile["username"] = owner_name or username
     profile = {key: profile.get(key) for key in PROFILE_FIELDS}
     for key in ("id", "username", "full_name", "biography", "category_name", "external_url"):
-        profile[key] = _str(profile[key])
+        profile[key] = as_str(profile[key])
     for key in ("followers", "following", "post_count"):
-        profile[key] = _int(profile[key])
+        profile[key] = as_int(profile[key])
     for key in ("is_private", "is_verified", "is_business_account"):
         profile[key] = _bool(profile[key])
     profile["username"] = _owner(profile["username"] or username, username, is_page)
     profile["fetched_at"] = when
 
-    columns = _post_columns(nodes, profile["id"], profile["username"], when)
+    columns = post_columns(nodes, profile["id"], profile["username"], when, json_nodes=json_nodes)
     columns["owner_username"] = _post_owners(columns["owner_username"], profile["username"])
     has_next_page, end_cursor = fields.page_info(user)
     return ParsedProfile(
@@ -164,11 +164,23 @@ def parse_profile(
         post_columns=columns,
         kind="timeline_page" if is_page else "profile",
         has_next_page=_bool(has_next_page),
-        end_cursor=_str(end_cursor),
+        end_cursor=as_str(end_cursor),
     )
 
 
 def _canonical(name: object) -> str | None:
+    if type(name) is str:
+        return _canonical_name(name)
+    try:
+        return validate_username(name)
+    except InvalidUsername:
+        return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _canonical_name(name: str) -> str | None:
+    """:func:`_canonical` of a string, cached: an answer asks it of the same few names (the
+    requested one, the body's, each post's owner), and a load of the same profiles."""
     try:
         return validate_username(name)
     except InvalidUsername:
@@ -228,132 +240,13 @@ def _user_of(body: Any, username: str | None) -> dict[str, Any]:
     return dict(user)
 
 
-# Where a node's owner sits in :data:`fields.NODE_KEYS` (a page's owner comes from its posts).
-_OWNER_ID = fields.NODE_KEYS.index("owner_id")
-_OWNER_NAME = fields.NODE_KEYS.index("owner_username")
-
-
-def _post_columns(
-    nodes: list[tuple[Any, ...]],
-    profile_id: str | None,
-    profile_username: str | None,
-    fetched_at: datetime | None,
-) -> dict[str, list[Any]]:
-    """The posts' :data:`POSTS_SCHEMA` columns: a row tuple per post, transposed once.
-
-    The hot loop of every load (a million posts per million): each node's values are
-    unpacked into locals at once, strings and ints, the common case, skip the converters,
-    and nothing is called that a branch can do (a call costs as much as a field). What is
-    the same for every post (``fetched_at``, the profile's owner for posts naming none) is
-    filled in per column afterwards.
-    """
-    rows = []
-    append = rows.append
-    from_epoch = datetime.fromtimestamp
-    for (
-        raw_id,
-        shortcode,
-        owner_id,
-        owner_name,
-        taken_at,
-        caption,
-        likes,
-        comments,
-        typename,
-        is_video,
-        views,
-        children,
-        pinned,
-        product_type,
-        display_url,
-        location_id,
-        location_name,
-        accessibility,
-    ) in nodes:
-        post_id = raw_id if type(raw_id) is str else _str(raw_id)
-        if post_id is None:
-            continue  # an edge without a node (or without a usable id) carries nothing
-        if type(caption) is str:
-            if "#" in caption or "＃" in caption:
-                tags = extract_hashtags(caption)
-                norm = list(map(normalize_hashtag, tags)) if tags else []
-            else:
-                tags, norm = [], []
-            mentions = extract_mentions(caption) if "@" in caption or "＠" in caption else []
-        else:
-            caption, tags, norm, mentions = None, [], [], []
-        media_type = (
-            _MEDIA_TYPES.get(typename.removeprefix("XDT")) if type(typename) is str else None
-        )
-        if media_type is None:
-            if isinstance(children, list) and children:
-                media_type = "sidecar"
-            elif is_video is not None:
-                media_type = "video" if is_video else "image"
-        if type(taken_at) is int:
-            try:
-                taken_at = from_epoch(taken_at, UTC)
-            except (OverflowError, OSError, ValueError):
-                taken_at = None
-        else:
-            taken_at = _epoch(taken_at)
-        if type(display_url) is str:
-            expires = url_expires_at(display_url)
-        else:
-            display_url = _str(display_url)
-            expires = url_expires_at(display_url)
-        append(
-            (
-                post_id,
-                shortcode if type(shortcode) is str else _str(shortcode),
-                owner_id if type(owner_id) is str else _str(owner_id),
-                owner_name if type(owner_name) is str else _str(owner_name),
-                taken_at,
-                caption,
-                tags,
-                norm,
-                mentions,
-                likes if type(likes) is int and -_INT64 <= likes < _INT64 else _int(likes),
-                comments
-                if type(comments) is int and -_INT64 <= comments < _INT64
-                else _int(comments),
-                media_type,
-                is_video if type(is_video) is bool else None,
-                None if views is None else _int(views),
-                len(children) if media_type == "sidecar" and isinstance(children, list) else None,
-                bool(pinned) if isinstance(pinned, list) else None,
-                product_type
-                if product_type is None or type(product_type) is str
-                else _str(product_type),
-                display_url,
-                expires,
-                location_id
-                if location_id is None or type(location_id) is str
-                else _str(location_id),
-                location_name
-                if location_name is None or type(location_name) is str
-                else _str(location_name),
-                accessibility
-                if accessibility is None or type(accessibility) is str
-                else _str(accessibility),
-            )
-        )
-    if not rows:
-        return {name: [] for name in POSTS_SCHEMA}
-    names = [name for name in POSTS_SCHEMA if name != "fetched_at"]
-    columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
-    columns["fetched_at"] = [fetched_at] * len(rows)
-    for name, default in (("owner_id", profile_id), ("owner_username", profile_username)):
-        if not all(values := columns[name]):
-            columns[name] = [value or default for value in values]
-    return columns
-
-
 def _as_utc(value: datetime | float | str | None, username: str | None) -> datetime | None:
     if value is None:
         return None
     try:
         if isinstance(value, datetime):
+            if value.tzinfo is UTC:
+                return value  # the raw store's (and the load's) own: nothing to convert
             moment = value
         elif isinstance(value, int | float):
             return datetime.fromtimestamp(value, tz=UTC)
@@ -362,37 +255,6 @@ def _as_utc(value: datetime | float | str | None, username: str | None) -> datet
     except (ValueError, OverflowError, OSError) as exc:
         raise ProfileParseError(username, f"bad fetched_at {value!r} ({exc})") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _epoch(value: Any) -> datetime | None:
-    number = value if type(value) is int else _int(value)
-    if number is None:
-        return None
-    try:
-        return datetime.fromtimestamp(number, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _str(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-_INT64 = 2**63
-
-
-def _int(value: Any) -> int | None:
-    """An int64 or None: counts that are not numbers, or do not fit a BIGINT, are unknown."""
-    if value is None or isinstance(value, bool):
-        return None
-    if not isinstance(value, int):
-        try:
-            value = int(value)
-        except (TypeError, ValueError, OverflowError):
-            return None
-    return value if -_INT64 <= value < _INT64 else None
 
 
 def _bool(value: Any) -> bool | None:

@@ -17,12 +17,14 @@ import unicodedata
 from typing import Any
 
 import jmespath
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intrend_assets import hashtags
-from intrend_assets.parsing import cdn, fields
+from intrend_assets.parsing import cdn, fields, posts
 from intrend_assets.parsing.decode import _decode_text, decode
+from intrend_assets.parsing.profile import ProfileParseError, parse_profile
 from tests.property.test_hashtags_props import TEXT
 from tests.property.test_parsing_props import BASES, drifted_bodies
 
@@ -80,6 +82,35 @@ def test_the_field_readers_are_the_jmespath_expressions(body: Any) -> None:
             expected = _NODE.search(node)
             got = dict(zip(fields.NODE_KEYS, fields.node_values(node), strict=True))
             assert got == {k: expected.get(k) for k in fields.NODE_KEYS}
+            owner = (expected.get("owner_id"), expected.get("owner_username"))
+            assert fields.node_owner(node) == owner
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW)
+@given(drifted_bodies())
+def test_the_subscript_reader_reads_what_node_values_reads(body: Any) -> None:
+    # As the decoder gives JSON (plain dicts and lists), which is what graph_values assumes.
+    for user in _users(json.loads(json.dumps(body))):
+        for node in fields.edge_nodes(user):
+            fast = posts.graph_values(node)
+            assert fast is None or fast == fields.node_values(node)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW)
+@given(drifted_bodies())
+def test_a_body_parses_alike_decoded_here_or_given_decoded(body: Any) -> None:
+    """The bytes take the subscript reader, the dict the general one: the same answer."""
+    if not isinstance(body, dict):
+        return  # the contract takes a decoded object or a raw body
+    try:
+        given = parse_profile(body, fetched_at=1780000000, username="someone")
+    except ProfileParseError as exc:
+        with pytest.raises(ProfileParseError, match=re.escape(exc.reason)):
+            parse_profile(json.dumps(body).encode(), fetched_at=1780000000, username="someone")
+        return
+    decoded = parse_profile(json.dumps(body).encode(), fetched_at=1780000000, username="someone")
+    assert (decoded.profile, decoded.kind) == (given.profile, given.kind)
+    assert decoded.posts.equals(given.posts, null_equal=True)
 
 
 def _fits_64_bits(value: Any) -> bool:
@@ -234,6 +265,20 @@ def test_hashtags_in_ascii_text_are_the_reference_regex(text: str, limit: int | 
     assert hashtags.extract_hashtags_with_indices(text, limit=limit) == _reference(text, limit)
     walked = [tag for tag, _, _ in _reference(text, limit)]
     assert hashtags.extract_hashtags(text, limit=limit) == walked
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), ASCII_CORNERS, CORNERS, st.text(max_size=30)),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_hashtags_of_many_captions_are_each_ones(texts: list[str | None], many: bool) -> None:
+    if many:  # past the cap, and past the caption limit
+        texts = [*texts, " ".join(f"#t{i}" for i in range(40)), "#a " * 800]
+    assert hashtags.extract_hashtags_each(texts) == [hashtags.extract_hashtags(t) for t in texts]
 
 
 MENTION_PIECES = st.sampled_from(["@", "＠", "a", "_", ".", "..", "x" * 31, " ", "e@", "1", "é"])
