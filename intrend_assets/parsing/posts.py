@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from intrend_assets.hashtags import extract_hashtags_each, extract_mentions
+from intrend_assets.hashtags import extract_hashtags_each, extract_mentions, normalize_each
 from intrend_assets.parsing.cdn import url_expires_at
 from intrend_assets.parsing.fields import node_values
-from warehouse.contract import POSTS_SCHEMA, normalize_hashtag
+from warehouse.contract import POSTS_SCHEMA
 
 __all__ = ["as_int", "as_str", "graph_values", "post_columns"]
 
@@ -202,7 +202,7 @@ def _columns(
     columns = dict(zip(_ROW_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
     tags = extract_hashtags_each(columns["caption"])
     columns["hashtags"] = tags
-    columns["hashtags_norm"] = [list(map(normalize_hashtag, t)) if t else [] for t in tags]
+    columns["hashtags_norm"] = normalize_each(tags)
     columns["display_url_expires_at"] = list(map(url_expires_at, columns["display_url"]))
     columns["fetched_at"] = [fetched_at] * len(rows)
     for name, default in (("owner_id", profile_id), ("owner_username", profile_username)):

@@ -281,6 +281,19 @@ def test_hashtags_of_many_captions_are_each_ones(texts: list[str | None], many: 
     assert hashtags.extract_hashtags_each(texts) == [hashtags.extract_hashtags(t) for t in texts]
 
 
+TAG_PIECES = st.one_of(
+    st.sampled_from(["Tag", "#Tag", "＃x", "İstanbul", "CAFE\u0301", "Straße", "abc_12", "ǅ", ""]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(TAG_PIECES, max_size=6), max_size=6))
+def test_tags_normalized_together_are_each_one_normalized(tag_lists: list[list[str]]) -> None:
+    expected = [[hashtags.normalize_hashtag(tag) for tag in tags] for tags in tag_lists]
+    assert hashtags.normalize_each(tag_lists) == expected
+
+
 MENTION_PIECES = st.sampled_from(["@", "＠", "a", "_", ".", "..", "x" * 31, " ", "e@", "1", "é"])
 # The mention rule as first written: the lookbehind tried at every position, then the sign.
 _MENTION_REFERENCE = re.compile(
