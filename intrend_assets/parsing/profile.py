@@ -39,6 +39,7 @@ from intrend_assets.parsing.shapes import (
     V1_USER,
     detect_shape,
     graphql_errors,
+    has_graph_fields,
     to_graph,
 )
 from intrend_assets.tracking.usernames import InvalidUsername, validate_username
@@ -132,7 +133,9 @@ def parse_profile(
     user = _user_of(body, username)
 
     nodes = fields.edge_nodes(user)
-    is_page = not any(k in user for k in ("id", "username", "full_name", "edge_followed_by"))
+    is_page = not (
+        "id" in user or "username" in user or "full_name" in user or "edge_followed_by" in user
+    )
     if is_page and "edge_owner_to_timeline_media" not in user:
         raise ProfileParseError(username, "the user object has neither profile fields nor posts")
 
@@ -146,13 +149,7 @@ def parse_profile(
         owner_name = next((o[1] for o in mine if o[1]), None)
         profile["id"] = profile["id"] or owner_id
         profile["username"] = owner_name or username
-    profile = {key: profile.get(key) for key in PROFILE_FIELDS}
-    for key in ("id", "username", "full_name", "biography", "category_name", "external_url"):
-        profile[key] = as_str(profile[key])
-    for key in ("followers", "following", "post_count"):
-        profile[key] = as_int(profile[key])
-    for key in ("is_private", "is_verified", "is_business_account"):
-        profile[key] = _bool(profile[key])
+    profile = _profile_row(profile)
     profile["username"] = _owner(profile["username"] or username, username, is_page)
     profile["fetched_at"] = when
 
@@ -166,6 +163,26 @@ def parse_profile(
         has_next_page=_bool(has_next_page),
         end_cursor=as_str(end_cursor),
     )
+
+
+def _profile_row(raw: dict[str, Any]) -> dict[str, Any]:
+    """:data:`PROFILE_FIELDS` of :func:`.fields.profile_fields`' values, converted (strings,
+    int64 counts and booleans, else null; the picture's URL as it is; no ``fetched_at`` yet)."""
+    profile = {key: raw.get(key) for key in PROFILE_FIELDS}
+    for key in _STR_FIELDS:
+        if type(value := profile[key]) is not str:
+            profile[key] = as_str(value)
+    for key in _INT_FIELDS:
+        profile[key] = as_int(profile[key])
+    for key in _BOOL_FIELDS:
+        if type(profile[key]) is not bool:
+            profile[key] = None
+    return profile
+
+
+_STR_FIELDS = ("id", "username", "full_name", "biography", "category_name", "external_url")
+_INT_FIELDS = ("followers", "following", "post_count")
+_BOOL_FIELDS = ("is_private", "is_verified", "is_business_account")
 
 
 def _canonical(name: object) -> str | None:
@@ -213,11 +230,29 @@ def _post_owners(names: list[Any], owner: str | None) -> list[Any]:
     """Post owners in canonical form. A post may name another owner than the profile (a
     collaboration post is its author's); a name Instagram never issues counts as no name:
     the post is the profile's, as a post without an owner is."""
+    first = names[0] if names else None
+    if first is not None and names.count(first) == len(names):  # one owner: the common case
+        return [_canonical(first) or owner] * len(names)
     canonical = {name: _canonical(name) or owner for name in set(names) - {None}}
     return [canonical.get(name, owner) for name in names]
 
 
+def _graph_user(body: Any) -> dict[str, Any] | None:
+    """The user of the common answer (``{"data": {"user": {...graph fields}}}``, neither an
+    error nor a refusal), found without :func:`_user_of`'s general checks, which it passes;
+    ``None`` for any other body (they judge it)."""
+    if type(body) is not dict or body.get("status") == "fail":
+        return None
+    data = body.get("data")
+    user = data.get("user") if type(data) is dict else None
+    if type(user) is not dict or not has_graph_fields(user):
+        return None
+    return dict(user)
+
+
 def _user_of(body: Any, username: str | None) -> dict[str, Any]:
+    if (user := _graph_user(body)) is not None:
+        return user
     if not isinstance(body, Mapping):
         raise ProfileParseError(username, f"expected a JSON object, got {type(body).__name__}")
     if errors := graphql_errors(body):

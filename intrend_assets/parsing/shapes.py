@@ -173,6 +173,16 @@ def extract_embedded(html: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------- detection
 
 
+def has_graph_fields(user: Mapping[str, Any]) -> bool:
+    """Whether ``user`` has a graph field (:data:`_GRAPH_KEYS`, written out: once per answer
+    of every load): then its shape is a graph one, never a v1 one."""
+    return (
+        "edge_owner_to_timeline_media" in user
+        or "edge_followed_by" in user
+        or ("edge_follow" in user)
+    )
+
+
 def _user_shape(user: Mapping[str, Any]) -> str | None:
     if any(key in user for key in _GRAPH_KEYS):
         if any(key in user for key in _PROFILE_KEYS):
