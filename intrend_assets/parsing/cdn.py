@@ -16,17 +16,14 @@ _OE_RE = re.compile(r"[?&]oe=([0-9A-Fa-f]{1,16})(?:&|#|$)")
 def url_expiry_epoch(url: str | None) -> int | None:
     """Unix seconds of the ``oe`` parameter, or ``None`` when absent or malformed.
 
-    The first match of ``_OE_RE``, found from each ``oe=`` (a plain substring search) rather
-    than by trying the pattern at every character of a 300-character URL.
+    The first match of ``_OE_RE``, searched from the first ``oe=`` (a plain substring
+    search) rather than tried at every character of a 300-character URL: no match can
+    start before it.
     """
-    if not url:
+    if not url or (at := url.find("oe=", 1)) == -1:
         return None
-    at = url.find("oe=", 1)
-    while at != -1:
-        if url[at - 1] in "?&" and (match := _OE_RE.match(url, at - 1)) is not None:
-            return int(match.group(1), 16)
-        at = url.find("oe=", at + 1)
-    return None
+    match = _OE_RE.search(url, at - 1)
+    return None if match is None else int(match[1], 16)
 
 
 def url_expires_at(url: str | None) -> datetime | None:
@@ -35,14 +32,12 @@ def url_expires_at(url: str | None) -> datetime | None:
     :func:`url_expiry_epoch` written out: this runs once per post of every load, and the
     call, like a time zone passed by keyword to ``fromtimestamp``, cost as much as the work.
     """
-    if not url:
+    if not url or (at := url.find("oe=", 1)) == -1:
         return None
-    at = url.find("oe=", 1)
-    while at != -1:
-        if url[at - 1] in "?&" and (match := _OE_RE.match(url, at - 1)) is not None:
-            try:
-                return datetime.fromtimestamp(int(match.group(1), 16), UTC)
-            except (OverflowError, OSError, ValueError):
-                return None
-        at = url.find("oe=", at + 1)
-    return None
+    match = _OE_RE.search(url, at - 1)
+    if match is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(match[1], 16), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

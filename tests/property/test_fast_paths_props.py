@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
 import jmespath
@@ -228,7 +229,12 @@ URL_PIECES = st.sampled_from(["?", "&", "oe=", "oe", "=", "1A", "ff", "g", "#", 
 @given(st.one_of(st.lists(URL_PIECES, max_size=12).map("".join), st.text(max_size=30)))
 def test_url_expiry_is_the_first_match_of_the_pattern(url: str) -> None:
     match = cdn._OE_RE.search(url)
-    assert cdn.url_expiry_epoch(url) == (int(match.group(1), 16) if match else None)
+    epoch = int(match.group(1), 16) if match else None
+    assert cdn.url_expiry_epoch(url) == epoch
+    if epoch is None or epoch > 253402300799:  # no expiry, or past what a datetime holds
+        assert cdn.url_expires_at(url) is None
+    else:
+        assert cdn.url_expires_at(url) == datetime.fromtimestamp(epoch, UTC)
 
 
 @settings(max_examples=1500, deadline=None)
