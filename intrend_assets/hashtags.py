@@ -349,7 +349,8 @@ def normalize_each(tag_lists: Sequence[Sequence[str]]) -> list[list[str]]:
             continue
         joined = "".join(tags)
         if joined.isascii() and "#" not in joined:
-            found.append(list(map(str.lower, tags)))
+            # Tags already in lower case are their own keys: no new strings for them.
+            found.append(list(tags) if joined.islower() else list(map(str.lower, tags)))
         else:
             found.append(list(map(normalize_hashtag, tags)))
     return found

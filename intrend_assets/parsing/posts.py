@@ -23,6 +23,8 @@ from warehouse.contract import POSTS_SCHEMA
 __all__ = ["as_int", "as_str", "graph_values", "post_columns"]
 
 _MEDIA_TYPES = {"GraphImage": "image", "GraphVideo": "video", "GraphSidecar": "sidecar"}
+# The typenames with and without the prefix newer answers give them (``XDTGraphImage``).
+_MEDIA_TYPES.update({f"XDT{name}": kind for name, kind in _MEDIA_TYPES.items()})
 _INT64 = 2**63
 # What the loop puts in each row; the other columns are made a column at a time.
 _ROW_COLUMNS = (
@@ -138,9 +140,7 @@ def post_columns(
             mentions = extract_mentions(caption) if "@" in caption or "＠" in caption else []
         else:
             caption, mentions = None, []
-        media_type = (
-            _MEDIA_TYPES.get(typename.removeprefix("XDT")) if type(typename) is str else None
-        )
+        media_type = _MEDIA_TYPES.get(typename) if type(typename) is str else None
         if media_type is None:
             if isinstance(children, list) and children:
                 media_type = "sidecar"
