@@ -360,4 +360,7 @@ def extract_mentions(text: str | None) -> list[str]:
     """``@username`` mentions in order, without the ``@``; a trailing full stop is punctuation."""
     if not text or ("@" not in text and "＠" not in text):
         return []
-    return [name for found in _MENTION_RE.findall(text) if (name := found.rstrip("."))]
+    names: list[str] = _MENTION_RE.findall(text)
+    if "." not in "".join(names):
+        return names  # no name to trim (each is one character at least)
+    return [name for found in names if (name := found.rstrip("."))]

@@ -140,7 +140,7 @@ def post_columns(
             mentions = extract_mentions(caption) if "@" in caption or "＠" in caption else []
         else:
             caption, mentions = None, []
-        media_type = _MEDIA_TYPES.get(typename) if type(typename) is str else None
+        media_type = _MEDIA_TYPES.get(typename) if isinstance(typename, str) else None
         if media_type is None:
             if isinstance(children, list) and children:
                 media_type = "sidecar"
