@@ -26,28 +26,6 @@ _MEDIA_TYPES = {"GraphImage": "image", "GraphVideo": "video", "GraphSidecar": "s
 # The typenames with and without the prefix newer answers give them (``XDTGraphImage``).
 _MEDIA_TYPES.update({f"XDT{name}": kind for name, kind in _MEDIA_TYPES.items()})
 _INT64 = 2**63
-# What the loop puts in each row; the other columns are made a column at a time.
-_ROW_COLUMNS = (
-    "post_id",
-    "shortcode",
-    "owner_id",
-    "owner_username",
-    "taken_at",
-    "caption",
-    "mentions",
-    "like_count",
-    "comment_count",
-    "media_type",
-    "is_video",
-    "video_view_count",
-    "child_count",
-    "is_pinned",
-    "product_type",
-    "display_url",
-    "location_id",
-    "location_name",
-    "accessibility_caption",
-)
 _LOOKUP_ERRORS = (KeyError, TypeError, IndexError, AttributeError)
 
 
@@ -199,16 +177,57 @@ def _columns(
     test for all the captions), media URL expiries, and what is the same for every post."""
     if not rows:
         return {name: [] for name in POSTS_SCHEMA}
-    columns = dict(zip(_ROW_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
-    tags = extract_hashtags_each(columns["caption"])
-    columns["hashtags"] = tags
-    columns["hashtags_norm"] = normalize_each(tags)
-    columns["display_url_expires_at"] = list(map(url_expires_at, columns["display_url"]))
-    columns["fetched_at"] = [fetched_at] * len(rows)
-    for name, default in (("owner_id", profile_id), ("owner_username", profile_username)):
-        if not all(values := columns[name]):
-            columns[name] = [value or default for value in values]
-    return {name: columns[name] for name in POSTS_SCHEMA}
+    (
+        post_id,
+        shortcode,
+        owner_id,
+        owner_username,
+        taken_at,
+        caption,
+        mentions,
+        like_count,
+        comment_count,
+        media_type,
+        is_video,
+        video_view_count,
+        child_count,
+        is_pinned,
+        product_type,
+        display_url,
+        location_id,
+        location_name,
+        accessibility_caption,
+    ) = map(list, zip(*rows, strict=True))
+    if not all(owner_id):
+        owner_id = [value or profile_id for value in owner_id]
+    if not all(owner_username):
+        owner_username = [value or profile_username for value in owner_username]
+    hashtags = extract_hashtags_each(caption)
+    return {  # POSTS_SCHEMA's order
+        "post_id": post_id,
+        "shortcode": shortcode,
+        "owner_id": owner_id,
+        "owner_username": owner_username,
+        "taken_at": taken_at,
+        "caption": caption,
+        "hashtags": hashtags,
+        "hashtags_norm": normalize_each(hashtags),
+        "mentions": mentions,
+        "like_count": like_count,
+        "comment_count": comment_count,
+        "media_type": media_type,
+        "is_video": is_video,
+        "video_view_count": video_view_count,
+        "child_count": child_count,
+        "is_pinned": is_pinned,
+        "product_type": product_type,
+        "display_url": display_url,
+        "display_url_expires_at": list(map(url_expires_at, display_url)),
+        "location_id": location_id,
+        "location_name": location_name,
+        "accessibility_caption": accessibility_caption,
+        "fetched_at": [fetched_at] * len(rows),
+    }
 
 
 def _epoch(value: Any) -> datetime | None:

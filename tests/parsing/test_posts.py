@@ -17,6 +17,7 @@ import pytest
 from intrend_assets.parsing import fields
 from intrend_assets.parsing.posts import graph_values, post_columns
 from intrend_assets.parsing.profile import parse_profile
+from warehouse.contract import POSTS_SCHEMA
 
 NODE: dict[str, Any] = {
     "id": "3001",
@@ -110,3 +111,11 @@ def test_likes_fall_back_to_the_preview_when_the_count_is_null() -> None:
     }
     parsed = parse_profile(json.dumps(body).encode(), username="someone")
     assert parsed.post_columns["like_count"] == [9]
+
+
+@pytest.mark.parametrize("nodes", [[], [NODE]], ids=["no posts", "a post"])
+def test_the_columns_are_the_contract_s_in_its_order(nodes: list[dict[str, Any]]) -> None:
+    for json_nodes in (True, False):
+        columns = post_columns(copy.deepcopy(nodes), "77", "someone", None, json_nodes=json_nodes)
+        assert list(columns) == list(POSTS_SCHEMA)
+        assert {len(values) for values in columns.values()} == {len(nodes)}
