@@ -143,7 +143,30 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Fetches parsed into Python lists before their posts become Arrow columns. The lists of a
+# whole slice (2,000 fetches, ~24,000 posts) lifted a parse process from 95 to 222 MiB, and
+# memory a process has taken for small objects it keeps; 250 at a time keep it near 140 MiB,
+# at the cost of a few more (and smaller) column builds.
+CHUNK_FETCHES = 250
+
+
 def _parse_slice(store: RawStore, objects: list[RawObject], parse: Parser) -> ParsedSlice:
+    tables: list[pa.Table] = []
+    parts: list[tuple[RawObject, dict[str, str], str | None, list[_Meta]]] = []
+    for start in range(0, len(objects), CHUNK_FETCHES):
+        table = _parse_chunk(store, objects[start : start + CHUNK_FETCHES], parse, parts)
+        if table is not None:
+            tables.append(table)
+    return ParsedSlice(pa.concat_tables(tables) if tables else None, parts)
+
+
+def _parse_chunk(
+    store: RawStore,
+    objects: list[RawObject],
+    parse: Parser,
+    parts: list[tuple[RawObject, dict[str, str], str | None, list[_Meta]]],
+) -> pa.Table | None:
+    """Parse ``objects``, append their parts, and return their posts' table (None if none)."""
     fetches = [read_fetch(store, obj, parse) for obj in objects]
     answers = [answer for _, parsed in fetches for answer in parsed]
     table = None
@@ -153,7 +176,7 @@ def _parse_slice(store: RawStore, objects: list[RawObject], parse: Parser) -> Pa
             for name, values in answer.post_columns.items():
                 merged[name].extend(values)
         table = posts_frame_from_columns(merged).to_arrow()
-    parts = [
+    parts.extend(
         (
             fetch.obj,
             fetch.unparseable,
@@ -169,8 +192,8 @@ def _parse_slice(store: RawStore, objects: list[RawObject], parse: Parser) -> Pa
             ],
         )
         for fetch, parsed in fetches
-    ]
-    return ParsedSlice(table, parts)
+    )
+    return table
 
 
 @dataclass

@@ -216,3 +216,42 @@ def test_a_slice_parses_with_the_cycle_collector_paused(tmp_path: Path) -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_a_slice_parsed_in_chunks_points_every_answer_at_its_own_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts become Arrow a few fetches at a time (to bound the Python lists alive); the
+    slice's table is their concatenation, and each answer still reads its own posts."""
+    from intrend_assets.loading import slices
+
+    store = _store(tmp_path / "raw", 5, broken=2)
+    objects = store.pending()
+    whole = slices.parse_slice(store, objects)
+    monkeypatch.setattr(slices, "CHUNK_FETCHES", 2)
+    chunked = slices.parse_slice(store, objects)
+    assert chunked.posts is not None and whole.posts is not None
+    assert chunked.posts.num_rows == whole.posts.num_rows == 3 * 4 + 5
+    assert chunked.posts.column("post_id").num_chunks > 1
+    assert chunked.posts.to_pylist() == whole.posts.to_pylist()
+    by_fetch = [
+        (
+            f.obj.key,
+            f.failed,
+            [a.profile["username"] for a in f.answers],
+            [a.post_columns for a in f.answers],
+        )
+        for f in chunked.fetches()
+    ]
+    assert by_fetch == [
+        (
+            f.obj.key,
+            f.failed,
+            [a.profile["username"] for a in f.answers],
+            [a.post_columns for a in f.answers],
+        )
+        for f in whole.fetches()
+    ]
+    assert [f.failed is not None for f in chunked.fetches()] == [
+        o.username == "user2" for o in objects
+    ]
