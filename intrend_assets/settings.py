@@ -223,7 +223,8 @@ class IntrendSettings(WarehouseSettings):
         ge=1,
         le=8,
         description="Processes the posts load parses its slices in, ahead of the load; 1 "
-        "parses in the load's own process. 2 keeps two cores busy on a long queue.",
+        "parses in the load's own process. 2 keeps two cores busy on a long queue (a first "
+        "load of 1M posts: 55 s instead of 69 s, at a peak of 1.1 GiB instead of 0.74).",
     )
     max_pending_hours: float = Field(
         6.0,
