@@ -74,8 +74,15 @@ def build(path: Path, profiles: int, per_profile: int) -> None:
             load_parsed(con, batch)
             batch = []
     load_parsed(con, batch)
+    # Each step in a connection of its own, as the assets run them: at 800k posts, the
+    # posts_wide rebuild in the connection that had loaded them, or rebuilt hashtag_daily,
+    # ran out of INTREND_WAREHOUSE_MEMORY_LIMIT (it takes 9.5 s in a fresh one).
+    con.close()
+    con = connect(partial)
     rebuild = getattr(sys.modules["warehouse.load"], "rebuild_hashtag_daily", None)
     (rebuild or refresh_hashtag_daily)(con)
+    con.close()
+    con = connect(partial)
     rebuild_posts_wide(con)
     con.execute("DELETE FROM posts_wide_stale")
     con.execute("CHECKPOINT")
