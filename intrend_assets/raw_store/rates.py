@@ -101,10 +101,7 @@ class PostingRates:
             return 0
         merged = {name: rate for name, rate in self._read_legacy(legacy) if name not in rates}
         merged.update(rates)
-        for entry in deltas:
-            if entry.key > folded:
-                merged.update(_rates_of(self.blobs.get(entry.key))[0])
-                folded = entry.key
+        folded = self._apply_deltas(merged, folded, deltas)
         record = {"folded_through": folded, "rates": merged}
         self.blobs.put(RATES, json.dumps(record, separators=(",", ":")).encode())
         for entry in [*deltas, *legacy]:
@@ -133,11 +130,18 @@ class PostingRates:
         if view is not None and view.signature == signature:
             return view.rates
         rates, folded = _rates_of(self.blobs.get(RATES)) if entry else ({}, "")
-        for delta in deltas:
-            if delta.key > folded:
-                rates.update(_rates_of(self.blobs.get(delta.key))[0])
+        self._apply_deltas(rates, folded, deltas)
         self._rates_view = _View(signature, MappingProxyType(rates))
         return self._rates_view.rates
+
+    def _apply_deltas(self, rates: dict[str, float], folded: str, deltas: list[Entry]) -> str:
+        """Apply, in order, the deltas the map has not folded (those after ``folded``) onto
+        ``rates``; returns the last delta applied (``folded`` if none was)."""
+        for entry in deltas:
+            if entry.key > folded:
+                rates.update(_rates_of(self.blobs.get(entry.key))[0])
+                folded = entry.key
+        return folded
 
     def _legacy_entries(self) -> list[Entry]:
         return [
