@@ -3,6 +3,7 @@
     python benchmarks/incremental.py                          # 1,000 vs 4,000 profiles
     python benchmarks/incremental.py --runs 3 --profiles 500 2000
     python benchmarks/incremental.py --repo /work/main        # the same, on another checkout
+    python benchmarks/incremental.py --repo /work/a /work/b   # two checkouts, runs alternated
     python benchmarks/incremental.py --cache /tmp/incr-bench  # keep the built warehouses
 
 Two warehouses are built through the production load (synthetic answers of
@@ -65,7 +66,7 @@ def build(path: Path, profiles: int, per_profile: int) -> None:
     from warehouse.db import connect
     from warehouse.load import load_parsed, rebuild_posts_wide, refresh_hashtag_daily
 
-    print(f"building {path.name} …", flush=True)
+    print(f"building {path.name} …", file=sys.stderr, flush=True)
     started = time.perf_counter()
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -92,7 +93,7 @@ def build(path: Path, profiles: int, per_profile: int) -> None:
     con.execute("CHECKPOINT")
     con.close()
     partial.rename(path)
-    print(f"  {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 def update_bodies(profiles: int, per_profile: int, seed: int) -> list[tuple[str, bytes]]:
@@ -171,12 +172,24 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
     return {"times": times, "cpu": cpu, "posts": report.posts, "checks_passed": passed}
 
 
-def _spawn(args: argparse.Namespace, db: Path, profiles: int, seed: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", str(db), "--repo", str(args.repo)]
+def _spawn(args: argparse.Namespace, repo: Path, db: Path, profiles: int, seed: int) -> Any:
+    command = [sys.executable, __file__, "--worker", str(db), "--repo", str(repo)]
     command += ["--profiles", str(profiles), "--posts-per-profile", str(args.posts_per_profile)]
     command += ["--seed", str(seed)]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _build_all(args: argparse.Namespace, folder: Path) -> dict[int, Path]:
+    """The warehouses of every size, built by this checkout's code (named by its schema)."""
+    from warehouse.db import schema_digest, schema_statements
+
+    tag = schema_digest(schema_statements())[:10]
+    dbs = {}
+    for n in args.profiles:
+        dbs[n] = folder / f"incr_{n}x{args.posts_per_profile}_{tag}.duckdb"
+        build(dbs[n], n, args.posts_per_profile)
+    return dbs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,38 +197,71 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", type=int, nargs="+", default=[1000, 4000])
     parser.add_argument("--posts-per-profile", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5, help="processes per size")
-    parser.add_argument("--repo", type=Path, default=HERE.parent, help="checkout to measure")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        nargs="+",
+        default=[HERE.parent],
+        help="checkouts to measure; with two or more, their runs alternate too",
+    )
     parser.add_argument("--cache", help="keep the built warehouses in this folder")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.repo = args.repo.resolve()
-    _use_repo(args.repo)
+    args.repo = [r.resolve() for r in args.repo]
+    if args.worker or args.build:
+        _use_repo(args.repo[0])
     if args.worker:
         result = worker(args.worker, args.profiles[0], args.posts_per_profile, args.seed)
         print(json.dumps(result))
         return 0
+    if args.build:
+        print(json.dumps({n: str(p) for n, p in _build_all(args, args.build).items()}))
+        return 0
 
-    from warehouse.db import schema_digest, schema_statements
-
-    tag = schema_digest(schema_statements())[:10]
     with tempfile.TemporaryDirectory(prefix="intrend-incr-") as tmp:
         folder = Path(args.cache or tmp)
         folder.mkdir(parents=True, exist_ok=True)
         dbs = {}
-        for n in args.profiles:
-            dbs[n] = folder / f"incr_{n}x{args.posts_per_profile}_{tag}.duckdb"
-            build(dbs[n], n, args.posts_per_profile)
-        results: dict[int, list[dict[str, Any]]] = {n: [] for n in args.profiles}
+        for repo in args.repo:  # each checkout builds with its own code, in its own process
+            command = [sys.executable, __file__, "--build", str(folder), "--repo", str(repo)]
+            command += ["--profiles", *map(str, args.profiles)]
+            command += ["--posts-per-profile", str(args.posts_per_profile)]
+            done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+            built = json.loads(done.stdout.strip().splitlines()[-1])
+            dbs[repo] = {int(n): Path(p) for n, p in built.items()}
+        runs: dict[Path, dict[int, list[dict[str, Any]]]] = {
+            repo: {n: [] for n in args.profiles} for repo in args.repo
+        }
         for round_ in range(args.runs):
-            order = args.profiles if round_ % 2 == 0 else args.profiles[::-1]
-            for n in order:
-                results[n].append(_spawn(args, dbs[n], n, seed=2 + round_))
-    return report(args, results)
+            flip = round_ % 2 == 1
+            for repo in args.repo[::-1] if flip else args.repo:
+                for n in args.profiles[::-1] if flip else args.profiles:
+                    runs[repo][n].append(_spawn(args, repo, dbs[repo][n], n, seed=2 + round_))
+    code = 0
+    for repo in args.repo:
+        code |= report(args, repo, runs[repo])
+    if len(args.repo) > 1:
+        compare(args, runs)
+    return code
 
 
-def report(args: argparse.Namespace, results: dict[int, list[dict[str, Any]]]) -> int:
-    print(f"update of {UPDATED} profiles, {args.posts_per_profile} posts per profile, {args.repo}")
+def compare(args: argparse.Namespace, runs: dict[Path, dict[int, list[dict[str, Any]]]]) -> None:
+    """Each checkout's median total against the first's, size by size."""
+    first = args.repo[0]
+    for repo in args.repo[1:]:
+        for n in args.profiles:
+            ratios = []
+            for clock in ("times", "cpu"):
+                base = statistics.median(sum(r[clock].values()) for r in runs[first][n])
+                other = statistics.median(sum(r[clock].values()) for r in runs[repo][n])
+                ratios.append(f"{other / base:.2f}x {'wall' if clock == 'times' else 'CPU'}")
+            print(f"  {repo.name} / {first.name} at {n} profiles: {', '.join(ratios)}")
+
+
+def report(args: argparse.Namespace, repo: Path, results: dict[int, list[dict[str, Any]]]) -> int:
+    print(f"update of {UPDATED} profiles, {args.posts_per_profile} posts per profile, {repo}")
     ratios = {}
     # Wall time is what the pipeline waits; CPU time (of this process, DuckDB's threads
     # included) is what it costs, and what a machine shared with other work still shows.
