@@ -41,7 +41,7 @@ def _in_refreshed(
     con: duckdb.DuckDBPyConnection, subquery: str, column: str = "post_id"
 ) -> tuple[str, dict[str, Any]]:
     """``(condition, parameters)``: ``column`` among the posts of ``subquery``, as key
-    lookups in the post_id indexes when they are few (warehouse.load.keys), else a join."""
+    a bound list filtering the post_id scan when they are few (warehouse.load.keys), else a join."""
     found = con.execute(f"{subquery} LIMIT {KEY_LOOKUP_MAX + 1}").fetchall()
     ids = lookup_ids(r[0] for r in found)
     if ids is None or len(found) > KEY_LOOKUP_MAX:

@@ -28,7 +28,7 @@ _CONTRIBUTIONS = """
     GROUP BY ALL
 """
 
-# The marked posts (``_hd_ids``), as a join, or as key lookups in the post_id indexes when
+# The marked posts (``_hd_ids``), as a join, or as a bound list filtering the post_id scan when
 # few enough (warehouse.load.keys): ``{in_ids}`` is filled with one or the other.
 _JOINED = "{column} IN (SELECT post_id FROM _hd_ids)"
 _BY_KEY = "list_contains($ids, {column})"

@@ -226,14 +226,14 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = F
     return _count(con, "SELECT count(*) FROM _winners")
 
 
-# The tables whose rows of a replaced post are deleted by key (each has a post_id index).
+# The tables whose rows of a replaced post are deleted by key (a bound list of post ids).
 _BY_KEY_TABLES = frozenset({"posts", "post_hashtags"})
 
 
 def _delete_replaced(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Delete the rows of the posts the batch's winners replace, by key lookups."""
     if table not in _BY_KEY_TABLES:
-        raise ValueError(f"{table!r} has no post_id index")
+        raise ValueError(f"{table!r} is not a table whose posts are replaced by key")
     replaced = con.execute(
         "SELECT list(post_id) FROM _known SEMI JOIN _winners USING (post_id)"
     ).fetchall()[0][0]

@@ -18,9 +18,6 @@ from warehouse.load.keys import Keys
 from warehouse.load.terms import add_terms, delete_rows, rebuild_term_daily
 from warehouse.load.transaction import scalar, transaction
 
-# schema/016's index, created again after a rebuild replaced the table (and dropped it).
-POSTS_WIDE_INDEX = "CREATE INDEX IF NOT EXISTS posts_wide_post_id ON posts_wide (post_id)"
-
 
 def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
     """Tear ``posts_wide`` down and rebuild it from the normalized tables; returns its rows.
@@ -34,7 +31,6 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
             "FROM posts_wide_source AS s LEFT JOIN post_media_counts AS m USING (post_id) "
             "ORDER BY taken_at, post_id"
         )
-        con.execute(POSTS_WIDE_INDEX)
         con.execute("DELETE FROM posts_wide_stale")
         con.execute("DELETE FROM posts_wide_stale_posts")
         rebuild_term_daily(con)
@@ -117,7 +113,7 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     The marked posts' rows are rewritten from ``posts_wide_rows`` (they sit at the end of
     ``posts``, where the load appended them); the marked profiles' attributes are updated
     in place on the rest of their rows. Neither reads posts nobody changed: a few posts and
-    profiles are bound as lists, which DuckDB looks up in the tables' key indexes
+    profiles are bound as lists, filters inside the scans of the key columns
     (:mod:`warehouse.load.keys`). The marks are cleared in the same transaction. An empty
     posts_wide, or a change of more than :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt
     whole instead.
