@@ -40,8 +40,8 @@ def changed_scope(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
 def _in_refreshed(
     con: duckdb.DuckDBPyConnection, subquery: str, column: str = "post_id"
 ) -> tuple[str, dict[str, Any]]:
-    """``(condition, parameters)``: ``column`` among the posts of ``subquery``, as key
-    a bound list filtering the post_id scan when they are few (warehouse.load.keys), else a join."""
+    """``(condition, parameters)``: ``column`` among the posts of ``subquery``, as a bound
+    list filtering the scan of ``column`` when they are few (warehouse.load.keys), else a join."""
     found = con.execute(f"{subquery} LIMIT {KEY_LOOKUP_MAX + 1}").fetchall()
     ids = lookup_ids(r[0] for r in found)
     if ids is None or len(found) > KEY_LOOKUP_MAX:

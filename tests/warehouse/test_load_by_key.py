@@ -30,7 +30,7 @@ def test_known_posts_are_found_by_a_bound_list(con: duckdb.DuckDBPyConnection) -
     load_parsed(con, synthetic_profiles(profiles=20, posts_per_profile=100))
     ids = [r[0] for r in con.execute("SELECT post_id FROM posts LIMIT 12").fetchall()]
     found = con.execute(posts_load.KNOWN_BY_KEY, {"ids": ids}).fetchall()
-    assert sorted(r[0] for r in found) == sorted(ids)
+    assert sorted(r[1] for r in found) == sorted(ids)
 
 
 def test_small_batches_go_by_key_and_bulk_loads_join(

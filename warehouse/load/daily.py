@@ -40,12 +40,15 @@ _FOLD = [
     "CREATE OR REPLACE TEMP TABLE _hd_ids AS SELECT DISTINCT post_id FROM hashtag_daily_stale",
     "CREATE OR REPLACE TEMP TABLE _hd_new AS "
     + _CONTRIBUTIONS.format(only="AND {in_ids:h.post_id} AND {in_ids:p.post_id}"),
+    # The old contributions, with their rowids: the delete below goes by rowid, not by a
+    # second scan of the post ids.
+    "CREATE OR REPLACE TEMP TABLE _hd_old AS "
+    "SELECT rowid AS row_id, tag_norm, day, uses FROM hashtag_daily_posts WHERE {in_ids:post_id}",
     """
     CREATE OR REPLACE TEMP TABLE _hd_delta AS
     SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
     FROM (
-        SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM hashtag_daily_posts
-        WHERE {in_ids:post_id}
+        SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM _hd_old
         UNION ALL
         SELECT tag_norm, day, 1 AS posts, uses FROM _hd_new
     )
@@ -64,7 +67,7 @@ _FOLD = [
     WHERE o.tag_norm = d.tag_norm AND o.day = d.day
     """,
     "INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0",
-    "DELETE FROM hashtag_daily_posts WHERE {in_ids:post_id}",
+    "DELETE FROM hashtag_daily_posts WHERE rowid IN (SELECT row_id FROM _hd_old)",
     "INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new",
     "DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids)",
 ]
@@ -137,7 +140,8 @@ def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
         _fold(con, ids)
         record_refresh(con, "hashtag_daily", full=False, written="_hd_ids")
         con.execute(
-            "DROP TABLE _hd_ids; DROP TABLE _hd_new; DROP TABLE _hd_delta; DROP TABLE _hd_merged"
+            "DROP TABLE _hd_ids; DROP TABLE _hd_new; DROP TABLE _hd_old; DROP TABLE _hd_delta; "
+            "DROP TABLE _hd_merged"
         )
         return int(scalar(con, "SELECT count(*) FROM hashtag_daily"))  # type: ignore[arg-type]
 
