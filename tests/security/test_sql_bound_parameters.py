@@ -34,7 +34,6 @@ REVIEWED = {
     ("warehouse/checks.py", "table"): "taken_at_valid: checked against a fixed whitelist",
     ("warehouse/checks.py", "where"): "_scope: 'TRUE' or the constant _REFRESHED subquery",
     ("warehouse/checks.py", "nulls_where"): "_unique_post_id: 'FALSE' or a constant condition",
-    ("warehouse/checks.py", "orphaned"): "post_owners_known: made of _scope's condition",
     ("warehouse/load/changes.py", "written"): "record_refresh: a caller's temp table, isidentifier",
     ("warehouse/load/daily.py", "_CONTRIBUTIONS"): "rebuild_hashtag_daily: the constant SELECT",
     ("warehouse/load/wide.py", "where"): "_insert_rows: Keys.among, checked names or $ids",

@@ -57,16 +57,14 @@ _FOLD = [
     """,
     """
     CREATE OR REPLACE TEMP TABLE _hd_merged AS
-    SELECT d.tag_norm, d.day,
+    SELECT o.rowid AS row_id, d.tag_norm, d.day,
            coalesce(o.posts, 0) + d.posts AS posts, coalesce(o.uses, 0) + d.uses AS uses
     FROM _hd_delta AS d
     LEFT JOIN hashtag_daily AS o ON o.tag_norm = d.tag_norm AND o.day = d.day
     """,
-    """
-    DELETE FROM hashtag_daily AS o USING _hd_delta AS d
-    WHERE o.tag_norm = d.tag_norm AND o.day = d.day
-    """,
-    "INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0",
+    # By the rowids the join found: one scan of hashtag_daily, not two.
+    "DELETE FROM hashtag_daily WHERE rowid IN (SELECT row_id FROM _hd_merged)",
+    "INSERT INTO hashtag_daily BY NAME SELECT * EXCLUDE (row_id) FROM _hd_merged WHERE posts > 0",
     "DELETE FROM hashtag_daily_posts WHERE rowid IN (SELECT row_id FROM _hd_old)",
     "INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new",
     "DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids)",

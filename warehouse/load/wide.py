@@ -48,28 +48,28 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
 # matched row by row, and that many changes are most of a warehouse's day anyway.
 MAX_INCREMENTAL_POSTS = 5000
 
-# The new posts_wide rows of the posts whose ids are bound as $ids, the first of them at
-# rowid $first in posts; media_archived as the rebuild computes it.
+# The new posts_wide rows of the posts at rowids $rows of posts, whose ids are $ids;
+# media_archived as the rebuild computes it.
 _NEW_ROWS = """
     INSERT INTO posts_wide BY NAME
     SELECT s.*, CAST(coalesce(m.archived, 0) AS INTEGER) AS media_archived
-    FROM posts_wide_rows($ids, $first) AS s
+    FROM posts_wide_rows($rows) AS s
     LEFT JOIN (SELECT * FROM post_media_counts WHERE list_contains($ids, post_id)) AS m
     USING (post_id)
 """
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, targets: Keys) -> None:
-    """Insert the posts_wide rows of the post ids ``targets`` (deleted first by the caller),
-    reading ``posts`` only from the first row group that holds one of them."""
+    """Insert the posts_wide rows of the post ids ``targets`` (deleted first by the caller):
+    one scan of posts' post ids finds their rowids, and the rows are fetched by those."""
     where, params = targets.among("post_id")
     found = con.execute(
-        f"SELECT list(post_id), min(rowid) FROM posts WHERE {where}",  # noqa: S608 - Keys'
+        f"SELECT list(post_id), list(rowid) FROM posts WHERE {where}",  # noqa: S608 - Keys'
         params,
     ).fetchall()
-    ids, first_row = found[0]
-    if first_row is not None:
-        con.execute(_NEW_ROWS, {"ids": ids, "first": first_row})
+    ids, rows = found[0]
+    if rows:
+        con.execute(_NEW_ROWS, {"ids": ids, "rows": rows})
 
 
 def _find_rows(con: duckdb.DuckDBPyConnection, posts: Keys, owners: Keys) -> None:
