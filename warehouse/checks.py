@@ -147,14 +147,15 @@ def taken_at_valid(
 
 _DAILY_CHANGED_SQL = """
     WITH ids AS ({refreshed}),
-    source AS (
+    -- MATERIALIZED: each is read twice below, and inlined each read would scan its tables.
+    source AS MATERIALIZED (
         SELECT h.post_id, h.tag_norm, CAST(timezone('UTC', p.taken_at) AS DATE) AS day,
                count(*) AS uses
         FROM post_hashtags AS h JOIN posts AS p ON p.post_id = h.post_id
         WHERE p.taken_at IS NOT NULL AND {in_ids:h.post_id} AND {in_ids:p.post_id}
         GROUP BY ALL
     ),
-    stored AS (
+    stored AS MATERIALIZED (
         SELECT post_id, tag_norm, day, uses FROM hashtag_daily_posts WHERE {in_ids:post_id}
     )
     SELECT (SELECT count(*) FROM ids),

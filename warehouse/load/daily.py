@@ -38,8 +38,19 @@ _BY_KEY = "list_contains($ids, {column})"
 # rewritten. One statement per item, so that each can take the ids as a parameter.
 _FOLD = [
     "CREATE OR REPLACE TEMP TABLE _hd_ids AS SELECT DISTINCT post_id FROM hashtag_daily_stale",
-    "CREATE OR REPLACE TEMP TABLE _hd_new AS "
-    + _CONTRIBUTIONS.format(only="AND {in_ids:h.post_id} AND {in_ids:p.post_id}"),
+    # From posts' own list of normalised tags (post_hashtags holds the same, one row per
+    # tag, written from it by the load): one scan of posts, none of post_hashtags, a table
+    # ~4 times longer. The checks still compare the result with post_hashtags.
+    """
+    CREATE OR REPLACE TEMP TABLE _hd_new AS
+    SELECT post_id, tag_norm, day, count(*) AS uses
+    FROM (
+        SELECT post_id, unnest(hashtags_norm) AS tag_norm,
+               CAST(timezone('UTC', taken_at) AS DATE) AS day
+        FROM posts WHERE taken_at IS NOT NULL AND {in_ids:post_id}
+    )
+    GROUP BY ALL
+    """,
     # The old contributions, with their rowids: the delete below goes by rowid, not by a
     # second scan of the post ids.
     "CREATE OR REPLACE TEMP TABLE _hd_old AS "
