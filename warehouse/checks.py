@@ -40,8 +40,8 @@ def changed_scope(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
 def _in_refreshed(
     con: duckdb.DuckDBPyConnection, subquery: str, column: str = "post_id"
 ) -> tuple[str, dict[str, Any]]:
-    """``(condition, parameters)``: ``column`` among the posts of ``subquery``, as key
-    lookups in the post_id indexes when they are few (warehouse.load.keys), else a join."""
+    """``(condition, parameters)``: ``column`` among the posts of ``subquery``, as a bound
+    list filtering the scan of ``column`` when they are few (warehouse.load.keys), else a join."""
     found = con.execute(f"{subquery} LIMIT {KEY_LOOKUP_MAX + 1}").fetchall()
     ids = lookup_ids(r[0] for r in found)
     if ids is None or len(found) > KEY_LOOKUP_MAX:
@@ -77,22 +77,17 @@ def _unique_post_id(con: duckdb.DuckDBPyConnection, table: str, changed_only: bo
     nulls_where = "FALSE" if where == "TRUE" else "post_id IS NULL"
     # Null post ids are never written by a refresh: counted over the whole table, apart (an
     # OR with the lookup would make it a scan).
-    rows, distinct, nulls = _row(
+    # One scan of the key column: the rows in scope are read once for all four figures.
+    rows, distinct, nulls, dupes = _row(
         con,
-        f"SELECT count(*), count(DISTINCT post_id), count(*) - count(post_id) FROM ("  # noqa: S608
-        f"SELECT post_id FROM {table} WHERE {where} "
-        f"UNION ALL SELECT post_id FROM {table} WHERE {nulls_where})",
+        f"WITH scoped AS MATERIALIZED (SELECT post_id FROM {table} WHERE {where} "  # noqa: S608
+        f"UNION ALL SELECT post_id FROM {table} WHERE {nulls_where}) "
+        "SELECT count(*), count(DISTINCT post_id), count(*) - count(post_id), "
+        "(SELECT list(post_id ORDER BY post_id)[1:10] FROM (SELECT post_id FROM scoped "
+        "WHERE post_id IS NOT NULL GROUP BY post_id HAVING count(*) > 1)) FROM scoped",
         params,
     )
-    dupes = [
-        r[0]
-        for r in _rows(
-            con,
-            f"SELECT post_id FROM {table} WHERE post_id IS NOT NULL AND {where} "  # noqa: S608
-            "GROUP BY post_id HAVING count(*) > 1 ORDER BY post_id LIMIT 10",
-            params,
-        )
-    ]
+    dupes = dupes or []
     duplicated = rows - nulls - distinct
     return duplicated == 0 and nulls == 0, {
         "scope": scope,
@@ -152,14 +147,15 @@ def taken_at_valid(
 
 _DAILY_CHANGED_SQL = """
     WITH ids AS ({refreshed}),
-    source AS (
+    -- MATERIALIZED: each is read twice below, and inlined each read would scan its tables.
+    source AS MATERIALIZED (
         SELECT h.post_id, h.tag_norm, CAST(timezone('UTC', p.taken_at) AS DATE) AS day,
                count(*) AS uses
         FROM post_hashtags AS h JOIN posts AS p ON p.post_id = h.post_id
         WHERE p.taken_at IS NOT NULL AND {in_ids:h.post_id} AND {in_ids:p.post_id}
         GROUP BY ALL
     ),
-    stored AS (
+    stored AS MATERIALIZED (
         SELECT post_id, tag_norm, day, uses FROM hashtag_daily_posts WHERE {in_ids:post_id}
     )
     SELECT (SELECT count(*) FROM ids),
@@ -231,26 +227,23 @@ def post_owners_known(con: duckdb.DuckDBPyConnection, *, changed_only: bool = Fa
     """Every post's owner is a row of ``profiles`` (``changed_only``: of the posts the last
     incremental refresh wrote; profiles are replaced, never deleted)."""
     where, scope, params = _scope(con, "posts_wide", changed_only)
-    orphaned = f"""
-        FROM (SELECT * FROM posts WHERE {where}) AS p
-        LEFT JOIN profiles AS pr ON pr.id = p.owner_id
-        WHERE pr.id IS NULL
-    """  # noqa: S608 - scope from a constant
-    orphans, orphan_owners = _row(
+    # One scan of posts for the three figures.
+    orphans, orphan_owners, sample = _row(
         con,
-        f"SELECT count(*), count(DISTINCT coalesce(p.owner_id, '?' || p.owner_username)) "
-        f"{orphaned}",
+        f"""
+        WITH orphaned AS MATERIALIZED (
+            SELECT p.owner_id, p.owner_username
+            FROM (SELECT owner_id, owner_username FROM posts WHERE {where}) AS p
+            LEFT JOIN profiles AS pr ON pr.id = p.owner_id
+            WHERE pr.id IS NULL
+        )
+        SELECT count(*), count(DISTINCT coalesce(owner_id, '?' || owner_username)),
+               list_sort(list_distinct(list(coalesce(owner_username, owner_id, '?'))))[1:10]
+        FROM orphaned
+        """,  # noqa: S608 - scope from a constant
         params,
     )
-    sample = [
-        r[0]
-        for r in _rows(
-            con,
-            f"SELECT DISTINCT coalesce(p.owner_username, p.owner_id, '?') {orphaned} "
-            "ORDER BY 1 LIMIT 10",
-            params,
-        )
-    ]
+    sample = sample or []
     return orphans == 0, {
         "scope": scope,
         "orphan_posts": orphans,

@@ -169,7 +169,7 @@ def test_the_migration_fills_a_posts_wide_made_before_the_columns(tmp_path: Path
     expected = {k: run_query(con, "trending_terms", kind=k, **CASES[1]) for k in KINDS}
     # What a warehouse older than the columns holds: posts_wide without them, and the
     # schema digest of its time (nor schema/016's index, which came after them).
-    con.execute("DROP INDEX posts_wide_post_id")
+    con.execute("DROP INDEX IF EXISTS posts_wide_post_id")
     con.execute("ALTER TABLE posts_wide DROP COLUMN caption_words")
     con.execute("ALTER TABLE posts_wide DROP COLUMN mentions_norm")
     con.execute("DROP TABLE term_daily")

@@ -28,7 +28,7 @@ _CONTRIBUTIONS = """
     GROUP BY ALL
 """
 
-# The marked posts (``_hd_ids``), as a join, or as key lookups in the post_id indexes when
+# The marked posts (``_hd_ids``), as a join, or as a bound list filtering the post_id scan when
 # few enough (warehouse.load.keys): ``{in_ids}`` is filled with one or the other.
 _JOINED = "{column} IN (SELECT post_id FROM _hd_ids)"
 _BY_KEY = "list_contains($ids, {column})"
@@ -38,14 +38,28 @@ _BY_KEY = "list_contains($ids, {column})"
 # rewritten. One statement per item, so that each can take the ids as a parameter.
 _FOLD = [
     "CREATE OR REPLACE TEMP TABLE _hd_ids AS SELECT DISTINCT post_id FROM hashtag_daily_stale",
-    "CREATE OR REPLACE TEMP TABLE _hd_new AS "
-    + _CONTRIBUTIONS.format(only="AND {in_ids:h.post_id} AND {in_ids:p.post_id}"),
+    # From posts' own list of normalised tags (post_hashtags holds the same, one row per
+    # tag, written from it by the load): one scan of posts, none of post_hashtags, a table
+    # ~4 times longer. The checks still compare the result with post_hashtags.
+    """
+    CREATE OR REPLACE TEMP TABLE _hd_new AS
+    SELECT post_id, tag_norm, day, count(*) AS uses
+    FROM (
+        SELECT post_id, unnest(hashtags_norm) AS tag_norm,
+               CAST(timezone('UTC', taken_at) AS DATE) AS day
+        FROM posts WHERE taken_at IS NOT NULL AND {in_ids:post_id}
+    )
+    GROUP BY ALL
+    """,
+    # The old contributions, with their rowids: the delete below goes by rowid, not by a
+    # second scan of the post ids.
+    "CREATE OR REPLACE TEMP TABLE _hd_old AS "
+    "SELECT rowid AS row_id, tag_norm, day, uses FROM hashtag_daily_posts WHERE {in_ids:post_id}",
     """
     CREATE OR REPLACE TEMP TABLE _hd_delta AS
     SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
     FROM (
-        SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM hashtag_daily_posts
-        WHERE {in_ids:post_id}
+        SELECT tag_norm, day, -1 AS posts, -uses AS uses FROM _hd_old
         UNION ALL
         SELECT tag_norm, day, 1 AS posts, uses FROM _hd_new
     )
@@ -54,17 +68,15 @@ _FOLD = [
     """,
     """
     CREATE OR REPLACE TEMP TABLE _hd_merged AS
-    SELECT d.tag_norm, d.day,
+    SELECT o.rowid AS row_id, d.tag_norm, d.day,
            coalesce(o.posts, 0) + d.posts AS posts, coalesce(o.uses, 0) + d.uses AS uses
     FROM _hd_delta AS d
     LEFT JOIN hashtag_daily AS o ON o.tag_norm = d.tag_norm AND o.day = d.day
     """,
-    """
-    DELETE FROM hashtag_daily AS o USING _hd_delta AS d
-    WHERE o.tag_norm = d.tag_norm AND o.day = d.day
-    """,
-    "INSERT INTO hashtag_daily BY NAME SELECT * FROM _hd_merged WHERE posts > 0",
-    "DELETE FROM hashtag_daily_posts WHERE {in_ids:post_id}",
+    # By the rowids the join found: one scan of hashtag_daily, not two.
+    "DELETE FROM hashtag_daily WHERE rowid IN (SELECT row_id FROM _hd_merged)",
+    "INSERT INTO hashtag_daily BY NAME SELECT * EXCLUDE (row_id) FROM _hd_merged WHERE posts > 0",
+    "DELETE FROM hashtag_daily_posts WHERE rowid IN (SELECT row_id FROM _hd_old)",
     "INSERT INTO hashtag_daily_posts BY NAME SELECT * FROM _hd_new",
     "DELETE FROM hashtag_daily_stale WHERE post_id IN (SELECT post_id FROM _hd_ids)",
 ]
@@ -137,7 +149,8 @@ def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
         _fold(con, ids)
         record_refresh(con, "hashtag_daily", full=False, written="_hd_ids")
         con.execute(
-            "DROP TABLE _hd_ids; DROP TABLE _hd_new; DROP TABLE _hd_delta; DROP TABLE _hd_merged"
+            "DROP TABLE _hd_ids; DROP TABLE _hd_new; DROP TABLE _hd_old; DROP TABLE _hd_delta; "
+            "DROP TABLE _hd_merged"
         )
         return int(scalar(con, "SELECT count(*) FROM hashtag_daily"))  # type: ignore[arg-type]
 

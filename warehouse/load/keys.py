@@ -1,12 +1,14 @@
-"""Key lookups: the rows of a few posts found through an ART index instead of a scan.
+"""Key lookups: the rows of a few posts found by a filter inside the scan of their key.
 
-DuckDB answers a filter on an indexed column from its ART index when the filter is a list
-of constants matching at most ``index_scan_max_count`` rows (2,048 by default):
-``list_contains($ids, post_id)`` with the ids bound as a parameter is one; a join, or an
-``IN (SELECT ...)``, is not, and reads the whole column. An update of a few profiles then
-costs what it changed, not what the warehouse holds. Past that many keys (a bulk load, a
-full refresh) one scan beats as many lookups, and the loads join as before.
-The indexes: ``warehouse/schema/014_post_key_indexes.sql``.
+``list_contains($ids, post_id)`` with the ids bound as a parameter is a filter DuckDB applies
+while it scans the post_id column, before any other column of the table is read; a join with
+a table of ids, or an ``IN (SELECT ...)``, is planned as a join above the scan, which reads
+the columns the query needs for every row first. So an update of a few profiles reads one
+column of the tables it touches, not their rows. Past :data:`KEY_LOOKUP_MAX` keys (a bulk
+load, a full refresh) the list is matched row by row for too long and the loads join.
+
+There are no indexes on the key: schema/017 dropped them, because the checkpoint that ends
+every step rewrote far more for them than they saved (its comment has the figures).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ class Keys:
         return cls(f"SELECT {column} FROM {relation}", bound)  # noqa: S608 - checked names
 
     def among(self, column: str, name: str = "ids") -> tuple[str, dict[str, Any]]:
-        """``(condition, parameters)``: ``column`` is one of the keys; a lookup in the
-        column's index (or a filter inside its scan) when bound, else ``IN (subquery)``."""
+        """``(condition, parameters)``: ``column`` is one of the keys; a filter inside the
+        column's scan when bound, else ``IN (subquery)``."""
         if not column.replace(".", "").replace("_", "").isalnum() or not name.isidentifier():
             raise ValueError(f"{column!r} or {name!r} is not a column or parameter name")
         if self.values is None:

@@ -135,7 +135,7 @@ def _load_staged(
     """
     known = _find_known(con, ids)
     _write_metrics(con, known=known)
-    winners = _write_posts(con, known=known, by_key=ids is not None)
+    winners = _write_posts(con, known=known)
     hashtags = _write_hashtags(con, known=known, by_key=ids is not None)
     if known:
         _backdate_first_seen(con, by_key=ids is not None)
@@ -163,7 +163,8 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 # The stored copies of the posts whose ids are listed, by key lookups in posts_post_id.
 KNOWN_BY_KEY = (
-    "SELECT post_id, fetched_at, first_seen_at FROM posts WHERE list_contains($ids, post_id)"
+    "SELECT rowid AS row_id, post_id, fetched_at, first_seen_at FROM posts "
+    "WHERE list_contains($ids, post_id)"
 )
 
 
@@ -180,7 +181,7 @@ def _find_known(con: duckdb.DuckDBPyConnection, ids: list[str] | None) -> int:
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE _known AS
-            SELECT o.post_id, o.fetched_at, o.first_seen_at
+            SELECT o.rowid AS row_id, o.post_id, o.fetched_at, o.first_seen_at
             FROM posts AS o SEMI JOIN _stage_posts AS s ON s.post_id = o.post_id;
             """
         )
@@ -200,10 +201,9 @@ def _write_metrics(con: duckdb.DuckDBPyConnection, *, known: int) -> None:
     con.execute("INSERT INTO post_metrics BY NAME SELECT * FROM _stage_metrics")
 
 
-def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = False) -> int:
+def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
     """``posts``, and ``_winners``: the batch's copies that replace the stored ones; returns
-    how many. A copy wins unless the warehouse already holds a newer fetch of that post.
-    ``by_key``: the replaced rows are few enough to delete by key lookups."""
+    how many. A copy wins unless the warehouse already holds a newer fetch of that post."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _winners AS
@@ -213,27 +213,25 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = F
         WHERE o.post_id IS NULL OR o.fetched_at IS NULL OR s.fetched_at >= o.fetched_at;
         """
     )
-    if known and by_key:
-        _delete_replaced(con, "posts")
-    elif known:
+    if known:  # by the rowids _find_known read: no second scan of the post ids
         con.execute(
             """
-            DELETE FROM posts WHERE post_id IN
-                (SELECT post_id FROM _known SEMI JOIN _winners USING (post_id));
+            DELETE FROM posts WHERE rowid IN
+                (SELECT row_id FROM _known SEMI JOIN _winners USING (post_id));
             """
         )
     con.execute("INSERT INTO posts BY NAME SELECT * FROM _winners")
     return _count(con, "SELECT count(*) FROM _winners")
 
 
-# The tables whose rows of a replaced post are deleted by key (each has a post_id index).
-_BY_KEY_TABLES = frozenset({"posts", "post_hashtags"})
+# The tables whose rows of a replaced post are deleted by key (a bound list of post ids).
+_BY_KEY_TABLES = frozenset({"post_hashtags"})
 
 
 def _delete_replaced(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Delete the rows of the posts the batch's winners replace, by key lookups."""
     if table not in _BY_KEY_TABLES:
-        raise ValueError(f"{table!r} has no post_id index")
+        raise ValueError(f"{table!r} is not a table whose posts are replaced by key")
     replaced = con.execute(
         "SELECT list(post_id) FROM _known SEMI JOIN _winners USING (post_id)"
     ).fetchall()[0][0]

@@ -11,6 +11,8 @@ one more scan of posts_wide for the old rows' lists, and what the posts rewritte
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from warehouse.load.keys import Keys
@@ -24,6 +26,28 @@ def rebuild_term_daily(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def stage_old_terms(con: duckdb.DuckDBPyConnection, where: str, params: dict[str, Any]) -> None:
+    """Stage, negated, the terms of the posts_wide rows matching ``where`` (about to be
+    deleted) for :func:`add_terms`. ``where`` is a condition built by the caller from
+    :class:`~warehouse.load.keys.Keys` or a relation of rowids, never from values."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _terms_old AS "  # noqa: S608 - the caller's condition
+        f"SELECT taken_day, mentions_norm, caption_words FROM posts_wide WHERE {where}",
+        params,
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _terms_delta AS "
+        "SELECT kind, term, day, -1 AS posts FROM post_terms('_terms_old'); "
+        "DROP TABLE _terms_old"
+    )
+
+
+def next_rowid(con: duckdb.DuckDBPyConnection) -> int:
+    """The first rowid the next insert into posts_wide can take (no lower one is visible)."""
+    last = con.execute("SELECT max(rowid) FROM posts_wide").fetchall()[0][0]
+    return 0 if last is None else int(last) + 1
+
+
 def delete_rows(con: duckdb.DuckDBPyConnection, targets: Keys) -> int:
     """Delete the posts_wide rows of the post ids ``targets`` and stage their terms,
     negated, for :func:`add_terms`; returns the first rowid the next insert will take.
@@ -32,19 +56,9 @@ def delete_rows(con: duckdb.DuckDBPyConnection, targets: Keys) -> int:
     list columns took 5.4 s where the two statements take 2.3 s (3,000 of 10M posts).
     """
     where, params = targets.among("post_id")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _terms_old AS "  # noqa: S608 - Keys' condition
-        f"SELECT taken_day, mentions_norm, caption_words FROM posts_wide WHERE {where}",
-        params,
-    )
+    stage_old_terms(con, where, params)
     con.execute(f"DELETE FROM posts_wide WHERE {where}", params)  # noqa: S608 - Keys' condition
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _terms_delta AS "
-        "SELECT kind, term, day, -1 AS posts FROM post_terms('_terms_old'); "
-        "DROP TABLE _terms_old"
-    )
-    last = con.execute("SELECT max(rowid) FROM posts_wide").fetchall()[0][0]
-    return 0 if last is None else int(last) + 1
+    return next_rowid(con)
 
 
 def add_terms(con: duckdb.DuckDBPyConnection, targets: Keys, first_row: int) -> None:

@@ -15,11 +15,14 @@ import polars as pl
 
 from warehouse.load.changes import record_refresh, staged, strings
 from warehouse.load.keys import Keys
-from warehouse.load.terms import add_terms, delete_rows, rebuild_term_daily
+from warehouse.load.terms import (
+    add_terms,
+    delete_rows,
+    next_rowid,
+    rebuild_term_daily,
+    stage_old_terms,
+)
 from warehouse.load.transaction import scalar, transaction
-
-# schema/016's index, created again after a rebuild replaced the table (and dropped it).
-POSTS_WIDE_INDEX = "CREATE INDEX IF NOT EXISTS posts_wide_post_id ON posts_wide (post_id)"
 
 
 def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
@@ -34,7 +37,6 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
             "FROM posts_wide_source AS s LEFT JOIN post_media_counts AS m USING (post_id) "
             "ORDER BY taken_at, post_id"
         )
-        con.execute(POSTS_WIDE_INDEX)
         con.execute("DELETE FROM posts_wide_stale")
         con.execute("DELETE FROM posts_wide_stale_posts")
         rebuild_term_daily(con)
@@ -46,81 +48,79 @@ def rebuild_posts_wide(con: duckdb.DuckDBPyConnection) -> int:
 # matched row by row, and that many changes are most of a warehouse's day anyway.
 MAX_INCREMENTAL_POSTS = 5000
 
-# The profile columns every posts_wide row copies (posts_wide_source in the schema).
-_OWNER_COLUMNS = """
-    owner_full_name = pr.full_name,
-    owner_followers = pr.followers,
-    owner_following = pr.following,
-    owner_post_count = pr.post_count,
-    owner_is_verified = pr.is_verified,
-    owner_is_private = pr.is_private,
-    owner_is_business = pr.is_business_account,
-    owner_category = pr.category_name,
-    engagement_rate = CASE WHEN pr.followers > 0
-        THEN (coalesce(posts_wide.like_count, 0) + coalesce(posts_wide.comment_count, 0))
-             / pr.followers END
-"""
-
-# The new posts_wide rows of the posts whose ids are bound as $ids, the first of them at
-# rowid $first in posts; media_archived as the rebuild computes it.
+# The new posts_wide rows of the posts at rowids $rows of posts, whose ids are $ids;
+# media_archived as the rebuild computes it.
 _NEW_ROWS = """
     INSERT INTO posts_wide BY NAME
     SELECT s.*, CAST(coalesce(m.archived, 0) AS INTEGER) AS media_archived
-    FROM posts_wide_rows($ids, $first) AS s
+    FROM posts_wide_rows($rows) AS s
     LEFT JOIN (SELECT * FROM post_media_counts WHERE list_contains($ids, post_id)) AS m
     USING (post_id)
 """
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, targets: Keys) -> None:
-    """Insert the posts_wide rows of the post ids ``targets`` (deleted first by the caller),
-    reading ``posts`` only from the first row group that holds one of them."""
+    """Insert the posts_wide rows of the post ids ``targets`` (deleted first by the caller):
+    one scan of posts' post ids finds their rowids, and the rows are fetched by those."""
     where, params = targets.among("post_id")
     found = con.execute(
-        f"SELECT list(post_id), min(rowid) FROM posts WHERE {where}",  # noqa: S608 - Keys'
+        f"SELECT list(post_id), list(rowid) FROM posts WHERE {where}",  # noqa: S608 - Keys'
         params,
     ).fetchall()
-    ids, first_row = found[0]
-    if first_row is not None:
-        con.execute(_NEW_ROWS, {"ids": ids, "first": first_row})
+    ids, rows = found[0]
+    if rows:
+        con.execute(_NEW_ROWS, {"ids": ids, "rows": rows})
 
 
-def _update_owners(con: duckdb.DuckDBPyConnection) -> None:
-    """Copy the attributes of the profiles in ``_wide_owners`` onto their other posts_wide
-    rows (those of ``_wide_ids`` were just rewritten), and list both in ``_wide_written``.
-
-    The profiles are bound as a list, a filter inside the scan of ``owner_id``; the rows
-    just inserted are left out (updating them again cost 5x the whole UPDATE, as did
-    ``RETURNING``).
-    """
-    owner_ids = [r[0] for r in con.execute("SELECT id FROM _wide_owners").fetchall()]
-    owners = Keys.of("_wide_owners", "id", owner_ids)
-    of_profile, params = owners.among("id", "owners")
-    of_owner, _ = owners.among("owner_id", "owners")
+def _find_rows(con: duckdb.DuckDBPyConnection, posts: Keys, owners: Keys) -> None:
+    """``_wide_rows``: the rowid and post id of every row the refresh rewrites, the marked
+    posts' (``marked``) and the marked profiles' other rows. One scan of the two key columns
+    finds both; the rows are then read and deleted by rowid."""
+    of_post, params = posts.among("post_id")
+    of_owner, owner_params = owners.among("owner_id", "owners")
     con.execute(
-        f"UPDATE posts_wide SET {_OWNER_COLUMNS} "  # noqa: S608 - constant and Keys' condition
-        f"FROM (SELECT * FROM profiles WHERE {of_profile}) AS pr "
-        "WHERE posts_wide.owner_id = pr.id "
-        "AND posts_wide.post_id NOT IN (SELECT post_id FROM _wide_ids)",
-        params,
+        "CREATE OR REPLACE TEMP TABLE _wide_rows AS "  # noqa: S608 - Keys' conditions
+        f"SELECT rowid AS row_id, post_id, coalesce({of_post}, false) AS marked "
+        f"FROM posts_wide WHERE {of_post} OR {of_owner}",
+        {**params, **owner_params},
     )
-    written = (
-        "CREATE OR REPLACE TEMP TABLE _wide_written AS "  # noqa: S608 - Keys' condition
-        f"SELECT post_id FROM _wide_ids UNION SELECT post_id FROM posts_wide WHERE {of_owner}"
+
+
+def _rewrite_rows(con: duckdb.DuckDBPyConnection, posts: Keys, ids: list[str]) -> None:
+    """Replace the rows ``_find_rows`` found with ``posts_wide_rows``' (the marked posts'
+    ``ids`` included, found or not), and fold the marked posts' terms in.
+
+    The marked profiles' other rows are rewritten from ``posts`` too, rather than updated in
+    place or copied from posts_wide: posts_wide is sorted by ``taken_at``, so a profile's
+    rows are spread over the whole table, and an UPDATE of them made the step's checkpoint
+    rewrite the updated columns of every row group they touch, while reading them back
+    decoded most of the table; in ``posts`` a profile's posts sit together, as they were
+    loaded. The rewritten rows land at the end of posts_wide, as the marked posts do, until
+    the daily rebuild sorts them back. Their terms are unchanged (a post whose caption
+    changed is marked), so only the marked posts' are folded.
+    """
+    stage_old_terms(con, "rowid IN (SELECT row_id FROM _wide_rows WHERE marked)", {})
+    con.execute("DELETE FROM posts_wide WHERE rowid IN (SELECT row_id FROM _wide_rows)")
+    first = next_rowid(con)
+    found = [r[0] for r in con.execute("SELECT post_id FROM _wide_rows").fetchall()]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _wide_written AS "
+        "SELECT post_id FROM _wide_ids UNION SELECT post_id FROM _wide_rows"
     )
-    con.execute(written, params)
+    _insert_rows(con, Keys.of("_wide_written", values=[*ids, *found]))
+    add_terms(con, posts, first)
 
 
 def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """Bring ``posts_wide`` up to what the loads marked; returns (profiles, rows written).
 
     The marked posts' rows are rewritten from ``posts_wide_rows`` (they sit at the end of
-    ``posts``, where the load appended them); the marked profiles' attributes are updated
-    in place on the rest of their rows. Neither reads posts nobody changed: a few posts and
-    profiles are bound as lists, which DuckDB looks up in the tables' key indexes
-    (:mod:`warehouse.load.keys`). The marks are cleared in the same transaction. An empty
-    posts_wide, or a change of more than :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt
-    whole instead.
+    ``posts``, where the load appended them), and so are the marked profiles' other rows,
+    with the profiles' new attributes. Neither reads posts nobody changed: a few posts and profiles
+    are bound as lists, filters inside the scan of posts_wide's key columns, and the rows
+    found are then read and deleted by rowid (:mod:`warehouse.load.keys`). The marks are
+    cleared in the same transaction. An empty posts_wide, or a change of more than
+    :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt whole instead.
     """
     ids = [
         r[0] for r in con.execute("SELECT DISTINCT post_id FROM posts_wide_stale_posts").fetchall()
@@ -139,16 +139,16 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                 "CREATE OR REPLACE TEMP TABLE _wide_owners AS "
                 "SELECT id FROM profiles WHERE username IN (SELECT username FROM _wide_names)"
             )
+        owner_ids = [r[0] for r in con.execute("SELECT id FROM _wide_owners").fetchall()]
         posts = Keys.of("_wide_ids", values=ids)
-        first = delete_rows(con, posts)
-        _insert_rows(con, posts)
-        add_terms(con, posts, first)
-        _update_owners(con)
+        owners = Keys.of("_wide_owners", "id", owner_ids)
+        _find_rows(con, posts, owners)
+        _rewrite_rows(con, posts, ids)
         written = int(scalar(con, "SELECT count(*) FROM _wide_written"))  # type: ignore[arg-type]
         record_refresh(con, "posts_wide", full=False, written="_wide_written")
         con.execute("DELETE FROM posts_wide_stale_posts")
         con.execute("DELETE FROM posts_wide_stale")
-        con.execute("DROP TABLE _wide_owners; DROP TABLE _wide_written")
+        con.execute("DROP TABLE _wide_owners; DROP TABLE _wide_rows; DROP TABLE _wide_written")
     return len(names), written
 
 

@@ -20,12 +20,12 @@ list_distinct(list_filter(
 CREATE OR REPLACE MACRO mentions_norm_of(mentions) AS
 list_distinct(list_transform(coalesce(mentions, CAST([] AS VARCHAR[])), lambda m: lower(m)));
 
--- posts_wide_rows(ids, first_row): the rows of the posts whose ids are listed (all posts when
--- ids is null). The incremental refresh passes the changed posts and the lowest rowid they
--- sit at in posts: a load appends the posts it writes at the end of posts, so the scan skips
--- every row group before them (a join with a table of ids is not pushed below the profile
--- join, and would decode every post).
-CREATE OR REPLACE MACRO posts_wide_rows(ids, first_row) AS TABLE
+-- posts_wide_rows(row_ids): the rows of the posts at these rowids of posts (all posts when
+-- row_ids is null). The incremental refresh finds the rowids of the posts it rewrites in one
+-- scan of posts' post ids, in its own transaction; DuckDB then fetches those rows alone,
+-- wherever they sit (a join with a table of ids is not pushed below the profile join, and
+-- would decode every post).
+CREATE OR REPLACE MACRO posts_wide_rows(row_ids) AS TABLE
 SELECT
     p.post_id,
     p.shortcode,
@@ -67,8 +67,8 @@ SELECT
     pr.category_name                            AS owner_category
 FROM posts AS p
 LEFT JOIN profiles AS pr ON pr.id = p.owner_id
-WHERE ids IS NULL OR (p.rowid >= first_row AND list_contains(ids, p.post_id));
+WHERE row_ids IS NULL OR p.rowid IN (SELECT unnest(row_ids));
 
-CREATE OR REPLACE VIEW posts_wide_source AS SELECT * FROM posts_wide_rows(NULL, 0);
+CREATE OR REPLACE VIEW posts_wide_source AS SELECT * FROM posts_wide_rows(NULL);
 
 CREATE TABLE IF NOT EXISTS posts_wide AS SELECT * FROM posts_wide_source LIMIT 0;
