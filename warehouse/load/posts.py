@@ -161,7 +161,8 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return value
 
 
-# The stored copies of the posts whose ids are listed, by key lookups in posts_post_id.
+# The stored copies of the posts whose ids are listed, with their rowids (the delete of the
+# replaced ones goes by those): a filter inside the scan of post_id.
 KNOWN_BY_KEY = (
     "SELECT rowid AS row_id, post_id, fetched_at, first_seen_at FROM posts "
     "WHERE list_contains($ids, post_id)"
@@ -224,28 +225,22 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
     return _count(con, "SELECT count(*) FROM _winners")
 
 
-# The tables whose rows of a replaced post are deleted by key (a bound list of post ids).
-_BY_KEY_TABLES = frozenset({"post_hashtags"})
-
-
-def _delete_replaced(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Delete the rows of the posts the batch's winners replace, by key lookups."""
-    if table not in _BY_KEY_TABLES:
-        raise ValueError(f"{table!r} is not a table whose posts are replaced by key")
+def _delete_replaced_hashtags(con: duckdb.DuckDBPyConnection) -> None:
+    """Delete the post_hashtags rows of the posts the batch's winners replace, their ids
+    bound as a list (a filter inside the scan of post_id)."""
     replaced = con.execute(
         "SELECT list(post_id) FROM _known SEMI JOIN _winners USING (post_id)"
     ).fetchall()[0][0]
     if replaced:
         con.execute(
-            f"DELETE FROM {table} WHERE list_contains($ids, post_id)",  # noqa: S608 - checked name
-            {"ids": replaced},
+            "DELETE FROM post_hashtags WHERE list_contains($ids, post_id)", {"ids": replaced}
         )
 
 
 def _write_hashtags(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = False) -> int:
     """``post_hashtags`` of the winning copies, replacing the stored ones; returns rows written."""
     if known and by_key:
-        _delete_replaced(con, "post_hashtags")
+        _delete_replaced_hashtags(con)
     elif known:
         con.execute(
             """

@@ -88,7 +88,8 @@ def _find_rows(con: duckdb.DuckDBPyConnection, posts: Keys, owners: Keys) -> Non
 
 def _rewrite_rows(con: duckdb.DuckDBPyConnection, posts: Keys, ids: list[str]) -> None:
     """Replace the rows ``_find_rows`` found with ``posts_wide_rows``' (the marked posts'
-    ``ids`` included, found or not), and fold the marked posts' terms in.
+    ``ids`` included, found or not), fold the marked posts' terms in, and list every post
+    written in ``_wide_written`` (``_wide_ids`` and ``_wide_rows``).
 
     The marked profiles' other rows are rewritten from ``posts`` too, rather than updated in
     place or copied from posts_wide: posts_wide is sorted by ``taken_at``, so a profile's
