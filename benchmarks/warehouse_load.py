@@ -15,9 +15,10 @@ warehouse file:
   resources the code location builds from its settings (so the warehouse's memory limit is
   ``INTREND_WAREHOUSE_MEMORY_LIMIT``'s) — the code users run, publishing included;
 - **duckdb**: ``read_ndjson_objects`` on the ``.zst`` objects directly, ``json_transform``
-  with the schema given, one pass per slice of files into ``profiles``, ``posts``,
-  ``post_metrics`` and ``post_hashtags`` (hashtags by an RE2 pattern, not the conformance
-  rules; plain INSERTs, no idempotency, no merge), then the same two derived tables.
+  with the schema given, one pass per slice of files into ``profiles``, ``posts`` and
+  ``post_metrics`` (hashtags by an RE2 pattern, not the conformance rules; plain INSERTs,
+  no idempotency, no merge; ``post_hashtags`` is a view of posts' lists on both sides), then
+  the same two derived tables.
 
 ``--parse-workers`` runs production once per value of ``INTREND_PARSE_WORKERS`` in each round
 (the setting a deployment tunes to its cores, as DuckDB takes a thread a core by itself).
@@ -295,10 +296,6 @@ def _duckdb_slice(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
               FROM _answers);
         INSERT INTO post_metrics BY NAME
         SELECT post_id, fetched_at, like_count, comment_count, video_view_count FROM _chunk;
-        INSERT INTO post_hashtags BY NAME
-        SELECT post_id, CAST(unnest(generate_series(1, len(hashtags))) AS INTEGER) AS position,
-               unnest(hashtags) AS tag, unnest(hashtags_norm) AS tag_norm
-        FROM _chunk WHERE len(hashtags) > 0;
         INSERT INTO posts BY NAME SELECT * FROM _chunk;
         DROP TABLE _chunk;
         DROP TABLE _answers;

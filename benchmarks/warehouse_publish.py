@@ -3,7 +3,7 @@
     python benchmarks/warehouse_publish.py                  # 1M posts, 3 publishes each way
     python benchmarks/warehouse_publish.py --posts 200000 --runs 1
 
-posts_wide is filled as in ``rising_query.py``; ``posts`` and ``post_hashtags`` get the same
+posts_wide is filled as in ``rising_query.py``; ``posts`` gets the same
 posts (with captions), so the file is about the size a warehouse of that many posts is. Two
 working files are timed: one made by ``warehouse.db.connect`` (storage v1.4.0, published by
 a file copy) and one made in DuckDB's newest format (published by a rewrite into v1.4.0).
@@ -45,14 +45,6 @@ def build(path: Path, posts: int, newest_format: bool) -> float:
                    like_count, comment_count,
                    repeat('a caption of some words ', 6) || post_id AS caption,
                    'https://cdn.example/v/' || post_id || '.jpg' AS display_url
-            FROM posts_wide
-            """
-        )
-        con.execute(
-            """
-            INSERT INTO post_hashtags
-            SELECT post_id, generate_subscripts(hashtags, 1), unnest(hashtags),
-                   unnest(hashtags_norm)
             FROM posts_wide
             """
         )

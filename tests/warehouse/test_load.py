@@ -84,7 +84,7 @@ def test_loading_twice_changes_nothing(con: duckdb.DuckDBPyConnection, real_pars
 
 
 @pytest.mark.parametrize(
-    "step", ["_write_metrics", "_write_posts", "_write_hashtags", "_load_profiles"]
+    "step", ["_write_metrics", "_mark_posts", "_write_posts", "_load_profiles"]
 )
 def test_crash_mid_load_leaves_no_partial_rows(
     con: duckdb.DuckDBPyConnection,
@@ -229,3 +229,17 @@ def test_ip_log_idempotent_and_naive_times_are_utc(con: duckdb.DuckDBPyConnectio
     assert con.execute("SELECT min(seen_at) FROM ip_log").fetchall()[0][0] == datetime(
         2026, 5, 1, 12, tzinfo=UTC
     )
+
+
+def test_a_batch_appends_each_profiles_posts_together(con: duckdb.DuckDBPyConnection) -> None:
+    """The posts_wide refresh reads a changed profile's posts back from posts: a batch
+    appends them next to each other, whatever order its answers came in, rather than spread
+    over the batch's rows (where reading them decoded a vector of every column per post)."""
+    answers = synthetic_profiles(profiles=30, posts_per_profile=40, seed=21)
+    pages = [a for pair in zip(answers[::2], answers[1::2], strict=True) for a in reversed(pair)]
+    load_parsed(con, pages)
+    spans = con.execute(
+        "SELECT owner_id, max(rowid) - min(rowid) + 1, count(*) FROM posts GROUP BY 1"
+    ).fetchall()
+    assert len(spans) == 30
+    assert all(span == rows for _, span, rows in spans)

@@ -1,10 +1,13 @@
 """What changed since the derived tables were last refreshed, and what their refresh wrote.
 
-The posts load calls :func:`mark_changed` inside its own transaction, so a committed load is
-always marked (a mark recorded after the commit could be lost to a crash in between). The
-refreshes of ``hashtag_daily`` and ``posts_wide`` read the marks, fold in what changed and
-clear them; :func:`record_refresh` leaves behind which posts they wrote, so the asset checks
-can look at those rows only (and at every row after a full rebuild).
+The posts load marks what it writes inside its own transaction, so a committed load is
+always marked (a mark recorded after the commit could be lost to a crash in between). A
+mark for ``hashtag_daily`` also keeps what ``posts`` held of the post when it was marked
+(schema/018): the refresh subtracts that from the counts, so it must be written BEFORE the
+post changes, as the load does. The refreshes of ``hashtag_daily`` and ``posts_wide`` read
+the marks, fold in what changed and clear them; :func:`record_refresh` leaves behind which
+posts they wrote, so the asset checks can look at those rows only (and at every row after a
+full rebuild).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from contextlib import contextmanager
 
 import duckdb
 import polars as pl
+
+from warehouse.load.keys import lookup_ids
 
 # The derived tables whose refreshes are logged; a name outside it never reaches the SQL.
 REFRESHED_TABLES = frozenset({"hashtag_daily", "posts_wide"})
@@ -42,20 +47,62 @@ def mark_changed(
     """Mark posts for the ``hashtag_daily`` and ``posts_wide`` refreshes, and profiles (whose
     attributes every posts_wide row of theirs copies) for the ``posts_wide`` one.
 
-    Call it inside the transaction that writes them. Every post of a batch may be marked,
-    winners or not: a post whose rows did not change folds in a zero difference. A post
-    marked by two loads before a refresh is marked twice: the refreshes read the marks
-    DISTINCT, and skipping the marks already there meant scanning them for every batch, a
-    cost that grew with the load (5 s of a first load of 1M posts, a fifth of its merge).
+    Call it inside the transaction that changes them, before changing them (a purge by hand
+    included): each mark keeps the post's state in ``posts`` as it is now. Every post of a
+    batch may be marked, changed or not: a post whose rows did not change folds in a zero
+    difference. The load marks through :func:`mark_posts`, with the state it already read.
     """
     with staged(con, "_changed_posts", strings("post_id", post_ids)):
+        ids = lookup_ids(r[0] for r in con.execute("SELECT post_id FROM _changed_posts").fetchall())
+        where = "post_id IN (SELECT post_id FROM _changed_posts)"
+        params: dict[str, list[str]] = {}
+        if ids is not None:
+            where, params = "list_contains($ids, post_id)", {"ids": ids}
         con.execute(
-            """
-            INSERT INTO hashtag_daily_stale (post_id) SELECT post_id FROM _changed_posts;
-            INSERT INTO posts_wide_stale_posts (post_id) SELECT post_id FROM _changed_posts;
-            """
+            "CREATE OR REPLACE TEMP TABLE _changed_state AS "  # noqa: S608 - constant conditions
+            f"SELECT post_id, taken_at, hashtags_norm FROM posts WHERE {where}",
+            params,
         )
+        mark_posts(con, "_changed_posts", "_changed_state")
+        con.execute("DROP TABLE _changed_state")
     mark_posts_wide_stale(con, usernames)
+
+
+def mark_posts(con: duckdb.DuckDBPyConnection, marked: str, state: str | None) -> None:
+    """Mark the posts listed in relation ``marked`` (a ``post_id`` column) for both
+    refreshes; ``state`` names a relation of what ``posts`` holds of those of them it holds
+    (``post_id``, ``taken_at``, ``hashtags_norm``), read in the caller's transaction before
+    any of them changes, or is None when it holds none of them.
+
+    A post marked by two loads before a refresh is marked twice: the refresh takes each
+    post's first mark (``mark`` increases from one call to the next), and skipping the marks
+    already there meant scanning them for every batch, a cost that grew with the load (5 s
+    of a first load of 1M posts, a fifth of its merge).
+    """
+    if not (marked.isidentifier() and (state is None or state.isidentifier())):
+        raise ValueError(f"{marked!r} or {state!r} is not a relation name")
+    mark = con.execute("SELECT nextval('hashtag_daily_mark')").fetchall()[0][0]
+    if state is None:
+        con.execute(
+            "INSERT INTO hashtag_daily_stale (post_id, mark, held) "  # noqa: S608 - checked
+            f"SELECT DISTINCT post_id, $mark, false FROM {marked}",
+            {"mark": mark},
+        )
+    else:
+        con.execute(
+            f"""
+            INSERT INTO hashtag_daily_stale (post_id, mark, held, old_day, old_tags)
+            SELECT m.post_id, $mark, o.post_id IS NOT NULL,
+                   CAST(timezone('UTC', o.taken_at) AS DATE), o.hashtags_norm
+            FROM (SELECT DISTINCT post_id FROM {marked}) AS m
+            LEFT JOIN {state} AS o USING (post_id)
+            """,  # noqa: S608 - relation names checked above
+            {"mark": mark},
+        )
+    con.execute(
+        "INSERT INTO posts_wide_stale_posts (post_id) "  # noqa: S608 - checked above
+        f"SELECT DISTINCT post_id FROM {marked}"
+    )
 
 
 def mark_posts_wide_stale(con: duckdb.DuckDBPyConnection, usernames: Iterable[str]) -> int:

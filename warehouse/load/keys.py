@@ -1,11 +1,11 @@
-"""Key lookups: the rows of a few posts found by a filter inside the scan of their key.
+"""Key lookups: the rows of a few posts, found by one scan of their key column.
 
-``list_contains($ids, post_id)`` with the ids bound as a parameter is a filter DuckDB applies
-while it scans the post_id column, before any other column of the table is read; a join with
-a table of ids, or an ``IN (SELECT ...)``, is planned as a join above the scan, which reads
-the columns the query needs for every row first. So an update of a few profiles reads one
-column of the tables it touches, not their rows. Past :data:`KEY_LOOKUP_MAX` keys (a bulk
-load, a full refresh) the list is matched row by row for too long and the loads join.
+``list_contains($ids, post_id)``, the ids bound as a parameter, is matched above the scan
+(DuckDB 2.0 plans it as an optional IN filter and a mark join): every row of every column
+the statement names is read first. So a lookup names the key column and ``rowid`` alone,
+and the statements that need more columns take the rows by rowid, ``rowid IN (SELECT ...)``,
+which the scan applies itself, reading only the vectors that hold those rows. Past
+:data:`KEY_LOOKUP_MAX` keys (a bulk load, a full refresh) the loads join instead.
 
 There are no indexes on the key: schema/017 dropped them, because the checkpoint that ends
 every step rewrote far more for them than they saved (its comment has the figures).
@@ -47,8 +47,8 @@ class Keys:
         return cls(f"SELECT {column} FROM {relation}", bound)  # noqa: S608 - checked names
 
     def among(self, column: str, name: str = "ids") -> tuple[str, dict[str, Any]]:
-        """``(condition, parameters)``: ``column`` is one of the keys; a filter inside the
-        column's scan when bound, else ``IN (subquery)``."""
+        """``(condition, parameters)``: ``column`` is one of the keys; the bound list when
+        there is one, else ``IN (subquery)``."""
         if not column.replace(".", "").replace("_", "").isalnum() or not name.isidentifier():
             raise ValueError(f"{column!r} or {name!r} is not a column or parameter name")
         if self.values is None:

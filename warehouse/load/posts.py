@@ -1,5 +1,5 @@
-"""Parsed answers into ``posts``, ``post_metrics``, ``post_hashtags``, ``profiles`` and
-``profile_snapshots``.
+"""Parsed answers into ``posts``, ``post_metrics``, ``profiles`` and ``profile_snapshots``
+(``post_hashtags`` is a view of posts' lists, schema/019).
 
 Every load stages polars frames as Arrow tables, then in ONE transaction deletes the rows
 whose keys it brings and inserts the new ones (set-based SQL, never row by row). Running a
@@ -25,7 +25,7 @@ from warehouse.contract import (
     posts_frame_from_answers,
     profiles_frame_from_answers,
 )
-from warehouse.load.changes import mark_changed
+from warehouse.load.changes import mark_posts, mark_posts_wide_stale
 from warehouse.load.keys import lookup_ids
 from warehouse.load.transaction import scalar, transaction
 
@@ -43,7 +43,7 @@ class LoadStats:
     posts: int = 0  # distinct posts in the batch
     posts_updated: int = 0  # posts rows inserted or replaced (the batch's copy was newest)
     metrics: int = 0  # post_metrics rows written
-    hashtags: int = 0  # post_hashtags rows written
+    hashtags: int = 0  # hashtags of the posts rows written (post_hashtags' rows for them)
 
 
 def posts_frame(parsed: Sequence[Answer]) -> pl.DataFrame:
@@ -99,15 +99,20 @@ def load_frames(
         profiles = profiles.with_columns(
             pl.col("fetched_at").fill_null(pl.lit(now).cast(UTC_TIMESTAMP))
         ).filter(pl.col("id").is_not_null())
-        # Latest copy of each post within the batch.
-        latest = posts.sort("fetched_at", maintain_order=True).unique(
-            "post_id", keep="last", maintain_order=False
+        # Latest copy of each post within the batch, each profile's posts together: they
+        # are appended in this order, and the posts_wide refresh reads a changed profile's
+        # rows back. Left in the order unique() leaves them, a profile's posts lay spread
+        # over the whole batch's rows (12,500 for 250 answers), and reading them decoded
+        # up to one vector of every column per post.
+        latest = (
+            posts.sort("fetched_at", maintain_order=True)
+            .unique("post_id", keep="last", maintain_order=False)
+            .sort("owner_id", "taken_at", "post_id", nulls_last=True)
         )
-        # Change tracking for the derived tables, committed with the rows or not at all.
-        mark_changed(
-            con,
-            latest.get_column("post_id"),
-            [*latest.get_column("owner_username"), *profiles.get_column("username")],
+        # Change tracking for the derived tables, committed with the rows or not at all (the
+        # posts are marked by _load_staged, with the state it finds them in).
+        mark_posts_wide_stale(
+            con, [*latest.get_column("owner_username"), *profiles.get_column("username")]
         )
         metrics = posts.select(
             "post_id", "fetched_at", "like_count", "comment_count", "video_view_count"
@@ -134,9 +139,11 @@ def _load_staged(
     the whole load roll back.
     """
     known = _find_known(con, ids)
+    _mark_posts(con, known=known)
     _write_metrics(con, known=known)
     winners = _write_posts(con, known=known)
-    hashtags = _write_hashtags(con, known=known, by_key=ids is not None)
+    # post_hashtags is a view of the lists the winners brought (schema/019).
+    hashtags = _count(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
     if known:
         _backdate_first_seen(con, by_key=ids is not None)
     con.execute("DROP TABLE _winners")
@@ -162,7 +169,8 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 # The stored copies of the posts whose ids are listed, with their rowids (the delete of the
-# replaced ones goes by those): a filter inside the scan of post_id.
+# replaced ones goes by those). The list is matched above the scan of posts (DuckDB reads
+# every row of the columns named here first), so only narrow columns are read this way.
 KNOWN_BY_KEY = (
     "SELECT rowid AS row_id, post_id, fetched_at, first_seen_at FROM posts "
     "WHERE list_contains($ids, post_id)"
@@ -187,6 +195,21 @@ def _find_known(con: duckdb.DuckDBPyConnection, ids: list[str] | None) -> int:
             """
         )
     return _count(con, "SELECT count(*) FROM _known")
+
+
+def _mark_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> None:
+    """Mark the batch's posts for the refreshes with what the stored copies of the known ones
+    contribute to hashtag_daily, read by their rowids before any write."""
+    if not known:
+        mark_posts(con, "_stage_posts", None)
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _known_state AS "
+        "SELECT post_id, taken_at, hashtags_norm FROM posts "
+        "WHERE rowid IN (SELECT row_id FROM _known)"
+    )
+    mark_posts(con, "_stage_posts", "_known_state")
+    con.execute("DROP TABLE _known_state")
 
 
 def _write_metrics(con: duckdb.DuckDBPyConnection, *, known: int) -> None:
@@ -223,43 +246,6 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
         )
     con.execute("INSERT INTO posts BY NAME SELECT * FROM _winners")
     return _count(con, "SELECT count(*) FROM _winners")
-
-
-def _delete_replaced_hashtags(con: duckdb.DuckDBPyConnection) -> None:
-    """Delete the post_hashtags rows of the posts the batch's winners replace, their ids
-    bound as a list (a filter inside the scan of post_id)."""
-    replaced = con.execute(
-        "SELECT list(post_id) FROM _known SEMI JOIN _winners USING (post_id)"
-    ).fetchall()[0][0]
-    if replaced:
-        con.execute(
-            "DELETE FROM post_hashtags WHERE list_contains($ids, post_id)", {"ids": replaced}
-        )
-
-
-def _write_hashtags(con: duckdb.DuckDBPyConnection, *, known: int, by_key: bool = False) -> int:
-    """``post_hashtags`` of the winning copies, replacing the stored ones; returns rows written."""
-    if known and by_key:
-        _delete_replaced_hashtags(con)
-    elif known:
-        con.execute(
-            """
-            DELETE FROM post_hashtags WHERE post_id IN
-                (SELECT post_id FROM _known SEMI JOIN _winners USING (post_id));
-            """
-        )
-    con.execute(
-        """
-        INSERT INTO post_hashtags BY NAME
-        SELECT post_id,
-               CAST(unnest(generate_series(1, len(hashtags))) AS INTEGER) AS position,
-               unnest(hashtags) AS tag,
-               unnest(hashtags_norm) AS tag_norm
-        FROM _winners
-        WHERE len(hashtags) > 0;
-        """
-    )
-    return _count(con, "SELECT coalesce(sum(len(hashtags)), 0) FROM _winners")
 
 
 def _backdate_first_seen(con: duckdb.DuckDBPyConnection, *, by_key: bool = False) -> None:

@@ -1,7 +1,7 @@
 """``posts_wide``, the denormalized table, from the normalized ones.
 
 ``posts_wide`` copies each profile's attributes onto every one of its posts, so a load marks
-the profiles it touched stale (:func:`warehouse.load.changes.mark_changed`) and
+the profiles it touched stale (:mod:`warehouse.load.changes`) and
 :func:`refresh_posts_wide` upserts only their rows. ``term_daily`` is kept with it
 (:mod:`warehouse.load.terms`).
 """
@@ -117,9 +117,11 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
     The marked posts' rows are rewritten from ``posts_wide_rows`` (they sit at the end of
     ``posts``, where the load appended them), and so are the marked profiles' other rows,
-    with the profiles' new attributes. Neither reads posts nobody changed: a few posts and profiles
-    are bound as lists, filters inside the scan of posts_wide's key columns, and the rows
-    found are then read and deleted by rowid (:mod:`warehouse.load.keys`). The marks are
+    with the profiles' new attributes. Neither reads posts nobody changed: a few posts and
+    profiles are bound as lists, matched against posts_wide's key columns in one scan, and
+    the rows found are then read and deleted by rowid (:mod:`warehouse.load.keys`; the load
+    appends each profile's posts together, so a profile's rows in posts sit in a few
+    vectors). The marks are
     cleared in the same transaction. An empty posts_wide, or a change of more than
     :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt whole instead.
     """

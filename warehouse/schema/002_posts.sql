@@ -1,5 +1,4 @@
--- Posts: one row per post (latest metrics), the metrics of every fetch, and the hashtags
--- exploded one row per occurrence. The posts columns are intrend_assets.parsing.POSTS_SCHEMA
+-- Posts: one row per post (latest metrics) and the metrics of every fetch. The posts columns are intrend_assets.parsing.POSTS_SCHEMA
 -- plus first_seen_at.
 
 CREATE TABLE IF NOT EXISTS posts (
@@ -37,12 +36,8 @@ CREATE TABLE IF NOT EXISTS post_metrics (
     video_view_count BIGINT
 );
 
-CREATE TABLE IF NOT EXISTS post_hashtags (
-    post_id  VARCHAR,                 -- key (post_id, position)
-    position INTEGER,                 -- 1-based occurrence in the caption
-    tag      VARCHAR,                 -- as written
-    tag_norm VARCHAR                  -- NFC + casefold: what counts use
-);
+-- post_hashtags, the hashtags one row per occurrence, was a table made here until schema/019
+-- made it a view of posts' own lists (its comment says why).
 
 CREATE TABLE IF NOT EXISTS hashtag_daily (
     tag_norm VARCHAR,                 -- key (tag_norm, day)

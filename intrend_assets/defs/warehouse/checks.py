@@ -113,18 +113,20 @@ def _jsonable(value: object) -> object:
 def evaluate(
     con: duckdb.DuckDBPyConnection, selected: set[dg.AssetCheckKey]
 ) -> Iterator[dg.AssetCheckResult]:
-    """The results of the ``selected`` checks, in their declared order, on one connection."""
-    for check in WAREHOUSE_CHECKS:
-        if check.spec.key not in selected:
-            continue
-        passed, metadata = check.run(con)
-        yield dg.AssetCheckResult(
-            asset_key=check.spec.asset_key,
-            check_name=check.spec.name,
-            passed=passed,
-            severity=check.severity,
-            metadata={k: _jsonable(v) for k, v in metadata.items()},
-        )
+    """The results of the ``selected`` checks, in their declared order, on one connection
+    (the rows of a refresh found once for all of them: ``warehouse.checks.reads_shared``)."""
+    with checks.reads_shared(con):
+        for check in WAREHOUSE_CHECKS:
+            if check.spec.key not in selected:
+                continue
+            passed, metadata = check.run(con)
+            yield dg.AssetCheckResult(
+                asset_key=check.spec.asset_key,
+                check_name=check.spec.name,
+                passed=passed,
+                severity=check.severity,
+                metadata={k: _jsonable(v) for k, v in metadata.items()},
+            )
 
 
 @dg.multi_asset_check(
