@@ -86,8 +86,9 @@ def _rows_of(
 ) -> tuple[str, dict[str, Any]]:
     """``(condition, parameters)`` selecting the rows of ``table`` whose post_id is among
     ``subquery``'s: one scan of the key column finds their rowids, and the columns a check
-    reads are then read for those rows alone (matched in the same scan, a list of ids is
-    applied above it, after every row of every column the query names was read)."""
+    reads are then read for those rows alone. (A list of ids matched in the check's own
+    statement is matched above its scan, after every row of every column it names was read:
+    warehouse.load.keys.)"""
     if table not in _CHECKED_TABLES:
         raise ValueError(f"{table!r} is not a checked table")
     cache = _SHARED.get(id(con))

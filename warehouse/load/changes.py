@@ -58,9 +58,10 @@ def mark_changed(
         params: dict[str, list[str]] = {}
         if ids is not None:
             where, params = "list_contains($ids, post_id)", {"ids": ids}
-        con.execute(
+        con.execute(  # rowids from the key column, then those rows' lists (load.keys)
             "CREATE OR REPLACE TEMP TABLE _changed_state AS "  # noqa: S608 - constant conditions
-            f"SELECT post_id, taken_at, hashtags_norm FROM posts WHERE {where}",
+            "SELECT post_id, taken_at, hashtags_norm FROM posts "
+            f"WHERE rowid IN (SELECT rowid FROM posts WHERE {where})",
             params,
         )
         mark_posts(con, "_changed_posts", "_changed_state")
