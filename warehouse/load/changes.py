@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import duckdb
 import polars as pl
 
-from warehouse.load.keys import lookup_ids
+from warehouse.load.keys import Keys
 
 # The derived tables whose refreshes are logged; a name outside it never reaches the SQL.
 REFRESHED_TABLES = frozenset({"hashtag_daily", "posts_wide"})
@@ -52,12 +52,10 @@ def mark_changed(
     batch may be marked, changed or not: a post whose rows did not change folds in a zero
     difference. The load marks through :func:`mark_posts`, with the state it already read.
     """
-    with staged(con, "_changed_posts", strings("post_id", post_ids)):
-        ids = lookup_ids(r[0] for r in con.execute("SELECT post_id FROM _changed_posts").fetchall())
-        where = "post_id IN (SELECT post_id FROM _changed_posts)"
-        params: dict[str, list[str]] = {}
-        if ids is not None:
-            where, params = "list_contains($ids, post_id)", {"ids": ids}
+    marked = strings("post_id", post_ids)
+    with staged(con, "_changed_posts", marked):
+        keys = Keys.of("_changed_posts", values=marked.get_column("post_id"))
+        where, params = keys.among("post_id")
         con.execute(  # rowids from the key column, then those rows' lists (load.keys)
             "CREATE OR REPLACE TEMP TABLE _changed_state AS "  # noqa: S608 - constant conditions
             "SELECT post_id, taken_at, hashtags_norm FROM posts "

@@ -20,13 +20,13 @@ from warehouse.load.transaction import scalar, transaction
 
 # What each post contributes: one row per post and normalised tag, its UTC day and its uses,
 # from posts' own lists (post_hashtags is a view of them). Posts without taken_at have no
-# day and are left out.
+# day and are left out. ``{only}``: a further condition on the posts rows, or nothing.
 _CONTRIBUTIONS = """
     SELECT post_id, tag_norm, day, count(*) AS uses
     FROM (
         SELECT post_id, unnest(hashtags_norm) AS tag_norm,
                CAST(timezone('UTC', taken_at) AS DATE) AS day
-        FROM posts WHERE taken_at IS NOT NULL
+        FROM posts WHERE taken_at IS NOT NULL {only}
     )
     GROUP BY ALL
 """
@@ -36,6 +36,9 @@ _CONTRIBUTIONS = """
 _JOINED = "{column} IN (SELECT post_id FROM _hd_ids)"
 _BY_KEY = "list_contains($ids, {column})"
 
+
+# What the marked posts contribute now, by the rowids the fold found in posts (``_hd_rows``).
+_NOW = _CONTRIBUTIONS.format(only="AND rowid IN (SELECT row_id FROM _hd_rows)")
 
 # The marked posts' old contributions out, their new ones in, the (tag, day) keys that moved
 # rewritten. One statement per item, so that each can take the ids as a parameter.
@@ -51,7 +54,7 @@ _FOLD = [
     # then those rows' lists alone.
     "CREATE OR REPLACE TEMP TABLE _hd_rows AS SELECT rowid AS row_id FROM posts "
     "WHERE {in_ids:post_id}",
-    """
+    f"""
     CREATE OR REPLACE TEMP TABLE _hd_delta AS
     SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
     FROM (
@@ -60,16 +63,12 @@ _FOLD = [
               FROM _hd_marks WHERE held AND old_day IS NOT NULL)
         GROUP BY post_id, tag_norm, day
         UNION ALL
-        SELECT tag_norm, day, 1 AS posts, count(*) AS uses
-        FROM (SELECT post_id, unnest(hashtags_norm) AS tag_norm,
-                     CAST(timezone('UTC', taken_at) AS DATE) AS day
-              FROM posts
-              WHERE rowid IN (SELECT row_id FROM _hd_rows) AND taken_at IS NOT NULL)
-        GROUP BY post_id, tag_norm, day
+        SELECT tag_norm, day, 1 AS posts, uses
+        FROM ({_NOW})
     )
     GROUP BY ALL
     HAVING sum(posts) <> 0 OR sum(uses) <> 0
-    """,
+    """,  # noqa: S608 - constant SQL
     """
     CREATE OR REPLACE TEMP TABLE _hd_merged AS
     SELECT o.rowid AS row_id, d.tag_norm, d.day,
@@ -116,7 +115,7 @@ def rebuild_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
             DELETE FROM hashtag_daily;
             INSERT INTO hashtag_daily BY NAME
             SELECT tag_norm, day, count(*) AS posts, sum(uses) AS uses
-            FROM ({_CONTRIBUTIONS}) GROUP BY ALL;
+            FROM ({_CONTRIBUTIONS.format(only="")}) GROUP BY ALL;
             DELETE FROM hashtag_daily_stale;
             """  # noqa: S608 - constant SQL
         )

@@ -121,9 +121,8 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     profiles are bound as lists, matched against posts_wide's key columns in one scan, and
     the rows found are then read and deleted by rowid (:mod:`warehouse.load.keys`; the load
     appends each profile's posts together, so a profile's rows in posts sit in a few
-    vectors). The marks are
-    cleared in the same transaction. An empty posts_wide, or a change of more than
-    :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt whole instead.
+    vectors). The marks are cleared in the same transaction. An empty posts_wide, or a
+    change of more than :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt whole instead.
     """
     ids = [
         r[0] for r in con.execute("SELECT DISTINCT post_id FROM posts_wide_stale_posts").fetchall()
