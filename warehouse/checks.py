@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from warehouse.load.keys import KEY_LOOKUP_MAX, lookup_ids
+from warehouse.load.threads import single_threaded
 
 CheckResult = tuple[bool, dict[str, Any]]
 
@@ -68,17 +69,28 @@ def reads_shared(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     of every refresh, the others read by the rowids it found (an update's checks otherwise
     scanned posts' post ids four times). Only for checks run one after the other with no
     write in between, as the asset-check step runs them: a row written inside the block is
-    not among the rowids found."""
+    not among the rowids found. After incremental refreshes of both tables that wrote few
+    posts, the block runs on one DuckDB thread, as they did (:mod:`warehouse.load.threads`)."""
     if id(con) in _SHARED:
         yield
         return
     cache = _SHARED[id(con)] = {}
     try:
-        yield
+        with single_threaded(con, when=_few_refreshed(con)):
+            yield
     finally:
         del _SHARED[id(con)]
         for name in cache.values():
             con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _few_refreshed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether both derived tables were last refreshed incrementally, writing posts few
+    enough to look up by key (what the checks then read is a few vectors per table)."""
+    if any(changed_scope(con, t) is None for t in ("posts_wide", "hashtag_daily")):
+        return False
+    found = con.execute(f"{_EVERY_REFRESHED} LIMIT {KEY_LOOKUP_MAX + 1}").fetchall()
+    return len(found) <= KEY_LOOKUP_MAX
 
 
 def _rows_of(

@@ -16,6 +16,7 @@ import duckdb
 
 from warehouse.load.changes import record_refresh
 from warehouse.load.keys import KEY_LOOKUP_MAX, lookup_ids
+from warehouse.load.threads import single_threaded
 from warehouse.load.transaction import scalar, transaction
 
 # What each post contributes: one row per post and normalised tag, its UTC day and its uses,
@@ -129,7 +130,8 @@ MAX_INCREMENTAL_POSTS = 200_000
 
 
 def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
-    """Fold the marked posts' changes into ``hashtag_daily``; returns its row count.
+    """Fold the marked posts' changes into ``hashtag_daily`` (few enough to look up by key:
+    on one DuckDB thread, :mod:`warehouse.load.threads`); returns its row count.
 
     Rebuilt whole instead: a warehouse whose hashtag_daily was never refreshed, one with a
     mark older than the state marks keep (schema/018), or more than
@@ -141,7 +143,7 @@ def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
     ).fetchall()[0]
     if stateless or marked > MAX_INCREMENTAL_POSTS or not _refreshed_before(con):
         return rebuild_hashtag_daily(con)
-    with transaction(con):
+    with single_threaded(con, when=marked <= KEY_LOOKUP_MAX), transaction(con):
         ids = None
         if marked <= KEY_LOOKUP_MAX:
             ids = lookup_ids(

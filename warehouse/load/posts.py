@@ -27,6 +27,7 @@ from warehouse.contract import (
 )
 from warehouse.load.changes import mark_posts, mark_posts_wide_stale
 from warehouse.load.keys import lookup_ids
+from warehouse.load.threads import single_threaded
 from warehouse.load.transaction import scalar, transaction
 
 # Profile columns merged field by field: a timeline page knows only id/username/post_count,
@@ -121,8 +122,9 @@ def load_frames(
         con.register("_stage_metrics", metrics.to_arrow())
         con.register("_stage_profiles", profiles.to_arrow())
         ids = lookup_ids(latest.get_column("post_id"))
-        try:
-            stats = _load_staged(con, posts=latest.height, metrics=metrics.height, ids=ids)
+        try:  # an update's batch by key lookups, on one thread (warehouse.load.threads)
+            with single_threaded(con, when=ids is not None):
+                stats = _load_staged(con, posts=latest.height, metrics=metrics.height, ids=ids)
         finally:
             for name in ("_stage_posts", "_stage_metrics", "_stage_profiles"):
                 con.unregister(name)

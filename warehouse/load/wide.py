@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from warehouse.load.changes import record_refresh, staged, strings
-from warehouse.load.keys import Keys
+from warehouse.load.keys import KEY_LOOKUP_MAX, Keys
 from warehouse.load.terms import (
     add_terms,
     delete_rows,
@@ -22,6 +22,7 @@ from warehouse.load.terms import (
     rebuild_term_daily,
     stage_old_terms,
 )
+from warehouse.load.threads import single_threaded
 from warehouse.load.transaction import scalar, transaction
 
 
@@ -121,8 +122,9 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     profiles are bound as lists, matched against posts_wide's key columns in one scan, and
     the rows found are then read and deleted by rowid (:mod:`warehouse.load.keys`; the load
     appends each profile's posts together, so a profile's rows in posts sit in a few
-    vectors). The marks are cleared in the same transaction. An empty posts_wide, or a
-    change of more than :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt whole instead.
+    vectors), on one DuckDB thread when few (:mod:`warehouse.load.threads`). The marks are cleared
+    in the same transaction. An empty posts_wide, or a change of more than
+    :data:`MAX_INCREMENTAL_POSTS` posts, is rebuilt whole instead.
     """
     ids = [
         r[0] for r in con.execute("SELECT DISTINCT post_id FROM posts_wide_stale_posts").fetchall()
@@ -135,7 +137,12 @@ def refresh_posts_wide(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     names = [r[0] for r in con.execute("SELECT username FROM posts_wide_stale").fetchall()]
     if not ids and not names:
         return 0, 0
-    with transaction(con), staged(con, "_wide_ids", strings("post_id", ids)):
+    by_key = len(ids) <= KEY_LOOKUP_MAX
+    with (
+        single_threaded(con, when=by_key),
+        transaction(con),
+        staged(con, "_wide_ids", strings("post_id", ids)),
+    ):
         with staged(con, "_wide_names", strings("username", names)):
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _wide_owners AS "
