@@ -86,8 +86,8 @@ SELECT tag_norm, taken_day, count(DISTINCT post_id), count(*)
 FROM (SELECT post_id, taken_day, unnest(hashtags_norm) AS tag_norm FROM posts_wide)
 GROUP BY ALL;
 DELETE FROM posts;
-INSERT INTO posts (post_id, owner_id, owner_username, taken_at)
-SELECT post_id, owner_id, owner_username, taken_at FROM posts_wide;
+INSERT INTO posts (post_id, post_num, owner_id, owner_username, taken_at)
+SELECT post_id, post_num, owner_id, owner_username, taken_at FROM posts_wide;
 DELETE FROM profile_snapshots;
 INSERT INTO profile_snapshots (profile_id, username, fetched_at, followers, following, post_count)
 SELECT CAST(o AS VARCHAR), 'user' || o,

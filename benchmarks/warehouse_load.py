@@ -272,7 +272,7 @@ def _duckdb_slice(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _chunk AS
-        SELECT n.id AS post_id, n.shortcode, n.owner.id AS owner_id,
+        SELECT n.id AS post_id, post_num_of(n.id) AS post_num, n.shortcode, n.owner.id AS owner_id,
                n.owner.username AS owner_username,
                to_timestamp(n.taken_at_timestamp) AS taken_at,
                n.edge_media_to_caption.edges[1].node.text AS caption,

@@ -41,7 +41,7 @@ def build(path: Path, posts: int, newest_format: bool) -> float:
         con.execute(
             """
             INSERT INTO posts BY NAME
-            SELECT post_id, owner_id, owner_username, taken_at, hashtags, hashtags_norm,
+            SELECT post_id, post_num, owner_id, owner_username, taken_at, hashtags, hashtags_norm,
                    like_count, comment_count,
                    repeat('a caption of some words ', 6) || post_id AS caption,
                    'https://cdn.example/v/' || post_id || '.jpg' AS display_url

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.load.keys import KEY_LOOKUP_MAX, lookup_ids
+from warehouse.load.keys import KEY_LOOKUP_MAX, lookup_ids, post_ids_among
 from warehouse.load.threads import single_threaded
 
 CheckResult = tuple[bool, dict[str, Any]]
@@ -41,15 +41,30 @@ def changed_scope(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
 
 
 def _in_refreshed(
-    con: duckdb.DuckDBPyConnection, subquery: str, column: str = "post_id"
+    con: duckdb.DuckDBPyConnection, subquery: str, table: str
 ) -> tuple[str, dict[str, Any]]:
-    """``(condition, parameters)``: ``column`` among the posts of ``subquery``, as a bound
-    list when they are few (warehouse.load.keys), else a join."""
+    """``(condition, parameters)``: the rows of ``table`` whose post_id is among the posts
+    of ``subquery``, as a bound list when they are few (warehouse.load.keys; matched on
+    ``post_num`` where the table has it: a published copy may predate it), else a join."""
     found = con.execute(f"{subquery} LIMIT {KEY_LOOKUP_MAX + 1}").fetchall()
     ids = lookup_ids(r[0] for r in found)
     if ids is None or len(found) > KEY_LOOKUP_MAX:
-        return f"{column} IN ({subquery})", {}
-    return f"list_contains($ids, {column})", {"ids": ids}
+        return f"post_id IN ({subquery})", {}
+    if _has_post_num(con, table):
+        return post_ids_among(ids)
+    return "list_contains($ids, post_id)", {"ids": ids}
+
+
+def _has_post_num(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``table`` (one of :data:`_CHECKED_TABLES`) has the column. Asked of the table
+    itself: information_schema binds every view of the warehouse to answer (8 ms)."""
+    if table not in _CHECKED_TABLES:
+        raise ValueError(f"{table!r} is not a checked table")
+    try:
+        con.execute(f"SELECT post_num FROM {table} LIMIT 0").fetchall()  # noqa: S608 - checked
+    except duckdb.BinderException:
+        return False
+    return True
 
 
 # Per connection inside reads_shared(): the temp table of (rowid, post_id) found in each
@@ -105,14 +120,15 @@ def _rows_of(
         raise ValueError(f"{table!r} is not a checked table")
     cache = _SHARED.get(id(con))
     if cache is None:
-        where, params = _in_refreshed(con, subquery)
+        where, params = _in_refreshed(con, subquery, table)
         return f"rowid IN (SELECT rowid FROM {table} WHERE {where})", params  # noqa: S608
     if table not in cache:
-        where, params = _in_refreshed(con, _EVERY_REFRESHED)
+        where, params = _in_refreshed(con, _EVERY_REFRESHED, table)
         cache[table] = f"_checked_rows_{table}"
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {cache[table]} AS "  # noqa: S608 - checked names
-            f"SELECT rowid AS row_id, post_id FROM {table} WHERE {where}",
+            f"SELECT rowid AS row_id, post_id FROM {table} "
+            f"WHERE rowid IN (SELECT rowid FROM {table} WHERE {where})",
             params,
         )
     return (

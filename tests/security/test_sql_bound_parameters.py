@@ -27,6 +27,7 @@ REVIEWED = {
     ("warehouse/load/posts.py", "collapse"): "built from the constant _PROFILE_MERGED column names",
     ("warehouse/load/posts.py", "merged"): "built from the constant _PROFILE_MERGED column names",
     ("warehouse/load/posts.py", "KNOWN_BY_KEY"): "_find_known: the constant SELECT",
+    ("warehouse/load/posts.py", "among"): "_find_known: post_ids_among's condition, ids bound",
     ("warehouse/load/posts.py", "earliest"): "_backdate_first_seen: the constant SELECT",
     ("warehouse/load/network.py", "table"): "_load_keyed: 'fetch_log' or 'ip_log', its callers",
     ("warehouse/load/network.py", "match"): "_load_keyed: key column names from *_KEY constants",

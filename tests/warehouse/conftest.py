@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -120,6 +122,26 @@ def synthetic_profiles(
             )
         )
     return out
+
+
+def numbered(answers: list[ParsedProfile]) -> list[ParsedProfile]:
+    """The answers with each post id made a number, as Instagram's media ids are: the
+    synthetic ids ("0_1") are not, and send key lookups to the post_id column; these go by
+    post_num (warehouse.load.keys). Each id maps to the same number wherever it appears."""
+
+    def number(post_id: str) -> str:
+        return str(3 * 10**18 + int(hashlib.md5(post_id.encode()).hexdigest()[:13], 16))
+
+    return [
+        dataclasses.replace(
+            a,
+            post_columns={
+                **a.post_columns,
+                "post_id": [number(i) for i in a.post_columns["post_id"]],
+            },
+        )
+        for a in answers
+    ]
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:

@@ -29,7 +29,8 @@ from .conftest import AS_OF, synthetic_profiles
 def test_known_posts_are_found_by_a_bound_list(con: duckdb.DuckDBPyConnection) -> None:
     load_parsed(con, synthetic_profiles(profiles=20, posts_per_profile=100))
     ids = [r[0] for r in con.execute("SELECT post_id FROM posts LIMIT 12").fetchall()]
-    found = con.execute(posts_load.KNOWN_BY_KEY, {"ids": ids}).fetchall()
+    among, params = keys.post_ids_among(ids)
+    found = con.execute(posts_load.KNOWN_BY_KEY.format(among=among), params).fetchall()
     assert sorted(r[1] for r in found) == sorted(ids)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.load.changes import record_refresh
-from warehouse.load.keys import KEY_LOOKUP_MAX, lookup_ids
+from warehouse.load.keys import KEY_LOOKUP_MAX, Keys, lookup_ids
 from warehouse.load.threads import single_threaded
 from warehouse.load.transaction import scalar, transaction
 
@@ -32,12 +32,6 @@ _CONTRIBUTIONS = """
     GROUP BY ALL
 """
 
-# The marked posts (``_hd_ids``), as a join, or as a bound list matched against the post_id
-# scan when few enough (warehouse.load.keys): ``{in_ids}`` is filled with one or the other.
-_JOINED = "{column} IN (SELECT post_id FROM _hd_ids)"
-_BY_KEY = "list_contains($ids, {column})"
-
-
 # What the marked posts contribute now, by the rowids the fold found in posts (``_hd_rows``).
 _NOW = _CONTRIBUTIONS.format(only="AND rowid IN (SELECT row_id FROM _hd_rows)")
 
@@ -52,9 +46,9 @@ _FOLD = [
     """,
     "CREATE OR REPLACE TEMP TABLE _hd_ids AS SELECT post_id FROM _hd_marks",
     # What posts holds now: rowids first, from the one column the list is matched against,
-    # then those rows' lists alone.
-    "CREATE OR REPLACE TEMP TABLE _hd_rows AS SELECT rowid AS row_id FROM posts "
-    "WHERE {in_ids:post_id}",
+    # then those rows' lists alone. ``{in_ids}``: the marked posts (``_hd_ids``), as a join,
+    # or as a bound list when few enough (warehouse.load.keys).
+    "CREATE OR REPLACE TEMP TABLE _hd_rows AS SELECT rowid AS row_id FROM posts WHERE {in_ids}",
     f"""
     CREATE OR REPLACE TEMP TABLE _hd_delta AS
     SELECT tag_norm, day, sum(posts) AS posts, sum(uses) AS uses
@@ -84,27 +78,14 @@ _FOLD = [
 ]
 
 
-class _InIds:
-    """Formats ``{in_ids:column}`` as the join or the key lookup of the marked posts."""
-
-    def __init__(self, by_key: bool) -> None:
-        self._template = _BY_KEY if by_key else _JOINED
-
-    def __format__(self, column: str) -> str:
-        if not column.replace(".", "").replace("_", "").isalnum():
-            raise ValueError(f"{column!r} is not a column")
-        return self._template.format(column=column)
-
-
 def _fold(con: duckdb.DuckDBPyConnection, ids: list[str] | None) -> None:
     """Run :data:`_FOLD`, by key lookups when ``ids`` lists the marked posts."""
-    in_ids = _InIds(by_key=ids is not None)
+    in_ids, params = Keys.of("_hd_ids", values=ids).among("post_id")
     for statement in _FOLD:
-        sql = statement.format(in_ids=in_ids)
-        if ids is not None and "$ids" in sql:
-            con.execute(sql, {"ids": ids})
+        if "{in_ids}" in statement:
+            con.execute(statement.format(in_ids=in_ids), params or None)
         else:
-            con.execute(sql)
+            con.execute(statement)
 
 
 def rebuild_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:

@@ -26,7 +26,7 @@ from warehouse.contract import (
     profiles_frame_from_answers,
 )
 from warehouse.load.changes import mark_posts, mark_posts_wide_stale
-from warehouse.load.keys import lookup_ids
+from warehouse.load.keys import lookup_ids, post_ids_among
 from warehouse.load.threads import single_threaded
 from warehouse.load.transaction import scalar, transaction
 
@@ -171,11 +171,11 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 # The stored copies of the posts whose ids are listed, with their rowids (the delete of the
-# replaced ones goes by those). The list is matched above the scan of posts (DuckDB reads
-# every row of the columns named here first), so only narrow columns are read this way.
+# replaced ones goes by those): rowids from the key column alone (the list is matched above
+# the scan, after every row of the columns named was read), then those rows' other columns.
 KNOWN_BY_KEY = (
     "SELECT rowid AS row_id, post_id, fetched_at, first_seen_at FROM posts "
-    "WHERE list_contains($ids, post_id)"
+    "WHERE rowid IN (SELECT rowid FROM posts WHERE {among})"
 )
 
 
@@ -187,7 +187,10 @@ def _find_known(con: duckdb.DuckDBPyConnection, ids: list[str] | None) -> int:
     posts finds none and then skips the deletes.
     """
     if ids is not None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _known AS {KNOWN_BY_KEY}", {"ids": ids})
+        among, params = post_ids_among(ids)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _known AS {KNOWN_BY_KEY.format(among=among)}", params
+        )
     else:
         con.execute(
             """
@@ -233,7 +236,8 @@ def _write_posts(con: duckdb.DuckDBPyConnection, *, known: int) -> int:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _winners AS
-        SELECT s.*, least(coalesce(o.first_seen_at, s.fetched_at), s.fetched_at) AS first_seen_at
+        SELECT s.*, least(coalesce(o.first_seen_at, s.fetched_at), s.fetched_at) AS first_seen_at,
+               post_num_of(s.post_id) AS post_num
         FROM _stage_posts AS s
         LEFT JOIN _known AS o ON o.post_id = s.post_id
         WHERE o.post_id IS NULL OR o.fetched_at IS NULL OR s.fetched_at >= o.fetched_at;

@@ -62,10 +62,11 @@ _NEW_ROWS = """
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, targets: Keys) -> None:
     """Insert the posts_wide rows of the post ids ``targets`` (deleted first by the caller):
-    one scan of posts' post ids finds their rowids, and the rows are fetched by those."""
+    one scan of posts' key column finds their rowids, and the rows are fetched by those."""
     where, params = targets.among("post_id")
     found = con.execute(
-        f"SELECT list(post_id), list(rowid) FROM posts WHERE {where}",  # noqa: S608 - Keys'
+        "SELECT list(post_id), list(rowid) FROM posts "  # noqa: S608 - Keys' condition
+        f"WHERE rowid IN (SELECT rowid FROM posts WHERE {where})",
         params,
     ).fetchall()
     ids, rows = found[0]
@@ -82,7 +83,8 @@ def _find_rows(con: duckdb.DuckDBPyConnection, posts: Keys, owners: Keys) -> Non
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _wide_rows AS "  # noqa: S608 - Keys' conditions
         f"SELECT rowid AS row_id, post_id, coalesce({of_post}, false) AS marked "
-        f"FROM posts_wide WHERE {of_post} OR {of_owner}",
+        "FROM posts_wide WHERE rowid IN "
+        f"(SELECT rowid FROM posts_wide WHERE {of_post} OR {of_owner})",
         {**params, **owner_params},
     )
 

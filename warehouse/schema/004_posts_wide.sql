@@ -28,6 +28,7 @@ list_distinct(list_transform(coalesce(mentions, CAST([] AS VARCHAR[])), lambda m
 CREATE OR REPLACE MACRO posts_wide_rows(row_ids) AS TABLE
 SELECT
     p.post_id,
+    p.post_num,
     p.shortcode,
     p.owner_id,
     p.owner_username,
@@ -72,3 +73,8 @@ WHERE row_ids IS NULL OR p.rowid IN (SELECT unnest(row_ids));
 CREATE OR REPLACE VIEW posts_wide_source AS SELECT * FROM posts_wide_rows(NULL);
 
 CREATE TABLE IF NOT EXISTS posts_wide AS SELECT * FROM posts_wide_source LIMIT 0;
+
+-- posts_wide.post_num: posts.post_num (schema/002), added to a posts_wide made before it.
+ALTER TABLE posts_wide ADD COLUMN IF NOT EXISTS post_num BIGINT;
+UPDATE posts_wide SET post_num = post_num_of(post_id)
+WHERE post_num IS NULL AND post_num_of(post_id) IS NOT NULL;
