@@ -50,7 +50,10 @@ class PostsConfig(dg.Config):
     metadata=contract_columns(
         "posts",
         POSTS_SCHEMA,
-        {"first_seen_at": ("TIMESTAMPTZ", "when the warehouse first loaded the post")},
+        {
+            "first_seen_at": ("TIMESTAMPTZ", "when the warehouse first loaded the post"),
+            "post_num": ("BIGINT", "post_id as a number when it is one: the key lookups scan it"),
+        },
     ),
 )
 @redacted_step
