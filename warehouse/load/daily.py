@@ -124,9 +124,10 @@ def refresh_hashtag_daily(con: duckdb.DuckDBPyConnection) -> int:
     ).fetchall()[0]
     if stateless or marked > MAX_INCREMENTAL_POSTS or not _refreshed_before(con):
         return rebuild_hashtag_daily(con)
-    with single_threaded(con, when=marked <= KEY_LOOKUP_MAX), transaction(con):
+    by_key = marked <= KEY_LOOKUP_MAX
+    with single_threaded(con, when=by_key), transaction(con):
         ids = None
-        if marked <= KEY_LOOKUP_MAX:
+        if by_key:
             ids = lookup_ids(
                 r[0]
                 for r in con.execute("SELECT DISTINCT post_id FROM hashtag_daily_stale").fetchall()

@@ -32,6 +32,13 @@ _PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,18}")
 _BIGINT_MAX = 2**63 - 1
 
 
+def _check_names(column: str, name: str) -> None:
+    """Refuse anything but a (qualified) column name and a parameter name: both are spliced
+    into SQL."""
+    if not column.replace(".", "").replace("_", "").isalnum() or not name.isidentifier():
+        raise ValueError(f"{column!r} or {name!r} is not a column or parameter name")
+
+
 def post_num(post_id: str) -> int | None:
     """The ``post_num`` of ``post_id``: the number it writes, or None (schema/002)."""
     if _PLAIN_NUMBER.fullmatch(post_id) is None:
@@ -45,8 +52,7 @@ def post_ids_among(
 ) -> tuple[str, dict[str, Any]]:
     """``(condition, parameters)``: ``column`` (a post id column, possibly qualified) is one
     of ``ids``, matched on the ``post_num`` beside it when every id has a number."""
-    if not column.replace(".", "").replace("_", "").isalnum() or not name.isidentifier():
-        raise ValueError(f"{column!r} or {name!r} is not a column or parameter name")
+    _check_names(column, name)
     numbers = [post_num(i) for i in ids]
     if all(n is not None for n in numbers):
         number_column = column.removesuffix("post_id") + "post_num"
@@ -83,8 +89,7 @@ class Keys:
     def among(self, column: str, name: str = "ids") -> tuple[str, dict[str, Any]]:
         """``(condition, parameters)``: ``column`` is one of the keys; the bound list when
         there is one (a post id column: by :func:`post_ids_among`), else ``IN (subquery)``."""
-        if not column.replace(".", "").replace("_", "").isalnum() or not name.isidentifier():
-            raise ValueError(f"{column!r} or {name!r} is not a column or parameter name")
+        _check_names(column, name)
         if self.values is None:
             return f"{column} IN ({self.subquery})", {}
         if column.rsplit(".", 1)[-1] == "post_id":
