@@ -9,7 +9,7 @@ import pytest
 
 from intrend_assets.definitions import ASSETS
 from sandbox.pipeline import range_tags, sandbox_resources
-from sandbox.world import SandboxConfig, start_sandbox
+from sandbox.world import SandboxConfig, SandboxWorld, start_sandbox
 from tests.intrend_assets.media.world import fetch_then_archive
 from warehouse.db import connect
 
@@ -62,10 +62,28 @@ WIDE_VS_MEDIA = """
 """
 
 
+def _names_gaining_posts(world: SandboxWorld, count: int) -> list[str]:
+    """``count`` public profiles, the first of which posts within the next sandbox day.
+
+    The sandbox anchors its content at the real date, so which profiles post in a given
+    day moves with it: the first four public ones posted nothing in the day after
+    2026-12-02, and the test's second load then had no new posts to show.
+    """
+
+    def posts_at(name: str, moment: float) -> int:
+        body = world.content.profile_response(name, moment)
+        return body["data"]["user"]["edge_owner_to_timeline_media"]["count"]
+
+    now, public = world.now(), world.public_usernames()
+    gaining = [n for n in public if posts_at(n, now + 86400) > posts_at(n, now + 3600)]
+    assert gaining, "no public profile of the sandbox posts within a day"
+    return [gaining[0], *[n for n in public if n != gaining[0]][: count - 1]]
+
+
 def test_posts_wide_knows_how_many_media_each_post_has_archived(tmp_path: Path) -> None:
     config = SandboxConfig(profiles=20, seed=3, budget=1000, rotation_seconds=0.0)
     with start_sandbox(config) as world, dg.instance_for_test() as instance:
-        names = world.public_usernames()[:4]
+        names = _names_gaining_posts(world, 4)
         instance.add_dynamic_partitions("profiles", names)
         _, resources = sandbox_resources(world.intrend_env(tmp_path))
 
