@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from unittest.mock import ANY
 
 import duckdb
 import pytest
 
+from warehouse import checks
 from warehouse.db import connect
 from warehouse.load import keys, load_parsed, rebuild_posts_wide, refresh_posts_wide
 
@@ -115,3 +117,19 @@ def test_a_warehouse_made_before_it_has_it_filled(tmp_path: Path) -> None:
             assert con.execute(f"SELECT count(post_num) FROM {table}").fetchall() == [(8,)], table
     finally:
         con.close()
+
+
+def test_the_uniqueness_checks_catch_a_wrong_number(con: duckdb.DuckDBPyConnection) -> None:
+    load_parsed(con, numbered(synthetic_profiles(profiles=2, posts_per_profile=4)))
+    rebuild_posts_wide(con)
+    for check in (checks.posts_unique, checks.posts_wide_unique):
+        assert check(con) == (True, ANY) and check(con)[1]["post_num_wrong"] == 0
+    # A number that is not its id's hides the row from every key lookup.
+    con.execute("UPDATE posts SET post_num = post_num + 1 WHERE rowid = 0")
+    con.execute("UPDATE posts_wide SET post_num = NULL WHERE rowid = 1")
+    for check in (checks.posts_unique, checks.posts_wide_unique):
+        passed, found = check(con)
+        assert (passed, found["post_num_wrong"], found["duplicate_rows"]) == (False, 1, 0)
+    # A copy made before the column has nothing to compare: the check does not fail on it.
+    con.execute("ALTER TABLE posts_wide DROP COLUMN post_num")
+    assert checks.posts_wide_unique(con)[0] is True
