@@ -34,6 +34,7 @@ REVIEWED = {
     ("warehouse/checks.py", "table"): "taken_at_valid: checked against a fixed whitelist",
     ("warehouse/checks.py", "where"): "_scope: 'TRUE' or the constant _REFRESHED subquery",
     ("warehouse/checks.py", "nulls_where"): "_unique_post_id: 'FALSE' or a constant condition",
+    ("warehouse/checks.py", "num_wrong"): "_unique_post_id: 'FALSE' or a constant condition",
     ("warehouse/load/changes.py", "written"): "record_refresh: a caller's temp table, isidentifier",
     ("warehouse/load/changes.py", "where"): "mark_changed: one of two constant conditions",
     ("warehouse/load/changes.py", "marked"): "mark_posts: a caller's relation, isidentifier",
