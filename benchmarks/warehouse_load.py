@@ -4,7 +4,7 @@ DuckDB's own JSON reader, tuned as its experts would write it.
     python benchmarks/warehouse_load.py                          # 100k and 1M posts, 2 rounds
     python benchmarks/warehouse_load.py --posts 100000 --rounds 3
     python benchmarks/warehouse_load.py --data /tmp/wl           # keep the raw stores
-    python benchmarks/warehouse_load.py --parse-workers 1,2      # production both ways
+    python benchmarks/warehouse_load.py --parse-workers 0,1,2    # production three ways
 
 Both sides start from the same raw store (one zstd object per answer, a pending marker per
 fetch, as ``raw_profile`` leaves them; bodies from ``benchmarks/warehouse_synth.py``, 12

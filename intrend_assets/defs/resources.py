@@ -43,7 +43,7 @@ class WarehouseFile:
 
     path: Path
     trend_min_profiles: int = 3  # the trend report's minimum of distinct profiles per tag
-    parse_workers: int = 1  # processes the posts load parses in (INTREND_PARSE_WORKERS)
+    parse_workers: int = 1  # parse processes beside the posts load; 0: none (INTREND_PARSE_WORKERS)
 
     def folder(self) -> Path:
         """Where the warehouse file lives; reports are written beside it."""

@@ -38,11 +38,14 @@ def parsed_slices(
 ) -> Iterator[tuple[list[RawObject], list[ParsedFetch]]]:
     """Each slice with its fetches parsed (a fetch queued, then deleted from the store by
     hand, has ``size`` -1 and is not parsed), in order, at most ``workers + 1`` ahead.
-    Fewer than two workers, or a single slice, parse here (starting processes costs more).
-    ``parse`` goes to the processes by name: a module-level function."""
+
+    ``workers`` is the number of parse processes. One is enough to overlap the parse of a
+    slice with the load of the one before; 0, or a single slice, parses here (a process
+    costs its start and its imports, more than one slice's parse). ``parse`` goes to the
+    processes by name: a module-level function."""
     stored = [[o for o in objects if o.size >= 0] for objects in slices]
     limit = store.max_object_bytes
-    if workers < 2 or len(slices) < 2:
+    if workers < 1 or len(slices) < 2:
         for objects, present in zip(slices, stored, strict=True):
             yield objects, parse_slice(store, present, parse, limit).fetches()
         return

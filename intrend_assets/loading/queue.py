@@ -85,16 +85,15 @@ def load_queue(
     pending: set[str],
     report: LoadReport,
     *,
-    workers: int = 1,
+    workers: int = 0,
 ) -> Iterator[BatchDone]:
     """Parse and load ``todo`` slice by slice, yielding after each slice leaves the queue.
 
     A fetch the warehouse refuses is set aside in the raw store (not lost, not retried for
     ever); only keys in ``pending`` are cleared (see :func:`to_load`). With ``workers`` of
-    2 or more, slices are parsed in as many processes ahead of the load, in order
-    (:mod:`.pool`). An
-    error of the environment raises :class:`LoadBlocked`, with the fetches not cleared yet
-    still queued.
+    1 or more, slices are parsed in as many processes ahead of the load, in order
+    (:mod:`.pool`); 0 parses here. An error of the environment raises
+    :class:`LoadBlocked`, with the fetches not cleared yet still queued.
     """
     slices = [todo[start : start + LOAD_BATCH] for start in range(0, len(todo), LOAD_BATCH)]
     done = 0

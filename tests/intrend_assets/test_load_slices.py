@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
+import intrend_assets.loading.pool as pool
 import intrend_assets.loading.queue as queue
 from intrend_assets.raw_store.store import LocalRawStore
 from intrend_assets.tracking.refresh import posts_per_day
@@ -79,24 +80,45 @@ def test_slices_parsed_in_processes_load_what_parsing_here_loads(
 ) -> None:
     monkeypatch.setattr(queue, "LOAD_BATCH", 4)  # 3 slices: the pool path
     reports = {}
-    for workers in (1, 2):
+    for workers in (0, 1, 2):  # here, one parse process beside the load, two
         _store(tmp_path / f"raw{workers}", 10, broken=3)
         reports[workers] = _load(tmp_path / f"raw{workers}", tmp_path / f"w{workers}.db", workers)
-    here, pooled = _rows(tmp_path / "w1.db"), _rows(tmp_path / "w2.db")
-    assert here == pooled
+    here = _rows(tmp_path / "w0.db")
+    assert here == _rows(tmp_path / "w1.db") == _rows(tmp_path / "w2.db")
     assert len(here["posts"]) == 9 * 3 + 2  # user0's second fetch brings 2 more posts
     for report in reports.values():
         assert (report.fetches, report.posts) == (10, 32)
         assert list(report.unparseable) == ["profiles/user3/20260501T000300.000000Z.json.zst"]
-    for workers in (1, 2):
+    for workers in (0, 1, 2):
         store = LocalRawStore(tmp_path / f"raw{workers}")
         assert store.pending() == []
         assert [f["username"] for f in store.failures()] == ["user3"]
 
 
+@pytest.mark.parametrize(("workers", "processes"), [(0, []), (1, [1]), (2, [2])])
+def test_the_workers_setting_is_the_number_of_parse_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, processes: list[int]
+) -> None:
+    """1 is one parse process beside the load (its parse overlaps the load of the slice
+    before), not a parse in the load's own process: that is 0."""
+    started: list[int] = []
+
+    class Counted(pool.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: Any) -> None:
+            started.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(queue, "LOAD_BATCH", 4)  # 3 slices: the pool path
+    _store(tmp_path / "raw", 10)
+    report = _load(tmp_path / "raw", tmp_path / "w.db", workers)
+    assert report.fetches == 11  # ten profiles, user0 twice
+    assert started == processes
+
+
 def test_the_posting_rate_counts_every_post_of_the_profile_in_the_batch(tmp_path: Path) -> None:
     _store(tmp_path / "raw", 3)
-    _load(tmp_path / "raw", tmp_path / "w.db", workers=1)
+    _load(tmp_path / "raw", tmp_path / "w.db", workers=0)
     store = LocalRawStore(tmp_path / "raw")
     with duckdb.connect(str(tmp_path / "w.db"), read_only=True) as con:
         stamps = [
@@ -121,7 +143,7 @@ def test_a_load_writes_no_file_per_profile(tmp_path: Path, monkeypatch: pytest.M
     calls = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd)))
-    report = _load(tmp_path / "raw", tmp_path / "w.db", workers=1)
+    report = _load(tmp_path / "raw", tmp_path / "w.db", workers=0)
     assert report.fetches == 7
     assert len(calls) == 1  # the folded map; the slices' deltas are derived, not fsync'd
     cadence = tmp_path / "raw" / "cadence"
