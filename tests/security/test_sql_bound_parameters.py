@@ -25,7 +25,8 @@ RUNS_SQL = {"execute", "executemany", "sql", "query", "text", "_row", "scalar", 
 # (file, interpolated expression) -> why it is not a value.
 REVIEWED = {
     ("warehouse/load/posts.py", "collapse"): "built from the constant _PROFILE_MERGED column names",
-    ("warehouse/load/posts.py", "merged"): "built from the constant _PROFILE_MERGED column names",
+    ("warehouse/load/posts.py", "columns"): "built from the constant _PROFILE_MERGED column names",
+    ("warehouse/load/posts.py", "changed"): "built from the constant WIDE_PROFILE_COLUMNS names",
     ("warehouse/load/posts.py", "KNOWN_BY_KEY"): "_find_known: the constant SELECT",
     ("warehouse/load/posts.py", "among"): "_find_known: post_ids_among's condition, ids bound",
     ("warehouse/load/posts.py", "earliest"): "_backdate_first_seen: the constant SELECT",

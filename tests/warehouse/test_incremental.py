@@ -3,6 +3,7 @@ tables a full rebuild gives; they read only what the loads marked; the checks fo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
@@ -24,7 +25,15 @@ from warehouse.load import (
 )
 from warehouse.load import posts as posts_load
 
-from .conftest import AS_OF, node, numbered, profile_body, synthetic_profiles, table_rows
+from .conftest import (
+    AS_OF,
+    node,
+    numbered,
+    page_body,
+    profile_body,
+    synthetic_profiles,
+    table_rows,
+)
 
 OWNER = ("1000", "user0")
 
@@ -195,6 +204,71 @@ def test_the_load_marks_in_its_own_transaction(
         ("user0",),
         ("user1",),
     ]
+
+
+def _stale_profiles(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0] for r in con.execute("SELECT username FROM posts_wide_stale ORDER BY 1").fetchall()
+    ]
+
+
+def _refreshed_equals_rebuilt(con: duckdb.DuckDBPyConnection) -> bool:
+    refresh_posts_wide(con)
+    incremental = table_rows(con, "posts_wide")
+    rebuild_posts_wide(con)
+    return table_rows(con, "posts_wide") == incremental
+
+
+def test_a_fetch_marks_its_profile_only_when_an_attribute_posts_wide_copies_changed(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A profile's mark has the refresh rewrite every row of the profile's: for a fetch
+    whose counts stood still, its own posts' rows are enough."""
+    load_parsed(con, synthetic_profiles(profiles=2, posts_per_profile=3, seed=6))
+    rebuild_posts_wide(con)
+    later = synthetic_profiles(
+        profiles=2, posts_per_profile=3, seed=6, fetched_at=AS_OF + timedelta(1)
+    )
+    load_parsed(con, later)
+    assert _stale_profiles(con) == []
+    assert con.execute("SELECT count(*) FROM posts_wide_stale_posts").fetchall() == [(6,)]
+    assert _refreshed_equals_rebuilt(con)
+
+    moved = synthetic_profiles(
+        profiles=2, posts_per_profile=3, seed=6, fetched_at=AS_OF + timedelta(2)
+    )
+    moved[1].profile["followers"] += 1
+    moved[0].profile["biography"] = "not copied into posts_wide"
+    load_parsed(con, moved)
+    assert _stale_profiles(con) == ["user1"]
+    assert _refreshed_equals_rebuilt(con)
+    assert con.execute(
+        "SELECT DISTINCT owner_followers FROM posts_wide WHERE owner_username = 'user1'"
+    ).fetchall() == [(1002,)]
+
+
+def test_a_timeline_page_marks_its_posts_and_not_its_profile(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    full = profile_body(*OWNER, [node("p1", OWNER, AS_OF, "#x")], followers=77)
+    load_parsed(con, [parse_profile(full, fetched_at=AS_OF)])
+    rebuild_posts_wide(con)
+    page = page_body([node("p0", OWNER, AS_OF - timedelta(days=3), "#y", page=True)])
+    load_parsed(con, [parse_profile(page, fetched_at=AS_OF + timedelta(hours=1))])
+    assert _stale_profiles(con) == []
+    assert _refreshed_equals_rebuilt(con)
+    assert con.execute("SELECT post_id, owner_followers FROM posts_wide ORDER BY 1").fetchall() == [
+        ("p0", 77),
+        ("p1", 77),
+    ]
+
+
+def test_the_attributes_a_load_compares_are_those_posts_wide_copies() -> None:
+    """posts_wide_rows (schema/004) takes these from ``profiles AS pr``; one more there and
+    not here would be copied and left stale after it changed."""
+    sql = (Path(__file__).parents[2] / "warehouse/schema/004_posts_wide.sql").read_text()
+    copied = set(re.findall(r"\bpr\.(\w+)", sql)) - {"id"}
+    assert copied == set(posts_load.WIDE_PROFILE_COLUMNS)
 
 
 def test_checks_look_at_the_refreshed_rows_until_a_full_rebuild(

@@ -139,8 +139,10 @@ def _built(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _edit_one_profile(con: duckdb.DuckDBPyConnection) -> None:
-    """A later fetch of the first profile, its 30 posts edited, loaded and refreshed."""
+    """A later fetch of the first profile, its 30 posts edited and a follower more (so its
+    rows in posts_wide are rewritten whole), loaded and refreshed."""
     edited = synthetic_profiles(profiles=1, posts_per_profile=30, fetched_at=AS_OF + timedelta(1))
+    edited[0].profile["followers"] += 1
     load_parsed(con, edited)
     refresh_hashtag_daily(con)
     refresh_posts_wide(con)

@@ -34,6 +34,22 @@ from warehouse.load.transaction import scalar, transaction
 # and must not blank out the followers a full answer brought.
 _PROFILE_MERGED = [c for c in PROFILE_SCHEMA if c not in ("id", "fetched_at")]
 
+# The profile columns posts_wide copies onto every row of the profile's (``pr.`` in
+# schema/004's posts_wide_rows; a test holds the two together). A load marks a profile for
+# the posts_wide refresh, which rewrites all its rows, only when it is new or one of these
+# changed: a timeline page, which brings none of them, or a fetch of a profile whose counts
+# stood still, rewrites only its own posts' rows.
+WIDE_PROFILE_COLUMNS = (
+    "full_name",
+    "followers",
+    "following",
+    "post_count",
+    "is_verified",
+    "is_private",
+    "is_business_account",
+    "category_name",
+)
+
 
 @dataclass(frozen=True)
 class LoadStats:
@@ -110,11 +126,9 @@ def load_frames(
             .unique("post_id", keep="last", maintain_order=False)
             .sort("owner_id", "taken_at", "post_id", nulls_last=True)
         )
-        # Change tracking for the derived tables, committed with the rows or not at all (the
-        # posts are marked by _load_staged, with the state it finds them in).
-        mark_posts_wide_stale(
-            con, [*latest.get_column("owner_username"), *profiles.get_column("username")]
-        )
+        # Change tracking for the derived tables is committed with the rows or not at all: the
+        # posts are marked by _load_staged, with the state it finds them in, and the profiles
+        # whose attributes posts_wide copies by _load_profiles, when those changed.
         metrics = posts.select(
             "post_id", "fetched_at", "like_count", "comment_count", "video_view_count"
         ).unique(["post_id", "fetched_at"], keep="last")
@@ -294,24 +308,35 @@ def _load_profiles(con: duckdb.DuckDBPyConnection) -> int:
     )
     # Merge with the stored row: the newer side wins field by field, falling back to the
     # other side where it knows nothing.
-    merged = ",\n".join(
-        f"CASE WHEN o.fetched_at IS NULL OR b.fetched_at >= o.fetched_at "
-        f"THEN coalesce(b.{c}, o.{c}) ELSE coalesce(o.{c}, b.{c}) END AS {c}"
+    merged = {
+        c: f"CASE WHEN o.fetched_at IS NULL OR b.fetched_at >= o.fetched_at "
+        f"THEN coalesce(b.{c}, o.{c}) ELSE coalesce(o.{c}, b.{c}) END"
         for c in _PROFILE_MERGED
-    )
+    }
+    columns = ",\n".join(f"{value} AS {c}" for c, value in merged.items())
+    changed = " OR ".join(f"({merged[c]}) IS DISTINCT FROM o.{c}" for c in WIDE_PROFILE_COLUMNS)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _merged_profiles AS
         SELECT b.id,
                greatest(b.fetched_at, o.fetched_at) AS fetched_at,
                least(coalesce(o.first_seen_at, b.fetched_at), b.fetched_at) AS first_seen_at,
-               {merged}
+               {columns},
+               o.id IS NULL OR {changed} AS _wide_changed
         FROM _batch_profiles AS b LEFT JOIN profiles AS o ON o.id = b.id;
+        """  # noqa: S608 - column names from constants, no values
+    )
+    changed_names = con.execute(
+        "SELECT username FROM _merged_profiles WHERE _wide_changed"
+    ).fetchall()
+    mark_posts_wide_stale(con, (r[0] for r in changed_names))
+    con.execute(
+        """
         DELETE FROM profiles WHERE id IN (SELECT id FROM _merged_profiles);
-        INSERT INTO profiles BY NAME SELECT * FROM _merged_profiles;
+        INSERT INTO profiles BY NAME SELECT * EXCLUDE (_wide_changed) FROM _merged_profiles;
         DROP TABLE _batch_profiles;
         DROP TABLE _merged_profiles;
-        """  # noqa: S608 - column names from a constant, no values
+        """
     )
     # Snapshots: full answers only (a page has no follower counts to chart).
     con.execute(

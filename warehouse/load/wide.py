@@ -1,9 +1,9 @@
 """``posts_wide``, the denormalized table, from the normalized ones.
 
 ``posts_wide`` copies each profile's attributes onto every one of its posts, so a load marks
-the profiles it touched stale (:mod:`warehouse.load.changes`) and
-:func:`refresh_posts_wide` upserts only their rows. ``term_daily`` is kept with it
-(:mod:`warehouse.load.terms`).
+the posts it wrote and the profiles whose copied attributes it changed stale
+(:mod:`warehouse.load.changes`), and :func:`refresh_posts_wide` upserts only their rows.
+``term_daily`` is kept with it (:mod:`warehouse.load.terms`).
 """
 
 from __future__ import annotations
