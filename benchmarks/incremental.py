@@ -5,6 +5,8 @@
     python benchmarks/incremental.py --repo /work/main        # the same, on another checkout
     python benchmarks/incremental.py --repo /work/a /work/b   # two checkouts, runs alternated
     python benchmarks/incremental.py --cache /tmp/incr-bench  # keep the built warehouses
+    python benchmarks/incremental.py --statements 25          # and where the growth goes
+    python benchmarks/incremental.py --steady-profiles        # profiles' counts unchanged
 
 Two warehouses are built through the production load (synthetic answers of
 ``warehouse_synth.bodies``, ``--posts-per-profile`` posts each, parsed and loaded by
@@ -24,11 +26,19 @@ groups the writes touched (an UPDATE of rows spread over the table rewrites all 
 
 Publishing (a file copy after each writing step, proportional to the file by nature) is left
 out. Each fetch brings 12 posts: 9 the warehouse holds (new metrics, edited captions so that
-tags come and go, some moved to another day) and 3 new ones. The sizes alternate, their order
-flipped every round; printed are the medians per phase and the ratio of the largest size's
-total to the smallest's (target ≤ 1.1), in wall time and in CPU time (the process's,
-DuckDB's threads included: what the update costs, which a machine busy with other work
-disturbs less).
+tags come and go, some moved to another day) and 3 new ones, with new follower counts: so
+``posts_wide`` rewrites every row of the 10 profiles (``--steady-profiles`` keeps the counts
+the warehouse holds, as a timeline page or a quiet profile does: only the fetched posts' rows
+are rewritten). The sizes alternate, their order flipped every round; printed are the
+medians per phase and the ratio of the largest size's total to the smallest's (target ≤
+1.1), in wall time and in CPU time (the process's, DuckDB's threads included: what the
+update costs, which a machine busy with other work disturbs less).
+
+``--statements N`` also times every statement the phases send (a thin wrapper around each
+phase's connection) and prints the N whose median grew most from the smallest size to the
+largest, then each phase split into its statements, its connection's close (the
+checkpoint) and the rest (opening the warehouse, Python): what to look at when the ratio
+misses.
 """
 
 from __future__ import annotations
@@ -96,9 +106,13 @@ def build(path: Path, profiles: int, per_profile: int) -> None:
     print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
-def update_bodies(profiles: int, per_profile: int, seed: int) -> list[tuple[str, bytes]]:
+def update_bodies(
+    profiles: int, per_profile: int, seed: int, stored: dict[str, tuple[Any, ...]] | None = None
+) -> list[tuple[str, bytes]]:
     """Fresh answers of ``UPDATED`` profiles spread over the warehouse: 9 known posts with
-    new content (``bodies`` with another seed: new captions, metrics, times) and 3 new ones."""
+    new content (``bodies`` with another seed: new captions, metrics, times) and 3 new ones.
+    The profiles' counts are new too, unless ``stored`` gives each profile's attributes
+    (:data:`STORED_PROFILE`) to keep."""
     from warehouse_synth import bodies
 
     step = profiles // UPDATED
@@ -111,14 +125,68 @@ def update_bodies(profiles: int, per_profile: int, seed: int) -> list[tuple[str,
         edges = data["data"]["user"]["edge_owner_to_timeline_media"]["edges"]
         for number, edge in enumerate(edges[9:]):
             edge["node"]["id"] = str(int(edge["node"]["id"]) + per_profile + number)
+        if stored is not None:
+            _keep_profile(data["data"]["user"], stored[username])
         out.append((username, json.dumps(data).encode()))
         if len(out) == UPDATED:
             break
     return out
 
 
-def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, Any]:
-    """Copy ``db``, queue the update, and time its phases in this process."""
+# The profile attributes posts_wide copies, as the warehouse holds them, for --steady-profiles.
+STORED_PROFILE = (
+    "SELECT username, full_name, followers, following, post_count, is_verified, is_private, "
+    "is_business_account, category_name FROM profiles"
+)
+
+
+def _keep_profile(user: dict[str, Any], stored: tuple[Any, ...]) -> None:
+    """Give the answer's ``user`` the attributes the warehouse holds (``STORED_PROFILE``)."""
+    full_name, followers, following, post_count, verified, private, business, category = stored
+    user.update(full_name=full_name, is_verified=verified, is_private=private)
+    user.update(is_business_account=business, category_name=category)
+    user["edge_followed_by"]["count"] = followers
+    user["edge_follow"]["count"] = following
+    user["edge_owner_to_timeline_media"]["count"] = post_count
+
+
+class _TimedConnection:
+    """A DuckDB connection that logs ``(phase, statement, seconds)`` for each ``execute``;
+    everything else goes to the connection (``execute`` returns the wrapper, as DuckDB's
+    returns the connection, so ``con.execute(...).fetchall()`` reads through it)."""
+
+    def __init__(self, con: Any, phase: str, log: list[tuple[str, str, float]]) -> None:
+        self._con, self._phase, self._log = con, phase, log
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> _TimedConnection:
+        started = time.perf_counter()
+        try:
+            self._con.execute(sql, *args, **kwargs)
+        finally:
+            text = " ".join(str(sql).split())[:STATEMENT_CHARS]
+            self._log.append((self._phase, text, time.perf_counter() - started))
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+# How much of each statement names it in the --statements report.
+STATEMENT_CHARS = 100
+CLOSE, REST = "(close: the checkpoint)", "(the rest: open, Python)"
+
+
+def worker(
+    db: Path,
+    profiles: int,
+    per_profile: int,
+    seed: int,
+    statements: bool = False,
+    steady: bool = False,
+) -> dict[str, Any]:
+    """Copy ``db``, queue the update, and time its phases in this process (and, with
+    ``statements``, each statement, its close and the rest); ``steady``: the updated
+    profiles keep the attributes the warehouse holds."""
     from warehouse_synth import AS_OF
 
     from intrend_assets.defs.warehouse.checks import WAREHOUSE_CHECKS, evaluate
@@ -140,7 +208,13 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
             os.close(fd)
         store = LocalRawStore(Path(tmp) / "raw")
         fetched = AS_OF + timedelta(hours=seed)
-        for username, body in update_bodies(profiles, per_profile, seed):
+        stored = None
+        if steady:
+            import duckdb
+
+            with duckdb.connect(str(copy), read_only=True) as con:
+                stored = {r[0]: r[1:] for r in con.execute(STORED_PROFILE).fetchall()}
+        for username, body in update_bodies(profiles, per_profile, seed, stored):
             store.mark_pending(store.put(username, fetched, body))
         con = connect(copy)
         con.execute("CHECKPOINT")  # a schema the open just applied is not the update's work
@@ -150,6 +224,7 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
         cpu: dict[str, float] = {}
         report = LoadReport()
         results: list[bool] = []
+        log: list[tuple[str, str, float]] = []
 
         def timed(phase: str, run: Any) -> None:
             # A connection of the phase's own, opened and closed inside the timing, as the
@@ -157,9 +232,11 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
             started, started_cpu = time.perf_counter(), time.process_time()
             con = connect(copy)
             try:
-                run(con)
+                run(_TimedConnection(con, phase, log) if statements else con)
             finally:
+                closing = time.perf_counter()
                 con.close()
+                log.append((phase, CLOSE, time.perf_counter() - closing))
             times[phase] = time.perf_counter() - started
             cpu[phase] = time.process_time() - started_cpu
 
@@ -169,13 +246,27 @@ def worker(db: Path, profiles: int, per_profile: int, seed: int) -> dict[str, An
         timed("posts_wide", refresh_posts_wide)
         timed("checks", lambda con: results.extend(r.passed for r in evaluate(con, keys)))
         passed = bool(results) and all(results)
-    return {"times": times, "cpu": cpu, "posts": report.posts, "checks_passed": passed}
+    out = {"times": times, "cpu": cpu, "posts": report.posts, "checks_passed": passed}
+    if statements:
+        per: dict[str, float] = {}
+        for phase, text, seconds in log:
+            key = f"{phase}\t{text}"
+            per[key] = per.get(key, 0.0) + seconds
+        for phase in PHASES:  # what no statement and no close accounts for
+            accounted = sum(v for k, v in per.items() if k.startswith(f"{phase}\t"))
+            per[f"{phase}\t{REST}"] = times[phase] - accounted
+        out["statements"] = per
+    return out
 
 
 def _spawn(args: argparse.Namespace, repo: Path, db: Path, profiles: int, seed: int) -> Any:
     command = [sys.executable, __file__, "--worker", str(db), "--repo", str(repo)]
     command += ["--profiles", str(profiles), "--posts-per-profile", str(args.posts_per_profile)]
     command += ["--seed", str(seed)]
+    if args.statements:
+        command += ["--statements", str(args.statements)]
+    if args.steady_profiles:
+        command += ["--steady-profiles"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -205,6 +296,19 @@ def main(argv: list[str] | None = None) -> int:
         help="checkouts to measure; with two or more, their runs alternate too",
     )
     parser.add_argument("--cache", help="keep the built warehouses in this folder")
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N statements whose time grew most, and each phase's split",
+    )
+    parser.add_argument(
+        "--steady-profiles",
+        action="store_true",
+        help="the updated profiles keep their attributes (a page, or counts that stood "
+        "still): only their posts' rows of posts_wide need rewriting",
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=2, help=argparse.SUPPRESS)
@@ -213,7 +317,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker or args.build:
         _use_repo(args.repo[0])
     if args.worker:
-        result = worker(args.worker, args.profiles[0], args.posts_per_profile, args.seed)
+        result = worker(
+            args.worker,
+            args.profiles[0],
+            args.posts_per_profile,
+            args.seed,
+            statements=args.statements > 0,
+            steady=args.steady_profiles,
+        )
         print(json.dumps(result))
         return 0
     if args.build:
@@ -244,7 +355,36 @@ def main(argv: list[str] | None = None) -> int:
         code |= report(args, repo, runs[repo])
     if len(args.repo) > 1:
         compare(args, runs)
+    if args.statements and len(args.profiles) > 1:
+        for repo in args.repo:
+            growth(args, repo, runs[repo])
     return code
+
+
+def growth(args: argparse.Namespace, repo: Path, results: dict[int, list[dict[str, Any]]]) -> None:
+    """The statements whose median grew most from the smallest size to the largest, then
+    each phase's statements, close and rest at both sizes (medians of the runs; a statement
+    a run did not send counts 0 in it)."""
+    small, large = min(results), max(results)
+
+    def median(n: int, key: str) -> float:
+        return statistics.median(r["statements"].get(key, 0.0) for r in results[n]) * 1000
+
+    keys = {k for n in (small, large) for r in results[n] for k in r["statements"]}
+    rows = sorted(((median(large, k) - median(small, k), k) for k in keys), reverse=True)
+    print(f"\nstatements, {repo.name}: median ms at {small} and {large} profiles, and the growth")
+    for grew, key in rows[: args.statements]:
+        phase, text = key.split("\t", 1)
+        before, after = median(small, key), median(large, key)
+        print(f"  {grew:+7.1f} {before:7.1f} {after:7.1f}  {phase}: {text}")
+    for phase in PHASES:
+        parts = []
+        for n in (small, large):
+            mine = [k for k in keys if k.startswith(f"{phase}\t")]
+            said = sum(median(n, k) for k in mine if not k.endswith((CLOSE, REST)))
+            close, rest = median(n, f"{phase}\t{CLOSE}"), median(n, f"{phase}\t{REST}")
+            parts.append(f"{n}: statements {said:.0f}, close {close:.0f}, rest {rest:.0f}")
+        print(f"  {phase}: " + "; ".join(parts) + " ms")
 
 
 def compare(args: argparse.Namespace, runs: dict[Path, dict[int, list[dict[str, Any]]]]) -> None:
