@@ -151,9 +151,10 @@ def _keep_profile(user: dict[str, Any], stored: tuple[Any, ...]) -> None:
 
 
 class _TimedConnection:
-    """A DuckDB connection that logs ``(phase, statement, seconds)`` for each ``execute``;
-    everything else goes to the connection (``execute`` returns the wrapper, as DuckDB's
-    returns the connection, so ``con.execute(...).fetchall()`` reads through it)."""
+    """A DuckDB connection that logs ``(phase, statement, seconds)`` for each ``execute``
+    (and ``begin``, ``commit``, ``rollback``); everything else goes to the connection
+    (``execute`` returns the wrapper, as DuckDB's returns the connection, so
+    ``con.execute(...).fetchall()`` reads through it)."""
 
     def __init__(self, con: Any, phase: str, log: list[tuple[str, str, float]]) -> None:
         self._con, self._phase, self._log = con, phase, log
@@ -166,6 +167,23 @@ class _TimedConnection:
             text = " ".join(str(sql).split())[:STATEMENT_CHARS]
             self._log.append((self._phase, text, time.perf_counter() - started))
         return self
+
+    def _timed(self, name: str) -> _TimedConnection:
+        started = time.perf_counter()
+        try:
+            getattr(self._con, name)()
+        finally:
+            self._log.append((self._phase, f"({name})", time.perf_counter() - started))
+        return self
+
+    def begin(self) -> _TimedConnection:
+        return self._timed("begin")
+
+    def commit(self) -> _TimedConnection:
+        return self._timed("commit")
+
+    def rollback(self) -> _TimedConnection:
+        return self._timed("rollback")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
