@@ -173,3 +173,36 @@ def test_a_pool_first_claimed_by_two_runs_at_once_keeps_one_slot(
             with ThreadPoolExecutor(2) as threads:
                 assert all(threads.map(lambda _: create(), range(2)))
             assert storage.get_concurrency_info(f"race-{i}").slot_count == 1
+
+
+def test_two_runs_claiming_a_one_slot_pool_at_once_never_both_get_it(
+    tmp_path: Path, pg_env: Postgres
+) -> None:
+    """The ``instagram`` pool's one slot is what keeps two fetch runs off the modem at once.
+
+    Dagster claims a slot in two autocommitted statements: it picks a free slot row
+    ``FOR UPDATE SKIP LOCKED``, then writes its run into that row by id. The lock ends with
+    the first statement, so two runs that pick together both write the same row and both
+    run (seen with two Celery runs, tests/infra/test_celery.py). Exactly one must get it."""
+    home = prepare_dagster_home(tmp_path)
+    rounds = 40
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        doubled = []
+        for i in range(rounds):
+            pool = f"claim-{i}"
+            assert storage.initialize_concurrency_limit_to_default(pool)
+            gate = threading.Barrier(2)
+
+            def claim(run: int, pool: str = pool, gate: threading.Barrier = gate) -> bool:
+                gate.wait(timeout=30)
+                status = storage.claim_concurrency_slot(pool, f"{pool}-run-{run}", "raw_profile")
+                return status.is_claimed
+
+            with ThreadPoolExecutor(2) as threads:
+                claimed = sum(threads.map(claim, range(2)))
+            if claimed > 1:
+                doubled.append(pool)
+            info = storage.get_concurrency_info(pool)
+            assert info.slot_count == 1
+        assert not doubled, f"{len(doubled)} of {rounds} pools gave their one slot to two runs"

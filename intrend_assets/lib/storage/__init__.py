@@ -29,7 +29,8 @@ so any Dagster tool works from the project root. ``intrend_assets.lib.instance``
 ``$DAGSTER_HOME/dagster.yaml`` as that file merged with :data:`SQLITE_OVERLAY` (this
 package's ``sqlite.yaml``); on PostgreSQL ``deploy/dagster/dagster.postgres.yaml`` names
 :class:`BatchingPostgresEventLogStorage` itself. Modules: ``bulk`` (the batch writer shared by
-both), ``sqlite``, ``postgres``, ``engines`` (SQLite engines).
+both), ``sqlite``, ``postgres``, ``engines`` (SQLite engines), ``slots`` (pool slot claims two
+runs cannot both win, a race of Dagster's own on PostgreSQL).
 """
 
 from __future__ import annotations

@@ -16,14 +16,16 @@ from dagster_postgres.utils import (
 from sqlalchemy.dialects.postgresql import insert
 
 from intrend_assets.lib.storage.bulk import BulkAssetEvents
+from intrend_assets.lib.storage.slots import AtomicSlotClaims
 
 if TYPE_CHECKING:
     from dagster_postgres.auth import PgTokenProvider
 
 
-class BatchingPostgresEventLogStorage(BulkAssetEvents, PostgresEventLogStorage):
+class BatchingPostgresEventLogStorage(AtomicSlotClaims, BulkAssetEvents, PostgresEventLogStorage):
     """dagster-postgres' event log, batching planned events too (one insert, one transaction),
-    on a small pool of connections.
+    on a small pool of connections, with pool slots two runs cannot both claim
+    (:class:`~intrend_assets.lib.storage.slots.AtomicSlotClaims`).
 
     dagster-postgres opens a new connection for every statement (NullPool) except in the
     webserver, which it switches to a pool itself. With password (SCRAM) authentication a

@@ -24,9 +24,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from intrend_assets.lib.storage.bulk import BulkAssetEvents
 from intrend_assets.lib.storage.engines import sqlite_engine
+from intrend_assets.lib.storage.slots import AtomicSlotClaims
 
 
-class BatchingSqliteEventLogStorage(BulkAssetEvents, SqliteEventLogStorage):
+class BatchingSqliteEventLogStorage(AtomicSlotClaims, BulkAssetEvents, SqliteEventLogStorage):
     """SQLite event log storage whose ``store_event_batch`` costs two transactions, not 2N,
     whose connections come from one engine per database file, not a new engine each, and
     whose index database stays open between transactions.
